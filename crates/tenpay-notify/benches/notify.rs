@@ -9,7 +9,11 @@ use tenpay_notify::Notifier;
 use tenpay_sign::{ApiKey, SignType};
 
 fn testdata(path: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/../../testdata/bench/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/../../testdata/bench/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -22,8 +26,12 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("notify");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("pay_parse_verify_decode", |b| b.iter(|| notifier.pay(black_box(&pay)).unwrap()));
-    g.bench_function("refund_parse_decrypt_decode", |b| b.iter(|| notifier.refund(black_box(&refund)).unwrap()));
+    g.bench_function("pay_parse_verify_decode", |b| {
+        b.iter(|| notifier.pay(black_box(&pay)).unwrap())
+    });
+    g.bench_function("refund_parse_decrypt_decode", |b| {
+        b.iter(|| notifier.refund(black_box(&refund)).unwrap())
+    });
     g.finish();
 }
 

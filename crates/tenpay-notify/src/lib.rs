@@ -1,7 +1,8 @@
 //! WeChat Pay V2 payment and refund notifications, safe by construction.
 //!
-//! This crate does no I/O: bytes in, a verified notification or a typed error out, and the
-//! reply bodies as exact bytes ([`ACK`], [`nack`]).
+//! The core does no I/O: bytes in, a verified notification or a typed error out, and the
+//! reply bodies as exact bytes ([`ACK`], [`nack`]). On top, feature `service` (default) adds
+//! [`NotifyService`], a `tower_service::Service` for any HTTP server.
 //!
 //! - Payment notifications are verified over every received field with the algorithm the
 //!   merchant configured (a message claiming another `sign_type` is refused: no downgrade),
@@ -44,9 +45,14 @@ mod notifier;
 mod pay;
 mod refund;
 mod reply;
+#[cfg(feature = "service")]
+#[cfg_attr(docsrs, doc(cfg(feature = "service")))]
+pub mod service;
 
 pub use error::Error;
 pub use notifier::{Notification, Notifier};
 pub use pay::{Coupon, PayNotification, SettledPayment};
 pub use refund::{RefundNotification, decrypt_req_info, encrypt_req_info};
 pub use reply::{ACK, ack, nack};
+#[cfg(feature = "service")]
+pub use service::{Audit, Handler, NotifyService};

@@ -1,0 +1,267 @@
+//! The notify endpoint as a `tower_service::Service` over `http::Request`: bounded body,
+//! verification, the merchant's async handler, and the reply WeChat Pay needs.
+//!
+//! It acknowledges (HTTP 200 with [`ACK`]) only after the handler returned `Ok`. A handler
+//! error or panic answers 500 with a failure body, a refused notification 400, a body over the
+//! limit 413 (without reading it all), a method other than POST 405: every failure makes
+//! WeChat Pay send the notification again, so its retries cover every failure. The service
+//! itself never fails (`Error = Infallible`), and it needs no particular runtime.
+//!
+//! Serving it with hyper:
+//!
+//! ```no_run
+//! use hyper_util::rt::TokioIo;
+//! use hyper_util::service::TowerToHyperService;
+//! use tenpay_notify::{Notification, Notifier, NotifyService};
+//! use tenpay_sign::{ApiKey, SignType};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = ApiKey::new(std::env::var("WECHAT_API_KEY")?)?;
+//! let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256);
+//! let service = NotifyService::new(notifier, |n: Notification| async move {
+//!     // Look the order up, settle it against your own amount, commit; then return Ok.
+//!     let _ = n;
+//!     Ok::<(), std::io::Error>(())
+//! });
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! loop {
+//!     let (stream, _) = listener.accept().await?;
+//!     let service = TowerToHyperService::new(service.clone());
+//!     tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+//! }
+//! # }
+//! ```
+
+use core::convert::Infallible;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body::Body;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+
+use crate::{ACK, Error, Notification, Notifier, nack};
+
+/// What the audit hook sees for every request that carried a body: the raw bytes and the
+/// verdict, before the handler runs.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Audit<'a> {
+    /// The raw body, exactly as received.
+    pub body: &'a [u8],
+    /// The verified notification, or why it was refused.
+    pub verdict: Result<&'a Notification, &'a Error>,
+}
+
+type AuditHook = dyn Fn(&Audit<'_>) + Send + Sync;
+
+/// The merchant's async handler: called with each verified notification; `Ok` means "recorded,
+/// acknowledge it".
+pub trait Handler: Send + Sync + 'static {
+    /// The handler's error (shown in logs, never sent to WeChat Pay).
+    type Error: fmt::Display + Send;
+    /// The handler's future.
+    type Future: Future<Output = Result<(), Self::Error>> + Send + 'static;
+    /// Handles one verified notification.
+    fn call(&self, notification: Notification) -> Self::Future;
+}
+
+impl<F, Fut, E> Handler for F
+where
+    F: Fn(Notification) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: fmt::Display + Send,
+{
+    type Error = E;
+    type Future = Fut;
+
+    fn call(&self, notification: Notification) -> Fut {
+        self(notification)
+    }
+}
+
+/// The notify endpoint as a service. Cheap to clone.
+pub struct NotifyService<H> {
+    notifier: Arc<Notifier>,
+    handler: Arc<H>,
+    audit: Option<Arc<AuditHook>>,
+    max_body: usize,
+}
+
+impl<H> Clone for NotifyService<H> {
+    fn clone(&self) -> Self {
+        Self {
+            notifier: Arc::clone(&self.notifier),
+            handler: Arc::clone(&self.handler),
+            audit: self.audit.clone(),
+            max_body: self.max_body,
+        }
+    }
+}
+
+impl<H> fmt::Debug for NotifyService<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotifyService")
+            .field("notifier", &self.notifier)
+            .field("audit", &self.audit.is_some())
+            .field("max_body", &self.max_body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H: Handler> NotifyService<H> {
+    /// A service verifying with `notifier` and handing verified notifications to `handler`.
+    /// Bodies are limited to 64 KiB.
+    pub fn new(notifier: Notifier, handler: H) -> Self {
+        Self {
+            notifier: Arc::new(notifier),
+            handler: Arc::new(handler),
+            audit: None,
+            max_body: 64 * 1024,
+        }
+    }
+
+    /// A hook that receives every raw body with its verdict before anything else happens
+    /// (the audit trail: keep every notification you were sent).
+    #[must_use]
+    pub fn audit(mut self, hook: impl Fn(&Audit<'_>) + Send + Sync + 'static) -> Self {
+        self.audit = Some(Arc::new(hook));
+        self
+    }
+
+    /// The largest body read; more gets 413.
+    #[must_use]
+    pub fn max_body_bytes(mut self, max: usize) -> Self {
+        self.max_body = max;
+        self
+    }
+
+    async fn respond<B>(self, req: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        if req.method() != Method::POST {
+            tracing::debug!(method = %req.method(), "notify: method not allowed");
+            let mut r = reply(StatusCode::METHOD_NOT_ALLOWED, nack("POST only"));
+            r.headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+            return r;
+        }
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.max_body as u64) {
+            tracing::warn!(declared, limit = self.max_body, "notify: body too large");
+            return reply(StatusCode::PAYLOAD_TOO_LARGE, nack("body too large"));
+        }
+        let body = match Limited::new(req.into_body(), self.max_body).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                tracing::warn!(limit = self.max_body, "notify: body too large");
+                return reply(StatusCode::PAYLOAD_TOO_LARGE, nack("body too large"));
+            }
+            Err(_) => {
+                tracing::warn!("notify: could not read the body");
+                return reply(StatusCode::BAD_REQUEST, nack("could not read body"));
+            }
+        };
+        let verdict = self.notifier.handle(&body);
+        if let Some(audit) = &self.audit {
+            audit(&Audit {
+                body: &body,
+                verdict: verdict.as_ref(),
+            });
+        }
+        let notification = match verdict {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "notify: refused");
+                return reply(StatusCode::BAD_REQUEST, nack("refused"));
+            }
+        };
+        let (kind, out_trade_no) = match &notification {
+            Notification::Pay(p) => ("pay", p.out_trade_no.clone()),
+            Notification::Refund(r) => ("refund", r.out_trade_no.clone()),
+        };
+        match (CatchUnwind {
+            inner: Box::pin(self.handler.call(notification)),
+        })
+        .await
+        {
+            Ok(Ok(())) => {
+                tracing::info!(kind, out_trade_no, "notify: handled, acknowledged");
+                reply(StatusCode::OK, ACK.to_vec())
+            }
+            Ok(Err(e)) => {
+                tracing::error!(kind, out_trade_no, error = %e, "notify: handler failed; WeChat Pay will retry");
+                reply(StatusCode::INTERNAL_SERVER_ERROR, nack("not recorded"))
+            }
+            Err(()) => {
+                tracing::error!(
+                    kind,
+                    out_trade_no,
+                    "notify: handler panicked; WeChat Pay will retry"
+                );
+                reply(StatusCode::INTERNAL_SERVER_ERROR, nack("not recorded"))
+            }
+        }
+    }
+}
+
+fn reply(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    r
+}
+
+impl<H, B> tower_service::Service<Request<B>> for NotifyService<H>
+where
+    H: Handler,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.respond(req).await) })
+    }
+}
+
+/// Polls a boxed future, turning a panic into `Err(())`.
+struct CatchUnwind<F> {
+    inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.inner.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! A faithful local WeChat Pay V2 server for tests: the other side of the wire, on 127.0.0.1.
+//!
+//! It checks request signatures and fields like the real server, keeps orders and refunds in a
+//! state machine, answers signed with the request's algorithm, delivers payment and refund
+//! notifications on WeChat Pay's retry schedule (divided by a time scale) and judges the
+//! merchant's reply, serves bills and the sandbox sign key, and injects faults on demand.
+//! Paths are the production paths, so a client only swaps its base URL.
+//!
+//! It is written from the protocol reference with `tenpay-sign` and `tenpay-xml` only, not
+//! from the client's types, so that a mistake in a client is caught rather than mirrored.
+//!
+//! ```
+//! use tenpay_sim::{Merchant, Simulator};
+//! use tenpay_sign::{ApiKey, SignType};
+//! use tenpay_xml::XmlMap;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d")?;
+//! let sim = Simulator::builder()
+//!     .merchant(Merchant::new("wx2421b1c4370ec43b", "10000100", key.clone()))
+//!     .time_scale(1000) // WeChat's 15 s retry interval becomes 15 ms
+//!     .start()
+//!     .await?;
+//! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
+//!
+//! // A request built by hand, as any client would send it.
+//! let mut req = XmlMap::new();
+//! for (k, v) in [("appid", "wx2421b1c4370ec43b"), ("mch_id", "10000100"), ("nonce_str", "n1"),
+//!                ("body", "test"), ("out_trade_no", "T1"), ("total_fee", "1"),
+//!                ("spbill_create_ip", "127.0.0.1"), ("notify_url", "http://127.0.0.1:9/notify"),
+//!                ("trade_type", "NATIVE"), ("product_id", "P1")] {
+//!     req.insert(k, v)?;
+//! }
+//! req.sign(&key, SignType::Md5)?;
+//! let _ = req; // POST req.to_xml() to format!("{}/pay/unifiedorder", sim.base_url())
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod bill;
+pub mod control;
+mod crypto;
+mod delivery;
+mod engine;
+mod ids;
+mod model;
+mod server;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use model::{
+    Attempt, DeliveryKind, DeliveryView, Fault, FaultKind, Merchant, OrderView, PayOptions,
+    RefundView, SubMerchant,
+};
+
+/// WeChat Pay's notification retry intervals (seconds), as the simulator uses them before scaling.
+pub const RETRY_SCHEDULE_SECS: [u64; 15] = engine::RETRY_SCHEDULE;
+
+/// Why the simulator could not start or an operation was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No merchant was configured.
+    #[error("the simulator needs at least one merchant")]
+    NoMerchant,
+    /// A control operation was refused (unknown order, wrong state, …).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Starts simulators.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Simulator;
+
+impl Simulator {
+    /// A builder: merchants, time scale, listen address.
+    #[must_use]
+    pub fn builder() -> SimulatorBuilder {
+        SimulatorBuilder {
+            merchants: Vec::new(),
+            scale: 1,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            allow_any_notify_url: false,
+            delivery_timeout: delivery::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// Configures a simulator.
+#[derive(Debug)]
+pub struct SimulatorBuilder {
+    merchants: Vec<Merchant>,
+    scale: u32,
+    listen: SocketAddr,
+    allow_any_notify_url: bool,
+    delivery_timeout: Duration,
+}
+
+impl SimulatorBuilder {
+    /// Adds a merchant account.
+    #[must_use]
+    pub fn merchant(mut self, merchant: Merchant) -> Self {
+        self.merchants.push(merchant);
+        self
+    }
+
+    /// Divides every simulated delay (notification retries, refund processing, payment-code
+    /// waits) by `scale`: 1 is real time, 1000 turns WeChat's 15 s into 15 ms.
+    #[must_use]
+    pub fn time_scale(mut self, scale: u32) -> Self {
+        self.scale = scale.max(1);
+        self
+    }
+
+    /// The listen address (default `127.0.0.1:0`, a free port).
+    #[must_use]
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Accept non-loopback `notify_url`s (for a merchant's own test network). Off by default:
+    /// the simulator then refuses any other notify_url at unifiedorder.
+    #[must_use]
+    pub fn allow_any_notify_url(mut self, allow: bool) -> Self {
+        self.allow_any_notify_url = allow;
+        self
+    }
+
+    /// How long a notification attempt waits for the merchant's reply (default 5 s, not scaled).
+    #[must_use]
+    pub fn delivery_timeout(mut self, timeout: Duration) -> Self {
+        self.delivery_timeout = timeout;
+        self
+    }
+
+    /// Binds and starts serving on the current tokio runtime.
+    ///
+    /// # Errors
+    /// [`Error::NoMerchant`], [`Error::Bind`].
+    pub async fn start(self) -> Result<SimHandle, Error> {
+        if self.merchants.is_empty() {
+            return Err(Error::NoMerchant);
+        }
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: self.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind {
+            addr: self.listen,
+            source,
+        })?;
+        let engine = Arc::new(engine::Engine {
+            merchants: self.merchants,
+            state: Mutex::new(state::State::default()),
+            scale: self.scale,
+            allow_any_notify_url: self.allow_any_notify_url,
+            started: Instant::now(),
+            delivery_timeout: self.delivery_timeout,
+        });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, Arc::clone(&engine), stopped));
+        Ok(SimHandle {
+            addr,
+            engine,
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running simulator. Dropping it stops the listener; [`SimHandle::shutdown`] also waits.
+pub struct SimHandle {
+    addr: SocketAddr,
+    engine: Arc<engine::Engine>,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl SimHandle {
+    /// The listening address.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to give a client instead of `https://api.mch.weixin.qq.com`.
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The control API's URL.
+    #[must_use]
+    pub fn control_url(&self) -> String {
+        format!("http://{}/_sim", self.addr)
+    }
+
+    /// The simulated user pays the order (the only merchant's, or the only one with that
+    /// number); the payment notification goes out.
+    ///
+    /// # Errors
+    /// [`Error::Refused`] for an unknown order or one that is not `NOTPAY`.
+    pub fn pay(&self, out_trade_no: &str, options: &PayOptions) -> Result<OrderView, Error> {
+        self.engine
+            .pay(None, out_trade_no, options)
+            .map_err(Error::Refused)
+    }
+
+    /// As [`SimHandle::pay`], for one merchant's order.
+    ///
+    /// # Errors
+    /// As [`SimHandle::pay`].
+    pub fn pay_for(
+        &self,
+        mch_id: &str,
+        out_trade_no: &str,
+        options: &PayOptions,
+    ) -> Result<OrderView, Error> {
+        self.engine
+            .pay(Some(mch_id), out_trade_no, options)
+            .map_err(Error::Refused)
+    }
+
+    /// The payment fails (`PAYERROR` with `err_code`); a `result_code=FAIL` notification goes out.
+    ///
+    /// # Errors
+    /// As [`SimHandle::pay`].
+    pub fn fail(&self, out_trade_no: &str, err_code: &str) -> Result<OrderView, Error> {
+        self.engine
+            .fail(None, out_trade_no, err_code)
+            .map_err(Error::Refused)
+    }
+
+    /// Closes an unpaid order.
+    ///
+    /// # Errors
+    /// As [`SimHandle::pay`].
+    pub fn close(&self, out_trade_no: &str) -> Result<OrderView, Error> {
+        self.engine
+            .close(None, out_trade_no)
+            .map_err(Error::Refused)
+    }
+
+    /// Every order.
+    #[must_use]
+    pub fn orders(&self) -> Vec<OrderView> {
+        self.engine.orders()
+    }
+
+    /// One order.
+    ///
+    /// # Errors
+    /// [`Error::Refused`] when there is no such order (or several merchants have one).
+    pub fn order(&self, out_trade_no: &str) -> Result<OrderView, Error> {
+        self.engine
+            .order_view(None, out_trade_no)
+            .map_err(Error::Refused)
+    }
+
+    /// Every notification with every attempt so far.
+    #[must_use]
+    pub fn deliveries(&self) -> Vec<DeliveryView> {
+        self.engine.lock().deliveries.clone()
+    }
+
+    /// How many requests reached an endpoint (`unifiedorder`, `refund`, …), faults included.
+    #[must_use]
+    pub fn calls(&self, endpoint: &str) -> u64 {
+        self.engine.lock().calls.get(endpoint).copied().unwrap_or(0)
+    }
+
+    /// Injects a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.engine.lock().faults.push(fault);
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.engine.lock().faults.clear();
+    }
+
+    /// Stops listening, lets open connections finish their current request, and waits.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The simulator's public vocabulary: merchants, orders, deliveries, faults.
+
+use serde::{Deserialize, Serialize};
+use tenpay_sign::ApiKey;
+
+/// A merchant account the simulator knows: appid, mch_id and API key, and optionally the
+/// sub-merchants it serves as a service provider.
+#[derive(Debug, Clone)]
+pub struct Merchant {
+    pub(crate) appid: String,
+    pub(crate) mch_id: String,
+    pub(crate) key: ApiKey,
+    pub(crate) sandbox_key: ApiKey,
+    pub(crate) subs: Vec<SubMerchant>,
+    pub(crate) refund_notify_url: Option<String>,
+}
+
+/// A sub-merchant of a service provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SubMerchant {
+    /// The sub-merchant id.
+    pub sub_mch_id: String,
+    /// The sub-merchant's own appid, if it has one.
+    pub sub_appid: Option<String>,
+}
+
+impl Merchant {
+    /// A merchant account. The sandbox sign key is derived from the API key.
+    #[must_use]
+    pub fn new(appid: impl Into<String>, mch_id: impl Into<String>, key: ApiKey) -> Self {
+        let sandbox = crate::ids::hex_upper(&md5_of(&format!("sandbox:{}", key.expose_secret())));
+        Self {
+            appid: appid.into(),
+            mch_id: mch_id.into(),
+            sandbox_key: ApiKey::new(sandbox).unwrap_or_else(|_| key.clone()),
+            key,
+            subs: Vec::new(),
+            refund_notify_url: None,
+        }
+    }
+
+    /// Adds a sub-merchant (service-provider mode).
+    #[must_use]
+    pub fn sub_merchant(
+        mut self,
+        sub_mch_id: impl Into<String>,
+        sub_appid: Option<String>,
+    ) -> Self {
+        self.subs.push(SubMerchant {
+            sub_mch_id: sub_mch_id.into(),
+            sub_appid,
+        });
+        self
+    }
+
+    /// The refund notification URL configured "on the merchant platform", used when a refund
+    /// request carries no `notify_url`.
+    #[must_use]
+    pub fn refund_notify_url(mut self, url: impl Into<String>) -> Self {
+        self.refund_notify_url = Some(url.into());
+        self
+    }
+
+    /// The appid.
+    #[must_use]
+    pub fn appid(&self) -> &str {
+        &self.appid
+    }
+
+    /// The merchant id.
+    #[must_use]
+    pub fn mch_id(&self) -> &str {
+        &self.mch_id
+    }
+
+    /// The sandbox sign key `getsignkey` hands out.
+    #[must_use]
+    pub fn sandbox_key(&self) -> &ApiKey {
+        &self.sandbox_key
+    }
+}
+
+pub(crate) fn md5_of(s: &str) -> [u8; 16] {
+    use md5::{Digest, Md5};
+    Md5::digest(s.as_bytes()).into()
+}
+
+/// An order as the simulator holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OrderView {
+    /// Merchant id.
+    pub mch_id: String,
+    /// Sub-merchant id (service-provider mode).
+    pub sub_mch_id: Option<String>,
+    /// The merchant's order number.
+    pub out_trade_no: String,
+    /// `NOTPAY`, `SUCCESS`, `REFUND`, `CLOSED`, `REVOKED`, `USERPAYING` or `PAYERROR`.
+    pub trade_state: String,
+    /// `JSAPI`, `NATIVE`, `APP`, `MWEB` or `MICROPAY`.
+    pub trade_type: String,
+    /// Amount in fen.
+    pub total_fee: u64,
+    /// The prepay id (not for MICROPAY).
+    pub prepay_id: Option<String>,
+    /// WeChat Pay's transaction id, once paid.
+    pub transaction_id: Option<String>,
+    /// The notification URL.
+    pub notify_url: Option<String>,
+    /// The algorithm the order was placed with.
+    pub sign_type: String,
+    /// The refunds, in order.
+    pub refunds: Vec<RefundView>,
+}
+
+/// A refund as the simulator holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RefundView {
+    /// The merchant's refund number.
+    pub out_refund_no: String,
+    /// WeChat Pay's refund id.
+    pub refund_id: String,
+    /// Amount in fen.
+    pub refund_fee: u64,
+    /// `PROCESSING`, `SUCCESS`, …
+    pub refund_status: String,
+}
+
+/// Which notification a delivery carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum DeliveryKind {
+    /// A payment notification.
+    Pay,
+    /// A refund notification.
+    Refund,
+}
+
+/// One notification and every attempt to deliver it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeliveryView {
+    /// Sequence number.
+    pub id: u64,
+    /// Payment or refund.
+    pub kind: DeliveryKind,
+    /// Merchant id.
+    pub mch_id: String,
+    /// The order.
+    pub out_trade_no: String,
+    /// Where it is sent.
+    pub url: String,
+    /// The exact body sent.
+    pub body: String,
+    /// Whether an attempt was acknowledged.
+    pub acknowledged: bool,
+    /// Whether retries are exhausted without an acknowledgement.
+    pub abandoned: bool,
+    /// Every attempt so far.
+    pub attempts: Vec<Attempt>,
+}
+
+/// One delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// Milliseconds since the simulator started.
+    pub at_ms: u64,
+    /// The HTTP status, when there was an answer.
+    pub status: Option<u16>,
+    /// Whether WeChat Pay would count it as acknowledged (HTTP 200 and `return_code` SUCCESS).
+    pub acknowledged: bool,
+    /// What happened, for people.
+    pub outcome: String,
+}
+
+/// A fault to inject into an endpoint's next answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// A signed `result_code=FAIL` `SYSTEMERROR` answer; the request is not processed.
+    SystemError,
+    /// A signed `result_code=FAIL` answer with this `err_code`; the request is not processed.
+    BusinessError {
+        /// The `err_code`, e.g. `NOTENOUGH`.
+        err_code: String,
+    },
+    /// The request is processed after this delay (milliseconds, not scaled).
+    Delay {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// The request is processed, then the connection is dropped without an answer.
+    Drop,
+    /// HTTP 500 with an empty body; the request is not processed.
+    Http500,
+    /// HTTP 200 with an HTML page (a proxy error page); the request is not processed.
+    Html,
+    /// The request is processed; the answer's signature is wrong.
+    BadSignature,
+    /// The request is processed; the answer is cut in the middle.
+    Truncated,
+}
+
+/// A fault rule: which endpoint, what, how often.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Fault {
+    /// The endpoint's last path segment (`unifiedorder`, `refund`, `orderquery`, …), or `*`.
+    pub endpoint: String,
+    /// What to do.
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// Apply to the next `count` matching calls (when set).
+    pub count: Option<u32>,
+    /// Otherwise apply with this probability, in thousandths (1000 = always).
+    pub per_mille: Option<u16>,
+}
+
+impl Fault {
+    /// The fault for the next `count` calls of `endpoint`.
+    #[must_use]
+    pub fn next(endpoint: impl Into<String>, kind: FaultKind, count: u32) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            kind,
+            count: Some(count),
+            per_mille: None,
+        }
+    }
+
+    /// The fault with probability `per_mille`/1000 on every call of `endpoint`.
+    #[must_use]
+    pub fn sometimes(endpoint: impl Into<String>, kind: FaultKind, per_mille: u16) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            kind,
+            count: None,
+            per_mille: Some(per_mille),
+        }
+    }
+}
+
+/// How the simulated user pays an order (control API `pay`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PayOptions {
+    /// The payer's openid (a fixed test openid when absent; the order's own for JSAPI).
+    pub openid: Option<String>,
+    /// A coupon of this many fen is applied (cash paid = total minus coupon).
+    pub coupon_fee: Option<u64>,
+    /// Whether the notification carries a `sign_type` field (real ones vary). Default: no.
+    pub sign_type_field: Option<bool>,
+}
+
+impl PayOptions {
+    /// The defaults: a test openid, no coupon, no `sign_type` field.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The payer's openid.
+    #[must_use]
+    pub fn openid(mut self, openid: impl Into<String>) -> Self {
+        self.openid = Some(openid.into());
+        self
+    }
+
+    /// A coupon of `fen` fen.
+    #[must_use]
+    pub fn coupon_fee(mut self, fen: u64) -> Self {
+        self.coupon_fee = Some(fen);
+        self
+    }
+
+    /// Whether the notification carries a `sign_type` field.
+    #[must_use]
+    pub fn sign_type_field(mut self, yes: bool) -> Self {
+        self.sign_type_field = Some(yes);
+        self
+    }
+}

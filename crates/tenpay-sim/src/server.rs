@@ -1,0 +1,231 @@
+//! The HTTP side: one listener for the API paths and the `/_sim/` control API.
+
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body::{Body, Frame};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+
+use crate::engine::{Endpoint, Engine, Reply, Verdict, protocol_fail};
+use crate::model::FaultKind;
+
+/// A reply body that can also stop half way (the `Truncated` fault).
+#[derive(Debug)]
+pub(crate) struct SimBody {
+    data: Option<Bytes>,
+    then_fail: bool,
+}
+
+impl SimBody {
+    pub(crate) fn full(data: impl Into<Bytes>) -> Self {
+        Self {
+            data: Some(data.into()),
+            then_fail: false,
+        }
+    }
+}
+
+/// The `Truncated` fault's error, which makes hyper abort the connection mid-body.
+#[derive(Debug)]
+pub(crate) struct Cut;
+
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("answer truncated by an injected fault")
+    }
+}
+
+impl std::error::Error for Cut {}
+
+impl Body for SimBody {
+    type Data = Bytes;
+    type Error = Cut;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Cut>>> {
+        match self.data.take() {
+            Some(d) => Poll::Ready(Some(Ok(Frame::data(d)))),
+            None if self.then_fail => {
+                self.then_fail = false;
+                Poll::Ready(Some(Err(Cut)))
+            }
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none() && !self.then_fail
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match (&self.data, self.then_fail) {
+            (Some(d), false) => http_body::SizeHint::with_exact(d.len() as u64),
+            _ => http_body::SizeHint::default(),
+        }
+    }
+}
+
+/// The `Drop` fault: the service fails, so hyper closes the connection without an answer.
+#[derive(Debug)]
+pub(crate) struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+pub(crate) fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<SimBody> {
+    let mut r = Response::new(SimBody::full(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+const XML: &str = "text/xml; charset=utf-8";
+const HTML_PAGE: &str = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";
+
+pub(crate) async fn handle(
+    engine: Arc<Engine>,
+    req: Request<Incoming>,
+) -> Result<Response<SimBody>, Dropped> {
+    let path = req.uri().path().to_owned();
+    if path == "/_sim" || path.starts_with("/_sim/") {
+        return Ok(crate::control::handle(engine, req).await);
+    }
+    let Some((endpoint, sandbox)) = Endpoint::route(&path) else {
+        return Ok(respond(
+            StatusCode::NOT_FOUND,
+            XML,
+            protocol_fail("接口不存在"),
+        ));
+    };
+    let post = req.method() == Method::POST;
+    let body = match Limited::new(req.into_body(), 1 << 20).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Ok(respond(
+                StatusCode::OK,
+                XML,
+                protocol_fail("post数据过大或读取失败"),
+            ));
+        }
+    };
+    let fault = {
+        let mut state = engine.lock();
+        *state.calls.entry(endpoint.name().to_owned()).or_default() += 1;
+        state.take_fault(endpoint.name())
+    };
+    match &fault {
+        Some(FaultKind::Http500) => {
+            return Ok(respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                XML,
+                Bytes::new(),
+            ));
+        }
+        Some(FaultKind::Html) => {
+            return Ok(respond(
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+                HTML_PAGE,
+            ));
+        }
+        Some(FaultKind::Delay { ms }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(*ms)).await
+        }
+        _ => {}
+    }
+    let reply = match engine.check(endpoint, sandbox, post, &body) {
+        Err(msg) => Reply::Xml(protocol_fail(&msg)),
+        Ok(checked) => {
+            let verdict = match &fault {
+                Some(FaultKind::SystemError) => {
+                    Verdict::Business("SYSTEMERROR".into(), "系统繁忙，请稍后再试".into())
+                }
+                Some(FaultKind::BusinessError { err_code }) => {
+                    Verdict::Business(err_code.clone(), "injected by the simulator".into())
+                }
+                _ => engine.run(endpoint, &checked),
+            };
+            engine.write(&checked, verdict)
+        }
+    };
+    let (content_type, bytes) = match reply {
+        Reply::Xml(x) => (XML, x.into_bytes()),
+        Reply::Raw { content_type, body } => (content_type, body),
+    };
+    Ok(match fault {
+        Some(FaultKind::Drop) => return Err(Dropped),
+        Some(FaultKind::BadSignature) => respond(StatusCode::OK, content_type, corrupt_sign(bytes)),
+        Some(FaultKind::Truncated) => {
+            let half = bytes.len() / 2;
+            let mut r = respond(StatusCode::OK, content_type, Bytes::new());
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            *r.body_mut() = SimBody {
+                data: Some(Bytes::from(bytes).slice(..half)),
+                then_fail: true,
+            };
+            r
+        }
+        _ => respond(StatusCode::OK, content_type, bytes),
+    })
+}
+
+/// Flips the first character of the `<sign>` value.
+fn corrupt_sign(mut bytes: Vec<u8>) -> Vec<u8> {
+    if let Some(b) = bytes
+        .windows(6)
+        .position(|w| w == b"<sign>")
+        .and_then(|i| bytes.get_mut(i + 6))
+    {
+        *b = if *b == b'A' { b'B' } else { b'A' };
+    }
+    bytes
+}
+
+/// Serves connections until `shutdown` fires.
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    engine: Arc<Engine>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => return,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let _ = stream.set_nodelay(true);
+        let engine = Arc::clone(&engine);
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| handle(Arc::clone(&engine), req));
+            let conn = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.as_mut().await;
+                }
+            }
+        });
+    }
+}

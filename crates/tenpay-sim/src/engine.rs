@@ -55,6 +55,11 @@ impl Endpoint {
         Some((e, sandbox))
     }
 
+    /// Whether the endpoint needs the merchant's client certificate.
+    pub(crate) fn secapi(self) -> bool {
+        matches!(self, Self::Refund | Self::Reverse)
+    }
+
     /// The name used for faults and call counts.
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -96,6 +101,7 @@ pub(crate) struct Engine {
     pub(crate) allow_any_notify_url: bool,
     pub(crate) started: Instant,
     pub(crate) delivery_timeout: Duration,
+    pub(crate) tls: Option<crate::tls::TlsMaterial>,
 }
 
 /// A request that passed the protocol checks.

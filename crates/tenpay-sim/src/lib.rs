@@ -47,6 +47,7 @@ mod ids;
 mod model;
 mod server;
 mod state;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -56,6 +57,7 @@ pub use model::{
     Attempt, DeliveryKind, DeliveryView, Fault, FaultKind, Merchant, OrderView, PayOptions,
     RefundView, SubMerchant,
 };
+pub use tls::{ClientIdentity, TlsMaterial};
 
 /// WeChat Pay's notification retry intervals (seconds), as the simulator uses them before scaling.
 pub const RETRY_SCHEDULE_SECS: [u64; 15] = engine::RETRY_SCHEDULE;
@@ -73,6 +75,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The TLS material could not be generated.
+    #[error("TLS setup: {0}")]
+    Tls(String),
     /// No merchant was configured.
     #[error("the simulator needs at least one merchant")]
     NoMerchant,
@@ -96,6 +101,7 @@ impl Simulator {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             allow_any_notify_url: false,
             delivery_timeout: delivery::DEFAULT_TIMEOUT,
+            tls: false,
         }
     }
 }
@@ -108,9 +114,20 @@ pub struct SimulatorBuilder {
     listen: SocketAddr,
     allow_any_notify_url: bool,
     delivery_timeout: Duration,
+    tls: bool,
 }
 
 impl SimulatorBuilder {
+    /// Also listen with TLS (on another free port of the same host): a CA, a server
+    /// certificate and a client identity per merchant are generated at start
+    /// ([`SimHandle::tls`]). `/secapi/` calls then need the merchant's client certificate on
+    /// the TLS listener, as on the real server.
+    #[must_use]
+    pub fn tls(mut self, enabled: bool) -> Self {
+        self.tls = enabled;
+        self
+    }
+
     /// Adds a merchant account.
     #[must_use]
     pub fn merchant(mut self, merchant: Merchant) -> Self {
@@ -166,7 +183,32 @@ impl SimulatorBuilder {
             addr: self.listen,
             source,
         })?;
+        let generated = if self.tls {
+            let ids: Vec<String> = self.merchants.iter().map(|m| m.mch_id.clone()).collect();
+            Some(tls::generate(&ids).map_err(Error::Tls)?)
+        } else {
+            None
+        };
+        let tls_listener = match &generated {
+            Some(_) => {
+                let at = SocketAddr::new(addr.ip(), 0);
+                Some(
+                    tokio::net::TcpListener::bind(at)
+                        .await
+                        .map_err(|source| Error::Bind { addr: at, source })?,
+                )
+            }
+            None => None,
+        };
+        let tls_addr = match &tls_listener {
+            Some(l) => Some(
+                l.local_addr()
+                    .map_err(|source| Error::Bind { addr, source })?,
+            ),
+            None => None,
+        };
         let engine = Arc::new(engine::Engine {
+            tls: generated.as_ref().map(|g| g.material.clone()),
             merchants: self.merchants,
             state: Mutex::new(state::State::default()),
             scale: self.scale,
@@ -175,12 +217,28 @@ impl SimulatorBuilder {
             delivery_timeout: self.delivery_timeout,
         });
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, Arc::clone(&engine), stopped));
+        let task = tokio::spawn(server::serve(
+            listener,
+            Arc::clone(&engine),
+            None,
+            stopped.clone(),
+        ));
+        let tls_task = match (tls_listener, generated) {
+            (Some(l), Some(g)) => Some(tokio::spawn(server::serve(
+                l,
+                Arc::clone(&engine),
+                Some(g.acceptor),
+                stopped,
+            ))),
+            _ => None,
+        };
         Ok(SimHandle {
             addr,
+            tls_addr,
             engine,
             stop,
             task: Some(task),
+            tls_task,
         })
     }
 }
@@ -188,6 +246,8 @@ impl SimulatorBuilder {
 /// A running simulator. Dropping it stops the listener; [`SimHandle::shutdown`] also waits.
 pub struct SimHandle {
     addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
+    tls_task: Option<tokio::task::JoinHandle<()>>,
     engine: Arc<engine::Engine>,
     stop: tokio::sync::watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -218,6 +278,18 @@ impl SimHandle {
     #[must_use]
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The TLS listener's base URL (`https://127.0.0.1:PORT`), when started with TLS.
+    #[must_use]
+    pub fn tls_base_url(&self) -> Option<String> {
+        self.tls_addr.map(|a| format!("https://{a}"))
+    }
+
+    /// The generated CA and client identities, when started with TLS.
+    #[must_use]
+    pub fn tls(&self) -> Option<&TlsMaterial> {
+        self.engine.tls.as_ref()
     }
 
     /// The control API's URL.
@@ -314,6 +386,9 @@ impl SimHandle {
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.tls_task.take() {
             let _ = task.await;
         }
     }

@@ -98,8 +98,16 @@ pub(crate) fn respond(
 const XML: &str = "text/xml; charset=utf-8";
 const HTML_PAGE: &str = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";
 
+/// What the connection carries: TLS or not, and the client certificate presented.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Conn {
+    pub(crate) tls: bool,
+    pub(crate) peer_cert: Option<Vec<u8>>,
+}
+
 pub(crate) async fn handle(
     engine: Arc<Engine>,
+    conn: Arc<Conn>,
     req: Request<Incoming>,
 ) -> Result<Response<SimBody>, Dropped> {
     let path = req.uri().path().to_owned();
@@ -151,6 +159,11 @@ pub(crate) async fn handle(
     }
     let reply = match engine.check(endpoint, sandbox, post, &body) {
         Err(msg) => Reply::Xml(protocol_fail(&msg)),
+        Ok(checked)
+            if endpoint.secapi() && !has_client_cert(&engine, &conn, &checked.merchant.mch_id) =>
+        {
+            Reply::Xml(protocol_fail("证书错误：此接口需要商户API证书（双向TLS）"))
+        }
         Ok(checked) => {
             let verdict = match &fault {
                 Some(FaultKind::SystemError) => {
@@ -186,6 +199,16 @@ pub(crate) async fn handle(
     })
 }
 
+/// Without TLS configured, `/secapi/` calls are accepted on the plain listener (a convenience);
+/// with TLS, they need the merchant's own client certificate on the TLS listener.
+fn has_client_cert(engine: &Engine, conn: &Conn, mch_id: &str) -> bool {
+    let Some(material) = &engine.tls else {
+        return true;
+    };
+    let expected = material.identity(mch_id).map(|i| i.cert_der.as_slice());
+    conn.tls && expected.is_some() && conn.peer_cert.as_deref() == expected
+}
+
 /// Flips the first character of the `<sign>` value.
 fn corrupt_sign(mut bytes: Vec<u8>) -> Vec<u8> {
     if let Some(b) = bytes
@@ -198,34 +221,78 @@ fn corrupt_sign(mut bytes: Vec<u8>) -> Vec<u8> {
     bytes
 }
 
-/// Serves connections until `shutdown` fires.
+/// Serves connections until `shutdown` fires; with an acceptor, over TLS.
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     engine: Arc<Engine>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
+    let mut stopped = shutdown.clone();
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
-            _ = shutdown.changed() => return,
+            _ = stopped.changed() => return,
         };
         let Ok((stream, _)) = accepted else { continue };
         let _ = stream.set_nodelay(true);
         let engine = Arc::clone(&engine);
-        let mut stop = shutdown.clone();
+        let stop = shutdown.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| handle(Arc::clone(&engine), req));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = stop.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.as_mut().await;
+            match tls {
+                None => serve_connection(stream, engine, Conn::default(), stop).await,
+                Some(acceptor) => {
+                    let Ok(Ok(stream)) = tokio::time::timeout(
+                        std::time::Duration::from_secs(10),
+                        acceptor.accept(stream),
+                    )
+                    .await
+                    else {
+                        return;
+                    };
+                    let peer_cert = stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|c| c.first())
+                        .map(|c| c.to_vec());
+                    serve_connection(
+                        stream,
+                        engine,
+                        Conn {
+                            tls: true,
+                            peer_cert,
+                        },
+                        stop,
+                    )
+                    .await;
                 }
             }
         });
+    }
+}
+
+async fn serve_connection<S>(
+    stream: S,
+    engine: Arc<Engine>,
+    conn: Conn,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = Arc::new(conn);
+    let service =
+        hyper::service::service_fn(move |req| handle(Arc::clone(&engine), Arc::clone(&conn), req));
+    let connection = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = stop.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.as_mut().await;
+        }
     }
 }

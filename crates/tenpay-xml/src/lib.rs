@@ -48,6 +48,8 @@ pub use error::Error;
 pub use map::{Iter, XmlMap};
 pub use reader::{DEFAULT_MAX_BYTES, DEFAULT_MAX_FIELDS, Parser, parse};
 pub use ser::to_map;
+#[doc(hidden)]
+pub use serde as __serde;
 pub use types::{
     BeijingDateTime, BeijingTime, Currency, Fen, RefundStatus, TradeState, TradeType, string_form,
 };

@@ -319,6 +319,23 @@ time_type!(
     "2017-12-13 16:47:45"
 );
 
+/// Defines a wire enum: known values as variants, anything else kept as `Unknown(String)`;
+/// with `as_str`, `Display`, `From<&str>`, an infallible `FromStr`, and serde as a string.
+///
+/// ```
+/// tenpay_xml::wire_enum!(
+///     /// `bill_type`.
+///     BillType {
+///         /// Every order.
+///         All = "ALL",
+///         /// Paid orders.
+///         Success = "SUCCESS",
+///     }
+/// );
+/// assert_eq!(BillType::from("ALL"), BillType::All);
+/// assert_eq!(BillType::from("NEW").as_str(), "NEW");
+/// ```
+#[macro_export]
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal,)* }) => {
         $(#[$doc])*
@@ -330,7 +347,7 @@ macro_rules! wire_enum {
         pub enum $name {
             $($(#[$vdoc])* $variant,)*
             /// A value not listed above, kept verbatim.
-            Unknown(String),
+            Unknown(::std::string::String),
         }
 
         impl $name {
@@ -344,13 +361,13 @@ macro_rules! wire_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl From<&str> for $name {
+        impl ::core::convert::From<&str> for $name {
             fn from(s: &str) -> Self {
                 match s {
                     $($wire => Self::$variant,)*
@@ -359,19 +376,30 @@ macro_rules! wire_enum {
             }
         }
 
-        impl FromStr for $name {
-            type Err = core::convert::Infallible;
+        impl ::core::str::FromStr for $name {
+            type Err = ::core::convert::Infallible;
 
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Ok(Self::from(s))
+            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                ::core::result::Result::Ok(Self::from(s))
             }
         }
 
-        string_serde!($name);
+        impl $crate::__serde::Serialize for $name {
+            fn serialize<S: $crate::__serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+                let s = <::std::borrow::Cow<'de, str> as $crate::__serde::Deserialize<'de>>::deserialize(d)?;
+                ::core::result::Result::Ok(Self::from(s.as_ref()))
+            }
+        }
     };
 }
 
-wire_enum!(
+crate::wire_enum!(
     /// `trade_type`.
     TradeType {
         /// JSAPI: official account web page or mini program.
@@ -387,7 +415,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+crate::wire_enum!(
     /// `trade_state` (orderquery).
     TradeState {
         /// Paid.
@@ -407,7 +435,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+crate::wire_enum!(
     /// `refund_status`.
     RefundStatus {
         /// Refunded.
@@ -421,7 +449,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+crate::wire_enum!(
     /// `fee_type` and `cash_fee_type`: an ISO 4217 currency code (CNY by default).
     Currency {
         /// Chinese yuan.

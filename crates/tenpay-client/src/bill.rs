@@ -1,0 +1,329 @@
+//! downloadbill: typed bill rows, gzip, and "no bill" as its own outcome.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+
+use serde::Serialize;
+use tenpay_sign::ApiKey;
+use tenpay_xml::{Fen, XmlMap};
+
+use crate::client::{Answer, parse_envelope};
+use crate::endpoint::Sealed;
+use crate::error::excerpt;
+use crate::{Client, Endpoint, Error};
+
+tenpay_xml::wire_enum!(
+    /// `bill_type`.
+    BillType {
+        /// Every trade of the day (default).
+        All = "ALL",
+        /// Paid orders.
+        Success = "SUCCESS",
+        /// Refunds.
+        Refund = "REFUND",
+        /// Refunds of recharge funds.
+        RechargeRefund = "RECHARGE_REFUND",
+    }
+);
+
+/// `/pay/downloadbill`: the bill of one day (ready after 10:00 the next day, Beijing time).
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct DownloadBill {
+    bill_date: String,
+    bill_type: BillType,
+    tar_type: Option<&'static str>,
+}
+
+impl DownloadBill {
+    /// The bill for `bill_date` (`yyyyMMdd`).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the date is not 8 digits of a real day.
+    pub fn new(bill_date: &str, bill_type: BillType) -> Result<Self, Error> {
+        let valid = bill_date.len() == 8
+            && format!("{bill_date}000000")
+                .parse::<tenpay_xml::BeijingTime>()
+                .is_ok();
+        if !valid {
+            return Err(Error::Config(format!(
+                "bill_date must be yyyyMMdd, got {bill_date:?}"
+            )));
+        }
+        Ok(Self {
+            bill_date: bill_date.to_owned(),
+            bill_type,
+            tar_type: None,
+        })
+    }
+
+    /// Ask for the bill gzip-compressed (decompressed by the client).
+    #[must_use]
+    pub fn gzip(mut self) -> Self {
+        self.tar_type = Some("GZIP");
+        self
+    }
+}
+
+/// How a bill download ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BillOutcome {
+    /// The bill.
+    Bill(Bill),
+    /// There is no bill for that day (no trades, or not generated yet).
+    NoBill {
+        /// `return_msg`: `No Bill Exist`, `Bill Creating`, …
+        return_msg: String,
+        /// `error_code`, e.g. `20002`.
+        error_code: Option<String>,
+    },
+}
+
+/// A bill: its rows and its summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Bill {
+    /// The column names, in order.
+    pub columns: Vec<String>,
+    /// One row per trade or refund.
+    pub rows: Vec<BillRow>,
+    /// The summary row.
+    pub summary: BillSummary,
+    /// The bill text as received (decompressed).
+    pub text: String,
+}
+
+/// One bill row. Columns differ between bill types and over time: the common ones are typed,
+/// every column is in `cells` by its (Chinese) name. Amounts are converted from yuan to fen.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct BillRow {
+    /// 交易时间 (`yyyy-MM-dd HH:mm:ss`).
+    pub trade_time: Option<String>,
+    /// 公众账号ID.
+    pub appid: Option<String>,
+    /// 商户号.
+    pub mch_id: Option<String>,
+    /// 微信订单号.
+    pub transaction_id: Option<String>,
+    /// 商户订单号.
+    pub out_trade_no: Option<String>,
+    /// 用户标识.
+    pub openid: Option<String>,
+    /// 交易类型.
+    pub trade_type: Option<String>,
+    /// 交易状态.
+    pub trade_state: Option<String>,
+    /// 总金额 (or 应结订单金额).
+    pub total_fee: Option<Fen>,
+    /// 代金券或立减优惠金额.
+    pub coupon_fee: Option<Fen>,
+    /// 微信退款单号.
+    pub refund_id: Option<String>,
+    /// 商户退款单号.
+    pub out_refund_no: Option<String>,
+    /// 退款金额.
+    pub refund_fee: Option<Fen>,
+    /// 退款状态.
+    pub refund_status: Option<String>,
+    /// 商品名称.
+    pub body: Option<String>,
+    /// 商户数据包.
+    pub attach: Option<String>,
+    /// 手续费.
+    pub service_fee: Option<Fen>,
+    /// 费率.
+    pub rate: Option<String>,
+    /// Every cell by column name.
+    pub cells: BTreeMap<String, String>,
+}
+
+/// The bill's summary row.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct BillSummary {
+    /// 总交易单数.
+    pub count: u64,
+    /// 总交易额 (or 应结订单总金额).
+    pub total_fee: Option<Fen>,
+    /// 总退款金额.
+    pub refund_fee: Option<Fen>,
+    /// 总代金券或立减优惠退款金额.
+    pub coupon_refund_fee: Option<Fen>,
+    /// 手续费总金额.
+    pub service_fee: Option<Fen>,
+    /// Every cell by column name.
+    pub cells: BTreeMap<String, String>,
+}
+
+impl Sealed for DownloadBill {}
+
+impl Endpoint for DownloadBill {
+    type Response = BillOutcome;
+    const PATH: &'static str = "/pay/downloadbill";
+    const SECAPI: bool = false;
+    const RETRY_SAFE: bool = true;
+
+    fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
+        tenpay_xml::to_map(self)
+    }
+
+    fn decode(_client: &Client, _key: &ApiKey, answer: Answer) -> Result<BillOutcome, Error> {
+        let body = answer.body;
+        let text = if body.starts_with(&[0x1f, 0x8b]) {
+            let mut out = String::new();
+            flate2::read::GzDecoder::new(&body[..])
+                .read_to_string(&mut out)
+                .map_err(|e| Error::NotXml {
+                    reason: format!("bad gzip bill: {e}"),
+                    excerpt: String::new(),
+                })?;
+            out
+        } else if body.trim_ascii_start().starts_with(b"<") {
+            // Errors are XML, unsigned.
+            let answer = Answer {
+                body,
+                content_type: String::new(),
+            };
+            return match parse_envelope(&answer) {
+                Ok(_) => Err(Error::NotXml {
+                    reason: "an XML answer without a bill".into(),
+                    excerpt: excerpt(&answer.body),
+                }),
+                Err(Error::Protocol { return_msg }) => {
+                    let map = XmlMap::parse(&answer.body).ok();
+                    let error_code = map
+                        .as_ref()
+                        .and_then(|m| m.get("error_code"))
+                        .map(str::to_owned);
+                    if return_msg.eq_ignore_ascii_case("No Bill Exist")
+                        || return_msg == "Bill Creating"
+                        || error_code.as_deref() == Some("20002")
+                    {
+                        Ok(BillOutcome::NoBill {
+                            return_msg,
+                            error_code,
+                        })
+                    } else {
+                        Err(Error::Protocol { return_msg })
+                    }
+                }
+                Err(e) => Err(e),
+            };
+        } else {
+            String::from_utf8(body.to_vec()).map_err(|_| Error::NotXml {
+                reason: "bill is not UTF-8".into(),
+                excerpt: String::new(),
+            })?
+        };
+        parse_bill(text).map(BillOutcome::Bill)
+    }
+}
+
+fn cells(line: &str) -> Vec<String> {
+    // Every cell is prefixed with a backtick, so ",`" separates cells even when a cell (the
+    // goods name) contains a comma.
+    line.trim_end_matches('\r')
+        .strip_prefix('`')
+        .unwrap_or(line)
+        .split(",`")
+        .map(str::to_owned)
+        .collect()
+}
+
+fn yuan(cell: Option<&String>) -> Result<Option<Fen>, Error> {
+    match cell.map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(v) => Fen::from_yuan(v).map(Some).map_err(Error::Decode),
+    }
+}
+
+/// Parses the bill text: header, rows, summary header, summary row.
+pub(crate) fn parse_bill(text: String) -> Result<Bill, Error> {
+    let bad = |why: &str| Error::NotXml {
+        reason: format!("malformed bill: {why}"),
+        excerpt: String::new(),
+    };
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let columns: Vec<String> = lines
+        .next()
+        .ok_or_else(|| bad("empty"))?
+        .trim_end_matches('\r')
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let mut rows = Vec::new();
+    let mut summary_columns = None;
+    for line in lines.by_ref() {
+        if !line.starts_with('`') {
+            summary_columns = Some(
+                line.trim_end_matches('\r')
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+            );
+            break;
+        }
+        let values = cells(line);
+        if values.len() != columns.len() {
+            return Err(bad("a row has another number of cells than the header"));
+        }
+        let cells: BTreeMap<String, String> = columns.iter().cloned().zip(values).collect();
+        let get = |k: &str| cells.get(k).filter(|v| !v.is_empty()).cloned();
+        rows.push(BillRow {
+            trade_time: get("交易时间"),
+            appid: get("公众账号ID"),
+            mch_id: get("商户号"),
+            transaction_id: get("微信订单号"),
+            out_trade_no: get("商户订单号"),
+            openid: get("用户标识"),
+            trade_type: get("交易类型"),
+            trade_state: get("交易状态"),
+            total_fee: yuan(cells.get("总金额").or(cells.get("应结订单金额")))?,
+            coupon_fee: yuan(
+                cells
+                    .get("代金券或立减优惠金额")
+                    .or(cells.get("代金券金额")),
+            )?,
+            refund_id: get("微信退款单号"),
+            out_refund_no: get("商户退款单号"),
+            refund_fee: yuan(cells.get("退款金额"))?,
+            refund_status: get("退款状态"),
+            body: get("商品名称"),
+            attach: get("商户数据包"),
+            service_fee: yuan(cells.get("手续费"))?,
+            rate: get("费率"),
+            cells,
+        });
+    }
+    let summary_columns = summary_columns.ok_or_else(|| bad("no summary"))?;
+    let values = cells(lines.next().ok_or_else(|| bad("no summary row"))?);
+    if values.len() != summary_columns.len() {
+        return Err(bad(
+            "the summary row has another number of cells than its header",
+        ));
+    }
+    let cells: BTreeMap<String, String> = summary_columns.into_iter().zip(values).collect();
+    let summary = BillSummary {
+        count: cells
+            .get("总交易单数")
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| bad("summary count"))?,
+        total_fee: yuan(cells.get("总交易额").or(cells.get("应结订单总金额")))?,
+        refund_fee: yuan(cells.get("总退款金额"))?,
+        coupon_refund_fee: yuan(
+            cells
+                .get("总代金券或立减优惠退款金额")
+                .or(cells.get("充值券退款总金额")),
+        )?,
+        service_fee: yuan(cells.get("手续费总金额"))?,
+        cells,
+    };
+    Ok(Bill {
+        columns,
+        rows,
+        summary,
+        text,
+    })
+}

@@ -1,0 +1,576 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tenpay_sign::{ApiKey, SignType};
+use tenpay_xml::XmlMap;
+use tracing::Instrument as _;
+
+use crate::endpoint::Endpoint;
+use crate::error::excerpt;
+use crate::{Error, Identity};
+
+/// Production: `https://api.mch.weixin.qq.com`.
+pub const PRODUCTION_URL: &str = "https://api.mch.weixin.qq.com";
+/// The backup domain: `https://api2.mch.weixin.qq.com`.
+pub const BACKUP_URL: &str = "https://api2.mch.weixin.qq.com";
+
+/// Which sandbox path layout to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Sandbox {
+    /// `/xdc/apiv2sandbox/...`, key from `/xdc/apiv2getsignkey/sign/getsignkey` (since 2022).
+    Current,
+    /// `/sandboxnew/...`, key from `/sandboxnew/pay/getsignkey`.
+    Legacy,
+}
+
+impl Sandbox {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Current => "/xdc/apiv2sandbox",
+            Self::Legacy => "/sandboxnew",
+        }
+    }
+
+    fn key_path(self) -> &'static str {
+        match self {
+            Self::Current => "/xdc/apiv2getsignkey/sign/getsignkey",
+            Self::Legacy => "/sandboxnew/pay/getsignkey",
+        }
+    }
+}
+
+/// How long a fetched sandbox key is reused (it expires after about three days).
+const SANDBOX_KEY_TTL: Duration = Duration::from_secs(24 * 3600);
+
+type NonceFn = dyn Fn() -> String + Send + Sync;
+type ClockFn = dyn Fn() -> i64 + Send + Sync;
+
+/// A WeChat Pay V2 client for one merchant configuration. Cheap to clone.
+///
+/// ```no_run
+/// use tenpay_client::{Client, OutTradeNo, UnifiedOrder};
+/// use tenpay_sign::{ApiKey, SignType};
+/// use tenpay_xml::Fen;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::builder("wx2421b1c4370ec43b", "10000100", ApiKey::new("your-32-character-api-key.......")?, SignType::HmacSha256)
+///     .build()?;
+/// let order = UnifiedOrder::app("腾讯充值中心-QQ会员充值", OutTradeNo::new("20150806125346")?, Fen::new(888),
+///     "123.12.12.123", "https://pay.example.com/wechat/notify/pay");
+/// let answer = client.unified_order(&order).await?;
+/// let params = client.app_params(&answer.prepay_id);
+/// # let _ = params; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) appid: String,
+    pub(crate) mch_id: String,
+    pub(crate) key: ApiKey,
+    pub(crate) sign_type: SignType,
+    pub(crate) sub_appid: Option<String>,
+    pub(crate) sub_mch_id: Option<String>,
+    base: String,
+    backup: Option<String>,
+    sandbox: Option<Sandbox>,
+    sandbox_key: tokio::sync::Mutex<Option<(ApiKey, Instant)>>,
+    http: reqwest::Client,
+    http_cert: Option<reqwest::Client>,
+    pub(crate) nonce: Arc<NonceFn>,
+    pub(crate) clock: Arc<ClockFn>,
+    retries: u32,
+    backoff: Duration,
+    pub(crate) poll_interval: Duration,
+    pub(crate) poll_window: Duration,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("appid", &i.appid)
+            .field("mch_id", &i.mch_id)
+            .field("sign_type", &i.sign_type)
+            .field("sub_mch_id", &i.sub_mch_id)
+            .field("base_url", &i.base)
+            .field("sandbox", &i.sandbox)
+            .field("identity", &i.http_cert.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Client`]. Setters never fail; [`ClientBuilder::build`] reports problems.
+#[must_use]
+pub struct ClientBuilder {
+    appid: String,
+    mch_id: String,
+    key: ApiKey,
+    sign_type: SignType,
+    sub_appid: Option<String>,
+    sub_mch_id: Option<String>,
+    base: String,
+    failover: bool,
+    sandbox: Option<Sandbox>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+    identity: Option<Identity>,
+    roots: Vec<Vec<u8>>,
+    nonce: Arc<NonceFn>,
+    clock: Arc<ClockFn>,
+    retries: u32,
+    backoff: Duration,
+    poll_interval: Duration,
+    poll_window: Duration,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("appid", &self.appid)
+            .field("mch_id", &self.mch_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// 32 lowercase hex characters from a random UUID v4.
+fn default_nonce() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl Client {
+    /// A builder for a merchant: appid, mch_id, API key and the sign type its requests use.
+    pub fn builder(
+        appid: impl Into<String>,
+        mch_id: impl Into<String>,
+        key: ApiKey,
+        sign_type: SignType,
+    ) -> ClientBuilder {
+        ClientBuilder {
+            appid: appid.into(),
+            mch_id: mch_id.into(),
+            key,
+            sign_type,
+            sub_appid: None,
+            sub_mch_id: None,
+            base: PRODUCTION_URL.to_owned(),
+            failover: false,
+            sandbox: None,
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+            user_agent: concat!("tenpay-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            identity: None,
+            roots: Vec::new(),
+            nonce: Arc::new(default_nonce),
+            clock: Arc::new(system_clock),
+            retries: 2,
+            backoff: Duration::from_millis(200),
+            poll_interval: Duration::from_secs(5),
+            poll_window: Duration::from_secs(45),
+        }
+    }
+
+    /// The appid.
+    #[must_use]
+    pub fn appid(&self) -> &str {
+        &self.inner.appid
+    }
+
+    /// The merchant id.
+    #[must_use]
+    pub fn mch_id(&self) -> &str {
+        &self.inner.mch_id
+    }
+
+    /// The sign type requests use (and answers must be signed with).
+    #[must_use]
+    pub fn sign_type(&self) -> SignType {
+        self.inner.sign_type
+    }
+
+    /// Calls an endpoint: signs the request, sends it (retrying only where repeating is safe),
+    /// verifies and decodes the answer.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn execute<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
+        let span = tracing::info_span!(
+            "tenpay",
+            endpoint = E::PATH,
+            out_trade_no = request.out_trade_no().unwrap_or(""),
+            err_code = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = self.execute_inner(request).instrument(span.clone()).await;
+        span.record(
+            "latency_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        if let Err(e) = &result {
+            if let Some(code) = e.err_code() {
+                span.record("err_code", code.as_str());
+            }
+            span.in_scope(|| tracing::warn!(error = %e, "tenpay call failed"));
+        }
+        result
+    }
+
+    async fn execute_inner<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
+        let inner = &self.inner;
+        let http = if E::SECAPI {
+            inner
+                .http_cert
+                .as_ref()
+                .ok_or(Error::NoIdentity { path: E::PATH })?
+        } else {
+            &inner.http
+        };
+        let key = self.signing_key().await?;
+        let mut map = request.to_map().map_err(Error::Request)?;
+        self.fill_common(&mut map).map_err(Error::Request)?;
+        map.sign(&key, self.effective_sign_type())
+            .map_err(Error::Request)?;
+        let body = map.to_xml();
+        let prefix = inner.sandbox.map_or("", Sandbox::prefix);
+        let mut attempt = 0;
+        loop {
+            let base = match (&inner.backup, attempt) {
+                (Some(backup), n) if n > 0 => backup.as_str(),
+                _ => inner.base.as_str(),
+            };
+            let url = format!("{base}{prefix}{}", E::PATH);
+            let result = match self.post(http, &url, body.clone()).await {
+                Ok(answer) => E::decode(self, &key, answer),
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if E::RETRY_SAFE && e.is_retryable() && attempt < inner.retries => {
+                    attempt += 1;
+                    tracing::debug!(attempt, error = %e, "tenpay: repeating the same request");
+                    tokio::time::sleep(inner.backoff * 2u32.saturating_pow(attempt - 1)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    pub(crate) fn effective_sign_type(&self) -> SignType {
+        self.inner.sign_type
+    }
+
+    /// `appid`, `mch_id`, sub-merchant fields, `nonce_str` and `sign_type` (when HMAC).
+    fn fill_common(&self, map: &mut XmlMap) -> Result<(), tenpay_xml::Error> {
+        let inner = &self.inner;
+        map.insert("appid", &inner.appid)?;
+        map.insert("mch_id", &inner.mch_id)?;
+        if let Some(s) = &inner.sub_appid {
+            map.insert("sub_appid", s)?;
+        }
+        if let Some(s) = &inner.sub_mch_id {
+            map.insert("sub_mch_id", s)?;
+        }
+        map.insert("nonce_str", &(inner.nonce)())?;
+        if inner.sign_type == SignType::HmacSha256 {
+            map.insert("sign_type", SignType::HmacSha256.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// The key requests are signed with: the API key, or in the sandbox the sandbox key
+    /// (fetched once and cached).
+    async fn signing_key(&self) -> Result<ApiKey, Error> {
+        let inner = &self.inner;
+        let Some(sandbox) = inner.sandbox else {
+            return Ok(inner.key.clone());
+        };
+        let mut cached = inner.sandbox_key.lock().await;
+        if let Some((key, at)) = cached
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() < SANDBOX_KEY_TTL)
+        {
+            let _ = at;
+            return Ok(key.clone());
+        }
+        let key = self.fetch_sandbox_key(sandbox).await?;
+        *cached = Some((key.clone(), Instant::now()));
+        Ok(key)
+    }
+
+    /// `getsignkey`: signed with the real key and MD5, no appid.
+    async fn fetch_sandbox_key(&self, sandbox: Sandbox) -> Result<ApiKey, Error> {
+        let inner = &self.inner;
+        let mut map = XmlMap::new();
+        let mut put = |k: &str, v: &str| map.insert(k, v).map_err(Error::Request);
+        put("mch_id", &inner.mch_id)?;
+        put("nonce_str", &(inner.nonce)())?;
+        map.sign(&inner.key, SignType::Md5)
+            .map_err(Error::Request)?;
+        let url = format!("{}{}", inner.base, sandbox.key_path());
+        let answer = self.post(&inner.http, &url, map.to_xml()).await?;
+        let m = parse_envelope(&answer)?;
+        let key = m
+            .get("sandbox_signkey")
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| Error::NotXml {
+                reason: "getsignkey answer has no sandbox_signkey".into(),
+                excerpt: String::new(),
+            })?;
+        tracing::debug!("tenpay: fetched the sandbox sign key");
+        ApiKey::new(key).map_err(|e| Error::Config(e.to_string()))
+    }
+
+    async fn post(&self, http: &reqwest::Client, url: &str, body: String) -> Result<Answer, Error> {
+        let response = http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .body(body)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = response.bytes().await.map_err(transport)?;
+        if status != 200 {
+            return Err(Error::Http {
+                status,
+                excerpt: excerpt(&bytes),
+            });
+        }
+        Ok(Answer {
+            body: bytes,
+            content_type,
+        })
+    }
+
+    /// Checks a standard answer: envelope, `return_code`, signature (request's algorithm, the
+    /// given key), appid/mch_id, `result_code`. Returns the verified fields.
+    pub(crate) fn verify_answer(&self, key: &ApiKey, answer: &Answer) -> Result<XmlMap, Error> {
+        let map = parse_envelope(answer)?;
+        map.verify(key, self.effective_sign_type())
+            .map_err(Error::BadSignature)?;
+        for (field, mine) in [("appid", &self.inner.appid), ("mch_id", &self.inner.mch_id)] {
+            match map.get(field) {
+                Some(v) if v == mine => {}
+                other => {
+                    return Err(Error::ForeignAnswer {
+                        field,
+                        received: other.unwrap_or("").chars().take(64).collect(),
+                    });
+                }
+            }
+        }
+        if map.get("result_code") != Some("SUCCESS") {
+            return Err(Error::Business {
+                err_code: map.get("err_code").unwrap_or("").into(),
+                err_code_des: map.get("err_code_des").unwrap_or("").to_owned(),
+            });
+        }
+        Ok(map)
+    }
+}
+
+/// A raw answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub(crate) body: bytes::Bytes,
+    #[allow(dead_code)]
+    pub(crate) content_type: String,
+}
+
+/// The envelope and `return_code` (no signature check).
+pub(crate) fn parse_envelope(answer: &Answer) -> Result<XmlMap, Error> {
+    let map = XmlMap::parse(&answer.body).map_err(|e| Error::NotXml {
+        reason: e.to_string(),
+        excerpt: excerpt(&answer.body),
+    })?;
+    match map.get("return_code") {
+        Some("SUCCESS") => Ok(map),
+        Some(_) => Err(Error::Protocol {
+            return_msg: map
+                .get("return_msg")
+                .or(map.get("retmsg"))
+                .unwrap_or("")
+                .to_owned(),
+        }),
+        None => Err(Error::NotXml {
+            reason: "no return_code".into(),
+            excerpt: excerpt(&answer.body),
+        }),
+    }
+}
+
+fn transport(e: reqwest::Error) -> Error {
+    // reqwest's Display includes the URL, which carries no secret here (no query string).
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::Transport {
+        message,
+        timeout: e.is_timeout(),
+    }
+}
+
+impl ClientBuilder {
+    /// Service-provider mode: act for this sub-merchant (and its appid, when it has one).
+    pub fn sub_merchant(
+        mut self,
+        sub_mch_id: impl Into<String>,
+        sub_appid: Option<String>,
+    ) -> Self {
+        self.sub_mch_id = Some(sub_mch_id.into());
+        self.sub_appid = sub_appid;
+        self
+    }
+
+    /// The API's base URL: [`PRODUCTION_URL`] (default), [`BACKUP_URL`], or a simulator.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base = url.into();
+        self
+    }
+
+    /// On transport failures, repeat safe requests against [`BACKUP_URL`].
+    pub fn failover_to_backup(mut self, yes: bool) -> Self {
+        self.failover = yes;
+        self
+    }
+
+    /// Use the sandbox ("仿真测试系统"): paths under the sandbox prefix, requests signed with
+    /// the sandbox key (fetched and cached by the client) and MD5, which the sandbox requires.
+    pub fn sandbox(mut self, sandbox: Sandbox) -> Self {
+        self.sandbox = Some(sandbox);
+        self
+    }
+
+    /// The whole-request timeout (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The connect timeout (default 3 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent`.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// The client certificate for the `/secapi/` endpoints.
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Trusts an extra root CA (PEM), such as a simulator's.
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.roots.push(pem.into());
+        self
+    }
+
+    /// Where nonces come from (default: a random UUID v4 as 32 hex characters).
+    pub fn nonce_fn(mut self, f: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.nonce = Arc::new(f);
+        self
+    }
+
+    /// Where the time comes from, in Unix seconds (default: the system clock).
+    pub fn clock_fn(mut self, f: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(f);
+        self
+    }
+
+    /// How many times a safe request is repeated after a retryable failure (default 2), and the
+    /// first backoff (default 200 ms, doubling).
+    pub fn retries(mut self, retries: u32, backoff: Duration) -> Self {
+        self.retries = retries;
+        self.backoff = backoff;
+        self
+    }
+
+    /// The payment-code helper's polling: interval (default 5 s) and window (default 45 s).
+    pub fn micropay_polling(mut self, interval: Duration, window: Duration) -> Self {
+        self.poll_interval = interval;
+        self.poll_window = window;
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a base URL that is not http(s), an HMAC sign type with the sandbox
+    /// (which takes MD5 only), or an unusable certificate.
+    pub fn build(self) -> Result<Client, Error> {
+        let base = self.base.trim_end_matches('/').to_owned();
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(Error::Config(format!("base URL must be http(s): {base:?}")));
+        }
+        if self.sandbox.is_some() && self.sign_type != SignType::Md5 {
+            return Err(Error::Config(
+                "the sandbox accepts MD5 signatures only: build with SignType::Md5".into(),
+            ));
+        }
+        let http = |identity| -> Result<reqwest::Client, Error> {
+            reqwest::Client::builder()
+                .tls_backend_preconfigured(crate::tls::config(&self.roots, identity)?)
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                .user_agent(self.user_agent.clone())
+                .tcp_nodelay(true)
+                .build()
+                .map_err(|e| Error::Config(format!("HTTP client: {e}")))
+        };
+        let plain = http(None)?;
+        let with_cert = match &self.identity {
+            Some(identity) => Some(http(Some(identity.load(&self.mch_id)?))?),
+            None => None,
+        };
+        let backup = self.failover.then(|| BACKUP_URL.to_owned());
+        Ok(Client {
+            inner: Arc::new(Inner {
+                appid: self.appid,
+                mch_id: self.mch_id,
+                key: self.key,
+                sign_type: self.sign_type,
+                sub_appid: self.sub_appid,
+                sub_mch_id: self.sub_mch_id,
+                base,
+                backup,
+                sandbox: self.sandbox,
+                sandbox_key: tokio::sync::Mutex::new(None),
+                http: plain,
+                http_cert: with_cert,
+                nonce: self.nonce,
+                clock: self.clock,
+                retries: self.retries,
+                backoff: self.backoff,
+                poll_interval: self.poll_interval,
+                poll_window: self.poll_window,
+            }),
+        })
+    }
+}

@@ -1,0 +1,197 @@
+use tenpay_xml::wire_enum;
+
+wire_enum!(
+    /// `err_code` of a `result_code=FAIL` answer.
+    ErrCode {
+        /// System timeout or error: the result is unknown; repeat the same request.
+        SystemError = "SYSTEMERROR",
+        /// Bank-side timeout (payment code): query the order.
+        BankError = "BANKERROR",
+        /// The user is entering the password (payment code): poll, then reverse.
+        UserPaying = "USERPAYING",
+        /// Concurrency conflict (refund): repeat the same request.
+        BizErrNeedRetry = "BIZERR_NEED_RETRY",
+        /// Too many bad requests: wait a minute.
+        InvalidReqTooMuch = "INVALID_REQ_TOO_MUCH",
+        /// Rate limited.
+        FrequencyLimited = "FREQUENCY_LIMITED",
+        /// Already paid.
+        OrderPaid = "ORDERPAID",
+        /// Closed.
+        OrderClosed = "ORDERCLOSED",
+        /// Reversed (payment code).
+        OrderReversed = "ORDERREVERSED",
+        /// No such order.
+        OrderNotExist = "ORDERNOTEXIST",
+        /// No such refund.
+        RefundNotExist = "REFUNDNOTEXIST",
+        /// The order is in a state that does not allow this.
+        TradeStateError = "TRADE_STATE_ERROR",
+        /// The out_trade_no was used with other parameters.
+        OutTradeNoUsed = "OUT_TRADE_NO_USED",
+        /// Not enough balance.
+        NotEnough = "NOTENOUGH",
+        /// Not authorised for this.
+        NoAuth = "NOAUTH",
+        /// Unknown appid.
+        AppidNotExist = "APPID_NOT_EXIST",
+        /// Unknown mch_id.
+        MchidNotExist = "MCHID_NOT_EXIST",
+        /// appid and mch_id do not belong together.
+        AppidMchidNotMatch = "APPID_MCHID_NOT_MATCH",
+        /// A required parameter is missing.
+        LackParams = "LACK_PARAMS",
+        /// A parameter is invalid.
+        ParamError = "PARAM_ERROR",
+        /// Invalid transaction id.
+        InvalidTransactionId = "INVALID_TRANSACTIONID",
+        /// The order is too old.
+        TradeOverdue = "TRADE_OVERDUE",
+        /// The payer's account is abnormal.
+        UserAccountAbnormal = "USER_ACCOUNT_ABNORMAL",
+        /// A generic business error.
+        Error = "ERROR",
+        /// Bad signature.
+        SignError = "SIGNERROR",
+        /// Bad XML.
+        XmlFormatError = "XML_FORMAT_ERROR",
+        /// Not a POST.
+        RequirePostMethod = "REQUIRE_POST_METHOD",
+        /// Empty body.
+        PostDataEmpty = "POST_DATA_EMPTY",
+        /// Not UTF-8.
+        NotUtf8 = "NOT_UTF8",
+        /// The payment code expired.
+        AuthCodeExpire = "AUTHCODEEXPIRE",
+        /// Bad payment code.
+        AuthCodeError = "AUTH_CODE_ERROR",
+        /// Invalid payment code.
+        AuthCodeInvalid = "AUTH_CODE_INVALID",
+        /// Card not supported (the protocol's spelling).
+        NotSupportCard = "NOTSUPORTCARD",
+        /// Payer mismatch.
+        BuyerMismatch = "BUYER_MISMATCH",
+        /// Risk control refused the trade.
+        TradeError = "TRADE_ERROR",
+        /// Invalid request.
+        InvalidRequest = "INVALID_REQUEST",
+    }
+);
+
+impl ErrCode {
+    /// Whether the documented handling is "repeat the same request".
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::SystemError | Self::BizErrNeedRetry)
+    }
+}
+
+/// What went wrong with a call. The layers are kept apart: transport, `return_code=FAIL`
+/// (protocol), a bad answer signature, `result_code=FAIL` (business).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is unusable (bad base URL, certificate, …).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A `/secapi/` endpoint was called without a client certificate; nothing was sent.
+    #[error(
+        "{path} needs the merchant's client certificate: configure one with ClientBuilder::identity"
+    )]
+    NoIdentity {
+        /// The endpoint.
+        path: &'static str,
+    },
+    /// The request could not be built (a field XML cannot carry, …); nothing was sent.
+    #[error("request: {0}")]
+    Request(#[source] tenpay_xml::Error),
+    /// Connecting, sending or receiving failed, or timed out.
+    #[error("transport: {message}")]
+    Transport {
+        /// What happened (no URL query, no body).
+        message: String,
+        /// Whether it was a timeout.
+        timeout: bool,
+    },
+    /// The server answered with a status other than 200.
+    #[error("HTTP {status}: {excerpt:?}")]
+    Http {
+        /// The status.
+        status: u16,
+        /// The start of the body.
+        excerpt: String,
+    },
+    /// The answer is not the XML envelope (an HTML error page, a truncated body, …).
+    #[error("answer is not a WeChat Pay message ({reason}): {excerpt:?}")]
+    NotXml {
+        /// Why it was refused.
+        reason: String,
+        /// The start of the body.
+        excerpt: String,
+    },
+    /// `return_code=FAIL`: the request was refused at the protocol level (signature, format,
+    /// missing parameter, …).
+    #[error("return_code=FAIL: {return_msg}")]
+    Protocol {
+        /// `return_msg`.
+        return_msg: String,
+    },
+    /// A success answer without a valid signature (made with the request's algorithm and key).
+    #[error("answer signature: {0}")]
+    BadSignature(#[source] tenpay_xml::Error),
+    /// A success answer for another merchant.
+    #[error("answer is for {field} {received:?}, not this merchant")]
+    ForeignAnswer {
+        /// `appid` or `mch_id`.
+        field: &'static str,
+        /// The value received.
+        received: String,
+    },
+    /// `result_code=FAIL`.
+    #[error("{err_code}: {err_code_des}")]
+    Business {
+        /// `err_code`.
+        err_code: ErrCode,
+        /// `err_code_des`.
+        err_code_des: String,
+    },
+    /// The verified answer does not decode into the typed response.
+    #[error("answer decoding: {0}")]
+    Decode(#[source] tenpay_xml::Error),
+}
+
+impl Error {
+    /// The `err_code` of a business failure.
+    #[must_use]
+    pub fn err_code(&self) -> Option<&ErrCode> {
+        match self {
+            Self::Business { err_code, .. } => Some(err_code),
+            _ => None,
+        }
+    }
+
+    /// Whether the outcome is unknown and repeating the same request is the documented remedy:
+    /// transport failures, HTTP 5xx, non-XML answers, SYSTEMERROR, BIZERR_NEED_RETRY.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { .. } | Self::NotXml { .. } => true,
+            Self::Http { status, .. } => *status >= 500,
+            Self::Business { err_code, .. } => err_code.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// Whether this was a timeout.
+    #[must_use]
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Transport { timeout: true, .. })
+    }
+}
+
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    text.chars()
+        .filter(|c| !c.is_control() || *c == ' ')
+        .collect()
+}

@@ -1,0 +1,710 @@
+//! tenpay-client against tenpay-sim over 127.0.0.1 (plain HTTP and TLS with client certificates).
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::time::Duration;
+
+use tenpay_client::{
+    BillOutcome, BillType, Client, CloseOrder, DownloadBill, ErrCode, Error, Identity, Micropay,
+    MicropayOutcome, OrderQuery, OutRefundNo, OutTradeNo, Refund, RefundQuery, Reverse, Sandbox,
+    UnifiedOrder,
+};
+use tenpay_sign::{ApiKey, SignType};
+use tenpay_sim::{Fault, FaultKind, Merchant, PayOptions, SimHandle, Simulator};
+use tenpay_xml::{Fen, TradeState, TradeType};
+
+const APPID: &str = "wx2421b1c4370ec43b";
+const MCH: &str = "10000100";
+const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
+const NOTIFY: &str = "http://127.0.0.1:9/notify";
+
+fn key() -> ApiKey {
+    ApiKey::new(KEY).unwrap()
+}
+
+async fn sim() -> SimHandle {
+    Simulator::builder()
+        .merchant(Merchant::new(APPID, MCH, key()))
+        .merchant(Merchant::new(
+            "wx0000000000000002",
+            "10000200",
+            ApiKey::new("another-merchant-key-000000000000").unwrap(),
+        ))
+        .time_scale(1000)
+        .tls(true)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// A client over the simulator's TLS listener with the merchant's legacy PKCS#12 identity.
+fn client(sim: &SimHandle, st: SignType) -> Client {
+    let tls = sim.tls().unwrap();
+    Client::builder(APPID, MCH, key(), st)
+        .base_url(sim.tls_base_url().unwrap())
+        .add_root_certificate_pem(tls.ca_pem.clone())
+        .identity(Identity::from_pkcs12(
+            tls.identity(MCH).unwrap().pkcs12.clone(),
+        ))
+        .retries(2, Duration::from_millis(10))
+        .build()
+        .unwrap()
+}
+
+fn no(s: &str) -> OutTradeNo {
+    OutTradeNo::new(s).unwrap()
+}
+
+fn order(n: &str) -> UnifiedOrder {
+    UnifiedOrder::app(
+        "腾讯充值中心-QQ会员充值",
+        no(n),
+        Fen::new(888),
+        "123.12.12.123",
+        NOTIFY,
+    )
+    .attach("a&b <c>")
+}
+
+#[tokio::test]
+async fn every_trade_type_query_close() {
+    let sim = sim().await;
+    for st in [SignType::Md5, SignType::HmacSha256] {
+        let c = client(&sim, st);
+        let tag = st.hex_len();
+        let app = c.unified_order(&order(&format!("A{tag}"))).await.unwrap();
+        assert_eq!(app.trade_type, TradeType::App);
+        let jsapi = UnifiedOrder::jsapi(
+            "b",
+            no(&format!("J{tag}")),
+            Fen::new(1),
+            "127.0.0.1",
+            NOTIFY,
+            "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+        );
+        assert!(
+            c.unified_order(&jsapi)
+                .await
+                .unwrap()
+                .prepay_id
+                .starts_with("wx")
+        );
+        let native = UnifiedOrder::native(
+            "b",
+            no(&format!("N{tag}")),
+            Fen::new(1),
+            "127.0.0.1",
+            NOTIFY,
+            "P1",
+        );
+        assert!(
+            c.unified_order(&native)
+                .await
+                .unwrap()
+                .code_url
+                .unwrap()
+                .starts_with("weixin://")
+        );
+        let mweb = UnifiedOrder::mweb(
+            "b",
+            no(&format!("M{tag}")),
+            Fen::new(1),
+            "127.0.0.1",
+            NOTIFY,
+            r#"{"h5_info":{"type":"Wap"}}"#,
+        );
+        assert!(c.unified_order(&mweb).await.unwrap().mweb_url.is_some());
+
+        let q = c
+            .order_query(&OrderQuery::by_out_trade_no(no(&format!("A{tag}"))))
+            .await
+            .unwrap();
+        assert_eq!(q.trade_state, TradeState::NotPay);
+        sim.pay(&format!("A{tag}"), &PayOptions::new().coupon_fee(88))
+            .unwrap();
+        let q = c
+            .order_query(&OrderQuery::by_out_trade_no(no(&format!("A{tag}"))))
+            .await
+            .unwrap();
+        assert_eq!(q.trade_state, TradeState::Success);
+        assert_eq!(q.total_fee, Some(Fen::new(888)));
+        assert_eq!(q.cash_fee, Some(Fen::new(800)));
+        assert_eq!(q.coupons.len(), 1);
+        assert_eq!(q.attach.as_deref(), Some("a&b <c>"));
+        let by_tid = c
+            .order_query(&OrderQuery::by_transaction_id(
+                q.transaction_id.clone().unwrap(),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            by_tid.out_trade_no.as_deref(),
+            Some(format!("A{tag}").as_str())
+        );
+
+        c.close_order(&CloseOrder::new(no(&format!("N{tag}"))))
+            .await
+            .unwrap();
+        let err = c
+            .close_order(&CloseOrder::new(no(&format!("A{tag}"))))
+            .await
+            .unwrap_err();
+        assert_eq!(err.err_code(), Some(&ErrCode::OrderPaid));
+    }
+}
+
+#[tokio::test]
+async fn refunds_over_tls_with_pkcs12_and_pem_identities() {
+    let sim = sim().await;
+    let c = client(&sim, SignType::HmacSha256);
+    c.unified_order(&order("R1")).await.unwrap();
+    sim.pay("R1", &PayOptions::new()).unwrap();
+    let r = c
+        .refund(&Refund::by_out_trade_no(
+            no("R1"),
+            OutRefundNo::new("RF1").unwrap(),
+            Fen::new(888),
+            Fen::new(100),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.refund_fee, Fen::new(100));
+
+    let tls = sim.tls().unwrap();
+    let id = tls.identity(MCH).unwrap();
+    let pem = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(sim.tls_base_url().unwrap())
+        .add_root_certificate_pem(tls.ca_pem.clone())
+        .identity(Identity::from_pem(id.cert_pem.clone(), id.key_pem.clone()))
+        .build()
+        .unwrap();
+    pem.refund(&Refund::by_out_trade_no(
+        no("R1"),
+        OutRefundNo::new("RF2").unwrap(),
+        Fen::new(888),
+        Fen::new(50),
+    ))
+    .await
+    .unwrap();
+    let q = pem
+        .refund_query(&RefundQuery::by_out_trade_no(no("R1")))
+        .await
+        .unwrap();
+    assert_eq!(q.refunds.len(), 2);
+    assert_eq!(q.refunds[1].refund_fee, Fen::new(50));
+    let page = pem
+        .refund_query(&RefundQuery::by_out_trade_no(no("R1")).offset(1))
+        .await
+        .unwrap();
+    assert_eq!(page.refunds[0].out_refund_no, "RF2");
+
+    // Another merchant's certificate is refused by the server.
+    let other = tls.identity("10000200").unwrap();
+    let wrong = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(sim.tls_base_url().unwrap())
+        .add_root_certificate_pem(tls.ca_pem.clone())
+        .identity(Identity::from_pkcs12(other.pkcs12.clone()).password("10000200"))
+        .build()
+        .unwrap();
+    let e = wrong
+        .refund(&Refund::by_out_trade_no(
+            no("R1"),
+            OutRefundNo::new("RF3").unwrap(),
+            Fen::new(888),
+            Fen::new(1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Protocol { .. }), "{e}");
+
+    // Without an identity nothing is sent.
+    let calls = sim.calls("refund");
+    let bare = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let e = bare
+        .refund(&Refund::by_out_trade_no(
+            no("R1"),
+            OutRefundNo::new("RF4").unwrap(),
+            Fen::new(888),
+            Fen::new(1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        Error::NoIdentity {
+            path: "/secapi/pay/refund"
+        }
+    ));
+    assert_eq!(sim.calls("refund"), calls);
+
+    // A wrong PKCS#12 password is a configuration error at build time.
+    let e = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .identity(Identity::from_pkcs12(id.pkcs12.clone()).password("nope"))
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, Error::Config(_)));
+}
+
+#[tokio::test]
+async fn the_pkcs12_uses_legacy_encryption_openssl3_refuses() {
+    // The simulator issues apiclient_cert.p12 like WeChat Pay: PBE-SHA1-RC2-40. OpenSSL 3 without
+    // its legacy provider cannot read it; the client above loads it all the same.
+    let sim = sim().await;
+    let p12 = sim.tls().unwrap().identity(MCH).unwrap().pkcs12.clone();
+    // The RC2-40 OID 1.2.840.113549.1.12.1.6 is in the file.
+    let oid = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01, 0x06];
+    assert!(p12.windows(oid.len()).any(|w| w == oid));
+    if let Ok(out) = std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+    {
+        let version = String::from_utf8_lossy(&out.stdout).to_string();
+        if version.starts_with("OpenSSL 3") {
+            let path =
+                std::env::temp_dir().join(format!("tenpay-legacy-{}.p12", std::process::id()));
+            std::fs::write(&path, &p12).unwrap();
+            let status = std::process::Command::new("openssl")
+                .args([
+                    "pkcs12",
+                    "-in",
+                    path.to_str().unwrap(),
+                    "-passin",
+                    "pass:10000100",
+                    "-nokeys",
+                    "-noout",
+                ])
+                .env("OPENSSL_CONF", "/dev/null")
+                .output()
+                .unwrap();
+            let _ = std::fs::remove_file(&path);
+            assert!(
+                !status.status.success(),
+                "OpenSSL 3 read the legacy file without -legacy: {version}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn error_classes() {
+    let sim = sim().await;
+    let c = client(&sim, SignType::Md5);
+    // result_code=FAIL.
+    let e = c
+        .order_query(&OrderQuery::by_out_trade_no(no("NONE")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), Some(&ErrCode::OrderNotExist));
+    // return_code=FAIL (wrong key): not retried.
+    let before = sim.calls("orderquery");
+    let wrong = Client::builder(APPID, MCH, ApiKey::new("wrong-key").unwrap(), SignType::Md5)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let e = wrong
+        .order_query(&OrderQuery::by_out_trade_no(no("X")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Protocol { return_msg } if return_msg == "签名错误"),
+        "{e}"
+    );
+    assert_eq!(sim.calls("orderquery"), before + 1);
+    // A tampered answer signature is refused (and not retried).
+    sim.inject(Fault::next("orderquery", FaultKind::BadSignature, 1));
+    let e = c
+        .order_query(&OrderQuery::by_out_trade_no(no("X")))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::BadSignature(_)), "{e}");
+    // HTTP 500, an HTML page, a dropped connection, a truncated answer: retried, then reported.
+    for (kind, check) in [
+        (
+            FaultKind::Http500,
+            (|e: &Error| matches!(e, Error::Http { status: 500, .. })) as fn(&Error) -> bool,
+        ),
+        (FaultKind::Html, |e: &Error| {
+            matches!(e, Error::NotXml { .. })
+        }),
+        (FaultKind::Drop, |e: &Error| {
+            matches!(e, Error::Transport { .. })
+        }),
+        (FaultKind::Truncated, |e: &Error| {
+            matches!(e, Error::Transport { .. } | Error::NotXml { .. })
+        }),
+    ] {
+        let before = sim.calls("orderquery");
+        sim.inject(Fault::next("orderquery", kind.clone(), 3));
+        let e = c
+            .order_query(&OrderQuery::by_out_trade_no(no("X")))
+            .await
+            .unwrap_err();
+        assert!(check(&e), "{kind:?}: {e}");
+        assert_eq!(
+            sim.calls("orderquery"),
+            before + 3,
+            "{kind:?}: one call and two retries"
+        );
+    }
+    // SYSTEMERROR once, then the answer: retried transparently.
+    sim.inject(Fault::next("orderquery", FaultKind::SystemError, 1));
+    let e = c
+        .order_query(&OrderQuery::by_out_trade_no(no("X")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), Some(&ErrCode::OrderNotExist));
+    // Timeout.
+    let slow = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(sim.base_url())
+        .timeout(Duration::from_millis(100))
+        .retries(0, Duration::ZERO)
+        .build()
+        .unwrap();
+    sim.inject(Fault::next("orderquery", FaultKind::Delay { ms: 400 }, 1));
+    let e = slow
+        .order_query(&OrderQuery::by_out_trade_no(no("X")))
+        .await
+        .unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    // Nothing secret in any error.
+    for e in [
+        e,
+        Error::Protocol {
+            return_msg: "x".into(),
+        },
+    ] {
+        assert!(!format!("{e} {e:?}").contains(KEY));
+    }
+    assert!(!format!("{c:?}").contains(KEY));
+}
+
+#[tokio::test]
+async fn a_refund_retried_after_a_dropped_connection_is_refunded_once() {
+    let sim = sim().await;
+    let c = client(&sim, SignType::Md5);
+    c.unified_order(&order("D1")).await.unwrap();
+    sim.pay("D1", &PayOptions::new()).unwrap();
+    sim.inject(Fault::next("refund", FaultKind::Drop, 1));
+    let r = c
+        .refund(&Refund::by_out_trade_no(
+            no("D1"),
+            OutRefundNo::new("DR1").unwrap(),
+            Fen::new(888),
+            Fen::new(8),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.out_refund_no, "DR1");
+    assert_eq!(sim.calls("refund"), 2);
+    assert_eq!(sim.order("D1").unwrap().refunds.len(), 1);
+    // Business errors are not retried.
+    let before = sim.calls("refund");
+    let e = c
+        .refund(&Refund::by_out_trade_no(
+            no("D1"),
+            OutRefundNo::new("DR2").unwrap(),
+            Fen::new(1),
+            Fen::new(1),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), Some(&ErrCode::ParamError));
+    assert_eq!(sim.calls("refund"), before + 1);
+}
+
+#[tokio::test]
+async fn bills() {
+    let sim = sim().await;
+    let c = client(&sim, SignType::Md5);
+    c.unified_order(&order("B1")).await.unwrap();
+    sim.pay("B1", &PayOptions::new()).unwrap();
+    let today = tenpay_xml::BeijingTime::from_unix(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    )
+    .unwrap()
+    .to_string()[..8]
+        .to_owned();
+    for req in [
+        DownloadBill::new(&today, BillType::All).unwrap(),
+        DownloadBill::new(&today, BillType::Success).unwrap().gzip(),
+    ] {
+        let BillOutcome::Bill(bill) = c.download_bill(&req).await.unwrap() else {
+            panic!("no bill")
+        };
+        assert_eq!(bill.rows.len(), 1);
+        assert_eq!(bill.rows[0].out_trade_no.as_deref(), Some("B1"));
+        assert_eq!(bill.rows[0].total_fee, Some(Fen::new(888)));
+        assert_eq!(bill.summary.count, 1);
+        assert_eq!(bill.summary.total_fee, Some(Fen::new(888)));
+    }
+    let none = c
+        .download_bill(&DownloadBill::new("20140603", BillType::All).unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(none, BillOutcome::NoBill { .. }));
+    assert!(DownloadBill::new("2014-06-03", BillType::All).is_err());
+    // The reference bill parses.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/protocol/downloadbill_all.csv"
+    ))
+    .unwrap();
+    let text: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    let bill = tenpay_client_test_parse(text).await;
+    assert_eq!(bill.rows.len(), 2);
+    assert_eq!(bill.rows[0].total_fee, Some(Fen::new(1)));
+    assert_eq!(bill.summary.count, 2);
+    assert_eq!(bill.summary.total_fee, Some(Fen::new(2)));
+}
+
+/// A server on 127.0.0.1 that answers every request with the body chosen by its path.
+async fn fixed_server(answers: Vec<(&'static str, Vec<u8>)>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let answers = answers.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+                let body = answers
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .map(|(_, b)| b.clone())
+                    .unwrap_or_default();
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(reply.as_bytes()).await;
+                let _ = s.write_all(&body).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let raw = std::fs::read(format!(
+        "{}/../../testdata/protocol/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    raw[raw.iter().position(|&b| b == b'\n').unwrap() + 1..].to_vec()
+}
+
+async fn tenpay_client_test_parse(text: String) -> tenpay_client::Bill {
+    let base = fixed_server(vec![("/pay/downloadbill", text.into_bytes())]).await;
+    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(base)
+        .build()
+        .unwrap();
+    match c
+        .download_bill(&DownloadBill::new("20141110", BillType::All).unwrap())
+        .await
+        .unwrap()
+    {
+        BillOutcome::Bill(b) => b,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn reference_fixtures_decode_into_typed_responses() {
+    let base = fixed_server(vec![
+        (
+            "/pay/unifiedorder",
+            fixture("unifiedorder_response_app.xml"),
+        ),
+        (
+            "/pay/orderquery",
+            fixture("orderquery_response_success.xml"),
+        ),
+        ("/pay/closeorder", fixture("closeorder_response.xml")),
+        ("/secapi/pay/refund", fixture("refund_response.xml")),
+        ("/pay/refundquery", fixture("refundquery_response.xml")),
+        ("/pay/downloadbill", fixture("downloadbill_error.xml")),
+    ])
+    .await;
+    let id = sim().await.tls().unwrap().identity(MCH).unwrap().clone();
+    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(base.clone())
+        .identity(Identity::from_pem(id.cert_pem, id.key_pem))
+        .build()
+        .unwrap();
+    let u = c.unified_order(&order("F1")).await.unwrap();
+    assert_eq!(u.prepay_id, "wx201411101639507cbf6ffd8b0779950874");
+    let q = c
+        .order_query(&OrderQuery::by_out_trade_no(no("F1")))
+        .await
+        .unwrap();
+    assert_eq!(q.trade_state, TradeState::Success);
+    assert!(q.total_fee.is_some());
+    let closed = c.close_order(&CloseOrder::new(no("F1"))).await.unwrap();
+    assert!(closed.result_msg.is_some());
+    let r = c
+        .refund(&Refund::by_out_trade_no(
+            no("F1"),
+            OutRefundNo::new("R").unwrap(),
+            Fen::new(1),
+            Fen::new(1),
+        ))
+        .await
+        .unwrap();
+    assert!(!r.refund_id.is_empty());
+    let rq = c
+        .refund_query(&RefundQuery::by_out_trade_no(no("F1")))
+        .await
+        .unwrap();
+    assert_eq!(rq.refunds.len(), 1);
+    let e = c
+        .download_bill(&DownloadBill::new("20141110", BillType::All).unwrap())
+        .await;
+    assert!(
+        matches!(
+            e,
+            Ok(BillOutcome::NoBill { .. }) | Err(Error::Protocol { .. })
+        ),
+        "{e:?}"
+    );
+    // The same fixtures for another merchant: refused as foreign answers.
+    let other = Client::builder("wx0000000000000009", MCH, key(), SignType::Md5)
+        .base_url(base)
+        .build()
+        .unwrap();
+    let e = other
+        .order_query(&OrderQuery::by_out_trade_no(no("F1")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::ForeignAnswer { field: "appid", .. }),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn payment_code_helper() {
+    let sim = sim().await;
+    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(sim.tls_base_url().unwrap())
+        .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
+        .identity(Identity::from_pkcs12(
+            sim.tls().unwrap().identity(MCH).unwrap().pkcs12.clone(),
+        ))
+        .micropay_polling(Duration::from_millis(5), Duration::from_millis(150))
+        .build()
+        .unwrap();
+    let pay = |n: &str, code: &str| Micropay::new("刷卡", no(n), Fen::new(1), "127.0.0.1", code);
+    assert!(matches!(
+        c.pay_with_code(&pay("P1", "134567890123456700"))
+            .await
+            .unwrap(),
+        MicropayOutcome::Paid(_)
+    ));
+    assert!(matches!(
+        c.pay_with_code(&pay("P2", "134567890123456780"))
+            .await
+            .unwrap(),
+        MicropayOutcome::PaidAfterPolling(_)
+    ));
+    assert!(matches!(
+        c.pay_with_code(&pay("P3", "134567890123456785"))
+            .await
+            .unwrap(),
+        MicropayOutcome::Reversed { .. }
+    ));
+    assert_eq!(sim.order("P3").unwrap().trade_state, "REVOKED");
+    assert!(matches!(
+        c.pay_with_code(&pay("P4", "134567890123456790"))
+            .await
+            .unwrap(),
+        MicropayOutcome::PaidAfterPolling(_)
+    ));
+    let e = c
+        .pay_with_code(&pay("P5", "134567890123456799"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.err_code(), Some(&ErrCode::AuthCodeExpire));
+    let r = c.reverse(&Reverse::new(no("P1"))).await.unwrap();
+    assert!(!r.recall());
+    let openid = c
+        .auth_code_to_openid(&tenpay_client::AuthCodeToOpenid::new("134567890123456700"))
+        .await
+        .unwrap();
+    assert!(openid.openid.starts_with("oSim"));
+}
+
+#[tokio::test]
+async fn sandbox_key_is_fetched_once_and_reused() {
+    let sim = sim().await;
+    for sandbox in [Sandbox::Current, Sandbox::Legacy] {
+        let c = Client::builder(APPID, MCH, key(), SignType::Md5)
+            .base_url(sim.base_url())
+            .sandbox(sandbox)
+            .build()
+            .unwrap();
+        let before = sim.calls("getsignkey");
+        for i in 0..3 {
+            c.unified_order(&order(&format!("S{i}{sandbox:?}")))
+                .await
+                .unwrap();
+        }
+        assert_eq!(sim.calls("getsignkey"), before + 1);
+    }
+    assert!(
+        Client::builder(APPID, MCH, key(), SignType::HmacSha256)
+            .sandbox(Sandbox::Current)
+            .build()
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn pay_params_reference_vectors_and_mweb() {
+    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .nonce_fn(|| "5K8264ILTKCH16CQ2502SI8ZNMTM67VS".into())
+        .clock_fn(|| 1_414_561_699)
+        .build()
+        .unwrap();
+    let p = c.app_params("WX1217752501201407033233368018");
+    assert_eq!(p.sign, "C9612FA7A6BA5F51E195D5F9337CA288");
+    let json = serde_json::to_value(&p).unwrap();
+    assert_eq!(json["package"], "Sign=WXPay");
+    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .nonce_fn(|| "e61463f8efa94090b1f366cccfbbb444".into())
+        .clock_fn(|| 1_414_561_699)
+        .build()
+        .unwrap();
+    let j = c.jsapi_params("u802345jgfjsdfgsdg888");
+    assert_eq!(j.pay_sign, "A62A01211E36F5D2173A9EE93EBAC56C");
+    let json = serde_json::to_value(&j).unwrap();
+    assert_eq!(json["appId"], APPID);
+    assert_eq!(json["signType"], "MD5");
+    assert_eq!(
+        Client::mweb_url_with_redirect(
+            "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1&package=1",
+            "https://m.example.com/done?o=1"
+        ),
+        "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1&package=1&redirect_url=https%3A%2F%2Fm.example.com%2Fdone%3Fo%3D1"
+    );
+    // The default nonce is 32 hex characters.
+    let d = Client::builder(APPID, MCH, key(), SignType::HmacSha256)
+        .build()
+        .unwrap();
+    let p = d.jsapi_params("x");
+    assert_eq!(p.nonce_str.len(), 32);
+    assert!(p.nonce_str.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(p.sign_type, "HMAC-SHA256");
+    assert_eq!(p.pay_sign.len(), 64);
+}

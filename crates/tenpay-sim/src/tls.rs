@@ -1,0 +1,142 @@
+//! The optional TLS listener: a CA, a server certificate for 127.0.0.1 / localhost, and a
+//! client identity per merchant (PEM, and PKCS#12 with WeChat's legacy encryption and the
+//! mch_id as password), all generated at start. `/secapi/` calls must present the merchant's
+//! client certificate.
+
+use std::sync::Arc;
+
+use p12_keystore::{EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKeyChain};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use rustls::server::WebPkiClientVerifier;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// A merchant's generated client identity, as WeChat Pay would issue it.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ClientIdentity {
+    /// The merchant id (also the PKCS#12 password).
+    pub mch_id: String,
+    /// `apiclient_cert.pem`.
+    pub cert_pem: String,
+    /// `apiclient_key.pem` (PKCS#8).
+    pub key_pem: String,
+    /// `apiclient_cert.p12`: encrypted with PBE-SHA1-RC2-40 (the legacy algorithm OpenSSL 3
+    /// refuses by default), password = mch_id.
+    pub pkcs12: Vec<u8>,
+    pub(crate) cert_der: Vec<u8>,
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field("mch_id", &self.mch_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The TLS material of a simulator started with TLS.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TlsMaterial {
+    /// The CA that signed the server and client certificates (trust it in the client).
+    pub ca_pem: String,
+    /// One identity per merchant.
+    pub identities: Vec<ClientIdentity>,
+}
+
+impl TlsMaterial {
+    /// The identity of a merchant.
+    #[must_use]
+    pub fn identity(&self, mch_id: &str) -> Option<&ClientIdentity> {
+        self.identities.iter().find(|i| i.mch_id == mch_id)
+    }
+}
+
+pub(crate) struct Generated {
+    pub(crate) material: TlsMaterial,
+    pub(crate) acceptor: tokio_rustls::TlsAcceptor,
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+pub(crate) fn generate(mch_ids: &[String]) -> Result<Generated, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "tenpay-sim CA");
+    let ca =
+        CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(err)?).map_err(err)?;
+
+    let server_key = KeyPair::generate().map_err(err)?;
+    let mut server_params =
+        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .map_err(err)?;
+    server_params
+        .distinguished_name
+        .push(DnType::CommonName, "tenpay-sim");
+    let server_cert = server_params.signed_by(&server_key, &ca).map_err(err)?;
+
+    let mut identities = Vec::new();
+    for mch_id in mch_ids {
+        let key = KeyPair::generate().map_err(err)?;
+        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, mch_id.as_str());
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "tenpay-sim merchant");
+        let cert = params.signed_by(&key, &ca).map_err(err)?;
+        let mut store = KeyStore::new();
+        let chain = PrivateKeyChain::new(
+            b"apiclient".to_vec(),
+            p12_keystore::PrivateKey::from_der(&key.serialize_der()).map_err(err)?,
+            [p12_keystore::Certificate::from_der(cert.der()).map_err(err)?],
+        );
+        store.add_entry("apiclient", KeyStoreEntry::PrivateKeyChain(chain));
+        // EncryptionAlgorithm::PbeWithShaAnd40BitRc4Cbc maps to pbeWithSHAAnd40BitRC2-CBC
+        // (1.2.840.113549.1.12.1.6), the algorithm of WeChat Pay's apiclient_cert.p12.
+        let pkcs12 = store
+            .writer(mch_id)
+            .encryption_algorithm(EncryptionAlgorithm::PbeWithShaAnd40BitRc4Cbc)
+            .mac_algorithm(MacAlgorithm::HmacSha1)
+            .write()
+            .map_err(err)?;
+        identities.push(ClientIdentity {
+            mch_id: mch_id.clone(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            pkcs12,
+            cert_der: cert.der().to_vec(),
+        });
+    }
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der().clone()).map_err(err)?;
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+            .allow_unauthenticated()
+            .build()
+            .map_err(err)?;
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(err)?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![CertificateDer::from(server_cert.der().to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
+        )
+        .map_err(err)?;
+    Ok(Generated {
+        material: TlsMaterial {
+            ca_pem: ca.pem(),
+            identities,
+        },
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+    })
+}

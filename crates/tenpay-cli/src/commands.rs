@@ -1,0 +1,443 @@
+//! The commands.
+
+use std::io::Write as _;
+
+use tenpay_sign::{Canonical, SignType};
+use tenpay_xml::XmlMap;
+
+use crate::input::{Failure, bad_input, key_problem, load_key, network, parse_message, read_input};
+use crate::{Command, NotifyCommand};
+
+pub(crate) fn run(command: Command) -> Result<u8, Failure> {
+    match command {
+        Command::Sign {
+            file,
+            sign_type,
+            explain,
+            key,
+        } => {
+            let map = parse_message(&read_input(&file)?)?;
+            let key = load_key(&key)?;
+            let canonical = canonical(&map)?;
+            println!("{}", canonical.sign(&key, sign_type.into()));
+            if explain {
+                println!("canonical: {canonical}");
+            }
+            Ok(0)
+        }
+        Command::Verify {
+            file,
+            sign_type,
+            explain,
+            key,
+        } => {
+            let map = parse_message(&read_input(&file)?)?;
+            let key = load_key(&key)?;
+            verify(&map, &key, sign_type.map(Into::into), explain)
+        }
+        Command::DecryptRefund { file, json, key } => {
+            decrypt(&read_input(&file)?, &load_key(&key)?, json)
+        }
+        Command::Sim {
+            listen,
+            merchants,
+            config,
+            time_scale,
+            tls,
+            tls_dir,
+            allow_any_notify_url,
+        } => sim(
+            listen,
+            merchants,
+            config,
+            time_scale,
+            tls.then_some(tls_dir),
+            allow_any_notify_url,
+        ),
+        Command::Notify(NotifyCommand::Pay {
+            url,
+            out_trade_no,
+            total_fee,
+            appid,
+            mch_id,
+            sign_type,
+            with_sign_type_field,
+            failed,
+            key,
+        }) => {
+            let key = load_key(&key)?;
+            let st: SignType = sign_type.into();
+            let mut m = XmlMap::new();
+            let mut put =
+                |k: &str, v: &str| m.insert(k, v).map_err(|e| bad_input(format!("{k}: {e}")));
+            put("return_code", "SUCCESS")?;
+            put("appid", &appid)?;
+            put("mch_id", &mch_id)?;
+            put("nonce_str", &format!("{:032x}", nanos()))?;
+            put("result_code", if failed { "FAIL" } else { "SUCCESS" })?;
+            if failed {
+                put("err_code", "PAYERROR")?;
+                put("err_code_des", "支付失败")?;
+            }
+            put("openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")?;
+            put("is_subscribe", "N")?;
+            put("trade_type", "NATIVE")?;
+            put("bank_type", "CFT")?;
+            put("total_fee", &total_fee.to_string())?;
+            put("fee_type", "CNY")?;
+            put("cash_fee", &total_fee.to_string())?;
+            put(
+                "transaction_id",
+                &format!("4200000000{:018}", nanos() % 1_000_000_000_000_000_000),
+            )?;
+            put("out_trade_no", &out_trade_no)?;
+            put(
+                "time_end",
+                &tenpay_xml::BeijingTime::from_unix(unix_now())
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+            )?;
+            if with_sign_type_field {
+                put("sign_type", st.as_str())?;
+            }
+            m.sign(&key, st).map_err(|e| bad_input(e.to_string()))?;
+            post_notification(&url, m.to_xml())
+        }
+    }
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+fn unix_now() -> i64 {
+    i64::try_from(nanos() / 1_000_000_000).unwrap_or(0)
+}
+
+fn canonical(map: &XmlMap) -> Result<Canonical<&str, &str>, Failure> {
+    Canonical::new(map.iter()).map_err(|e| bad_input(e.to_string()))
+}
+
+fn verify(
+    map: &XmlMap,
+    key: &tenpay_sign::ApiKey,
+    flag: Option<SignType>,
+    explain: bool,
+) -> Result<u8, Failure> {
+    let invalid = |reason: String| {
+        println!("invalid: {reason}");
+        Ok(1)
+    };
+    let field = map.get("sign_type");
+    let sign_type = match (flag, field) {
+        (_, Some(f)) if f.parse::<SignType>().is_err() => {
+            return invalid(format!(
+                "the sign_type field {f:?} is not exactly MD5 or HMAC-SHA256"
+            ));
+        }
+        (Some(flag), Some(f)) if f != flag.as_str() => {
+            return invalid(format!(
+                "the message's sign_type is {f} but --sign-type is {flag}"
+            ));
+        }
+        (Some(flag), _) => flag,
+        (None, Some(f)) => f.parse().unwrap_or(SignType::Md5),
+        (None, None) => SignType::Md5,
+    };
+    let Some(received) = map.get("sign").filter(|s| !s.is_empty()) else {
+        return invalid("the message has no sign field".into());
+    };
+    let canonical = canonical(map)?;
+    match canonical.verify(key, sign_type, received) {
+        Ok(()) => {
+            println!("valid");
+            Ok(0)
+        }
+        Err(e) => {
+            println!("invalid: {e} (checked as {sign_type})");
+            if explain {
+                println!("canonical: {canonical}");
+                for cause in likely_causes(map, &canonical, key, sign_type, received) {
+                    println!("likely cause: {cause}");
+                }
+            }
+            Ok(1)
+        }
+    }
+}
+
+fn likely_causes(
+    map: &XmlMap,
+    canonical: &Canonical<&str, &str>,
+    key: &tenpay_sign::ApiKey,
+    st: SignType,
+    received: &str,
+) -> Vec<String> {
+    let mut causes = Vec::new();
+    let other = match st {
+        SignType::Md5 => SignType::HmacSha256,
+        _ => SignType::Md5,
+    };
+    if canonical.verify(key, other, received).is_ok() {
+        causes.push(format!("the message was signed with {other}, not {st}"));
+    }
+    if st == SignType::Md5 && received.len() == 64 {
+        causes.push("a 64-character signature is HMAC-SHA256, but it was checked as MD5".into());
+    }
+    if st == SignType::HmacSha256 && received.len() == 32 {
+        causes.push("a 32-character signature is MD5, but it was checked as HMAC-SHA256".into());
+    }
+    if received.bytes().any(|b| b.is_ascii_lowercase()) {
+        let upper = received.to_ascii_uppercase();
+        if canonical.verify(key, st, &upper).is_ok() {
+            causes.push("the signature is lower-case; its upper-case form matches (WeChat Pay signatures are upper-case)".into());
+        } else {
+            causes
+                .push("the signature is lower-case (WeChat Pay signatures are upper-case)".into());
+        }
+    }
+    let spaced: Vec<&str> = map
+        .iter()
+        .filter(|(k, v)| *k != "sign" && v.trim() != *v)
+        .map(|(k, _)| k)
+        .collect();
+    if !spaced.is_empty() {
+        causes.push(format!(
+            "leading or trailing spaces in: {} (values are signed exactly, untrimmed)",
+            spaced.join(", ")
+        ));
+    }
+    let encoded: Vec<&str> = map
+        .iter()
+        .filter(|(k, v)| *k != "sign" && looks_url_encoded(v))
+        .map(|(k, _)| k)
+        .collect();
+    if !encoded.is_empty() {
+        causes.push(format!(
+            "URL-encoded values in: {} (sign the raw UTF-8 values, not URL-encoded ones)",
+            encoded.join(", ")
+        ));
+    }
+    let len = key.len();
+    if len != 32 {
+        causes.push(format!(
+            "the key is {len} characters; keys set on the merchant platform are 32"
+        ));
+    }
+    if causes.is_empty() {
+        causes.push(
+            "the key is not the one that signed the message, or a field was changed after signing"
+                .into(),
+        );
+    }
+    causes
+}
+
+fn looks_url_encoded(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+        || (v.contains('+') && !v.contains(' ') && v.contains('='))
+}
+
+fn decrypt(data: &[u8], key: &tenpay_sign::ApiKey, json: bool) -> Result<u8, Failure> {
+    let trimmed = data.trim_ascii();
+    let req_info = if trimmed.starts_with(b"<") {
+        let map = XmlMap::parse(trimmed)
+            .map_err(|e| bad_input(format!("not an acceptable <xml> message: {e}")))?;
+        map.get("req_info")
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| {
+                bad_input("the notification has no req_info (is it a payment notification?)")
+            })?
+            .to_owned()
+    } else {
+        String::from_utf8(trimmed.to_vec()).map_err(|_| bad_input("req_info is not text"))?
+    };
+    let plain = tenpay_notify::decrypt_req_info(key, &req_info).map_err(|e| match e {
+        tenpay_notify::Error::WrongKey => {
+            key_problem("this key does not decrypt the req_info (wrong API key?)")
+        }
+        other => bad_input(other.to_string()),
+    })?;
+    let map = tenpay_xml::Parser::new()
+        .root("root")
+        .parse(&plain)
+        .map_err(|_| {
+            key_problem("the decrypted req_info is not a <root> document (wrong API key?)")
+        })?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        let obj: serde_json::Map<String, serde_json::Value> = map
+            .iter()
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.to_owned())))
+            .collect();
+        let _ = writeln!(out, "{}", serde_json::Value::Object(obj));
+    } else {
+        let _ = writeln!(out, "{}", String::from_utf8_lossy(&plain));
+    }
+    Ok(0)
+}
+
+fn parse_merchant(spec: &str) -> Result<tenpay_sim::Merchant, Failure> {
+    let mut parts = spec.trim().splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(appid), Some(mch), Some(key)) if !appid.is_empty() && !mch.is_empty() => {
+            let key = tenpay_sign::ApiKey::new(key)
+                .map_err(|_| key_problem("a merchant's key is empty"))?;
+            Ok(tenpay_sim::Merchant::new(appid, mch, key))
+        }
+        _ => Err(bad_input("a merchant is APPID:MCH_ID:KEY")),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| network(format!("cannot start the runtime: {e}")))
+}
+
+fn sim(
+    listen: std::net::SocketAddr,
+    specs: Vec<String>,
+    config: Option<std::path::PathBuf>,
+    time_scale: u32,
+    tls_dir: Option<std::path::PathBuf>,
+    allow_any: bool,
+) -> Result<u8, Failure> {
+    let mut merchants = Vec::new();
+    for spec in &specs {
+        merchants.push(parse_merchant(spec)?);
+    }
+    if let Some(path) = config {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| bad_input(format!("cannot read {}: {e}", path.display())))?;
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            merchants.push(parse_merchant(line)?);
+        }
+    }
+    if merchants.is_empty() {
+        return Err(Failure {
+            code: 2,
+            message: "tenpay sim needs at least one --merchant APPID:MCH_ID:KEY (or --config FILE)"
+                .into(),
+        });
+    }
+    let shown: Vec<(String, String)> = merchants
+        .iter()
+        .map(|m| (m.appid().to_owned(), m.mch_id().to_owned()))
+        .collect();
+    runtime()?.block_on(async move {
+        let mut builder = tenpay_sim::Simulator::builder()
+            .listen(listen)
+            .time_scale(time_scale)
+            .allow_any_notify_url(allow_any);
+        for m in merchants {
+            builder = builder.merchant(m);
+        }
+        let sim = builder
+            .tls(tls_dir.is_some())
+            .start()
+            .await
+            .map_err(|e| network(e.to_string()))?;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", sim.base_url());
+        let _ = writeln!(out, "control: {}", sim.control_url());
+        if let (Some(dir), Some(tls), Some(url)) = (&tls_dir, sim.tls(), sim.tls_base_url()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| bad_input(format!("cannot create {}: {e}", dir.display())))?;
+            let write = |name: String, data: &[u8]| {
+                std::fs::write(dir.join(&name), data)
+                    .map_err(|e| bad_input(format!("cannot write {name}: {e}")))
+            };
+            write("ca.pem".into(), tls.ca_pem.as_bytes())?;
+            for id in &tls.identities {
+                write(format!("{}.cert.pem", id.mch_id), id.cert_pem.as_bytes())?;
+                write(format!("{}.key.pem", id.mch_id), id.key_pem.as_bytes())?;
+                write(format!("{}.p12", id.mch_id), &id.pkcs12)?;
+            }
+            let _ = writeln!(
+                out,
+                "tls: {url} (CA and client identities in {})",
+                dir.display()
+            );
+        }
+        for (appid, mch) in &shown {
+            let _ = writeln!(
+                out,
+                "merchant: appid={appid} mch_id={mch} (key as given; not printed)"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "time scale: {time_scale} (notify retries 15 s, 15 s, 30 s, 3 min, … divided by it)"
+        );
+        let _ = out.flush();
+        drop(out);
+        let _ = tokio::signal::ctrl_c().await;
+        sim.shutdown().await;
+        eprintln!("tenpay: simulator stopped");
+        Ok(0)
+    })
+}
+
+fn post_notification(url: &str, body: String) -> Result<u8, Failure> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| bad_input("--url must be an http:// URL of a local endpoint"))?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path }.to_owned();
+    let authority = authority.to_owned();
+    runtime()?.block_on(async move {
+        use http_body_util::BodyExt as _;
+        let stream = tokio::net::TcpStream::connect(&authority)
+            .await
+            .map_err(|e| network(format!("cannot connect to {authority}: {e}")))?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(|e| network(format!("HTTP handshake failed: {e}")))?;
+        tokio::spawn(conn);
+        let request = http::Request::post(path)
+            .header(http::header::HOST, authority.as_str())
+            .header(http::header::CONTENT_TYPE, "text/xml")
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .map_err(|e| bad_input(format!("bad request: {e}")))?;
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            sender.send_request(request),
+        )
+        .await
+        .map_err(|_| network("no reply within 10 s"))?
+        .map_err(|e| network(format!("request failed: {e}")))?;
+        let status = response.status().as_u16();
+        let reply = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| network(format!("reply unreadable: {e}")))?
+            .to_bytes();
+        let acked = status == 200
+            && XmlMap::parse(&reply).is_ok_and(|m| m.get("return_code") == Some("SUCCESS"));
+        println!("HTTP {status}");
+        println!("{}", String::from_utf8_lossy(&reply));
+        println!(
+            "acknowledged: {}",
+            if acked {
+                "yes"
+            } else {
+                "no (WeChat Pay would send it again)"
+            }
+        );
+        Ok(u8::from(!acked))
+    })
+}

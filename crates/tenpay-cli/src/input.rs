@@ -1,0 +1,117 @@
+//! Reading messages and keys.
+
+use std::io::Read as _;
+
+use tenpay_sign::ApiKey;
+use tenpay_xml::XmlMap;
+
+use crate::KeyArgs;
+
+/// A failure with its exit code.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+}
+
+pub(crate) fn bad_input(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 3,
+        message: message.into(),
+    }
+}
+
+pub(crate) fn key_problem(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 4,
+        message: message.into(),
+    }
+}
+
+pub(crate) fn network(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 5,
+        message: message.into(),
+    }
+}
+
+/// The largest input read (messages are small; this bounds a mistaken pipe).
+const MAX_INPUT: u64 = 1 << 20;
+
+pub(crate) fn read_input(file: &str) -> Result<Vec<u8>, Failure> {
+    let mut data = Vec::new();
+    let result = if file == "-" {
+        std::io::stdin()
+            .lock()
+            .take(MAX_INPUT + 1)
+            .read_to_end(&mut data)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut data))
+    };
+    result.map_err(|e| {
+        bad_input(format!(
+            "cannot read {}: {e}",
+            if file == "-" { "standard input" } else { file }
+        ))
+    })?;
+    if data.len() as u64 > MAX_INPUT {
+        return Err(bad_input(format!("input is larger than {MAX_INPUT} bytes")));
+    }
+    Ok(data)
+}
+
+/// The message as fields: a JSON object (strings and numbers) or an `<xml>` message.
+pub(crate) fn parse_message(data: &[u8]) -> Result<XmlMap, Failure> {
+    let trimmed = data
+        .strip_prefix("\u{FEFF}".as_bytes())
+        .unwrap_or(data)
+        .trim_ascii_start();
+    match trimmed.first() {
+        Some(b'{') => {
+            let value: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(trimmed)
+                .map_err(|e| bad_input(format!("not a JSON object: {e}")))?;
+            let mut map = XmlMap::new();
+            for (k, v) in value {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Null => String::new(),
+                    other => {
+                        return Err(bad_input(format!(
+                            "field {k:?} is not a string or number: {other}"
+                        )));
+                    }
+                };
+                map.insert(&k, &v)
+                    .map_err(|e| bad_input(format!("field {k:?}: {e}")))?;
+            }
+            Ok(map)
+        }
+        Some(b'<') => XmlMap::parse(data)
+            .map_err(|e| bad_input(format!("not an acceptable <xml> message: {e}"))),
+        _ => Err(bad_input(
+            "input is neither a JSON object nor an <xml> message",
+        )),
+    }
+}
+
+pub(crate) fn load_key(args: &KeyArgs) -> Result<ApiKey, Failure> {
+    let text = if let Some(path) = &args.key_file {
+        std::fs::read_to_string(path)
+            .map_err(|e| key_problem(format!("cannot read the key file {}: {e}", path.display())))?
+            .trim()
+            .to_owned()
+    } else if let Ok(env) = std::env::var("TENPAY_KEY") {
+        env
+    } else if let Some(key) = &args.key {
+        eprintln!(
+            "tenpay: warning: --key puts the API key in your shell history; prefer --key-file or TENPAY_KEY"
+        );
+        key.clone()
+    } else {
+        return Err(key_problem(
+            "no API key: use --key-file PATH, the TENPAY_KEY environment variable, or --key",
+        ));
+    };
+    ApiKey::new(text).map_err(|_| key_problem("the API key is empty"))
+}

@@ -1,0 +1,193 @@
+//! `tenpay`: WeChat Pay V2 signatures offline, refund decryption, and the simulator.
+//!
+//! Exit codes: 0 success (`valid`, acknowledged), 1 a negative answer (`invalid: …`, not
+//! acknowledged), 2 usage, 3 bad input (unreadable, not JSON or XML, hostile XML), 4 key
+//! problem (missing, empty, wrong for a refund), 5 network or simulator failure.
+
+mod commands;
+mod input;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Sign, verify and explain WeChat Pay V2 messages offline; decrypt refund notifications;
+/// run the local simulator; send test notifications.
+#[derive(Debug, Parser)]
+#[command(name = "tenpay", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 ok/valid, 1 invalid or not acknowledged, 2 usage, 3 bad input, 4 key problem, 5 network.\n\
+The API key comes from --key-file, then TENPAY_KEY, then --key (which lands in shell history). It is never printed."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the API key comes from.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct KeyArgs {
+    /// Read the API key from this file (surrounding whitespace is ignored).
+    #[arg(long, value_name = "PATH", global = true)]
+    key_file: Option<PathBuf>,
+    /// The API key itself (prefer --key-file or TENPAY_KEY: this lands in shell history).
+    #[arg(long, value_name = "KEY", global = true, hide_env_values = true)]
+    key: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum SignTypeArg {
+    #[value(name = "MD5")]
+    Md5,
+    #[value(name = "HMAC-SHA256")]
+    HmacSha256,
+}
+
+impl From<SignTypeArg> for tenpay_sign::SignType {
+    fn from(s: SignTypeArg) -> Self {
+        match s {
+            SignTypeArg::Md5 => Self::Md5,
+            SignTypeArg::HmacSha256 => Self::HmacSha256,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the signature of a JSON object or an <xml> message.
+    #[command(
+        after_help = "Examples:\n  echo '{\"appid\":\"wxd930ea5d5a258f4f\",\"body\":\"test\"}' | TENPAY_KEY=... tenpay sign\n  tenpay sign --key-file key.txt --sign-type HMAC-SHA256 --explain request.xml"
+    )]
+    Sign {
+        /// The message file, or - for standard input.
+        #[arg(default_value = "-")]
+        file: String,
+        /// The algorithm.
+        #[arg(long, value_enum, default_value = "MD5")]
+        sign_type: SignTypeArg,
+        /// Also print the canonical string (key redacted).
+        #[arg(long)]
+        explain: bool,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// Check a signed message (an answer or a payment notification): exit 0 `valid`, exit 1 `invalid: <reason>`.
+    #[command(
+        after_help = "The sign type is --sign-type when given, else the message's sign_type field, else MD5.\n\
+Examples:\n  tenpay verify --key-file key.txt notify.xml\n  tenpay verify --explain --sign-type HMAC-SHA256 answer.xml"
+    )]
+    Verify {
+        /// The message file, or - for standard input.
+        #[arg(default_value = "-")]
+        file: String,
+        /// The algorithm (default: the message's sign_type, else MD5).
+        #[arg(long, value_enum)]
+        sign_type: Option<SignTypeArg>,
+        /// On failure, print the canonical string (key redacted) and the likely causes.
+        #[arg(long)]
+        explain: bool,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// Decrypt a refund notification (or a bare req_info) with the API key.
+    #[command(
+        name = "decrypt-refund",
+        after_help = "Examples:\n  tenpay decrypt-refund --key-file key.txt refund_notify.xml\n  tenpay decrypt-refund --json req_info.txt"
+    )]
+    DecryptRefund {
+        /// The notification or req_info file, or - for standard input.
+        #[arg(default_value = "-")]
+        file: String,
+        /// Print one JSON object of strings instead of XML.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// Run the WeChat Pay V2 simulator in the foreground (Ctrl-C stops it).
+    #[command(
+        after_help = "The first line printed is the base URL.\nExamples:\n  tenpay sim --merchant wx2421b1c4370ec43b:10000100:192006250b4c09247ec02edce69f6a2d\n  tenpay sim --listen 127.0.0.1:0 --time-scale 1000 --tls --merchant APPID:MCH:KEY"
+    )]
+    Sim {
+        /// The listen address (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// A merchant as APPID:MCH_ID:KEY (repeatable).
+        #[arg(long = "merchant", value_name = "APPID:MCH_ID:KEY")]
+        merchants: Vec<String>,
+        /// A file with one APPID:MCH_ID:KEY per line (# comments allowed).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// Divide the simulated delays (notification retries, refund processing) by this.
+        #[arg(long, default_value_t = 1)]
+        time_scale: u32,
+        /// Also listen with TLS (prints the CA and writes the client identities to --tls-dir).
+        #[arg(long)]
+        tls: bool,
+        /// Where --tls writes ca.pem and MCH_ID.{cert.pem,key.pem,p12}.
+        #[arg(long, value_name = "DIR", default_value = "tenpay-sim-tls")]
+        tls_dir: PathBuf,
+        /// Accept notify_url hosts other than loopback (your own test network).
+        #[arg(long)]
+        allow_any_notify_url: bool,
+    },
+    /// Send test notifications to a local merchant endpoint.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum NotifyCommand {
+    /// Send a correctly signed payment notification and report whether WeChat Pay would count
+    /// the reply as acknowledged.
+    #[command(
+        after_help = "Example:\n  TENPAY_KEY=... tenpay notify pay --url http://127.0.0.1:8080/wechat/notify/pay --out-trade-no T1 --total-fee 888"
+    )]
+    Pay {
+        /// The merchant's notify URL (http).
+        #[arg(long)]
+        url: String,
+        /// The order number.
+        #[arg(long)]
+        out_trade_no: String,
+        /// The amount in fen.
+        #[arg(long)]
+        total_fee: u64,
+        /// The appid.
+        #[arg(long, default_value = "wx2421b1c4370ec43b")]
+        appid: String,
+        /// The merchant id.
+        #[arg(long, default_value = "10000100")]
+        mch_id: String,
+        /// The algorithm.
+        #[arg(long, value_enum, default_value = "MD5")]
+        sign_type: SignTypeArg,
+        /// Include a sign_type field (real notifications vary).
+        #[arg(long)]
+        with_sign_type_field: bool,
+        /// Report a failed payment (result_code=FAIL) instead.
+        #[arg(long)]
+        failed: bool,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match commands::run(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("tenpay: error: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! The built `tenpay` binary on the official example, the shared fixtures, hostile XML, and the
+//! simulator started by `tenpay sim` on port 0.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::process::{Command, Output, Stdio};
+
+const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
+const DOC: &str = r#"{"appid":"wxd930ea5d5a258f4f","mch_id":"10000100","device_info":"1000","body":"test","nonce_str":"ibuaiVcKdpRxkhJA"}"#;
+
+fn tenpay(args: &[&str], stdin: &[u8], key: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenpay"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("TENPAY_KEY");
+    if let Some(k) = key {
+        cmd.env("TENPAY_KEY", k);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let raw = std::fs::read(format!(
+        "{}/../../testdata/protocol/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    raw[raw.iter().position(|&b| b == b'\n').unwrap() + 1..].to_vec()
+}
+
+#[test]
+fn sign_the_official_example_both_algorithms() {
+    let o = tenpay(&["sign", "--explain"], DOC.as_bytes(), Some(KEY));
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.starts_with("9A0A8659F005D6984697E2CA0A9CF3B7\n"));
+    assert!(out.contains("canonical: appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=<redacted>"));
+    assert!(!out.contains(KEY));
+    let o = tenpay(
+        &["sign", "--sign-type", "HMAC-SHA256"],
+        DOC.as_bytes(),
+        Some(KEY),
+    );
+    assert_eq!(
+        stdout(&o).trim(),
+        "6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6"
+    );
+    // XML input too.
+    let xml = b"<xml><appid>wxd930ea5d5a258f4f</appid><mch_id>10000100</mch_id><device_info>1000</device_info><body>test</body><nonce_str>ibuaiVcKdpRxkhJA</nonce_str></xml>";
+    assert_eq!(
+        stdout(&tenpay(&["sign"], xml, Some(KEY))).trim(),
+        "9A0A8659F005D6984697E2CA0A9CF3B7"
+    );
+}
+
+#[test]
+fn key_sources() {
+    let dir = std::env::temp_dir().join(format!("tenpay-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key");
+    std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
+    let o = tenpay(
+        &["sign", "--key-file", key_file.to_str().unwrap()],
+        DOC.as_bytes(),
+        None,
+    );
+    assert_eq!(stdout(&o).trim(), "9A0A8659F005D6984697E2CA0A9CF3B7");
+    let o = tenpay(&["sign", "--key", KEY], DOC.as_bytes(), None);
+    assert_eq!(stdout(&o).trim(), "9A0A8659F005D6984697E2CA0A9CF3B7");
+    assert!(stderr(&o).contains("shell history"));
+    assert!(!stderr(&o).contains(KEY));
+    let o = tenpay(&["sign"], DOC.as_bytes(), None);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(stderr(&o).starts_with("tenpay: error: no API key"));
+    let o = tenpay(
+        &["sign", "--key-file", "/nonexistent/key"],
+        DOC.as_bytes(),
+        None,
+    );
+    assert_eq!(o.status.code(), Some(4));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn verify_fixtures_and_explain() {
+    for name in [
+        "unifiedorder_request_app.xml",
+        "unifiedorder_response_app.xml",
+        "orderquery_response_success.xml",
+        "refund_response.xml",
+    ] {
+        let o = tenpay(&["verify"], &fixture(name), Some(KEY));
+        assert_eq!(
+            (o.status.code(), stdout(&o).trim()),
+            (Some(0), "valid"),
+            "{name}"
+        );
+    }
+    let bench = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/bench/pay_notify.xml"
+    ))
+    .unwrap();
+    assert_eq!(
+        stdout(&tenpay(&["verify"], &bench, Some(KEY))).trim(),
+        "valid"
+    );
+    // Wrong key: invalid, with the canonical string and the likely causes.
+    let o = tenpay(
+        &["verify", "--explain"],
+        &fixture("orderquery_response_success.xml"),
+        Some("another-key"),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.starts_with("invalid: "));
+    assert!(out.contains("canonical: appid=wx2421b1c4370ec43b&"));
+    assert!(out.contains("the key is 11 characters"));
+    // Other algorithm.
+    let hmac_signed = {
+        let sig = stdout(&tenpay(
+            &["sign", "--sign-type", "HMAC-SHA256"],
+            DOC.as_bytes(),
+            Some(KEY),
+        ));
+        DOC.replace('}', &format!(r#","sign":"{}"}}"#, sig.trim()))
+    };
+    let o = tenpay(
+        &["verify", "--explain", "--sign-type", "MD5"],
+        hmac_signed.as_bytes(),
+        Some(KEY),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("64-character signature"),
+        "{}",
+        stdout(&o)
+    );
+    // Lower-case, spaces, URL-encoding.
+    let lower = DOC.replace('}', r#","sign":"9a0a8659f005d6984697e2ca0a9cf3b7"}"#);
+    assert!(
+        stdout(&tenpay(
+            &["verify", "--explain"],
+            lower.as_bytes(),
+            Some(KEY)
+        ))
+        .contains("upper-case form matches")
+    );
+    let spaced = DOC
+        .replace(r#""body":"test""#, r#""body":" test""#)
+        .replace('}', r#","sign":"9A0A8659F005D6984697E2CA0A9CF3B7"}"#);
+    assert!(
+        stdout(&tenpay(
+            &["verify", "--explain"],
+            spaced.as_bytes(),
+            Some(KEY)
+        ))
+        .contains("spaces in: body")
+    );
+    let encoded = DOC
+        .replace(r#""body":"test""#, r#""body":"%E6%B5%8B""#)
+        .replace('}', r#","sign":"9A0A8659F005D6984697E2CA0A9CF3B7"}"#);
+    assert!(
+        stdout(&tenpay(
+            &["verify", "--explain"],
+            encoded.as_bytes(),
+            Some(KEY)
+        ))
+        .contains("URL-encoded values in: body")
+    );
+}
+
+#[test]
+fn sign_type_field_rules() {
+    let sig = |st: &str, doc: &str| {
+        stdout(&tenpay(
+            &["sign", "--sign-type", st],
+            doc.as_bytes(),
+            Some(KEY),
+        ))
+        .trim()
+        .to_owned()
+    };
+    let with_field = DOC.replace('}', r#","sign_type":"HMAC-SHA256"}"#);
+    let signed = with_field.replace(
+        '}',
+        &format!(r#","sign":"{}"}}"#, sig("HMAC-SHA256", &with_field)),
+    );
+    // Taken from the field when no flag is given.
+    assert_eq!(
+        stdout(&tenpay(&["verify"], signed.as_bytes(), Some(KEY))).trim(),
+        "valid"
+    );
+    // Disagreeing with the flag: invalid.
+    let o = tenpay(
+        &["verify", "--sign-type", "MD5"],
+        signed.as_bytes(),
+        Some(KEY),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("--sign-type is MD5"));
+    // Not exactly MD5 or HMAC-SHA256: invalid.
+    let odd = DOC.replace(
+        '}',
+        r#","sign_type":"md5","sign":"9A0A8659F005D6984697E2CA0A9CF3B7"}"#,
+    );
+    let o = tenpay(&["verify"], odd.as_bytes(), Some(KEY));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("not exactly MD5 or HMAC-SHA256"));
+    // No sign.
+    assert!(stdout(&tenpay(&["verify"], DOC.as_bytes(), Some(KEY))).contains("no sign field"));
+}
+
+#[test]
+fn bad_input_is_one_line_and_a_documented_code() {
+    let hostile: &[&[u8]] = &[
+        br#"<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><a>&x;</a></xml>"#,
+        b"<xml><a>1</a><a>2</a></xml>",
+        b"not a message",
+        b"{\"a\": [1,2]}",
+        b"\xff\xfe<xml/>",
+        b"",
+    ];
+    for input in hostile {
+        let o = tenpay(&["verify"], input, Some(KEY));
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{:?}",
+            String::from_utf8_lossy(input)
+        );
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("tenpay: error: "));
+        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"));
+    }
+    let o = tenpay(&["sign", "/nonexistent/file.xml"], b"", Some(KEY));
+    assert_eq!(o.status.code(), Some(3));
+    let o = tenpay(&["frobnicate"], b"", None);
+    assert_eq!(o.status.code(), Some(2));
+    for cmd in [
+        vec!["--help"],
+        vec!["sign", "--help"],
+        vec!["verify", "--help"],
+        vec!["decrypt-refund", "--help"],
+        vec!["sim", "--help"],
+        vec!["notify", "pay", "--help"],
+    ] {
+        let o = tenpay(&cmd, b"", None);
+        assert_eq!(o.status.code(), Some(0), "{cmd:?}");
+        assert!(stdout(&o).contains("Usage"), "{cmd:?}");
+    }
+}
+
+#[test]
+fn decrypt_refund_notification_and_bare_req_info() {
+    let o = tenpay(
+        &["decrypt-refund", "--json"],
+        &fixture("refund_notify_wechatpy.xml"),
+        Some("OF4Ne3znh8KqL0V4NqmALQa0uXMYKcEk"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let plain = fixture("refund_notify_wechatpy.req_info.decrypted.xml");
+    let plain = String::from_utf8(plain).unwrap();
+    assert!(plain.contains(json["out_refund_no"].as_str().unwrap()));
+    let o = tenpay(
+        &["decrypt-refund"],
+        &fixture("refund_req_info_sdkgo.txt"),
+        Some(KEY),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("<root>"));
+    let o = tenpay(
+        &["decrypt-refund"],
+        &fixture("refund_req_info_sdkgo.txt"),
+        Some("wrong-key"),
+    );
+    assert_eq!(o.status.code(), Some(4));
+    assert!(stderr(&o).contains("wrong API key"));
+}
+
+#[test]
+fn sim_on_port_zero_then_notify_pay() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenpay"))
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--time-scale",
+            "1000",
+            "--merchant",
+            &format!("wx2421b1c4370ec43b:10000100:{KEY}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines.next().unwrap().unwrap();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let control = lines.next().unwrap().unwrap();
+    assert_eq!(control, format!("control: {base}/_sim"));
+    let merchant = lines.next().unwrap().unwrap();
+    assert!(merchant.contains("mch_id=10000100") && !merchant.contains(KEY));
+
+    // The simulator answers a signed request made with `tenpay sign`.
+    let req = r#"{"appid":"wx2421b1c4370ec43b","mch_id":"10000100","nonce_str":"n1","out_trade_no":"X1"}"#;
+    let sign = stdout(&tenpay(&["sign"], req.as_bytes(), Some(KEY)));
+    let body = format!(
+        "<xml><appid>wx2421b1c4370ec43b</appid><mch_id>10000100</mch_id><nonce_str>n1</nonce_str><out_trade_no>X1</out_trade_no><sign>{}</sign></xml>",
+        sign.trim()
+    );
+    let answer = http_post(&base["http://".len()..], "/pay/orderquery", &body);
+    assert!(answer.contains("ORDERNOTEXIST"), "{answer}");
+    let xml = &answer[answer.find("<xml>").unwrap()..];
+    assert_eq!(
+        stdout(&tenpay(&["verify"], xml.as_bytes(), Some(KEY))).trim(),
+        "valid"
+    );
+
+    // `tenpay notify pay` against a local endpoint: here the simulator's control port, which
+    // does not acknowledge.
+    let o = tenpay(
+        &[
+            "notify",
+            "pay",
+            "--url",
+            &format!("{base}/_sim/health"),
+            "--out-trade-no",
+            "X1",
+            "--total-fee",
+            "1",
+        ],
+        b"",
+        Some(KEY),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("acknowledged: no"));
+
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn notify_pay_acknowledged_by_an_acking_endpoint() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 8192];
+        let mut got = Vec::new();
+        loop {
+            let n = std::io::Read::read(&mut s, &mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got);
+            if let Some(i) = text.find("\r\n\r\n") {
+                let len: usize = text
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap();
+                if got.len() >= i + 4 + len {
+                    break;
+                }
+            }
+        }
+        let ack = "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>";
+        write!(
+            s,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{ack}",
+            ack.len()
+        )
+        .unwrap();
+        String::from_utf8_lossy(&got).into_owned()
+    });
+    let o = tenpay(
+        &[
+            "notify",
+            "pay",
+            "--url",
+            &format!("http://{addr}/notify"),
+            "--out-trade-no",
+            "T9",
+            "--total-fee",
+            "888",
+            "--sign-type",
+            "HMAC-SHA256",
+        ],
+        b"",
+        Some(KEY),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("acknowledged: yes"));
+    let request = server.join().unwrap();
+    let body = &request[request.find("<xml>").unwrap()..];
+    // The notification verifies with the merchant key and HMAC-SHA256.
+    assert_eq!(
+        stdout(&tenpay(
+            &["verify", "--sign-type", "HMAC-SHA256"],
+            body.as_bytes(),
+            Some(KEY)
+        ))
+        .trim(),
+        "valid"
+    );
+}
+
+fn http_post(authority: &str, path: &str, body: &str) -> String {
+    let mut s = std::net::TcpStream::connect(authority).unwrap();
+    write!(s, "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut s, &mut out).unwrap();
+    out
+}

@@ -1,0 +1,268 @@
+//! The notify endpoints: verify with tenpay-notify, then, in one database transaction, store
+//! the raw notification with its verdict, confirm the amount against the stored order, and
+//! move the order exactly once. WeChat Pay gets the success reply only after the commit.
+
+use axum::http::StatusCode;
+use sqlx::Row;
+use tenpay_notify::{PayNotification, RefundNotification};
+use tenpay_xml::Fen;
+
+use crate::app::AppState;
+use crate::db::DbError;
+
+/// The reply to WeChat Pay: status and exact body.
+pub(crate) type Reply = (StatusCode, Vec<u8>);
+
+fn ack() -> Reply {
+    (StatusCode::OK, tenpay_notify::ACK.to_vec())
+}
+
+fn nack(status: StatusCode, msg: &str) -> Reply {
+    (status, tenpay_notify::nack(msg))
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A verdict that is not an acknowledgement: recorded in its own transaction (the attempted
+/// change was rolled back), then answered with the failure body so WeChat Pay retries.
+struct Refusal {
+    status: StatusCode,
+    verdict: String,
+}
+
+impl From<DbError> for Refusal {
+    fn from(e: DbError) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            verdict: format!("not recorded: {e}"),
+        }
+    }
+}
+
+impl From<sqlx::Error> for Refusal {
+    fn from(e: sqlx::Error) -> Self {
+        DbError(e).into()
+    }
+}
+
+async fn audit_only(
+    state: &AppState,
+    kind: &str,
+    raw: &str,
+    verdict: &str,
+    out_trade_no: Option<&str>,
+) {
+    let result = sqlx::query("INSERT INTO notifications (kind, received_at, body, verdict, out_trade_no) VALUES ($1, $2, $3, $4, $5)")
+        .bind(kind)
+        .bind(now())
+        .bind(raw)
+        .bind(verdict)
+        .bind(out_trade_no)
+        .execute(&state.db.pool)
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, kind, "could not store a notification in the audit trail");
+    }
+}
+
+pub(crate) async fn pay(state: &AppState, body: &[u8]) -> Reply {
+    let raw = String::from_utf8_lossy(body);
+    match state.notifier.pay(body) {
+        Err(e) => {
+            tracing::warn!(error = %e, "payment notification refused");
+            audit_only(state, "pay", &raw, &format!("refused: {e}"), None).await;
+            nack(StatusCode::BAD_REQUEST, "refused")
+        }
+        Ok(n) => {
+            let out_trade_no = n.out_trade_no.clone();
+            match record_payment(state, &raw, n).await {
+                Ok(verdict) => {
+                    tracing::info!(out_trade_no, verdict, "payment notification recorded");
+                    ack()
+                }
+                Err(refusal) => {
+                    tracing::warn!(
+                        out_trade_no,
+                        verdict = refusal.verdict,
+                        "payment notification not accepted"
+                    );
+                    audit_only(state, "pay", &raw, &refusal.verdict, Some(&out_trade_no)).await;
+                    nack(refusal.status, "not recorded")
+                }
+            }
+        }
+    }
+}
+
+async fn record_payment(
+    state: &AppState,
+    raw: &str,
+    n: PayNotification,
+) -> Result<String, Refusal> {
+    let mut tx = state.db.pool.begin().await?;
+    // The audit row first: in SQLite this takes the write lock at once.
+    let id: i64 = sqlx::query("INSERT INTO notifications (kind, received_at, body, verdict, out_trade_no) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind("pay")
+        .bind(now())
+        .bind(raw)
+        .bind("pending")
+        .bind(&n.out_trade_no)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    let row = sqlx::query("SELECT amount_fen, state FROM orders WHERE out_trade_no = $1")
+        .bind(&n.out_trade_no)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else {
+        return Err(Refusal {
+            status: StatusCode::NOT_FOUND,
+            verdict: "refused: unknown order".into(),
+        });
+    };
+    let (amount, order_state): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+    let verdict = if n.is_success() {
+        let expected = Fen::new(u64::try_from(amount).unwrap_or(0));
+        let settled = n.settle(expected).map_err(|e| Refusal {
+            status: StatusCode::BAD_REQUEST,
+            verdict: format!("refused: {e}"),
+        })?;
+        if let Some(hook) = &state.hooks.before_commit {
+            hook(&settled.out_trade_no).map_err(|e| Refusal {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                verdict: format!("handler failed: {e}"),
+            })?;
+        }
+        // Exactly once: only an unpaid order moves; a refunded one never moves back.
+        let moved = sqlx::query(
+            "UPDATE orders SET state = 'PAID', transaction_id = $1, paid_at = $2 WHERE out_trade_no = $3 AND state IN ('NEW', 'NOTPAY', 'PAYERROR')",
+        )
+        .bind(&settled.transaction_id)
+        .bind(now())
+        .bind(&settled.out_trade_no)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 1 {
+            "paid".to_owned()
+        } else {
+            format!("duplicate: order already {order_state}")
+        }
+    } else {
+        let moved = sqlx::query("UPDATE orders SET state = 'PAYERROR' WHERE out_trade_no = $1 AND state IN ('NEW', 'NOTPAY')")
+            .bind(&n.out_trade_no)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        format!(
+            "payment failed: {} ({})",
+            n.err_code.as_deref().unwrap_or("?"),
+            if moved == 1 {
+                "recorded"
+            } else {
+                "order unchanged"
+            }
+        )
+    };
+    sqlx::query("UPDATE notifications SET verdict = $1 WHERE id = $2")
+        .bind(&verdict)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(verdict)
+}
+
+pub(crate) async fn refund(state: &AppState, body: &[u8]) -> Reply {
+    let raw = String::from_utf8_lossy(body);
+    match state.notifier.refund(body) {
+        Err(e) => {
+            tracing::warn!(error = %e, "refund notification refused");
+            audit_only(state, "refund", &raw, &format!("refused: {e}"), None).await;
+            nack(StatusCode::BAD_REQUEST, "refused")
+        }
+        Ok(r) => {
+            let out_trade_no = r.out_trade_no.clone();
+            match record_refund(state, &raw, r).await {
+                Ok(verdict) => {
+                    tracing::info!(out_trade_no, verdict, "refund notification recorded");
+                    ack()
+                }
+                Err(refusal) => {
+                    audit_only(state, "refund", &raw, &refusal.verdict, Some(&out_trade_no)).await;
+                    nack(refusal.status, "not recorded")
+                }
+            }
+        }
+    }
+}
+
+async fn record_refund(
+    state: &AppState,
+    raw: &str,
+    r: RefundNotification,
+) -> Result<String, Refusal> {
+    let mut tx = state.db.pool.begin().await?;
+    let id: i64 = sqlx::query("INSERT INTO notifications (kind, received_at, body, verdict, out_trade_no) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind("refund")
+        .bind(now())
+        .bind(raw)
+        .bind("pending")
+        .bind(&r.out_trade_no)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    let row =
+        sqlx::query("SELECT amount_fen, state, out_trade_no FROM refunds WHERE out_refund_no = $1")
+            .bind(&r.out_refund_no)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(row) = row else {
+        return Err(Refusal {
+            status: StatusCode::NOT_FOUND,
+            verdict: "refused: unknown refund".into(),
+        });
+    };
+    let (amount, refund_state, order): (i64, String, String) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    // Refund notifications are unsigned: decrypting with the key is their only authentication,
+    // so they are also checked against our own record.
+    if order != r.out_trade_no || u64::try_from(amount).ok() != Some(r.refund_fee.get()) {
+        return Err(Refusal {
+            status: StatusCode::BAD_REQUEST,
+            verdict: "refused: does not match our refund record".into(),
+        });
+    }
+    let status = r.refund_status.as_str();
+    let moved = sqlx::query("UPDATE refunds SET state = $1, refund_id = $2 WHERE out_refund_no = $3 AND state = 'PROCESSING'")
+        .bind(status)
+        .bind(&r.refund_id)
+        .bind(&r.out_refund_no)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let verdict = if moved == 1 && status == "SUCCESS" {
+        sqlx::query("UPDATE orders SET refunded_fen = refunded_fen + $1, state = 'REFUNDED' WHERE out_trade_no = $2")
+            .bind(amount)
+            .bind(&order)
+            .execute(&mut *tx)
+            .await?;
+        "refunded".to_owned()
+    } else if moved == 1 {
+        format!("refund {status}")
+    } else {
+        format!("duplicate: refund already {refund_state}")
+    };
+    sqlx::query("UPDATE notifications SET verdict = $1 WHERE id = $2")
+        .bind(&verdict)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(verdict)
+}

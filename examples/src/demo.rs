@@ -28,12 +28,28 @@ pub async fn start_with_simulator(
 ) -> Result<(SimHandle, Running), String> {
     let key = ApiKey::new(DEMO_KEY).map_err(|e| e.to_string())?;
     let sim = Simulator::builder()
-        .merchant(Merchant::new(DEMO_APPID, DEMO_MCH_ID, key.clone()))
+        .merchant(Merchant::new(DEMO_APPID, DEMO_MCH_ID, key))
         .time_scale(time_scale)
         .tls(true)
         .start()
         .await
         .map_err(|e| e.to_string())?;
+    let config = config_for(&sim, listen, database_url)?;
+    // The simulator delivers to the public base URL; here that is the server itself.
+    let server = crate::start(config, hooks).await?;
+    Ok((sim, server))
+}
+
+/// The merchant server's configuration for the demo merchant of a running simulator.
+///
+/// # Errors
+/// As text, when the simulator has no TLS material.
+pub fn config_for(
+    sim: &SimHandle,
+    listen: SocketAddr,
+    database_url: &str,
+) -> Result<Config, String> {
+    let key = ApiKey::new(DEMO_KEY).map_err(|e| e.to_string())?;
     let tls = sim.tls().ok_or("the simulator started without TLS")?;
     let identity = tls
         .identity(DEMO_MCH_ID)
@@ -44,7 +60,5 @@ pub async fn start_with_simulator(
     config.extra_ca_pem = Some(tls.ca_pem.clone());
     config.identity = Some(Identity::from_pkcs12(identity.pkcs12.clone()));
     config.database_url = database_url.to_owned();
-    let server = crate::start(config, hooks).await?;
-    // The simulator delivers to the public base URL; here that is the server itself.
-    Ok((sim, server))
+    Ok(config)
 }

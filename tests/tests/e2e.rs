@@ -1,0 +1,461 @@
+//! The reference merchant server against the simulator: trade types, refunds, retries, a crash,
+//! duplicates under concurrency (SQLite and PostgreSQL), forged notifications.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tenpay_examples::demo::{DEMO_APPID, DEMO_KEY, DEMO_MCH_ID, config_for, start_with_simulator};
+use tenpay_examples::{Hooks, Running};
+use tenpay_sign::{ApiKey, SignType};
+use tenpay_sim::PayOptions;
+use tenpay_xml::XmlMap;
+
+fn init() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn temp_db(name: &str) -> String {
+    let path = std::env::temp_dir().join(format!("tenpay-e2e-{name}-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    format!("sqlite://{}", path.display())
+}
+
+async fn create(http: &reqwest::Client, server: &Running, body: Value) -> Value {
+    let r = http
+        .post(format!("{}/orders", server.url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    r.json().await.unwrap()
+}
+
+async fn order(http: &reqwest::Client, server: &Running, no: &str) -> Value {
+    http.get(format!("{}/orders/{no}", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn wait_state(http: &reqwest::Client, server: &Running, no: &str, state: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let o = order(http, server, no).await;
+        if o["state"] == state {
+            return o;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "order {no} never became {state}: {o}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_trade_type_to_paid_and_refunds_to_their_notification() {
+    init();
+    let (sim, server) = start_with_simulator(
+        "127.0.0.1:0".parse().unwrap(),
+        &temp_db("types"),
+        1000,
+        Hooks::default(),
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    for (tt, openid) in [
+        ("APP", None),
+        ("JSAPI", Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")),
+        ("NATIVE", None),
+        ("MWEB", None),
+    ] {
+        let created = create(&http, &server, json!({ "item": "sku-1", "description": "测试商品", "amount_fen": 101, "trade_type": tt, "openid": openid })).await;
+        let no = created["out_trade_no"].as_str().unwrap();
+        match tt {
+            "APP" => assert_eq!(created["pay"]["package"], "Sign=WXPay"),
+            "JSAPI" => assert!(
+                created["pay"]["package"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("prepay_id=")
+            ),
+            "NATIVE" => assert!(
+                created["pay"]["code_url"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("weixin://")
+            ),
+            _ => assert!(
+                created["pay"]["mweb_url"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("https://")
+            ),
+        }
+        sim.pay(no, &PayOptions::new()).unwrap();
+        let paid = wait_state(&http, &server, no, "PAID").await;
+        assert!(paid["transaction_id"].as_str().is_some());
+        // Refund the whole order in two parts.
+        for amount in [60, 41] {
+            let r = http
+                .post(format!("{}/orders/{no}/refunds", server.url()))
+                .json(&json!({ "amount_fen": amount }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+        }
+        // More than the rest: refused, nothing written.
+        let r = http
+            .post(format!("{}/orders/{no}/refunds", server.url()))
+            .json(&json!({ "amount_fen": 1 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let o = order(&http, &server, no).await;
+            if o["refunded_fen"] == 101 {
+                assert_eq!(o["state"], "REFUNDED");
+                assert_eq!(o["refunds"].as_array().unwrap().len(), 2);
+                break;
+            }
+            assert!(Instant::now() < deadline, "{o}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    // A refunded order never moves back to paid, even if its notification comes again.
+    let no = sim
+        .orders()
+        .into_iter()
+        .find(|o| o.trade_type == "APP")
+        .unwrap()
+        .out_trade_no;
+    let body = sim
+        .deliveries()
+        .into_iter()
+        .find(|d| d.out_trade_no == no && d.kind == tenpay_sim::DeliveryKind::Pay)
+        .unwrap()
+        .body;
+    let r = http
+        .post(format!("{}/wechat/notify/pay", server.url()))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(order(&http, &server, &no).await["state"], "REFUNDED");
+    // Bad requests: JSON errors with a reason; nothing written.
+    for bad in [
+        json!({ "item": "x", "description": "d", "amount_fen": 0, "trade_type": "APP" }),
+        json!({ "item": "x", "description": "d", "amount_fen": 1, "trade_type": "JSAPI" }),
+        json!({ "nope": 1 }),
+    ] {
+        let r = http
+            .post(format!("{}/orders", server.url()))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let v: Value = r.json().await.unwrap();
+        assert!(v["reason"].as_str().is_some_and(|s| !s.is_empty()), "{v}");
+    }
+    assert_eq!(
+        http.get(format!("{}/orders/NOPE", server.url()))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(sim.orders().len(), 4);
+    server.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handler_fails_three_times_then_paid_once_with_four_audit_rows() {
+    init();
+    let failures = Arc::new(AtomicU32::new(0));
+    let f = Arc::clone(&failures);
+    let hooks = Hooks {
+        before_commit: Some(Arc::new(move |_no: &str| {
+            if f.fetch_add(1, Ordering::SeqCst) < 3 {
+                Err("database briefly unavailable".into())
+            } else {
+                Ok(())
+            }
+        })),
+    };
+    let (sim, server) = start_with_simulator(
+        "127.0.0.1:0".parse().unwrap(),
+        &temp_db("retries"),
+        1000,
+        hooks,
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let no = create(
+        &http,
+        &server,
+        json!({ "item": "a", "description": "d", "amount_fen": 888, "trade_type": "APP" }),
+    )
+    .await["out_trade_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sim.pay(&no, &PayOptions::new()).unwrap();
+    wait_state(&http, &server, &no, "PAID").await;
+    let audit = server.db().audit(Some(&no)).await.unwrap();
+    let verdicts: Vec<&str> = audit.iter().map(|a| a.verdict.as_str()).collect();
+    assert_eq!(verdicts.len(), 4, "{verdicts:?}");
+    assert!(
+        verdicts[..3]
+            .iter()
+            .all(|v| v.starts_with("handler failed")),
+        "{verdicts:?}"
+    );
+    assert_eq!(verdicts[3], "paid");
+    // The simulator retried on its (scaled) schedule: 15 s, 15 s, 30 s / 1000.
+    let d = sim
+        .deliveries()
+        .into_iter()
+        .find(|d| d.out_trade_no == no)
+        .unwrap();
+    assert_eq!(d.attempts.len(), 4);
+    assert!(d.acknowledged);
+    assert!(d.attempts[..3].iter().all(|a| a.status == Some(500)));
+    server.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_while_a_notification_is_due_then_restart() {
+    init();
+    let db = temp_db("crash");
+    let (sim, server) =
+        start_with_simulator("127.0.0.1:0".parse().unwrap(), &db, 1000, Hooks::default())
+            .await
+            .unwrap();
+    let http = reqwest::Client::new();
+    let no = create(
+        &http,
+        &server,
+        json!({ "item": "a", "description": "d", "amount_fen": 500, "trade_type": "NATIVE" }),
+    )
+    .await["out_trade_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let addr = server.addr;
+    server.kill();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    sim.pay(&no, &PayOptions::new()).unwrap();
+    // Attempts fail while the server is down.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sim.deliveries()[0].attempts.len() < 3 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!sim.deliveries()[0].acknowledged);
+    // Start again on the same address and database: the next attempt is delivered.
+    let server = tenpay_examples::start(config_for(&sim, addr, &db).unwrap(), Hooks::default())
+        .await
+        .unwrap();
+    let paid = wait_state(&http, &server, &no, "PAID").await;
+    assert_eq!(paid["amount_fen"], 500);
+    let d = &sim.deliveries()[0];
+    assert!(d.acknowledged);
+    assert!(d.attempts.len() >= 4);
+    assert!(d.attempts[0].status.is_none());
+    server.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_notifications_are_refused_and_audited() {
+    init();
+    let (sim, server) = start_with_simulator(
+        "127.0.0.1:0".parse().unwrap(),
+        &temp_db("forged"),
+        1000,
+        Hooks::default(),
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let no = create(
+        &http,
+        &server,
+        json!({ "item": "a", "description": "d", "amount_fen": 10000, "trade_type": "APP" }),
+    )
+    .await["out_trade_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let forge = |key: Option<&str>, total_fee: &str| {
+        let mut m = XmlMap::new();
+        for (k, v) in [
+            ("return_code", "SUCCESS"),
+            ("appid", DEMO_APPID),
+            ("mch_id", DEMO_MCH_ID),
+            ("nonce_str", "forged0000000000000000000000000"),
+            ("result_code", "SUCCESS"),
+            ("total_fee", total_fee),
+            ("transaction_id", "4200000000000000000000000001"),
+            ("out_trade_no", no.as_str()),
+            ("trade_type", "APP"),
+        ] {
+            m.insert(k, v).unwrap();
+        }
+        if let Some(k) = key {
+            m.sign(&ApiKey::new(k).unwrap(), SignType::HmacSha256)
+                .unwrap();
+        }
+        m.to_xml()
+    };
+    for body in [
+        forge(None, "10000"),
+        forge(Some("another-merchants-key-0000000000"), "10000"),
+        forge(Some(DEMO_KEY), "1"),
+    ] {
+        let r = http
+            .post(format!("{}/wechat/notify/pay", server.url()))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap().contains("FAIL"));
+    }
+    assert_eq!(order(&http, &server, &no).await["state"], "NOTPAY");
+    let audit = server.db().audit(None).await.unwrap();
+    assert_eq!(audit.len(), 3);
+    assert!(
+        audit.iter().all(|a| a.verdict.starts_with("refused")),
+        "{audit:?}"
+    );
+    assert!(
+        audit[2].verdict.contains("amount mismatch"),
+        "{:?}",
+        audit[2]
+    );
+    server.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// 50 concurrent copies of one genuine notification against two server instances sharing one
+/// database: one transition, 50 audit rows, 50 success replies.
+async fn duplicates_under_concurrency(database_url: &str) {
+    init();
+    let (sim, a) = start_with_simulator(
+        "127.0.0.1:0".parse().unwrap(),
+        database_url,
+        1000,
+        Hooks::default(),
+    )
+    .await
+    .unwrap();
+    let b = tenpay_examples::start(
+        config_for(&sim, "127.0.0.1:0".parse().unwrap(), database_url).unwrap(),
+        Hooks::default(),
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let no = create(
+        &http,
+        &a,
+        json!({ "item": "a", "description": "d", "amount_fen": 1999, "trade_type": "APP" }),
+    )
+    .await["out_trade_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The genuine notification, as the simulator signs it, captured from its delivery to A.
+    sim.pay(&no, &PayOptions::new()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let body = loop {
+        if let Some(d) = sim
+            .deliveries()
+            .into_iter()
+            .find(|d| d.out_trade_no == no && d.acknowledged)
+        {
+            break d.body;
+        }
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let before = a.db().audit(Some(&no)).await.unwrap().len();
+    assert_eq!(before, 1);
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let url = if i % 2 == 0 { a.url() } else { b.url() };
+        let (http, body) = (http.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(format!("{url}/wechat/notify/pay"))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.bytes().await.unwrap())
+        }));
+    }
+    for t in tasks {
+        let (status, reply) = t.await.unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(&reply[..], tenpay_notify_ack());
+    }
+    let audit = a.db().audit(Some(&no)).await.unwrap();
+    assert_eq!(audit.len(), 51);
+    assert_eq!(
+        audit.iter().filter(|r| r.verdict == "paid").count(),
+        1,
+        "exactly one transition"
+    );
+    assert!(
+        audit[1..]
+            .iter()
+            .all(|r| r.verdict.starts_with("duplicate"))
+    );
+    assert_eq!(order(&http, &b, &no).await["state"], "PAID");
+    a.shutdown().await;
+    b.shutdown().await;
+    sim.shutdown().await;
+}
+
+fn tenpay_notify_ack() -> &'static [u8] {
+    b"<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_under_concurrency_sqlite() {
+    duplicates_under_concurrency(&temp_db("dups")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_under_concurrency_postgres() {
+    let Ok(url) = std::env::var("TENPAY_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "TENPAY_TEST_POSTGRES_URL must be set in CI (.ci/run starts PostgreSQL and sets it)"
+        );
+        eprintln!(
+            "SKIPPED duplicates_under_concurrency_postgres: set TENPAY_TEST_POSTGRES_URL=postgres://… to run it (CI does)"
+        );
+        return;
+    };
+    duplicates_under_concurrency(&url).await;
+}

@@ -30,6 +30,7 @@
 //!     tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service));
 //! }
 //! # }
+//! # let _ = run;
 //! ```
 
 use core::convert::Infallible;

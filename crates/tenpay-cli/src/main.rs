@@ -55,7 +55,7 @@ impl From<SignTypeArg> for tenpay_sign::SignType {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Print the signature of a JSON object or an <xml> message.
+    /// Print the signature of a JSON object or an `<xml>` message.
     #[command(
         after_help = "Examples:\n  echo '{\"appid\":\"wxd930ea5d5a258f4f\",\"body\":\"test\"}' | TENPAY_KEY=... tenpay sign\n  tenpay sign --key-file key.txt --sign-type HMAC-SHA256 --explain request.xml"
     )]

@@ -79,7 +79,7 @@ pub(crate) async fn pay(state: &AppState, body: &[u8]) -> Reply {
             nack(StatusCode::BAD_REQUEST, "refused")
         }
         Ok(n) => {
-            let out_trade_no = n.out_trade_no.clone();
+            let out_trade_no = n.out_trade_no().to_owned();
             match record_payment(state, &raw, n).await {
                 Ok(verdict) => {
                     tracing::info!(out_trade_no, verdict, "payment notification recorded");
@@ -111,12 +111,12 @@ async fn record_payment(
         .bind(now())
         .bind(raw)
         .bind("pending")
-        .bind(&n.out_trade_no)
+        .bind(n.out_trade_no())
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
     let row = sqlx::query("SELECT amount_fen, state FROM orders WHERE out_trade_no = $1")
-        .bind(&n.out_trade_no)
+        .bind(n.out_trade_no())
         .fetch_optional(&mut *tx)
         .await?;
     let Some(row) = row else {
@@ -155,13 +155,13 @@ async fn record_payment(
         }
     } else {
         let moved = sqlx::query("UPDATE orders SET state = 'PAYERROR' WHERE out_trade_no = $1 AND state IN ('NEW', 'NOTPAY')")
-            .bind(&n.out_trade_no)
+            .bind(n.out_trade_no())
             .execute(&mut *tx)
             .await?
             .rows_affected();
         format!(
             "payment failed: {} ({})",
-            n.err_code.as_deref().unwrap_or("?"),
+            n.err_code().unwrap_or("?"),
             if moved == 1 {
                 "recorded"
             } else {

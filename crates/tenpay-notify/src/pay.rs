@@ -8,8 +8,12 @@ use crate::Error;
 /// A verified payment notification: its signature checked with the merchant's pinned
 /// algorithm over every received field, and its `appid` / `mch_id` the merchant's own.
 ///
-/// Use `out_trade_no` (or `transaction_id`) to find the order, then [`settle`](Self::settle)
-/// with the order's own amount: that is the only way to obtain a [`SettledPayment`].
+/// Use [`out_trade_no`](Self::out_trade_no) (or [`transaction_id`](Self::transaction_id)) to
+/// find the order, then [`settle`](Self::settle) with the order's own amount: that is the only
+/// way to obtain a [`SettledPayment`].
+///
+/// Text fields are read from the verified fields without copying; amounts, times and enums are
+/// decoded once, when the notification is made.
 ///
 /// # Which amount
 /// - `total_fee` is the order amount the payer was charged for, coupons included: it must
@@ -17,67 +21,18 @@ use crate::Error;
 /// - `cash_fee` is what the payer paid in cash (total minus coupons).
 /// - `settlement_total_fee` is what the merchant is settled (total minus non-recharge coupons);
 ///   use it for bookkeeping, not for the check.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayNotification {
-    /// The merchant's appid (checked).
-    pub appid: String,
-    /// The merchant id (checked).
-    pub mch_id: String,
-    /// Service-provider mode: the sub-merchant's appid.
-    pub sub_appid: Option<String>,
-    /// Service-provider mode: the sub-merchant id (checked when configured).
-    pub sub_mch_id: Option<String>,
-    /// Device number given at unifiedorder.
-    pub device_info: Option<String>,
-    /// The server's nonce.
-    pub nonce_str: String,
-    /// `SUCCESS`, or `FAIL` for a payment that failed (see [`Self::is_success`]).
-    pub result_code: String,
-    /// Error code when the payment failed.
-    pub err_code: Option<String>,
-    /// Error description when the payment failed.
-    pub err_code_des: Option<String>,
-    /// The payer's openid under `appid`.
-    pub openid: Option<String>,
-    /// Whether the payer follows the official account (`Y`/`N`).
-    pub is_subscribe: Option<String>,
-    /// Service-provider mode: the payer's openid under `sub_appid`.
-    pub sub_openid: Option<String>,
-    /// Service-provider mode: whether the payer follows the sub-merchant's account.
-    pub sub_is_subscribe: Option<String>,
-    /// The trade type.
-    pub trade_type: Option<TradeType>,
-    /// The paying bank (e.g. `CFT`, `CMC`).
-    pub bank_type: Option<String>,
-    /// The order amount, coupons included: compare it (via [`Self::settle`]).
-    pub total_fee: Fen,
-    /// The settled amount (total minus non-recharge coupons).
-    pub settlement_total_fee: Option<Fen>,
-    /// The order currency (CNY when absent).
-    pub fee_type: Option<Currency>,
-    /// What the payer paid in cash.
-    pub cash_fee: Option<Fen>,
-    /// The cash currency.
-    pub cash_fee_type: Option<Currency>,
-    /// The total of the coupons used.
-    pub coupon_fee: Option<Fen>,
-    /// WeChat Pay's transaction id.
-    pub transaction_id: Option<String>,
-    /// The merchant's order number: look the order up with it.
-    pub out_trade_no: String,
-    /// The merchant's `attach`, echoed verbatim.
-    pub attach: Option<String>,
-    /// When the payment completed (Beijing time).
-    pub time_end: Option<BeijingTime>,
-    /// Single-product discount details (JSON text).
-    pub promotion_detail: Option<String>,
-    /// The coupons used (`coupon_*_$n`).
-    #[serde(skip)]
-    pub coupons: Vec<Coupon>,
-    /// Every field received, as signed (unknown ones included).
-    #[serde(skip)]
-    pub raw: XmlMap,
+    raw: XmlMap,
+    total_fee: Fen,
+    settlement_total_fee: Option<Fen>,
+    cash_fee: Option<Fen>,
+    coupon_fee: Option<Fen>,
+    fee_type: Option<Currency>,
+    cash_fee_type: Option<Currency>,
+    trade_type: Option<TradeType>,
+    time_end: Option<BeijingTime>,
+    coupons: Vec<Coupon>,
 }
 
 /// One coupon used in a payment (`coupon_type_$n`, `coupon_id_$n`, `coupon_fee_$n`).
@@ -106,18 +61,229 @@ pub struct SettledPayment {
     pub notification: PayNotification,
 }
 
+fn field<T: std::str::FromStr<Err = tenpay_xml::Error>>(
+    raw: &XmlMap,
+    name: &str,
+) -> Result<Option<T>, Error> {
+    match raw.get(name).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|e| {
+            Error::Field(match e {
+                tenpay_xml::Error::InvalidValue { reason, .. } => tenpay_xml::Error::InvalidValue {
+                    field: name.to_owned(),
+                    reason,
+                },
+                other => other,
+            })
+        }),
+    }
+}
+
+fn enum_field<T: for<'a> From<&'a str>>(raw: &XmlMap, name: &str) -> Option<T> {
+    raw.get(name).filter(|v| !v.is_empty()).map(T::from)
+}
+
 impl PayNotification {
     pub(crate) fn from_verified(raw: XmlMap) -> Result<Self, Error> {
-        let mut n: Self = tenpay_xml::from_map(&raw).map_err(Error::Field)?;
-        n.coupons = tenpay_xml::indexed::read(&raw, "coupon_count", "").map_err(Error::Field)?;
-        n.raw = raw;
-        Ok(n)
+        for required in ["out_trade_no", "result_code", "total_fee"] {
+            if raw.get(required).is_none_or(str::is_empty) {
+                return Err(Error::Field(tenpay_xml::Error::MissingField(
+                    required.to_owned(),
+                )));
+            }
+        }
+        let total_fee = field(&raw, "total_fee")?.unwrap_or_default();
+        let has_coupons =
+            raw.contains("coupon_count") || raw.iter().any(|(k, _)| k.starts_with("coupon_id_"));
+        let coupons = if has_coupons {
+            tenpay_xml::indexed::read(&raw, "coupon_count", "").map_err(Error::Field)?
+        } else {
+            Vec::new()
+        };
+        Ok(Self {
+            total_fee,
+            settlement_total_fee: field(&raw, "settlement_total_fee")?,
+            cash_fee: field(&raw, "cash_fee")?,
+            coupon_fee: field(&raw, "coupon_fee")?,
+            fee_type: enum_field(&raw, "fee_type"),
+            cash_fee_type: enum_field(&raw, "cash_fee_type"),
+            trade_type: enum_field(&raw, "trade_type"),
+            time_end: field(&raw, "time_end")?,
+            coupons,
+            raw,
+        })
+    }
+
+    fn text(&self, name: &str) -> Option<&str> {
+        self.raw.get(name).filter(|v| !v.is_empty())
     }
 
     /// Whether the notification reports a successful payment (`result_code=SUCCESS`).
     #[must_use]
     pub fn is_success(&self) -> bool {
-        self.result_code == "SUCCESS"
+        self.text("result_code") == Some("SUCCESS")
+    }
+
+    /// The merchant's order number: look the order up with it.
+    #[must_use]
+    pub fn out_trade_no(&self) -> &str {
+        self.text("out_trade_no").unwrap_or_default()
+    }
+
+    /// WeChat Pay's transaction id.
+    #[must_use]
+    pub fn transaction_id(&self) -> Option<&str> {
+        self.text("transaction_id")
+    }
+
+    /// The order amount, coupons included: compare it (via [`Self::settle`]).
+    #[must_use]
+    pub fn total_fee(&self) -> Fen {
+        self.total_fee
+    }
+
+    /// The settled amount (total minus non-recharge coupons).
+    #[must_use]
+    pub fn settlement_total_fee(&self) -> Option<Fen> {
+        self.settlement_total_fee
+    }
+
+    /// What the payer paid in cash.
+    #[must_use]
+    pub fn cash_fee(&self) -> Option<Fen> {
+        self.cash_fee
+    }
+
+    /// The total of the coupons used.
+    #[must_use]
+    pub fn coupon_fee(&self) -> Option<Fen> {
+        self.coupon_fee
+    }
+
+    /// The order currency (CNY when absent).
+    #[must_use]
+    pub fn fee_type(&self) -> Option<&Currency> {
+        self.fee_type.as_ref()
+    }
+
+    /// The cash currency.
+    #[must_use]
+    pub fn cash_fee_type(&self) -> Option<&Currency> {
+        self.cash_fee_type.as_ref()
+    }
+
+    /// The trade type.
+    #[must_use]
+    pub fn trade_type(&self) -> Option<&TradeType> {
+        self.trade_type.as_ref()
+    }
+
+    /// When the payment completed (Beijing time).
+    #[must_use]
+    pub fn time_end(&self) -> Option<BeijingTime> {
+        self.time_end
+    }
+
+    /// The coupons used (`coupon_*_$n`).
+    #[must_use]
+    pub fn coupons(&self) -> &[Coupon] {
+        &self.coupons
+    }
+
+    /// The merchant's appid (checked).
+    #[must_use]
+    pub fn appid(&self) -> &str {
+        self.text("appid").unwrap_or_default()
+    }
+
+    /// The merchant id (checked).
+    #[must_use]
+    pub fn mch_id(&self) -> &str {
+        self.text("mch_id").unwrap_or_default()
+    }
+
+    /// Service-provider mode: the sub-merchant's appid.
+    #[must_use]
+    pub fn sub_appid(&self) -> Option<&str> {
+        self.text("sub_appid")
+    }
+
+    /// Service-provider mode: the sub-merchant id (checked when configured).
+    #[must_use]
+    pub fn sub_mch_id(&self) -> Option<&str> {
+        self.text("sub_mch_id")
+    }
+
+    /// Device number given at unifiedorder.
+    #[must_use]
+    pub fn device_info(&self) -> Option<&str> {
+        self.text("device_info")
+    }
+
+    /// The server's nonce.
+    #[must_use]
+    pub fn nonce_str(&self) -> Option<&str> {
+        self.text("nonce_str")
+    }
+
+    /// Error code when the payment failed.
+    #[must_use]
+    pub fn err_code(&self) -> Option<&str> {
+        self.text("err_code")
+    }
+
+    /// Error description when the payment failed.
+    #[must_use]
+    pub fn err_code_des(&self) -> Option<&str> {
+        self.text("err_code_des")
+    }
+
+    /// The payer's openid under `appid`.
+    #[must_use]
+    pub fn openid(&self) -> Option<&str> {
+        self.text("openid")
+    }
+
+    /// Whether the payer follows the official account (`Y`/`N`).
+    #[must_use]
+    pub fn is_subscribe(&self) -> Option<&str> {
+        self.text("is_subscribe")
+    }
+
+    /// Service-provider mode: the payer's openid under `sub_appid`.
+    #[must_use]
+    pub fn sub_openid(&self) -> Option<&str> {
+        self.text("sub_openid")
+    }
+
+    /// Service-provider mode: whether the payer follows the sub-merchant's account.
+    #[must_use]
+    pub fn sub_is_subscribe(&self) -> Option<&str> {
+        self.text("sub_is_subscribe")
+    }
+
+    /// The paying bank (e.g. `CFT`, `CMC`).
+    #[must_use]
+    pub fn bank_type(&self) -> Option<&str> {
+        self.text("bank_type")
+    }
+
+    /// The merchant's `attach`, echoed verbatim.
+    #[must_use]
+    pub fn attach(&self) -> Option<&str> {
+        self.text("attach")
+    }
+
+    /// Single-product discount details (JSON text).
+    #[must_use]
+    pub fn promotion_detail(&self) -> Option<&str> {
+        self.text("promotion_detail")
+    }
+
+    /// Every field received, as signed (unknown ones included).
+    #[must_use]
+    pub fn raw(&self) -> &XmlMap {
+        &self.raw
     }
 
     /// Confirms the payment against the merchant's own amount for the order.
@@ -128,7 +294,7 @@ impl PayNotification {
     pub fn settle(self, expected: Fen) -> Result<SettledPayment, Error> {
         if !self.is_success() {
             return Err(Error::PaymentFailed {
-                err_code: self.err_code,
+                err_code: self.err_code().map(str::to_owned),
             });
         }
         if self.total_fee != expected {
@@ -138,8 +304,8 @@ impl PayNotification {
             });
         }
         Ok(SettledPayment {
-            out_trade_no: self.out_trade_no.clone(),
-            transaction_id: self.transaction_id.clone(),
+            out_trade_no: self.out_trade_no().to_owned(),
+            transaction_id: self.transaction_id().map(str::to_owned),
             total_fee: self.total_fee,
             notification: self,
         })

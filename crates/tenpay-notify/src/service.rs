@@ -190,7 +190,7 @@ impl<H: Handler> NotifyService<H> {
             }
         };
         let (kind, out_trade_no) = match &notification {
-            Notification::Pay(p) => ("pay", p.out_trade_no.clone()),
+            Notification::Pay(p) => ("pay", p.out_trade_no().to_owned()),
             Notification::Refund(r) => ("refund", r.out_trade_no.clone()),
         };
         match (CatchUnwind {

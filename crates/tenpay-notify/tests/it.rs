@@ -72,13 +72,13 @@ fn valid_notifications_verify_with_both_algorithms_with_and_without_sign_type() 
     for st in [SignType::Md5, SignType::HmacSha256] {
         for with in [false, true] {
             let p = pay(&notifier(st), &pay_body(st, with, |_| {})).unwrap();
-            assert_eq!(p.out_trade_no, "1409811653");
-            assert_eq!(p.total_fee, Fen::new(888));
-            assert_eq!(p.cash_fee, Some(Fen::new(788)));
-            assert_eq!(p.attach.as_deref(), Some("支付测试 <&> ]]>"));
-            assert_eq!(p.coupons.len(), 1);
-            assert_eq!(p.coupons[0].coupon_fee, Fen::new(100));
-            assert_eq!(p.time_end.unwrap().to_string(), "20140903131540");
+            assert_eq!(p.out_trade_no(), "1409811653");
+            assert_eq!(p.total_fee(), Fen::new(888));
+            assert_eq!(p.cash_fee(), Some(Fen::new(788)));
+            assert_eq!(p.attach(), Some("支付测试 <&> ]]>"));
+            assert_eq!(p.coupons().len(), 1);
+            assert_eq!(p.coupons()[0].coupon_fee, Fen::new(100));
+            assert_eq!(p.time_end().unwrap().to_string(), "20140903131540");
             assert!(p.is_success());
             assert_eq!(
                 p.unknown_fields().get("brand_new_field"),
@@ -91,8 +91,8 @@ fn valid_notifications_verify_with_both_algorithms_with_and_without_sign_type() 
 #[test]
 fn bench_fixture_and_settlement() {
     let p = pay(&notifier(SignType::Md5), &testdata("bench/pay_notify.xml")).unwrap();
-    assert_eq!(p.total_fee, Fen::new(88));
-    assert_eq!(p.settlement_total_fee, Some(Fen::new(88)));
+    assert_eq!(p.total_fee(), Fen::new(88));
+    assert_eq!(p.settlement_total_fee(), Some(Fen::new(88)));
     assert_eq!(
         p.clone().settle(Fen::new(89)),
         Err(Error::AmountMismatch {

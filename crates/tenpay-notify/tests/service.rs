@@ -91,11 +91,11 @@ async fn acks_only_after_the_handler_succeeds() {
             let Notification::Pay(p) = n else {
                 return Err("unexpected refund".to_owned());
             };
-            match p.out_trade_no.as_str() {
+            match p.out_trade_no() {
                 "fail" => Err("database is down".to_owned()),
                 "panic" => panic!("handler bug"),
                 _ => {
-                    seen.lock().unwrap().push(p.out_trade_no.clone());
+                    seen.lock().unwrap().push(p.out_trade_no().to_owned());
                     Ok(())
                 }
             }

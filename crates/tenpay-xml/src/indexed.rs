@@ -44,12 +44,11 @@ pub fn read<T: DeserializeOwned>(
     count_field: &str,
     suffix: &str,
 ) -> Result<Vec<T>, Error> {
-    let mut highest: Option<usize> = None;
-    for (name, _) in map {
-        if let Some((_, i)) = split(name, suffix) {
-            highest = Some(highest.map_or(i, |h| h.max(i)));
-        }
-    }
+    let indexed: Vec<(&str, usize, &str)> = map
+        .iter()
+        .filter_map(|(name, value)| split(name, suffix).map(|(stem, i)| (stem, i, value)))
+        .collect();
+    let highest = indexed.iter().map(|&(_, i, _)| i).max();
     let count = match map.get(count_field) {
         Some(c) => {
             crate::types::parse_decimal::<usize>(c).map_err(|reason| Error::InvalidValue {
@@ -66,10 +65,8 @@ pub fn read<T: DeserializeOwned>(
         });
     }
     let mut items: Vec<XmlMap> = (0..count).map(|_| XmlMap::new()).collect();
-    for (name, value) in map {
-        if let Some((stem, item)) =
-            split(name, suffix).and_then(|(s, i)| Some((s, items.get_mut(i)?)))
-        {
+    for (stem, i, value) in indexed {
+        if let Some(item) = items.get_mut(i) {
             item.insert(stem, value)?;
         }
     }
@@ -99,6 +96,10 @@ pub fn write<T: Serialize>(
 
 /// `coupon_fee_1` with suffix `""` → `("coupon_fee", 1)`; the stem must not end in `_<digits>`.
 fn split<'a>(name: &'a str, suffix: &str) -> Option<(&'a str, usize)> {
+    // Most names do not end in a digit: reject them before any search.
+    if !name.as_bytes().last().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
     let (head, index) = name.rsplit_once('_')?;
     if index.is_empty()
         || !index.bytes().all(|b| b.is_ascii_digit())

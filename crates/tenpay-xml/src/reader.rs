@@ -98,9 +98,11 @@ impl Parser {
             offset: e.valid_up_to(),
         })?;
         let mut r = Cursor {
+            s: text,
             b: text.as_bytes(),
             pos: 0,
             empty_root: false,
+            seen: 0,
         };
         r.prolog()?;
         r.root_start(&self.root)?;
@@ -162,9 +164,13 @@ fn is_ws(b: u8) -> bool {
 }
 
 struct Cursor<'a> {
+    /// The input, validated UTF-8: runs are sliced from it (an O(1) boundary check), never
+    /// validated again.
+    s: &'a str,
     b: &'a [u8],
     pos: usize,
     empty_root: bool,
+    seen: u64,
 }
 
 impl<'a> Cursor<'a> {
@@ -230,7 +236,7 @@ impl<'a> Cursor<'a> {
             ))));
         }
         // Only ASCII bytes were consumed.
-        Ok(core::str::from_utf8(&self.b[start..self.pos]).unwrap_or_default())
+        Ok(self.s.get(start..self.pos).unwrap_or_default())
     }
 
     /// The error for `<` followed by something that is not a field or an end tag.
@@ -417,9 +423,17 @@ impl<'a> Cursor<'a> {
     fn field(&mut self, map: &mut XmlMap) -> Result<(), Error> {
         self.pos += 1;
         let name = self.name()?;
-        if map.has_name(name) {
+        // A one-word Bloom filter over the names seen: the full duplicate scan runs only when
+        // the name may have been seen.
+        let (first, last) = (
+            name.bytes().next().unwrap_or(0),
+            name.bytes().next_back().unwrap_or(0),
+        );
+        let bit = 1u64 << ((name.len() * 31 + usize::from(first) + 7 * usize::from(last)) % 64);
+        if self.seen & bit != 0 && map.has_name(name) {
             return Err(Error::DuplicateField(quote(name)));
         }
+        self.seen |= bit;
         let empty = self.tag_end(name)?;
         let text = map.text_mut();
         let name_start = text.len();
@@ -436,24 +450,24 @@ impl<'a> Cursor<'a> {
     /// Text, references and CDATA up to and including the field's end tag.
     fn value(&mut self, field: &str, out: &mut String) -> Result<(), Error> {
         loop {
-            // A run of plain text.
+            // A run of plain text, up to the next byte that needs a look.
             let start = self.pos;
-            while let Some(b) = self.peek(0) {
-                match b {
-                    b'<' | b'&' => break,
-                    b']' if self.starts_with(b"]]>") => {
+            loop {
+                self.pos = scan(self.b, self.pos, &TEXT_STOP);
+                match self.peek(0) {
+                    None | Some(b'<' | b'&') => break,
+                    Some(b']') if self.starts_with(b"]]>") => {
                         return Err(Error::Syntax {
                             what: "']]>' in text",
                             offset: self.pos,
                         });
                     }
-                    0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F => {
+                    Some(0xEF) if self.bad_bom_char() => {
                         return Err(Error::InvalidChar { offset: self.pos });
                     }
-                    0xEF if self.bad_bom_char() => {
-                        return Err(Error::InvalidChar { offset: self.pos });
-                    }
-                    _ => self.pos += 1,
+                    // An ordinary `]` or a lead byte of another character: part of the run.
+                    Some(b']' | 0xEF) => self.pos += 1,
+                    Some(_) => return Err(Error::InvalidChar { offset: self.pos }),
                 }
             }
             self.push(out, start)?;
@@ -462,6 +476,13 @@ impl<'a> Cursor<'a> {
                 (Some(b'&'), _) => self.reference(out)?,
                 (Some(b'<'), Some(b'/')) => {
                     let at = self.pos;
+                    let after = at + 2 + field.len();
+                    if self.b[at + 2..].starts_with(field.as_bytes())
+                        && self.b.get(after) == Some(&b'>')
+                    {
+                        self.pos = after + 1;
+                        return Ok(());
+                    }
                     self.pos += 2;
                     let name = self.name()?;
                     if name != field {
@@ -497,16 +518,16 @@ impl<'a> Cursor<'a> {
         self.pos += 9;
         let start = self.pos;
         loop {
+            self.pos = scan(self.b, self.pos, &CDATA_STOP);
             match self.peek(0) {
                 None => return Err(Error::UnexpectedEof),
                 Some(b']') if self.starts_with(b"]]>") => break,
-                Some(0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F) => {
-                    return Err(Error::InvalidChar { offset: self.pos });
-                }
+                Some(b']') => self.pos += 1,
                 Some(0xEF) if self.bad_bom_char() => {
                     return Err(Error::InvalidChar { offset: self.pos });
                 }
-                Some(_) => self.pos += 1,
+                Some(0xEF) => self.pos += 1,
+                Some(_) => return Err(Error::InvalidChar { offset: self.pos }),
             }
         }
         self.push(out, start)?;
@@ -543,6 +564,59 @@ impl<'a> Cursor<'a> {
         self.pos += end + 2;
         Ok(())
     }
+}
+
+/// Bytes a text run stops at: markup (`<`, `&`), a possible `]]>`, control characters XML 1.0
+/// forbids, and the lead byte of U+FFFE / U+FFFF.
+const TEXT_STOP: [bool; 256] = stop_table(true);
+/// Bytes a CDATA section stops at: the same without `<` and `&`.
+const CDATA_STOP: [bool; 256] = stop_table(false);
+
+const fn stop_table(markup: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = !(i == 0x09 || i == 0x0A || i == 0x0D);
+        i += 1;
+    }
+    t[b']' as usize] = true;
+    t[0xEF] = true;
+    if markup {
+        t[b'<' as usize] = true;
+        t[b'&' as usize] = true;
+    }
+    t
+}
+
+/// The index of the first byte at or after `from` that the table stops at (or the end).
+///
+/// Eight bytes at a time: a word is skipped when none of its bytes can be a stop byte (a
+/// control character, `]`, 0xEF, and for text `<` and `&`); the table decides within a word.
+fn scan(b: &[u8], from: usize, stop: &[bool; 256]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let has_byte = |w: u64, byte: u8| has_zero(w ^ (ONES * u64::from(byte)));
+    let markup = stop[usize::from(b'<')];
+    let mut i = from;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // Bytes below 0x20 (the high bit of w - 0x20 per byte, excluding bytes >= 0x80).
+        let mut candidates = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+        candidates |= has_byte(w, b']') | has_byte(w, 0xEF);
+        if markup {
+            candidates |= has_byte(w, b'<') | has_byte(w, b'&');
+        }
+        if candidates != 0 {
+            break;
+        }
+        i += 8;
+    }
+    b.get(i..)
+        .and_then(|rest| rest.iter().position(|&c| stop[usize::from(c)]))
+        .map_or(b.len(), |j| i + j)
 }
 
 fn char_ref(digits: &[u8], radix: u32) -> Option<char> {

@@ -368,9 +368,9 @@ async fn pay_notification_is_signed_with_the_orders_algorithm_and_verifies() {
         let tenpay_notify::Notification::Pay(p) = n.handle(body).unwrap() else {
             panic!()
         };
-        assert_eq!(p.total_fee.get(), 888);
-        assert_eq!(p.cash_fee.unwrap().get(), 800);
-        assert_eq!(p.coupons.len(), 1);
+        assert_eq!(p.total_fee().get(), 888);
+        assert_eq!(p.cash_fee().unwrap().get(), 800);
+        assert_eq!(p.coupons().len(), 1);
         let m = XmlMap::parse(body).unwrap();
         assert_eq!(m.contains("sign_type"), st == SignType::HmacSha256);
     }

@@ -227,6 +227,32 @@ impl Client {
         result
     }
 
+    /// The signed XML body of a request, as [`Client::execute`] would send it (with a fresh
+    /// nonce): for your own HTTP stack, or to see what is signed.
+    ///
+    /// # Errors
+    /// [`Error::Request`] for a field XML cannot carry; [`Error::Config`] in sandbox mode, whose
+    /// key is fetched by `execute`.
+    pub fn request_body<E: Endpoint>(&self, request: &E) -> Result<String, Error> {
+        if self.inner.sandbox.is_some() {
+            return Err(Error::Config("request_body signs with the API key; the sandbox key is fetched by execute".into()));
+        }
+        let mut map = request.to_map().map_err(Error::Request)?;
+        self.fill_common(&mut map).map_err(Error::Request)?;
+        map.sign(&self.inner.key, self.effective_sign_type()).map_err(Error::Request)?;
+        Ok(map.to_xml())
+    }
+
+    /// Verifies and decodes an answer body received for `E` by your own HTTP stack: the same
+    /// checks as [`Client::execute`] (envelope, `return_code`, signature with the request's
+    /// algorithm, appid and mch_id, `result_code`).
+    ///
+    /// # Errors
+    /// As [`Client::execute`], without the transport errors.
+    pub fn read_answer<E: Endpoint>(&self, body: &[u8]) -> Result<E::Response, Error> {
+        E::decode(self, &self.inner.key, Answer { body: bytes::Bytes::copy_from_slice(body), content_type: String::new() })
+    }
+
     async fn execute_inner<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
         let inner = &self.inner;
         let http = if E::SECAPI {

@@ -459,3 +459,134 @@ async fn duplicates_under_concurrency_postgres() {
     };
     duplicates_under_concurrency(&url).await;
 }
+
+/// tenpay-notify's tower service, served by hyper, verifies and acknowledges what tenpay-sim
+/// delivers (payment and refund notifications, MD5 and HMAC-SHA256 orders).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notify_service_acknowledges_simulator_deliveries() {
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    use tenpay_notify::{Notification, Notifier, NotifyService};
+
+    init();
+    let key = ApiKey::new(DEMO_KEY).unwrap();
+    let sim = tenpay_sim::Simulator::builder()
+        .merchant(tenpay_sim::Merchant::new(
+            DEMO_APPID,
+            DEMO_MCH_ID,
+            key.clone(),
+        ))
+        .time_scale(1000)
+        .tls(true)
+        .start()
+        .await
+        .unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut urls = Vec::new();
+    for st in [SignType::Md5, SignType::HmacSha256] {
+        let seen = Arc::clone(&seen);
+        let service = NotifyService::new(
+            Notifier::new(DEMO_APPID, DEMO_MCH_ID, key.clone(), st),
+            move |n: Notification| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    let what = match n {
+                        Notification::Pay(p) => {
+                            format!("pay {} {}", p.out_trade_no(), p.total_fee())
+                        }
+                        Notification::Refund(r) => {
+                            format!("refund {} {}", r.out_refund_no, r.refund_fee)
+                        }
+                        _ => "other".into(),
+                    };
+                    seen.lock().unwrap().push(what);
+                    Ok::<(), String>(())
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        urls.push(format!("http://{}/notify", listener.local_addr().unwrap()));
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let svc = TowerToHyperService::new(service.clone());
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc),
+                );
+            }
+        });
+    }
+    let tls = sim.tls().unwrap();
+    for (i, st) in [SignType::Md5, SignType::HmacSha256]
+        .into_iter()
+        .enumerate()
+    {
+        let client = tenpay_client::Client::builder(DEMO_APPID, DEMO_MCH_ID, key.clone(), st)
+            .base_url(sim.tls_base_url().unwrap())
+            .add_root_certificate_pem(tls.ca_pem.clone())
+            .identity(tenpay_client::Identity::from_pkcs12(
+                tls.identity(DEMO_MCH_ID).unwrap().pkcs12.clone(),
+            ))
+            .build()
+            .unwrap();
+        let no = tenpay_client::OutTradeNo::new(format!("SVC{i}")).unwrap();
+        client
+            .unified_order(&tenpay_client::UnifiedOrder::native(
+                "svc",
+                no.clone(),
+                tenpay_xml::Fen::new(300 + i as u64),
+                "127.0.0.1",
+                &urls[i],
+                "P",
+            ))
+            .await
+            .unwrap();
+        sim.pay(no.as_str(), &PayOptions::new().sign_type_field(i == 1))
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !sim
+            .deliveries()
+            .iter()
+            .any(|d| d.out_trade_no == no.as_str() && d.acknowledged)
+        {
+            assert!(Instant::now() < deadline, "{:?}", sim.deliveries());
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let refund = tenpay_client::Refund::by_out_trade_no(
+            no.clone(),
+            tenpay_client::OutRefundNo::new(format!("SVCR{i}")).unwrap(),
+            tenpay_xml::Fen::new(300 + i as u64),
+            tenpay_xml::Fen::new(100),
+        )
+        .notify_url(&urls[i]);
+        client.refund(&refund).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !sim.deliveries().iter().any(|d| {
+            d.out_trade_no == no.as_str()
+                && d.kind == tenpay_sim::DeliveryKind::Refund
+                && d.acknowledged
+        }) {
+            assert!(Instant::now() < deadline, "{:?}", sim.deliveries());
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            "pay SVC0 300",
+            "refund SVCR0 100",
+            "pay SVC1 301",
+            "refund SVCR1 100"
+        ]
+    );
+    assert!(
+        sim.deliveries()
+            .iter()
+            .all(|d| d.acknowledged && d.attempts.len() == 1)
+    );
+    sim.shutdown().await;
+}

@@ -14,7 +14,9 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("client");
     g.throughput(Throughput::Elements(1));
     for st in [SignType::Md5, SignType::HmacSha256] {
-        let client = Client::builder("wx2421b1c4370ec43b", "10000100", key.clone(), st).build().unwrap();
+        let client = Client::builder("wx2421b1c4370ec43b", "10000100", key.clone(), st)
+            .build()
+            .unwrap();
         let mut answer = XmlMap::new();
         for (k, v) in [
             ("return_code", "SUCCESS"),
@@ -43,7 +45,9 @@ fn bench(c: &mut Criterion) {
                 )
                 .attach("深圳分店|order-source=miniapp|campaign=双十一");
                 let body = client.request_body(black_box(&order)).unwrap();
-                let decoded = client.read_answer::<UnifiedOrder>(black_box(&answer)).unwrap();
+                let decoded = client
+                    .read_answer::<UnifiedOrder>(black_box(&answer))
+                    .unwrap();
                 (body, decoded)
             })
         });

@@ -113,7 +113,7 @@ pub struct ClientBuilder {
     sub_appid: Option<String>,
     sub_mch_id: Option<String>,
     base: String,
-    failover: bool,
+    failover: Option<String>,
     sandbox: Option<Sandbox>,
     timeout: Duration,
     connect_timeout: Duration,
@@ -165,7 +165,7 @@ impl Client {
             sub_appid: None,
             sub_mch_id: None,
             base: PRODUCTION_URL.to_owned(),
-            failover: false,
+            failover: None,
             sandbox: None,
             timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(3),
@@ -235,11 +235,14 @@ impl Client {
     /// key is fetched by `execute`.
     pub fn request_body<E: Endpoint>(&self, request: &E) -> Result<String, Error> {
         if self.inner.sandbox.is_some() {
-            return Err(Error::Config("request_body signs with the API key; the sandbox key is fetched by execute".into()));
+            return Err(Error::Config(
+                "request_body signs with the API key; the sandbox key is fetched by execute".into(),
+            ));
         }
         let mut map = request.to_map().map_err(Error::Request)?;
         self.fill_common(&mut map).map_err(Error::Request)?;
-        map.sign(&self.inner.key, self.effective_sign_type()).map_err(Error::Request)?;
+        map.sign(&self.inner.key, self.effective_sign_type())
+            .map_err(Error::Request)?;
         Ok(map.to_xml())
     }
 
@@ -250,7 +253,14 @@ impl Client {
     /// # Errors
     /// As [`Client::execute`], without the transport errors.
     pub fn read_answer<E: Endpoint>(&self, body: &[u8]) -> Result<E::Response, Error> {
-        E::decode(self, &self.inner.key, Answer { body: bytes::Bytes::copy_from_slice(body), content_type: String::new() })
+        E::decode(
+            self,
+            &self.inner.key,
+            Answer {
+                body: bytes::Bytes::copy_from_slice(body),
+                content_type: String::new(),
+            },
+        )
     }
 
     async fn execute_inner<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
@@ -477,7 +487,14 @@ impl ClientBuilder {
 
     /// On transport failures, repeat safe requests against [`BACKUP_URL`].
     pub fn failover_to_backup(mut self, yes: bool) -> Self {
-        self.failover = yes;
+        self.failover = yes.then(|| BACKUP_URL.to_owned());
+        self
+    }
+
+    /// On transport failures, repeat safe requests against this URL (another domain, or in
+    /// tests a second simulator).
+    pub fn backup_url(mut self, url: impl Into<String>) -> Self {
+        self.failover = Some(url.into().trim_end_matches('/').to_owned());
         self
     }
 
@@ -575,7 +592,7 @@ impl ClientBuilder {
             Some(identity) => Some(http(Some(identity.load(&self.mch_id)?))?),
             None => None,
         };
-        let backup = self.failover.then(|| BACKUP_URL.to_owned());
+        let backup = self.failover;
         Ok(Client {
             inner: Arc::new(Inner {
                 appid: self.appid,

@@ -14,8 +14,15 @@ use tenpay_sign::{ApiKey, SignType};
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:18800".into());
-    let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100", ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap(), SignType::Md5);
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:18800".into());
+    let notifier = Notifier::new(
+        "wx2421b1c4370ec43b",
+        "10000100",
+        ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap(),
+        SignType::Md5,
+    );
     let paid = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&paid);
     let service = NotifyService::new(notifier, move |n: Notification| {
@@ -23,7 +30,8 @@ async fn main() {
         async move {
             if let Notification::Pay(p) = n {
                 // An in-memory "order store": settle against the known amount.
-                p.settle(tenpay_xml::Fen::new(88)).map_err(|e| e.to_string())?;
+                p.settle(tenpay_xml::Fen::new(88))
+                    .map_err(|e| e.to_string())?;
                 counter.fetch_add(1, Ordering::Relaxed);
             }
             Ok::<(), String>(())
@@ -35,6 +43,8 @@ async fn main() {
         let (stream, _) = listener.accept().await.unwrap();
         let _ = stream.set_nodelay(true);
         let svc = TowerToHyperService::new(service.clone());
-        tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc));
+        tokio::spawn(
+            hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc),
+        );
     }
 }

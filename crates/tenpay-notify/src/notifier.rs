@@ -108,27 +108,55 @@ impl Notifier {
     }
 
     fn pay_from(&self, map: XmlMap) -> Result<PayNotification, Error> {
-        check_return_code(&map)?;
-        let sign = map
-            .get("sign")
-            .filter(|s| !s.is_empty())
-            .ok_or(Error::Unsigned)?;
+        // One pass for the envelope fields the checks need.
+        let (mut return_code, mut return_msg, mut sign, mut sign_type_field) =
+            (None, None, None, None);
+        let (mut appid, mut mch_id, mut sub_mch_id) = (None, None, None);
+        for (k, v) in &map {
+            match k {
+                "return_code" => return_code = Some(v),
+                "return_msg" => return_msg = Some(v),
+                "sign" => sign = Some(v),
+                "sign_type" => sign_type_field = Some(v),
+                "appid" => appid = Some(v),
+                "mch_id" => mch_id = Some(v),
+                "sub_mch_id" => sub_mch_id = Some(v),
+                _ => {}
+            }
+        }
+        if return_code != Some("SUCCESS") {
+            return Err(Error::ReturnFailure {
+                return_code: short(return_code.unwrap_or("")),
+                return_msg: return_msg.map(short),
+            });
+        }
+        let sign = sign.filter(|s| !s.is_empty()).ok_or(Error::Unsigned)?;
         let sign_type = if self.infer_sign_type {
             SignType::infer_from_signature_len(sign).unwrap_or(self.sign_type)
         } else {
             self.sign_type
         };
-        if let Some(claimed) = map.get("sign_type").filter(|c| *c != sign_type.as_str()) {
+        if let Some(claimed) = sign_type_field.filter(|c| *c != sign_type.as_str()) {
             return Err(Error::SignTypeMismatch {
                 claimed: short(claimed),
                 pinned: sign_type,
             });
         }
-        map.verify(&self.key, sign_type).map_err(|e| match e {
-            tenpay_xml::Error::Sign(e) => Error::Signature(e),
-            other => Error::Xml(other),
-        })?;
-        self.check_merchant(&map, true)?;
+        tenpay_sign::Canonical::new(map.iter())
+            .and_then(|c| c.verify(&self.key, sign_type, sign))
+            .map_err(Error::Signature)?;
+        let expect = |field: &'static str, got: Option<&str>, want: &str| match got {
+            Some(got) if got == want => Ok(()),
+            got => Err(Error::ForeignMerchant {
+                field,
+                received: short(got.unwrap_or("")),
+            }),
+        };
+        expect("appid", appid, &self.appid)?;
+        expect("mch_id", mch_id, &self.mch_id)?;
+        if let Some(sub) = &self.sub_mch_id {
+            expect("sub_mch_id", sub_mch_id, sub)?;
+        }
         PayNotification::from_verified(map)
     }
 

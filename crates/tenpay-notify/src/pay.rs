@@ -61,57 +61,143 @@ pub struct SettledPayment {
     pub notification: PayNotification,
 }
 
-fn field<T: std::str::FromStr<Err = tenpay_xml::Error>>(
-    raw: &XmlMap,
-    name: &str,
-) -> Result<Option<T>, Error> {
-    match raw.get(name).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|e| {
-            Error::Field(match e {
-                tenpay_xml::Error::InvalidValue { reason, .. } => tenpay_xml::Error::InvalidValue {
-                    field: name.to_owned(),
-                    reason,
-                },
-                other => other,
-            })
-        }),
-    }
+/// Names the field in a value error.
+fn named(name: &str, e: tenpay_xml::Error) -> Error {
+    Error::Field(match e {
+        tenpay_xml::Error::InvalidValue { reason, .. } => tenpay_xml::Error::InvalidValue {
+            field: name.to_owned(),
+            reason,
+        },
+        other => other,
+    })
 }
 
-fn enum_field<T: for<'a> From<&'a str>>(raw: &XmlMap, name: &str) -> Option<T> {
-    raw.get(name).filter(|v| !v.is_empty()).map(T::from)
+fn bad_count(v: &str) -> Error {
+    Error::Field(tenpay_xml::Error::InvalidValue {
+        field: "coupon_count".into(),
+        reason: format!(
+            "{:?} is not a count up to 64",
+            v.chars().take(20).collect::<String>()
+        ),
+    })
+}
+
+/// The most coupons a payment notification may carry.
+const MAX_COUPONS: usize = 64;
+
+/// `coupon_id_1` → (0, 1), `coupon_fee_1` → (1, 1), `coupon_type_1` → (2, 1).
+fn coupon_index(name: &str) -> Option<(usize, usize)> {
+    let (slot, rest) = [("coupon_id_", 0), ("coupon_fee_", 1), ("coupon_type_", 2)]
+        .iter()
+        .find_map(|(p, slot)| name.strip_prefix(p).map(|rest| (*slot, rest)))?;
+    if rest.is_empty()
+        || rest.len() > 4
+        || !rest.bytes().all(|b| b.is_ascii_digit())
+        || (rest.len() > 1 && rest.starts_with('0'))
+    {
+        return None;
+    }
+    Some((slot, rest.parse().ok()?))
+}
+
+fn fen(name: &str, value: &str) -> Result<Fen, Error> {
+    value.parse().map_err(|e| named(name, e))
 }
 
 impl PayNotification {
     pub(crate) fn from_verified(raw: XmlMap) -> Result<Self, Error> {
-        for required in ["out_trade_no", "result_code", "total_fee"] {
-            if raw.get(required).is_none_or(str::is_empty) {
+        let mut n = Self {
+            total_fee: Fen::default(),
+            settlement_total_fee: None,
+            cash_fee: None,
+            coupon_fee: None,
+            fee_type: None,
+            cash_fee_type: None,
+            trade_type: None,
+            time_end: None,
+            coupons: Vec::new(),
+            raw: XmlMap::new(),
+        };
+        // One pass over the fields: the amounts, times and enums are decoded here.
+        let (mut out_trade_no, mut result_code, mut total_fee) = (false, false, None);
+        let mut coupon_count = None;
+        // Coupon fields by index: [id, fee, type].
+        let mut slots: Vec<[Option<&str>; 3]> = Vec::new();
+        for (k, v) in &raw {
+            if v.is_empty() {
+                continue;
+            }
+            match k {
+                "out_trade_no" => out_trade_no = true,
+                "result_code" => result_code = true,
+                "total_fee" => total_fee = Some(fen(k, v)?),
+                "settlement_total_fee" => n.settlement_total_fee = Some(fen(k, v)?),
+                "cash_fee" => n.cash_fee = Some(fen(k, v)?),
+                "coupon_fee" => n.coupon_fee = Some(fen(k, v)?),
+                "fee_type" => n.fee_type = Some(Currency::from(v)),
+                "cash_fee_type" => n.cash_fee_type = Some(Currency::from(v)),
+                "trade_type" => n.trade_type = Some(TradeType::from(v)),
+                "time_end" => n.time_end = Some(v.parse().map_err(|e| named(k, e))?),
+                "coupon_count" => {
+                    coupon_count = Some(
+                        v.parse::<usize>()
+                            .ok()
+                            .filter(|c| *c <= MAX_COUPONS)
+                            .ok_or_else(|| bad_count(v))?,
+                    );
+                }
+                k if k.starts_with("coupon_")
+                    && k.as_bytes().last().is_some_and(u8::is_ascii_digit) =>
+                {
+                    if let Some((slot, i)) = coupon_index(k) {
+                        if i >= MAX_COUPONS {
+                            return Err(bad_count(k));
+                        }
+                        if slots.len() <= i {
+                            slots.resize(i + 1, [None; 3]);
+                        }
+                        slots[i][slot] = Some(v);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (present, name) in [
+            (out_trade_no, "out_trade_no"),
+            (result_code, "result_code"),
+            (total_fee.is_some(), "total_fee"),
+        ] {
+            if !present {
                 return Err(Error::Field(tenpay_xml::Error::MissingField(
-                    required.to_owned(),
+                    name.to_owned(),
                 )));
             }
         }
-        let total_fee = field(&raw, "total_fee")?.unwrap_or_default();
-        let has_coupons =
-            raw.contains("coupon_count") || raw.iter().any(|(k, _)| k.starts_with("coupon_id_"));
-        let coupons = if has_coupons {
-            tenpay_xml::indexed::read(&raw, "coupon_count", "").map_err(Error::Field)?
-        } else {
-            Vec::new()
-        };
-        Ok(Self {
-            total_fee,
-            settlement_total_fee: field(&raw, "settlement_total_fee")?,
-            cash_fee: field(&raw, "cash_fee")?,
-            coupon_fee: field(&raw, "coupon_fee")?,
-            fee_type: enum_field(&raw, "fee_type"),
-            cash_fee_type: enum_field(&raw, "cash_fee_type"),
-            trade_type: enum_field(&raw, "trade_type"),
-            time_end: field(&raw, "time_end")?,
-            coupons,
-            raw,
-        })
+        n.total_fee = total_fee.unwrap_or_default();
+        let count = coupon_count.unwrap_or(slots.len());
+        if slots.len() > count {
+            return Err(Error::Field(tenpay_xml::Error::InvalidValue {
+                field: "coupon_count".into(),
+                reason: format!(
+                    "a coupon field has index {}, but coupon_count is {count}",
+                    slots.len() - 1
+                ),
+            }));
+        }
+        for i in 0..count {
+            let [id, fee, kind] = slots.get(i).copied().unwrap_or([None; 3]);
+            let missing =
+                |stem: &str| Error::Field(tenpay_xml::Error::MissingField(format!("{stem}_{i}")));
+            let coupon_id = id.ok_or_else(|| missing("coupon_id"))?;
+            let coupon_fee = fen("coupon_fee", fee.ok_or_else(|| missing("coupon_fee"))?)?;
+            n.coupons.push(Coupon {
+                coupon_id: coupon_id.to_owned(),
+                coupon_type: kind.map(str::to_owned),
+                coupon_fee,
+            });
+        }
+        n.raw = raw;
+        Ok(n)
     }
 
     fn text(&self, name: &str) -> Option<&str> {

@@ -425,3 +425,54 @@ fn errors_and_debug_never_show_the_key() {
     );
     assert!(!e.to_string().contains(KEY));
 }
+
+#[test]
+fn coupon_fields_are_checked() {
+    let n = notifier(SignType::Md5);
+    let signed = |edit: fn(&mut XmlMap)| {
+        pay_body(SignType::Md5, false, |m| {
+            edit(m);
+            m.sign(&key(), SignType::Md5).unwrap();
+        })
+    };
+    // An index at or past coupon_count, a huge index, a missing fee: errors, not silently dropped.
+    assert!(matches!(
+        refused(&n, &signed(|m| m.insert("coupon_id_1", "x").unwrap())),
+        Error::Field(_)
+    ));
+    assert!(matches!(
+        refused(&n, &signed(|m| m.insert("coupon_id_5000", "x").unwrap())),
+        Error::Field(_)
+    ));
+    assert!(matches!(
+        refused(&n, &signed(|m| assert!(m.remove("coupon_fee_0")))),
+        Error::Field(_)
+    ));
+    assert!(matches!(
+        refused(&n, &signed(|m| m.insert("coupon_count", "-1").unwrap())),
+        Error::Field(_)
+    ));
+    // Without coupon_count the coupons are counted from their indexes.
+    let p = pay(&n, &signed(|m| assert!(m.remove("coupon_count")))).unwrap();
+    assert_eq!(p.coupons().len(), 1);
+    // No coupons at all.
+    let p = pay(
+        &n,
+        &signed(|m| {
+            for f in [
+                "coupon_count",
+                "coupon_id_0",
+                "coupon_fee_0",
+                "coupon_type_0",
+                "coupon_fee",
+            ] {
+                m.remove(f);
+            }
+        }),
+    )
+    .unwrap();
+    assert!(p.coupons().is_empty());
+    // A bad amount names its field.
+    let e = refused(&n, &signed(|m| m.insert("cash_fee", "7.88").unwrap()));
+    assert!(e.to_string().contains("cash_fee"), "{e}");
+}

@@ -708,3 +708,28 @@ async fn pay_params_reference_vectors_and_mweb() {
     assert_eq!(p.sign_type, "HMAC-SHA256");
     assert_eq!(p.pay_sign.len(), 64);
 }
+
+#[tokio::test]
+async fn failover_repeats_safe_requests_on_the_backup_url() {
+    let sim = sim().await;
+    // The primary refuses connections.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let primary = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(primary)
+        .backup_url(sim.base_url())
+        .retries(1, Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let e = c
+        .order_query(&OrderQuery::by_out_trade_no(no("FO1")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.err_code(),
+        Some(&ErrCode::OrderNotExist),
+        "answered by the backup: {e}"
+    );
+    assert_eq!(sim.calls("orderquery"), 1);
+}

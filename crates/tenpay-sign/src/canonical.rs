@@ -61,16 +61,17 @@ impl<K: AsRef<str>, V: AsRef<str>> Canonical<K, V> {
             a.0.cmp(&b.0)
                 .then_with(|| a.1.as_ref().as_bytes().cmp(b.1.as_ref().as_bytes()))
         });
-        let mut previous: Option<&str> = None;
-        for (_, name, _) in &pairs {
+        let mut previous: Option<(u64, &str)> = None;
+        for (prefix, name, _) in &pairs {
             let name = name.as_ref();
             if name.is_empty() || name.bytes().any(|b| b == b'=' || b == b'&') {
                 return Err(Error::InvalidFieldName(quote(name)));
             }
-            if previous == Some(name) {
+            // Duplicates are adjacent after sorting and share the prefix: compare that first.
+            if previous.is_some_and(|(p, n)| p == *prefix && n == name) {
                 return Err(Error::DuplicateField(quote(name)));
             }
-            previous = Some(name);
+            previous = Some((*prefix, name));
         }
         Ok(Self { pairs })
     }

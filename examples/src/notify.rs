@@ -50,6 +50,25 @@ impl From<sqlx::Error> for Refusal {
     }
 }
 
+/// The audit row, inserted first in the notification's transaction (in SQLite this takes the
+/// write lock at once); its verdict is set before commit.
+async fn pending_audit_row(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    kind: &str,
+    raw: &str,
+    out_trade_no: &str,
+) -> Result<i64, Refusal> {
+    let row = sqlx::query("INSERT INTO notifications (kind, received_at, body, verdict, out_trade_no) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(kind)
+        .bind(now())
+        .bind(raw)
+        .bind("pending")
+        .bind(out_trade_no)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(row.try_get(0)?)
+}
+
 async fn audit_only(
     state: &AppState,
     kind: &str,
@@ -105,16 +124,7 @@ async fn record_payment(
     n: PayNotification,
 ) -> Result<String, Refusal> {
     let mut tx = state.db.pool.begin().await?;
-    // The audit row first: in SQLite this takes the write lock at once.
-    let id: i64 = sqlx::query("INSERT INTO notifications (kind, received_at, body, verdict, out_trade_no) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-        .bind("pay")
-        .bind(now())
-        .bind(raw)
-        .bind("pending")
-        .bind(n.out_trade_no())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+    let id = pending_audit_row(&mut tx, "pay", raw, n.out_trade_no()).await?;
     let row = sqlx::query("SELECT amount_fen, state FROM orders WHERE out_trade_no = $1")
         .bind(n.out_trade_no())
         .fetch_optional(&mut *tx)
@@ -208,15 +218,7 @@ async fn record_refund(
     r: RefundNotification,
 ) -> Result<String, Refusal> {
     let mut tx = state.db.pool.begin().await?;
-    let id: i64 = sqlx::query("INSERT INTO notifications (kind, received_at, body, verdict, out_trade_no) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-        .bind("refund")
-        .bind(now())
-        .bind(raw)
-        .bind("pending")
-        .bind(&r.out_trade_no)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+    let id = pending_audit_row(&mut tx, "refund", raw, &r.out_trade_no).await?;
     let row =
         sqlx::query("SELECT amount_fen, state, out_trade_no FROM refunds WHERE out_refund_no = $1")
             .bind(&r.out_refund_no)

@@ -89,3 +89,17 @@ pub(crate) use endpoint;
 pub(crate) trait Finish {
     fn finish(&mut self, raw: XmlMap) -> Result<(), Error>;
 }
+
+/// `Finish` for answers that only keep the raw fields.
+macro_rules! keep_raw {
+    ($t:ty) => {
+        impl $crate::endpoint::Finish for $t {
+            fn finish(&mut self, raw: tenpay_xml::XmlMap) -> Result<(), $crate::Error> {
+                self.raw = raw;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use keep_raw;

@@ -5,7 +5,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use tenpay_xml::{BeijingTime, Fen, TradeState, XmlMap};
 
-use crate::endpoint::{Finish, endpoint};
+use crate::endpoint::{endpoint, keep_raw};
 use crate::{Client, ErrCode, Error, OrderQuery, OrderQueryResponse, OutTradeNo};
 
 /// `/pay/micropay`: charge the payer's payment code (18 digits from their app).
@@ -79,12 +79,7 @@ pub struct MicropayResponse {
     pub raw: XmlMap,
 }
 
-impl Finish for MicropayResponse {
-    fn finish(&mut self, raw: XmlMap) -> Result<(), Error> {
-        self.raw = raw;
-        Ok(())
-    }
-}
+keep_raw!(MicropayResponse);
 
 // Not repeated blindly: after an unknown outcome the helper queries the order instead.
 endpoint!(Micropay => MicropayResponse, "/pay/micropay", secapi: false, retry: false,
@@ -125,12 +120,7 @@ impl ReverseResponse {
     }
 }
 
-impl Finish for ReverseResponse {
-    fn finish(&mut self, raw: XmlMap) -> Result<(), Error> {
-        self.raw = raw;
-        Ok(())
-    }
-}
+keep_raw!(ReverseResponse);
 
 endpoint!(Reverse => ReverseResponse, "/secapi/pay/reverse", secapi: true, retry: true,
     trade_no: |s| Some(s.out_trade_no.as_str()));
@@ -162,12 +152,7 @@ pub struct AuthCodeToOpenidResponse {
     pub raw: XmlMap,
 }
 
-impl Finish for AuthCodeToOpenidResponse {
-    fn finish(&mut self, raw: XmlMap) -> Result<(), Error> {
-        self.raw = raw;
-        Ok(())
-    }
-}
+keep_raw!(AuthCodeToOpenidResponse);
 
 endpoint!(AuthCodeToOpenid => AuthCodeToOpenidResponse, "/tools/authcodetoopenid", secapi: false, retry: true,
     trade_no: |_s| None);

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tenpay_xml::{BeijingTime, Currency, Fen, TradeState, TradeType, XmlMap};
 
-use crate::endpoint::{Finish, endpoint};
+use crate::endpoint::{Finish, endpoint, keep_raw};
 use crate::{Error, OutTradeNo};
 
 /// `/pay/unifiedorder`: place an order and get a `prepay_id`.
@@ -253,12 +253,7 @@ pub struct UnifiedOrderResponse {
     pub raw: XmlMap,
 }
 
-impl Finish for UnifiedOrderResponse {
-    fn finish(&mut self, raw: XmlMap) -> Result<(), Error> {
-        self.raw = raw;
-        Ok(())
-    }
-}
+keep_raw!(UnifiedOrderResponse);
 
 endpoint!(UnifiedOrder => UnifiedOrderResponse, "/pay/unifiedorder", secapi: false, retry: true,
     trade_no: |s| Some(s.out_trade_no.as_str()));
@@ -385,12 +380,7 @@ pub struct CloseOrderResponse {
     pub raw: XmlMap,
 }
 
-impl Finish for CloseOrderResponse {
-    fn finish(&mut self, raw: XmlMap) -> Result<(), Error> {
-        self.raw = raw;
-        Ok(())
-    }
-}
+keep_raw!(CloseOrderResponse);
 
 endpoint!(CloseOrder => CloseOrderResponse, "/pay/closeorder", secapi: false, retry: true,
     trade_no: |s| Some(s.out_trade_no.as_str()));

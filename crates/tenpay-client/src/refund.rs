@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tenpay_xml::{Currency, Fen, RefundStatus, XmlMap};
 
-use crate::endpoint::{Finish, endpoint};
+use crate::endpoint::{Finish, endpoint, keep_raw};
 use crate::{Error, OutRefundNo, OutTradeNo};
 
 /// `/secapi/pay/refund` (client certificate required). Repeating it with the same
@@ -126,12 +126,7 @@ pub struct RefundResponse {
     pub raw: XmlMap,
 }
 
-impl Finish for RefundResponse {
-    fn finish(&mut self, raw: XmlMap) -> Result<(), Error> {
-        self.raw = raw;
-        Ok(())
-    }
-}
+keep_raw!(RefundResponse);
 
 endpoint!(Refund => RefundResponse, "/secapi/pay/refund", secapi: true, retry: true,
     trade_no: |s| s.out_trade_no.as_ref().map(OutTradeNo::as_str));

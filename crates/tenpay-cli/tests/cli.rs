@@ -432,3 +432,49 @@ fn http_post(authority: &str, path: &str, body: &str) -> String {
     std::io::Read::read_to_string(&mut s, &mut out).unwrap();
     out
 }
+
+#[test]
+fn sim_with_tls_writes_the_identities() {
+    let dir = std::env::temp_dir().join(format!("tenpay-cli-tls-{}", std::process::id()));
+    let config = std::env::temp_dir().join(format!("tenpay-cli-merchants-{}", std::process::id()));
+    std::fs::write(
+        &config,
+        format!("# merchants\nwx2421b1c4370ec43b:10000100:{KEY}\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenpay"))
+        .args([
+            "sim",
+            "--config",
+            config.to_str().unwrap(),
+            "--tls",
+            "--tls-dir",
+            dir.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines: Vec<String> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .take(4)
+        .map(Result::unwrap)
+        .collect();
+    assert!(lines[0].starts_with("http://127.0.0.1:"));
+    assert!(lines[2].starts_with("tls: https://127.0.0.1:"), "{lines:?}");
+    for f in [
+        "ca.pem",
+        "10000100.cert.pem",
+        "10000100.key.pem",
+        "10000100.p12",
+    ] {
+        assert!(dir.join(f).metadata().unwrap().len() > 0, "{f}");
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_file(&config).unwrap();
+}

@@ -1088,3 +1088,62 @@ async fn control_api_lists_orders_and_deliveries() {
     assert_eq!(deliveries[0].out_trade_no, "L1");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn probabilistic_faults() {
+    let sim = sim().await;
+    // per_mille 1000: every call; per_mille 0: none; both leave the fault in place.
+    sim.inject(Fault::sometimes(
+        "authcodetoopenid",
+        FaultKind::SystemError,
+        1000,
+    ));
+    for _ in 0..5 {
+        let m = call(
+            &sim,
+            "/tools/authcodetoopenid",
+            &[("auth_code", "134567890123456700")],
+            SignType::Md5,
+        )
+        .await;
+        assert_eq!(err_code(&m), Some("SYSTEMERROR"));
+    }
+    sim.clear_faults();
+    sim.inject(Fault::sometimes(
+        "authcodetoopenid",
+        FaultKind::SystemError,
+        0,
+    ));
+    for _ in 0..5 {
+        let m = call(
+            &sim,
+            "/tools/authcodetoopenid",
+            &[("auth_code", "134567890123456700")],
+            SignType::Md5,
+        )
+        .await;
+        assert_eq!(m.get("result_code"), Some("SUCCESS"));
+    }
+    // About half at 500 per mille.
+    sim.clear_faults();
+    sim.inject(Fault::sometimes(
+        "authcodetoopenid",
+        FaultKind::SystemError,
+        500,
+    ));
+    let mut failed = 0;
+    for _ in 0..200 {
+        let m = call(
+            &sim,
+            "/tools/authcodetoopenid",
+            &[("auth_code", "134567890123456700")],
+            SignType::Md5,
+        )
+        .await;
+        failed += usize::from(m.get("result_code") == Some("FAIL"));
+    }
+    assert!(
+        (40..=160).contains(&failed),
+        "{failed} of 200 failed at 50%"
+    );
+}

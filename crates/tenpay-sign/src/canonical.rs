@@ -49,9 +49,14 @@ impl<K: AsRef<str>, V: AsRef<str>> Canonical<K, V> {
         // One allocation: the upper size hint (capped) rather than growing 4, 8, 16, ...
         let (low, high) = pairs.size_hint();
         let mut sorted: Vec<(u64, K, V)> = Vec::with_capacity(high.unwrap_or(low).min(256));
+        const SIGN: u64 = u64::from_be_bytes(*b"sign\0\0\0\0");
         for (k, v) in pairs {
-            if k.as_ref() != "sign" && !v.as_ref().is_empty() {
-                sorted.push((prefix(k.as_ref().as_bytes()), k, v));
+            let name = k.as_ref().as_bytes();
+            let p = prefix(name);
+            // `sign` (4 bytes whose prefix is that of "sign") and empty values are dropped.
+            let is_sign = p == SIGN && name.len() == 4;
+            if !is_sign && !v.as_ref().is_empty() {
+                sorted.push((p, k, v));
             }
         }
         let mut pairs = sorted;
@@ -64,7 +69,7 @@ impl<K: AsRef<str>, V: AsRef<str>> Canonical<K, V> {
         let mut previous: Option<(u64, &str)> = None;
         for (prefix, name, _) in &pairs {
             let name = name.as_ref();
-            if name.is_empty() || name.bytes().any(|b| b == b'=' || b == b'&') {
+            if name.is_empty() || has_separator(*prefix, name.as_bytes()) {
                 return Err(Error::InvalidFieldName(quote(name)));
             }
             // Duplicates are adjacent after sorting and share the prefix: compare that first.
@@ -141,6 +146,20 @@ impl<K: AsRef<str>, V: AsRef<str>> fmt::Debug for Canonical<K, V> {
             .field(&format_args!("{self}"))
             .finish()
     }
+}
+
+/// Whether a name contains `=` or `&`: the first 8 bytes are tested in the prefix word at
+/// once, the rest byte by byte.
+fn has_separator(prefix: u64, name: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    // Zero padding cannot match '=' or '&', so the padded word is safe to test.
+    has_zero(prefix ^ (ONES * u64::from(b'=')))
+        || has_zero(prefix ^ (ONES * u64::from(b'&')))
+        || name
+            .get(8..)
+            .is_some_and(|rest| rest.iter().any(|&b| b == b'=' || b == b'&'))
 }
 
 /// Sorting key: the first 8 bytes of a name, big-endian, zero-padded. Ordering by it and then

@@ -182,10 +182,7 @@ impl Endpoint for DownloadBill {
             out
         } else if body.trim_ascii_start().starts_with(b"<") {
             // Errors are XML, unsigned.
-            let answer = Answer {
-                body,
-                content_type: String::new(),
-            };
+            let answer = Answer { body };
             return match parse_envelope(&answer) {
                 Ok(_) => Err(Error::NotXml {
                     reason: "an XML answer without a bill".into(),

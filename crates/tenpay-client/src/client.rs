@@ -258,7 +258,6 @@ impl Client {
             &self.inner.key,
             Answer {
                 body: bytes::Bytes::copy_from_slice(body),
-                content_type: String::new(),
             },
         )
     }
@@ -376,12 +375,6 @@ impl Client {
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
         let bytes = response.bytes().await.map_err(transport)?;
         if status != 200 {
             return Err(Error::Http {
@@ -389,10 +382,7 @@ impl Client {
                 excerpt: excerpt(&bytes),
             });
         }
-        Ok(Answer {
-            body: bytes,
-            content_type,
-        })
+        Ok(Answer { body: bytes })
     }
 
     /// Checks a standard answer: envelope, `return_code`, signature (request's algorithm, the
@@ -422,12 +412,10 @@ impl Client {
     }
 }
 
-/// A raw answer.
+/// A raw answer body, as received.
 #[derive(Debug)]
 pub struct Answer {
     pub(crate) body: bytes::Bytes,
-    #[allow(dead_code)]
-    pub(crate) content_type: String,
 }
 
 /// The envelope and `return_code` (no signature check).

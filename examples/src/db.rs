@@ -245,6 +245,12 @@ impl Db {
     /// The database's.
     pub async fn insert_refund(&self, r: &Refund, created_at: i64) -> Result<bool, DbError> {
         let mut tx = self.pool.begin().await?;
+        // A no-op write first: it locks the order row (PostgreSQL) or the database (SQLite), so
+        // concurrent refund requests for one order are checked one after the other.
+        sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
+            .bind(&r.out_trade_no)
+            .execute(&mut *tx)
+            .await?;
         // Requested-but-not-failed refunds count against the order amount.
         let row = sqlx::query(
             "SELECT o.amount_fen, (SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE out_trade_no = $1 AND state <> 'REFUNDCLOSE'), o.state \

@@ -590,3 +590,61 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
     );
     sim.shutdown().await;
 }
+
+/// Concurrent refund requests for one order never add up to more than the order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refund_requests_stay_within_the_amount() {
+    init();
+    let (sim, server) = start_with_simulator(
+        "127.0.0.1:0".parse().unwrap(),
+        &temp_db("refund-race"),
+        1000,
+        Hooks::default(),
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let no = create(
+        &http,
+        &server,
+        json!({ "item": "a", "description": "d", "amount_fen": 100, "trade_type": "APP" }),
+    )
+    .await["out_trade_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sim.pay(&no, &PayOptions::new()).unwrap();
+    wait_state(&http, &server, &no, "PAID").await;
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (http, url) = (
+            http.clone(),
+            format!("{}/orders/{no}/refunds", server.url()),
+        );
+        tasks.push(tokio::spawn(async move {
+            http.post(url)
+                .json(&json!({ "amount_fen": 30 }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(sim.order(&no).unwrap().refunds.len(), 3);
+    server.shutdown().await;
+    sim.shutdown().await;
+}

@@ -91,29 +91,44 @@ async fn audit_only(
 
 pub(crate) async fn pay(state: &AppState, body: &[u8]) -> Reply {
     let raw = String::from_utf8_lossy(body);
-    match state.notifier.pay(body) {
-        Err(e) => {
-            tracing::warn!(error = %e, "payment notification refused");
-            audit_only(state, "pay", &raw, &format!("refused: {e}"), None).await;
-            nack(StatusCode::BAD_REQUEST, "refused")
-        }
+    let outcome = match state.notifier.pay(body) {
         Ok(n) => {
             let out_trade_no = n.out_trade_no().to_owned();
-            match record_payment(state, &raw, n).await {
-                Ok(verdict) => {
-                    tracing::info!(out_trade_no, verdict, "payment notification recorded");
-                    ack()
-                }
-                Err(refusal) => {
-                    tracing::warn!(
-                        out_trade_no,
-                        verdict = refusal.verdict,
-                        "payment notification not accepted"
-                    );
-                    audit_only(state, "pay", &raw, &refusal.verdict, Some(&out_trade_no)).await;
-                    nack(refusal.status, "not recorded")
-                }
-            }
+            Ok((out_trade_no, record_payment(state, &raw, n).await))
+        }
+        Err(e) => Err(e),
+    };
+    reply(state, "pay", &raw, outcome).await
+}
+
+/// The reply for one notification. Refused notifications, and ones whose change was rolled
+/// back, get an audit row of their own and the failure body (WeChat Pay retries); recorded
+/// ones get the success body, after their transaction committed.
+async fn reply(
+    state: &AppState,
+    kind: &str,
+    raw: &str,
+    outcome: Result<(String, Result<String, Refusal>), tenpay_notify::Error>,
+) -> Reply {
+    match outcome {
+        Err(e) => {
+            tracing::warn!(error = %e, kind, "notification refused");
+            audit_only(state, kind, raw, &format!("refused: {e}"), None).await;
+            nack(StatusCode::BAD_REQUEST, "refused")
+        }
+        Ok((out_trade_no, Ok(verdict))) => {
+            tracing::info!(out_trade_no, verdict, kind, "notification recorded");
+            ack()
+        }
+        Ok((out_trade_no, Err(refusal))) => {
+            tracing::warn!(
+                out_trade_no,
+                verdict = refusal.verdict,
+                kind,
+                "notification not accepted"
+            );
+            audit_only(state, kind, raw, &refusal.verdict, Some(&out_trade_no)).await;
+            nack(refusal.status, "not recorded")
         }
     }
 }
@@ -190,26 +205,14 @@ async fn record_payment(
 
 pub(crate) async fn refund(state: &AppState, body: &[u8]) -> Reply {
     let raw = String::from_utf8_lossy(body);
-    match state.notifier.refund(body) {
-        Err(e) => {
-            tracing::warn!(error = %e, "refund notification refused");
-            audit_only(state, "refund", &raw, &format!("refused: {e}"), None).await;
-            nack(StatusCode::BAD_REQUEST, "refused")
-        }
+    let outcome = match state.notifier.refund(body) {
         Ok(r) => {
             let out_trade_no = r.out_trade_no.clone();
-            match record_refund(state, &raw, r).await {
-                Ok(verdict) => {
-                    tracing::info!(out_trade_no, verdict, "refund notification recorded");
-                    ack()
-                }
-                Err(refusal) => {
-                    audit_only(state, "refund", &raw, &refusal.verdict, Some(&out_trade_no)).await;
-                    nack(refusal.status, "not recorded")
-                }
-            }
+            Ok((out_trade_no, record_refund(state, &raw, r).await))
         }
-    }
+        Err(e) => Err(e),
+    };
+    reply(state, "refund", &raw, outcome).await
 }
 
 async fn record_refund(

@@ -317,7 +317,7 @@ impl Client {
             map.insert("sub_mch_id", s)?;
         }
         map.insert("nonce_str", &(inner.nonce)())?;
-        if inner.sign_type == SignType::HmacSha256 {
+        if matches!(inner.sign_type, SignType::HmacSha256) {
             map.insert("sign_type", SignType::HmacSha256.as_str())?;
         }
         Ok(())
@@ -560,7 +560,7 @@ impl ClientBuilder {
         if !(base.starts_with("https://") || base.starts_with("http://")) {
             return Err(Error::Config(format!("base URL must be http(s): {base:?}")));
         }
-        if self.sandbox.is_some() && self.sign_type != SignType::Md5 {
+        if self.sandbox.is_some() && !matches!(self.sign_type, SignType::Md5) {
             return Err(Error::Config(
                 "the sandbox accepts MD5 signatures only: build with SignType::Md5".into(),
             ));

@@ -215,7 +215,7 @@ impl Engine {
                 .parse::<SignType>()
                 .map_err(|_| "sign_type参数错误".to_owned())?,
         };
-        if (sandbox || endpoint == Endpoint::GetSignKey) && sign_type != SignType::Md5 {
+        if (sandbox || endpoint == Endpoint::GetSignKey) && !matches!(sign_type, SignType::Md5) {
             return Err("沙箱环境仅支持MD5签名".into());
         }
         let mch_id = get("mch_id").ok_or("缺少参数mch_id")?;

@@ -46,6 +46,7 @@
 mod canonical;
 mod error;
 mod key;
+mod md5;
 mod sign_type;
 mod signature;
 

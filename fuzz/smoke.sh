@@ -9,7 +9,7 @@ if ! rustup toolchain list | grep -q '^nightly'; then
   exit 0
 fi
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-mkdir -p corpus/read corpus/differential corpus/notify
+mkdir -p corpus/read corpus/differential corpus/notify corpus/sign
 # Seeds: the fixtures (the protocol ones without their first line, a source comment) and the
 # hostile cases.
 for f in ../testdata/protocol/*.xml; do

@@ -41,15 +41,7 @@ impl DownloadBill {
     /// # Errors
     /// [`Error::Config`] when the date is not 8 digits of a real day.
     pub fn new(bill_date: &str, bill_type: BillType) -> Result<Self, Error> {
-        let valid = bill_date.len() == 8
-            && format!("{bill_date}000000")
-                .parse::<tenpay_xml::BeijingTime>()
-                .is_ok();
-        if !valid {
-            return Err(Error::Config(format!(
-                "bill_date must be yyyyMMdd, got {bill_date:?}"
-            )));
-        }
+        check_bill_date(bill_date)?;
         Ok(Self {
             bill_date: bill_date.to_owned(),
             bill_type,
@@ -65,12 +57,28 @@ impl DownloadBill {
     }
 }
 
-/// How a bill download ended.
+/// A `bill_date`: `yyyyMMdd`, a real day.
+pub(crate) fn check_bill_date(bill_date: &str) -> Result<(), Error> {
+    let valid = bill_date.len() == 8
+        && format!("{bill_date}000000")
+            .parse::<tenpay_xml::BeijingTime>()
+            .is_ok();
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "bill_date must be yyyyMMdd, got {bill_date:?}"
+        )))
+    }
+}
+
+/// How a bill download ended: the trade bill ([`Bill`], from [`DownloadBill`]) or the fund
+/// flow ([`FundFlow`](crate::FundFlow), from [`DownloadFundFlow`](crate::DownloadFundFlow)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum BillOutcome {
+pub enum BillOutcome<B = Bill> {
     /// The bill.
-    Bill(Bill),
+    Bill(B),
     /// There is no bill for that day (no trades, or not generated yet).
     NoBill {
         /// `return_msg`: `No Bill Exist`, `Bill Creating`, …
@@ -78,6 +86,32 @@ pub enum BillOutcome {
         /// `error_code`, e.g. `20002`.
         error_code: Option<String>,
     },
+}
+
+impl<B> BillOutcome<B> {
+    /// The bill, if there is one.
+    pub fn bill(self) -> Option<B> {
+        match self {
+            Self::Bill(b) => Some(b),
+            Self::NoBill { .. } => None,
+        }
+    }
+
+    pub(crate) fn try_map<C>(
+        self,
+        f: impl FnOnce(B) -> Result<C, Error>,
+    ) -> Result<BillOutcome<C>, Error> {
+        Ok(match self {
+            Self::Bill(b) => BillOutcome::Bill(f(b)?),
+            Self::NoBill {
+                return_msg,
+                error_code,
+            } => BillOutcome::NoBill {
+                return_msg,
+                error_code,
+            },
+        })
+    }
 }
 
 /// A bill: its rows and its summary.
@@ -170,51 +204,58 @@ impl Endpoint for DownloadBill {
     }
 
     fn decode(_client: &Client, _key: &ApiKey, answer: Answer) -> Result<BillOutcome, Error> {
-        let body = answer.body;
-        let text = if body.starts_with(&[0x1f, 0x8b]) {
-            let mut out = String::new();
-            flate2::read::GzDecoder::new(&body[..])
-                .read_to_string(&mut out)
-                .map_err(|e| Error::NotXml {
-                    reason: format!("bad gzip bill: {e}"),
-                    excerpt: String::new(),
-                })?;
-            out
-        } else if body.trim_ascii_start().starts_with(b"<") {
-            // Errors are XML, unsigned.
-            let answer = Answer { body };
-            return match parse_envelope(&answer) {
-                Ok(_) => Err(Error::NotXml {
-                    reason: "an XML answer without a bill".into(),
-                    excerpt: excerpt(&answer.body),
-                }),
-                Err(Error::Protocol { return_msg }) => {
-                    let map = XmlMap::parse(&answer.body).ok();
-                    let error_code = map
-                        .as_ref()
-                        .and_then(|m| m.get("error_code"))
-                        .map(str::to_owned);
-                    if return_msg.eq_ignore_ascii_case("No Bill Exist")
-                        || return_msg == "Bill Creating"
-                        || error_code.as_deref() == Some("20002")
-                    {
-                        Ok(BillOutcome::NoBill {
-                            return_msg,
-                            error_code,
-                        })
-                    } else {
-                        Err(Error::Protocol { return_msg })
-                    }
-                }
-                Err(e) => Err(e),
-            };
-        } else {
-            String::from_utf8(body.to_vec()).map_err(|_| Error::NotXml {
+        read_text(answer)?.try_map(parse_bill)
+    }
+}
+
+/// The body of a bill download: the text (gunzipped), "no bill", or an error. Bills are
+/// unsigned; only errors are XML.
+pub(crate) fn read_text(answer: Answer) -> Result<BillOutcome<String>, Error> {
+    let body = answer.body;
+    if body.starts_with(&[0x1f, 0x8b]) {
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_string(&mut out)
+            .map_err(|e| Error::NotXml {
+                reason: format!("bad gzip bill: {e}"),
+                excerpt: String::new(),
+            })?;
+        return Ok(BillOutcome::Bill(out));
+    }
+    if !body.trim_ascii_start().starts_with(b"<") {
+        return String::from_utf8(body.to_vec())
+            .map(BillOutcome::Bill)
+            .map_err(|_| Error::NotXml {
                 reason: "bill is not UTF-8".into(),
                 excerpt: String::new(),
-            })?
-        };
-        parse_bill(text).map(BillOutcome::Bill)
+            });
+    }
+    // Errors are XML, unsigned.
+    let answer = Answer { body };
+    match parse_envelope(&answer) {
+        Ok(_) => Err(Error::NotXml {
+            reason: "an XML answer without a bill".into(),
+            excerpt: excerpt(&answer.body),
+        }),
+        Err(Error::Protocol { return_msg }) => {
+            let map = XmlMap::parse(&answer.body).ok();
+            let error_code = map
+                .as_ref()
+                .and_then(|m| m.get("error_code"))
+                .map(str::to_owned);
+            if return_msg.eq_ignore_ascii_case("No Bill Exist")
+                || return_msg == "Bill Creating"
+                || error_code.as_deref() == Some("20002")
+            {
+                Ok(BillOutcome::NoBill {
+                    return_msg,
+                    error_code,
+                })
+            } else {
+                Err(Error::Protocol { return_msg })
+            }
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -229,44 +270,70 @@ fn cells(line: &str) -> Vec<String> {
         .collect()
 }
 
-fn yuan(cell: Option<&String>) -> Result<Option<Fen>, Error> {
+pub(crate) fn yuan(cell: Option<&String>) -> Result<Option<Fen>, Error> {
     match cell.map(String::as_str) {
         None | Some("") => Ok(None),
         Some(v) => Fen::from_yuan(v).map(Some).map_err(Error::Decode),
     }
 }
 
-/// Parses the bill text: header, rows, summary header, summary row.
-pub(crate) fn parse_bill(text: String) -> Result<Bill, Error> {
-    let bad = |why: &str| Error::NotXml {
+/// A bill's layout, before typing: header, backtick-prefixed rows, summary header, summary row.
+pub(crate) struct Table {
+    pub(crate) columns: Vec<String>,
+    pub(crate) rows: Vec<BTreeMap<String, String>>,
+    pub(crate) summary: BTreeMap<String, String>,
+}
+
+pub(crate) fn malformed(why: &str) -> Error {
+    Error::NotXml {
         reason: format!("malformed bill: {why}"),
         excerpt: String::new(),
+    }
+}
+
+pub(crate) fn parse_table(text: &str) -> Result<Table, Error> {
+    let header = |line: &str| -> Vec<String> {
+        line.trim_end_matches('\r')
+            .split(',')
+            .map(str::to_owned)
+            .collect()
     };
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let columns: Vec<String> = lines
-        .next()
-        .ok_or_else(|| bad("empty"))?
-        .trim_end_matches('\r')
-        .split(',')
-        .map(str::to_owned)
-        .collect();
+    let columns = header(lines.next().ok_or_else(|| malformed("empty"))?);
     let mut rows = Vec::new();
     let mut summary_columns = None;
     for line in lines.by_ref() {
         if !line.starts_with('`') {
-            summary_columns = Some(
-                line.trim_end_matches('\r')
-                    .split(',')
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>(),
-            );
+            summary_columns = Some(header(line));
             break;
         }
         let values = cells(line);
         if values.len() != columns.len() {
-            return Err(bad("a row has another number of cells than the header"));
+            return Err(malformed(
+                "a row has another number of cells than the header",
+            ));
         }
-        let cells: BTreeMap<String, String> = columns.iter().cloned().zip(values).collect();
+        rows.push(columns.iter().cloned().zip(values).collect());
+    }
+    let summary_columns = summary_columns.ok_or_else(|| malformed("no summary"))?;
+    let values = cells(lines.next().ok_or_else(|| malformed("no summary row"))?);
+    if values.len() != summary_columns.len() {
+        return Err(malformed(
+            "the summary row has another number of cells than its header",
+        ));
+    }
+    Ok(Table {
+        columns,
+        rows,
+        summary: summary_columns.into_iter().zip(values).collect(),
+    })
+}
+
+/// Parses the trade bill text: header, rows, summary header, summary row.
+pub(crate) fn parse_bill(text: String) -> Result<Bill, Error> {
+    let table = parse_table(&text)?;
+    let mut rows = Vec::with_capacity(table.rows.len());
+    for cells in table.rows {
         let get = |k: &str| cells.get(k).filter(|v| !v.is_empty()).cloned();
         rows.push(BillRow {
             trade_time: get("交易时间"),
@@ -294,19 +361,12 @@ pub(crate) fn parse_bill(text: String) -> Result<Bill, Error> {
             cells,
         });
     }
-    let summary_columns = summary_columns.ok_or_else(|| bad("no summary"))?;
-    let values = cells(lines.next().ok_or_else(|| bad("no summary row"))?);
-    if values.len() != summary_columns.len() {
-        return Err(bad(
-            "the summary row has another number of cells than its header",
-        ));
-    }
-    let cells: BTreeMap<String, String> = summary_columns.into_iter().zip(values).collect();
+    let cells = table.summary;
     let summary = BillSummary {
         count: cells
             .get("总交易单数")
             .and_then(|c| c.parse().ok())
-            .ok_or_else(|| bad("summary count"))?,
+            .ok_or_else(|| malformed("summary count"))?,
         total_fee: yuan(cells.get("总交易额").or(cells.get("应结订单总金额")))?,
         refund_fee: yuan(cells.get("总退款金额"))?,
         coupon_refund_fee: yuan(
@@ -318,7 +378,7 @@ pub(crate) fn parse_bill(text: String) -> Result<Bill, Error> {
         cells,
     };
     Ok(Bill {
-        columns,
+        columns: table.columns,
         rows,
         summary,
         text,

@@ -239,9 +239,11 @@ impl Client {
                 "request_body signs with the API key; the sandbox key is fetched by execute".into(),
             ));
         }
+        let sign_type = self.sign_type_for::<E>()?;
         let mut map = request.to_map().map_err(Error::Request)?;
-        self.fill_common(&mut map).map_err(Error::Request)?;
-        map.sign(&self.inner.key, self.effective_sign_type())
+        self.fill_common(&mut map, sign_type)
+            .map_err(Error::Request)?;
+        map.sign(&self.inner.key, sign_type)
             .map_err(Error::Request)?;
         Ok(map.to_xml())
     }
@@ -272,11 +274,12 @@ impl Client {
         } else {
             &inner.http
         };
+        let sign_type = self.sign_type_for::<E>()?;
         let key = self.signing_key().await?;
         let mut map = request.to_map().map_err(Error::Request)?;
-        self.fill_common(&mut map).map_err(Error::Request)?;
-        map.sign(&key, self.effective_sign_type())
+        self.fill_common(&mut map, sign_type)
             .map_err(Error::Request)?;
+        map.sign(&key, sign_type).map_err(Error::Request)?;
         let body = map.to_xml();
         let prefix = inner.sandbox.map_or("", Sandbox::prefix);
         let mut attempt = 0;
@@ -305,8 +308,27 @@ impl Client {
         self.inner.sign_type
     }
 
+    /// The algorithm requests to `E` are signed with: the endpoint's own when it has one
+    /// (HMAC-SHA256 for downloadfundflow), else the client's.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the endpoint needs HMAC-SHA256 and the client uses the sandbox,
+    /// whose key signs MD5 only.
+    fn sign_type_for<E: Endpoint>(&self) -> Result<SignType, Error> {
+        match E::SIGN_TYPE {
+            None => Ok(self.inner.sign_type),
+            Some(SignType::HmacSha256) if self.inner.sandbox.is_some() => {
+                Err(Error::Config(format!(
+                    "{} needs HMAC-SHA256, which the sandbox does not take",
+                    E::PATH
+                )))
+            }
+            Some(fixed) => Ok(fixed),
+        }
+    }
+
     /// `appid`, `mch_id`, sub-merchant fields, `nonce_str` and `sign_type` (when HMAC).
-    fn fill_common(&self, map: &mut XmlMap) -> Result<(), tenpay_xml::Error> {
+    fn fill_common(&self, map: &mut XmlMap, sign_type: SignType) -> Result<(), tenpay_xml::Error> {
         let inner = &self.inner;
         map.insert("appid", &inner.appid)?;
         map.insert("mch_id", &inner.mch_id)?;
@@ -317,7 +339,7 @@ impl Client {
             map.insert("sub_mch_id", s)?;
         }
         map.insert("nonce_str", &(inner.nonce)())?;
-        if matches!(inner.sign_type, SignType::HmacSha256) {
+        if matches!(sign_type, SignType::HmacSha256) {
             map.insert("sign_type", SignType::HmacSha256.as_str())?;
         }
         Ok(())

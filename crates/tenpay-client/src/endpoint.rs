@@ -1,7 +1,7 @@
 //! The endpoint seam: each request type knows its path, whether it needs the client
 //! certificate, whether repeating it is safe, and how to decode its answer.
 
-use tenpay_sign::ApiKey;
+use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::XmlMap;
 
 use crate::client::Answer;
@@ -23,6 +23,9 @@ pub trait Endpoint: Sealed + Send + Sync {
     const SECAPI: bool;
     /// Whether repeating the same request after an unknown outcome is safe.
     const RETRY_SAFE: bool;
+    /// The algorithm the endpoint requires whatever the client is configured with
+    /// (`/pay/downloadfundflow` takes HMAC-SHA256 only); `None`: the client's.
+    const SIGN_TYPE: Option<SignType> = None;
 
     /// The request's own fields (the client adds appid, mch_id, nonce, sign).
     #[doc(hidden)]

@@ -20,6 +20,7 @@ mod bill;
 mod client;
 mod endpoint;
 mod error;
+mod fundflow;
 mod ids;
 mod micropay;
 mod order;
@@ -31,6 +32,9 @@ pub use bill::{Bill, BillOutcome, BillRow, BillSummary, BillType, DownloadBill};
 pub use client::{Answer, BACKUP_URL, Client, ClientBuilder, PRODUCTION_URL, Sandbox};
 pub use endpoint::Endpoint;
 pub use error::{ErrCode, Error};
+pub use fundflow::{
+    AccountType, Direction, DownloadFundFlow, FundFlow, FundFlowRow, FundFlowSummary,
+};
 pub use ids::{OutRefundNo, OutTradeNo};
 pub use micropay::{
     AuthCodeToOpenid, AuthCodeToOpenidResponse, Micropay, MicropayOutcome, MicropayResponse,
@@ -95,6 +99,18 @@ impl Client {
     /// # Errors
     /// See [`Error`]; "no bill" is [`BillOutcome::NoBill`], not an error.
     pub async fn download_bill(&self, request: &DownloadBill) -> Result<BillOutcome, Error> {
+        self.execute(request).await
+    }
+
+    /// `/pay/downloadfundflow` (needs the client certificate; always signed with HMAC-SHA256).
+    ///
+    /// # Errors
+    /// See [`Error`]; "no bill" is [`BillOutcome::NoBill`], not an error. [`Error::Config`]
+    /// with the sandbox, which takes MD5 only.
+    pub async fn download_fund_flow(
+        &self,
+        request: &DownloadFundFlow,
+    ) -> Result<BillOutcome<FundFlow>, Error> {
         self.execute(request).await
     }
 

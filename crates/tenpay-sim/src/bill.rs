@@ -105,6 +105,128 @@ pub(crate) fn render(
     Some(out)
 }
 
+const FUND_FLOW_HEADER: &str = "记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额(元),账户结余(元),资金变更提交申请人,备注,业务凭证号";
+const FUND_FLOW_SUMMARY: &str = "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额";
+
+/// One movement of a fund account.
+struct Movement<'a> {
+    time: i64,
+    business_no: &'a str,
+    name: &'static str,
+    income: bool,
+    fen: u64,
+    voucher: &'a str,
+}
+
+/// The fund flow of one account for one Beijing day, or `None` when nothing moved.
+///
+/// The simulator's accounts: `Basic` receives each payment (交易, 收入) and pays each
+/// successful refund (退款, 支出); `Fees` pays the 0.6% service fee of each payment
+/// (手续费, 支出); `Operation` never moves. Balances run from the simulator's start: `Basic`
+/// opens at zero, `Fees` at 1 000 000.00 yuan (a pre-funded fees account; real balances do
+/// not go below zero, and neither do these).
+pub(crate) fn render_fund_flow(
+    state: &State,
+    mch_id: &str,
+    account: &str,
+    day_start: i64,
+) -> Option<String> {
+    let mut moves: Vec<Movement<'_>> = Vec::new();
+    for o in state.orders.values().filter(|o| o.mch_id == mch_id) {
+        let paid = matches!(o.state, TradeState::Success | TradeState::Refund);
+        let (Some(transaction_id), Some(time_end), true) = (&o.transaction_id, o.time_end, paid)
+        else {
+            continue;
+        };
+        match account {
+            "Basic" => {
+                moves.push(Movement {
+                    time: time_end,
+                    business_no: transaction_id,
+                    name: "交易",
+                    income: true,
+                    fen: o.total_fee,
+                    voucher: &o.out_trade_no,
+                });
+                for r in &o.refunds {
+                    if let (Some(t), "SUCCESS") = (r.success_time, r.status) {
+                        moves.push(Movement {
+                            time: t,
+                            business_no: &r.refund_id,
+                            name: "退款",
+                            income: false,
+                            fen: r.refund_fee,
+                            voucher: &r.out_refund_no,
+                        });
+                    }
+                }
+            }
+            "Fees" => moves.push(Movement {
+                time: time_end,
+                business_no: transaction_id,
+                name: "手续费",
+                income: false,
+                fen: (o.total_fee * 6 + 500) / 1000,
+                voucher: &o.out_trade_no,
+            }),
+            _ => {}
+        }
+    }
+    moves.sort_by(|a, b| (a.time, a.business_no).cmp(&(b.time, b.business_no)));
+    let mut balance: u64 = if account == "Fees" { 100_000_000 } else { 0 };
+    let mut rows = Vec::new();
+    let (mut incomes, mut income, mut expenses, mut expense) = (0u64, 0u64, 0u64, 0u64);
+    for (seq, m) in moves.iter().enumerate() {
+        balance = if m.income {
+            balance.saturating_add(m.fen)
+        } else {
+            balance.saturating_sub(m.fen)
+        };
+        if m.time < day_start || m.time >= day_start + 86_400 {
+            continue;
+        }
+        if m.income {
+            incomes += 1;
+            income += m.fen;
+        } else {
+            expenses += 1;
+            expense += m.fen;
+        }
+        rows.push(format!(
+            "`{},`{},`{}{:010},`{},`{},`{},`{},`{},`system,`,`{}",
+            beijing_dashed(m.time),
+            m.business_no,
+            mch_id,
+            seq,
+            m.name,
+            m.name,
+            if m.income { "收入" } else { "支出" },
+            yuan(m.fen),
+            yuan(balance),
+            m.voucher,
+        ));
+    }
+    if rows.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    out.push_str(FUND_FLOW_HEADER);
+    out.push_str("\r\n");
+    for r in rows {
+        out.push_str(&r);
+        out.push_str("\r\n");
+    }
+    out.push_str(FUND_FLOW_SUMMARY);
+    out.push_str("\r\n");
+    out.push_str(&format!(
+        "`{},`{incomes},`{},`{expenses},`{}\r\n",
+        incomes + expenses,
+        yuan(income),
+        yuan(expense)
+    ));
+    Some(out)
+}
+
 pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     // Writing to a Vec cannot fail.

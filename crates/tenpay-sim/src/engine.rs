@@ -19,6 +19,7 @@ pub(crate) enum Endpoint {
     Refund,
     RefundQuery,
     DownloadBill,
+    DownloadFundFlow,
     Micropay,
     Reverse,
     AuthCodeToOpenid,
@@ -47,6 +48,7 @@ impl Endpoint {
             "/pay/refund" if sandbox => Self::Refund,
             "/pay/refundquery" => Self::RefundQuery,
             "/pay/downloadbill" => Self::DownloadBill,
+            "/pay/downloadfundflow" => Self::DownloadFundFlow,
             "/pay/micropay" => Self::Micropay,
             "/secapi/pay/reverse" => Self::Reverse,
             "/tools/authcodetoopenid" => Self::AuthCodeToOpenid,
@@ -57,7 +59,7 @@ impl Endpoint {
 
     /// Whether the endpoint needs the merchant's client certificate.
     pub(crate) fn secapi(self) -> bool {
-        matches!(self, Self::Refund | Self::Reverse)
+        matches!(self, Self::Refund | Self::Reverse | Self::DownloadFundFlow)
     }
 
     /// The name used for faults and call counts.
@@ -69,6 +71,7 @@ impl Endpoint {
             Self::Refund => "refund",
             Self::RefundQuery => "refundquery",
             Self::DownloadBill => "downloadbill",
+            Self::DownloadFundFlow => "downloadfundflow",
             Self::Micropay => "micropay",
             Self::Reverse => "reverse",
             Self::AuthCodeToOpenid => "authcodetoopenid",
@@ -218,6 +221,10 @@ impl Engine {
         if (sandbox || endpoint == Endpoint::GetSignKey) && !matches!(sign_type, SignType::Md5) {
             return Err("沙箱环境仅支持MD5签名".into());
         }
+        // The fund flow takes HMAC-SHA256 only (the simulator's wording).
+        if endpoint == Endpoint::DownloadFundFlow && !matches!(sign_type, SignType::HmacSha256) {
+            return Err("sign_type参数错误，仅支持HMAC-SHA256".into());
+        }
         let mch_id = get("mch_id").ok_or("缺少参数mch_id")?;
         let merchant = self
             .merchants
@@ -330,6 +337,8 @@ impl Engine {
             Endpoint::DownloadBill => {
                 missing(&["bill_date"]).unwrap_or_else(|| self.download_bill(req))
             }
+            Endpoint::DownloadFundFlow => missing(&["bill_date", "account_type"])
+                .unwrap_or_else(|| self.download_fund_flow(req)),
             Endpoint::Micropay => missing(&[
                 "body",
                 "out_trade_no",
@@ -730,13 +739,6 @@ impl Engine {
     }
 
     fn download_bill(&self, req: &Req<'_>) -> Verdict {
-        let bill_error = |msg: &str, code: &str| {
-            let mut m = XmlMap::new();
-            let _ = m.insert("return_code", "FAIL");
-            let _ = m.insert("return_msg", msg);
-            let _ = m.insert("error_code", code);
-            Verdict::Reply(Reply::Xml(m.to_xml()))
-        };
         let date = req.get("bill_date").unwrap_or_default();
         let day_start = match format!("{date}000000").parse::<BeijingTime>() {
             Ok(t) if date.len() == 8 => t.unix(),
@@ -752,16 +754,26 @@ impl Engine {
         let Some(csv) = csv else {
             return bill_error("No Bill Exist", "20002");
         };
-        if req.get("tar_type") == Some("GZIP") {
-            return Verdict::Reply(Reply::Raw {
-                content_type: "application/x-gzip",
-                body: crate::bill::gzip(csv.as_bytes()),
-            });
+        bill_reply(req, csv)
+    }
+
+    fn download_fund_flow(&self, req: &Req<'_>) -> Verdict {
+        let date = req.get("bill_date").unwrap_or_default();
+        let day_start = match format!("{date}000000").parse::<BeijingTime>() {
+            Ok(t) if date.len() == 8 => t.unix(),
+            _ => return bill_error("invalid bill_date", "20001"),
+        };
+        let account = req.get("account_type").unwrap_or_default();
+        if !["Basic", "Operation", "Fees"].contains(&account) {
+            return bill_error("invalid account_type", "20001");
         }
-        Verdict::Reply(Reply::Raw {
-            content_type: "text/plain; charset=utf-8",
-            body: csv.into_bytes(),
-        })
+        let state = self.lock();
+        let csv = crate::bill::render_fund_flow(&state, &req.merchant.mch_id, account, day_start);
+        drop(state);
+        let Some(csv) = csv else {
+            return bill_error("No Bill Exist", "20002");
+        };
+        bill_reply(req, csv)
     }
 
     fn micropay(self: &Arc<Self>, req: &Req<'_>) -> Verdict {
@@ -1138,6 +1150,29 @@ pub(crate) fn beijing_compact(unix: i64) -> String {
 
 fn beijing_date(unix: i64) -> String {
     beijing_compact(unix).chars().take(8).collect()
+}
+
+/// A bill download's error: unsigned XML with `error_code` (not `err_code`).
+fn bill_error(msg: &str, code: &str) -> Verdict {
+    let mut m = XmlMap::new();
+    let _ = m.insert("return_code", "FAIL");
+    let _ = m.insert("return_msg", msg);
+    let _ = m.insert("error_code", code);
+    Verdict::Reply(Reply::Xml(m.to_xml()))
+}
+
+/// A bill as text, or gzip when the request asked for it.
+fn bill_reply(req: &Req<'_>, csv: String) -> Verdict {
+    if req.get("tar_type") == Some("GZIP") {
+        return Verdict::Reply(Reply::Raw {
+            content_type: "application/x-gzip",
+            body: crate::bill::gzip(csv.as_bytes()),
+        });
+    }
+    Verdict::Reply(Reply::Raw {
+        content_type: "text/plain; charset=utf-8",
+        body: csv.into_bytes(),
+    })
 }
 
 pub(crate) fn beijing_dashed(unix: i64) -> String {

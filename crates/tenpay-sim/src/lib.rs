@@ -120,8 +120,8 @@ pub struct SimulatorBuilder {
 impl SimulatorBuilder {
     /// Also listen with TLS (on another free port of the same host): a CA, a server
     /// certificate and a client identity per merchant are generated at start
-    /// ([`SimHandle::tls`]). `/secapi/` calls then need the merchant's client certificate on
-    /// the TLS listener, as on the real server.
+    /// ([`SimHandle::tls`]). `/secapi/` calls and `/pay/downloadfundflow` then need the
+    /// merchant's client certificate on the TLS listener, as on the real server.
     #[must_use]
     pub fn tls(mut self, enabled: bool) -> Self {
         self.tls = enabled;

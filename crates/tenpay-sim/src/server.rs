@@ -199,7 +199,8 @@ pub(crate) async fn handle(
     })
 }
 
-/// Without TLS configured, `/secapi/` calls are accepted on the plain listener (a convenience);
+/// Without TLS configured, calls that need a certificate (`/secapi/`, downloadfundflow) are
+/// accepted on the plain listener (a convenience);
 /// with TLS, they need the merchant's own client certificate on the TLS listener.
 fn has_client_cert(engine: &Engine, conn: &Conn, mch_id: &str) -> bool {
     let Some(material) = &engine.tls else {

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use tenpay_client::{
-    BillOutcome, BillType, Client, CloseOrder, DownloadBill, ErrCode, Error, Identity, Micropay,
-    MicropayOutcome, OrderQuery, OutRefundNo, OutTradeNo, Refund, RefundQuery, Reverse, Sandbox,
-    UnifiedOrder,
+    AccountType, BillOutcome, BillType, Client, CloseOrder, Direction, DownloadBill,
+    DownloadFundFlow, ErrCode, Error, Identity, Micropay, MicropayOutcome, OrderQuery, OutRefundNo,
+    OutTradeNo, Refund, RefundQuery, Reverse, Sandbox, UnifiedOrder,
 };
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_sim::{Fault, FaultKind, Merchant, PayOptions, SimHandle, Simulator};
@@ -460,6 +460,134 @@ async fn bills() {
     assert_eq!(bill.rows[0].total_fee, Some(Fen::new(1)));
     assert_eq!(bill.summary.count, 2);
     assert_eq!(bill.summary.total_fee, Some(Fen::new(2)));
+}
+
+fn beijing_today() -> String {
+    tenpay_xml::BeijingTime::from_unix(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    )
+    .unwrap()
+    .to_string()[..8]
+        .to_owned()
+}
+
+#[tokio::test]
+async fn fund_flow_is_signed_with_hmac_whatever_the_client_uses() {
+    let sim = sim().await;
+    // An MD5 client: the fund flow goes out with HMAC-SHA256 all the same.
+    let c = client(&sim, SignType::Md5);
+    c.unified_order(&order("FF1")).await.unwrap();
+    sim.pay("FF1", &PayOptions::new()).unwrap();
+    c.refund(&Refund::by_out_trade_no(
+        no("FF1"),
+        OutRefundNo::new("FFR1").unwrap(),
+        Fen::new(888),
+        Fen::new(100),
+    ))
+    .await
+    .unwrap();
+    // The simulator completes refunds after 60 s / time scale 1000.
+    let mut done = false;
+    for _ in 0..100 {
+        let q = c
+            .refund_query(&RefundQuery::by_out_trade_no(no("FF1")))
+            .await
+            .unwrap();
+        if q.refunds[0].refund_status.as_str() == "SUCCESS" {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(done, "the refund did not complete");
+
+    let today = beijing_today();
+    for req in [
+        DownloadFundFlow::new(&today, AccountType::Basic).unwrap(),
+        DownloadFundFlow::new(&today, AccountType::Basic)
+            .unwrap()
+            .gzip(),
+    ] {
+        let flow = c.download_fund_flow(&req).await.unwrap().bill().unwrap();
+        assert_eq!(flow.rows.len(), 2, "{}", flow.text);
+        let (paid, refunded) = (&flow.rows[0], &flow.rows[1]);
+        assert_eq!(paid.business_name.as_deref(), Some("交易"));
+        assert_eq!(paid.direction, Some(Direction::Income));
+        assert_eq!(paid.amount, Some(Fen::new(888)));
+        assert_eq!(paid.balance, Some(Fen::new(888)));
+        assert_eq!(refunded.direction, Some(Direction::Expense));
+        assert_eq!(refunded.amount, Some(Fen::new(100)));
+        assert_eq!(refunded.balance, Some(Fen::new(788)));
+        assert_eq!(refunded.voucher_no.as_deref(), Some("FFR1"));
+        assert_eq!(flow.summary.count, 2);
+        assert_eq!(flow.summary.income_count, 1);
+        assert_eq!(flow.summary.income, Some(Fen::new(888)));
+        assert_eq!(flow.summary.expense_count, 1);
+        assert_eq!(flow.summary.expense, Some(Fen::new(100)));
+    }
+    // The fees account pays 0.6% of the payment; the operation account never moves.
+    let fees = c
+        .download_fund_flow(&DownloadFundFlow::new(&today, AccountType::Fees).unwrap())
+        .await
+        .unwrap()
+        .bill()
+        .unwrap();
+    assert_eq!(fees.rows.len(), 1);
+    assert_eq!(fees.rows[0].amount, Some(Fen::new(5)));
+    let none = c
+        .download_fund_flow(&DownloadFundFlow::new(&today, AccountType::Operation).unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(none, BillOutcome::NoBill { .. }), "{none:?}");
+    assert!(DownloadFundFlow::new("20140231", AccountType::Basic).is_err());
+
+    // What goes on the wire: sign_type=HMAC-SHA256 and an HMAC signature, from an MD5 client.
+    let body = c
+        .request_body(&DownloadFundFlow::new(&today, AccountType::Basic).unwrap())
+        .unwrap();
+    let map = tenpay_xml::XmlMap::parse(body.as_bytes()).unwrap();
+    assert_eq!(map.get("sign_type"), Some("HMAC-SHA256"));
+    assert_eq!(map.get("account_type"), Some("Basic"));
+    map.verify(&key(), SignType::HmacSha256).unwrap();
+
+    // It needs the client certificate: without one nothing is sent.
+    let calls = sim.calls("downloadfundflow");
+    let bare = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let e = bare
+        .download_fund_flow(&DownloadFundFlow::new(&today, AccountType::Basic).unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::NoIdentity {
+                path: "/pay/downloadfundflow"
+            }
+        ),
+        "{e}"
+    );
+    // The sandbox signs MD5 only: refused before anything is sent.
+    let sandbox = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(sim.tls_base_url().unwrap())
+        .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
+        .identity(Identity::from_pkcs12(
+            sim.tls().unwrap().identity(MCH).unwrap().pkcs12.clone(),
+        ))
+        .sandbox(Sandbox::Current)
+        .build()
+        .unwrap();
+    let e = sandbox
+        .download_fund_flow(&DownloadFundFlow::new(&today, AccountType::Basic).unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e}");
+    assert_eq!(sim.calls("downloadfundflow"), calls);
 }
 
 /// A server on 127.0.0.1 that answers every request with the body chosen by its path.

@@ -863,6 +863,65 @@ async fn bills_csv_gzip_and_no_bill() {
 }
 
 #[tokio::test]
+async fn fund_flow_hmac_only_with_running_balances() {
+    let sim = sim().await;
+    for (no, fee) in [("FF1", "100"), ("FF2", "250")] {
+        let mut fields = order_fields(no, "APP", NOWHERE);
+        fields.retain(|(k, _)| *k != "total_fee");
+        fields.push(("total_fee", fee));
+        call(&sim, "/pay/unifiedorder", &fields, SignType::HmacSha256).await;
+        sim.pay(no, &PayOptions::default()).unwrap();
+    }
+    let today = tenpay_xml::BeijingTime::from_unix(now())
+        .unwrap()
+        .to_string()[..8]
+        .to_owned();
+    let url = format!("{}/pay/downloadfundflow", sim.base_url());
+    let ask = |account: &'static str, st: SignType| {
+        let today = today.clone();
+        let url = url.clone();
+        async move {
+            let fields = [("bill_date", today.as_str()), ("account_type", account)];
+            post(&url, body(&fields, st, &key())).await.1
+        }
+    };
+    let csv = String::from_utf8(ask("Basic", SignType::HmacSha256).await).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "{csv}");
+    assert!(lines[0].starts_with("记账时间,微信支付业务单号,资金流水单号"));
+    // Both payments land in the same second, in either order; the balance runs over them.
+    let first = if lines[1].ends_with("`FF1") {
+        ",`交易,`交易,`收入,`1.00,`1.00,"
+    } else {
+        ",`交易,`交易,`收入,`2.50,`2.50,"
+    };
+    assert!(lines[1].contains(first), "{csv}");
+    assert!(lines[2].contains(",`交易,`交易,`收入,"), "{csv}");
+    assert!(lines[2].contains(",`3.50,`system,"), "{csv}");
+    assert!(lines[3].starts_with("资金流水总笔数"));
+    assert_eq!(lines[4], "`2,`2,`3.50,`0,`0.00");
+
+    // MD5 is refused with a protocol error; so is an unknown account.
+    let m = XmlMap::parse(&ask("Basic", SignType::Md5).await).unwrap();
+    assert_eq!(m.get("return_code"), Some("FAIL"));
+    assert!(
+        m.get("return_msg").unwrap().contains("HMAC-SHA256"),
+        "{m:?}"
+    );
+    let m = XmlMap::parse(&ask("Savings", SignType::HmacSha256).await).unwrap();
+    assert_eq!(m.get("error_code"), Some("20001"), "{m:?}");
+    let m = XmlMap::parse(&ask("Operation", SignType::HmacSha256).await).unwrap();
+    assert_eq!(m.get("return_msg"), Some("No Bill Exist"));
+    let (_, missing) = post(
+        &url,
+        body(&[("bill_date", &today)], SignType::HmacSha256, &key()),
+    )
+    .await;
+    let m = XmlMap::parse(&missing).unwrap();
+    assert_eq!(m.get("return_msg"), Some("缺少参数account_type"));
+}
+
+#[tokio::test]
 async fn sandbox_key_and_prefixes() {
     let sim = sim().await;
     let mut req = XmlMap::new();

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tenpay_client::{
     Client, CloseOrder, OrderQuery, OutRefundNo, OutTradeNo, Refund as RefundRequest, UnifiedOrder,
 };
-use tenpay_notify::Notifier;
+use tenpay_notify::{Deliveries, Delivery, DeliveryHandler, Notifier, NotifyService};
 use tenpay_xml::{Fen, TradeState};
 
 use crate::config::Config;
@@ -101,8 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route("/orders/{out_trade_no}", get(get_order))
         .route("/orders/{out_trade_no}/close", post(close_order))
         .route("/orders/{out_trade_no}/refunds", post(create_refund))
-        .route("/wechat/notify/pay", post(notify_pay))
-        .route("/wechat/notify/refund", post(notify_refund))
+        .route_service("/wechat/notify/pay", notify_service(&state, "pay"))
+        .route_service("/wechat/notify/refund", notify_service(&state, "refund"))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
 }
@@ -409,21 +409,17 @@ async fn create_refund(
     }
 }
 
-fn xml_reply((status, body): crate::notify::Reply) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-        body,
-    )
-        .into_response()
-}
-
-async fn notify_pay(State(s): State<AppState>, body: axum::body::Bytes) -> Response {
-    xml_reply(crate::notify::pay(&s, &body).await)
-}
-
-async fn notify_refund(State(s): State<AppState>, body: axum::body::Bytes) -> Response {
-    xml_reply(crate::notify::refund(&s, &body).await)
+/// The notify endpoint of `kind`: tenpay-notify's service, with every delivery (refused ones
+/// included, for the audit trail) recorded by [`crate::notify::deliver`].
+fn notify_service(
+    state: &AppState,
+    kind: &'static str,
+) -> NotifyService<Deliveries<impl DeliveryHandler>> {
+    let state = state.clone();
+    NotifyService::deliveries((*state.notifier).clone(), move |delivery: Delivery| {
+        let state = state.clone();
+        async move { crate::notify::deliver(&state, kind, delivery).await }
+    })
 }
 
 /// A running merchant server.

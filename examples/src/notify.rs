@@ -1,25 +1,16 @@
-//! The notify endpoints: verify with tenpay-notify, then, in one database transaction, store
-//! the raw notification with its verdict, confirm the amount against the stored order, and
-//! move the order exactly once. WeChat Pay gets the success reply only after the commit.
+//! The notify endpoints: tenpay-notify's `NotifyService` verifies each delivery and hands it,
+//! refused or not, to [`deliver`], which in one database transaction stores the raw
+//! notification with its verdict, confirms the amount against the stored order, and moves the
+//! order exactly once. The service sends the success reply only after `deliver` returned `Ok`,
+//! that is after the commit; it answers 400 to refused deliveries and 500 when `deliver` fails,
+//! and WeChat Pay retries both.
 
-use axum::http::StatusCode;
 use sqlx::Row;
-use tenpay_notify::{PayNotification, RefundNotification};
+use tenpay_notify::{Delivery, Notification, PayNotification, RefundNotification};
 use tenpay_xml::Fen;
 
 use crate::app::AppState;
 use crate::db::DbError;
-
-/// The reply to WeChat Pay: status and exact body.
-pub(crate) type Reply = (StatusCode, Vec<u8>);
-
-fn ack() -> Reply {
-    (StatusCode::OK, tenpay_notify::ACK.to_vec())
-}
-
-fn nack(status: StatusCode, msg: &str) -> Reply {
-    (status, tenpay_notify::nack(msg))
-}
 
 pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
@@ -31,14 +22,12 @@ pub(crate) fn now() -> i64 {
 /// A verdict that is not an acknowledgement: recorded in its own transaction (the attempted
 /// change was rolled back), then answered with the failure body so WeChat Pay retries.
 struct Refusal {
-    status: StatusCode,
     verdict: String,
 }
 
 impl From<DbError> for Refusal {
     fn from(e: DbError) -> Self {
         Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
             verdict: format!("not recorded: {e}"),
         }
     }
@@ -89,46 +78,50 @@ async fn audit_only(
     }
 }
 
-pub(crate) async fn pay(state: &AppState, body: &[u8]) -> Reply {
-    let raw = String::from_utf8_lossy(body);
-    let outcome = match state.notifier.pay(body) {
-        Ok(n) => {
-            let out_trade_no = n.out_trade_no().to_owned();
-            Ok((out_trade_no, record_payment(state, &raw, n).await))
-        }
-        Err(e) => Err(e),
-    };
-    reply(state, "pay", &raw, outcome).await
-}
-
-/// The reply for one notification. Refused notifications, and ones whose change was rolled
-/// back, get an audit row of their own and the failure body (WeChat Pay retries); recorded
-/// ones get the success body, after their transaction committed.
-async fn reply(
+/// One delivery to the notify URL of `kind` (`pay` or `refund`: the audit row's kind when the
+/// delivery is refused; a verified one is recorded by its own kind). `Ok` when the
+/// notification is recorded and may be acknowledged.
+pub(crate) async fn deliver(
     state: &AppState,
     kind: &str,
-    raw: &str,
-    outcome: Result<(String, Result<String, Refusal>), tenpay_notify::Error>,
-) -> Reply {
-    match outcome {
+    delivery: Delivery,
+) -> Result<(), String> {
+    let raw = String::from_utf8_lossy(&delivery.body);
+    let (kind, out_trade_no, recorded) = match delivery.verdict {
         Err(e) => {
             tracing::warn!(error = %e, kind, "notification refused");
-            audit_only(state, kind, raw, &format!("refused: {e}"), None).await;
-            nack(StatusCode::BAD_REQUEST, "refused")
+            audit_only(state, kind, &raw, &format!("refused: {e}"), None).await;
+            // The service answers a refused delivery with the failure body whatever this says.
+            return Ok(());
         }
-        Ok((out_trade_no, Ok(verdict))) => {
+        Ok(Notification::Pay(n)) => {
+            let no = n.out_trade_no().to_owned();
+            ("pay", no, record_payment(state, &raw, *n).await)
+        }
+        Ok(Notification::Refund(r)) => {
+            let no = r.out_trade_no.clone();
+            ("refund", no, record_refund(state, &raw, *r).await)
+        }
+        Ok(other) => {
+            let verdict = format!("refused: a notification this server does not handle: {other:?}");
+            audit_only(state, kind, &raw, &verdict, None).await;
+            return Err(verdict);
+        }
+    };
+    match recorded {
+        Ok(verdict) => {
             tracing::info!(out_trade_no, verdict, kind, "notification recorded");
-            ack()
+            Ok(())
         }
-        Ok((out_trade_no, Err(refusal))) => {
+        Err(refusal) => {
             tracing::warn!(
                 out_trade_no,
                 verdict = refusal.verdict,
                 kind,
                 "notification not accepted"
             );
-            audit_only(state, kind, raw, &refusal.verdict, Some(&out_trade_no)).await;
-            nack(refusal.status, "not recorded")
+            audit_only(state, kind, &raw, &refusal.verdict, Some(&out_trade_no)).await;
+            Err(refusal.verdict)
         }
     }
 }
@@ -146,7 +139,6 @@ async fn record_payment(
         .await?;
     let Some(row) = row else {
         return Err(Refusal {
-            status: StatusCode::NOT_FOUND,
             verdict: "refused: unknown order".into(),
         });
     };
@@ -154,12 +146,10 @@ async fn record_payment(
     let verdict = if n.is_success() {
         let expected = Fen::new(u64::try_from(amount).unwrap_or(0));
         let settled = n.settle(expected).map_err(|e| Refusal {
-            status: StatusCode::BAD_REQUEST,
             verdict: format!("refused: {e}"),
         })?;
         if let Some(hook) = &state.hooks.before_commit {
             hook(&settled.out_trade_no).map_err(|e| Refusal {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
                 verdict: format!("handler failed: {e}"),
             })?;
         }
@@ -203,18 +193,6 @@ async fn record_payment(
     Ok(verdict)
 }
 
-pub(crate) async fn refund(state: &AppState, body: &[u8]) -> Reply {
-    let raw = String::from_utf8_lossy(body);
-    let outcome = match state.notifier.refund(body) {
-        Ok(r) => {
-            let out_trade_no = r.out_trade_no.clone();
-            Ok((out_trade_no, record_refund(state, &raw, r).await))
-        }
-        Err(e) => Err(e),
-    };
-    reply(state, "refund", &raw, outcome).await
-}
-
 async fn record_refund(
     state: &AppState,
     raw: &str,
@@ -229,7 +207,6 @@ async fn record_refund(
             .await?;
     let Some(row) = row else {
         return Err(Refusal {
-            status: StatusCode::NOT_FOUND,
             verdict: "refused: unknown refund".into(),
         });
     };
@@ -239,7 +216,6 @@ async fn record_refund(
     // so they are also checked against our own record.
     if order != r.out_trade_no || u64::try_from(amount).ok() != Some(r.refund_fee.get()) {
         return Err(Refusal {
-            status: StatusCode::BAD_REQUEST,
             verdict: "refused: does not match our refund record".into(),
         });
     }

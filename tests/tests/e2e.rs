@@ -325,10 +325,16 @@ async fn forged_notifications_are_refused_and_audited() {
         }
         m.to_xml()
     };
-    for body in [
-        forge(None, "10000"),
-        forge(Some("another-merchants-key-0000000000"), "10000"),
-        forge(Some(DEMO_KEY), "1"),
+    // Unsigned and wrongly signed: refused by verification (400). Signed with our key but for
+    // another amount: verified, then refused by the amount check, which rolls the change back
+    // (500: not recorded). WeChat Pay retries all three.
+    for (body, status) in [
+        (forge(None, "10000"), 400),
+        (
+            forge(Some("another-merchants-key-0000000000"), "10000"),
+            400,
+        ),
+        (forge(Some(DEMO_KEY), "1"), 500),
     ] {
         let r = http
             .post(format!("{}/wechat/notify/pay", server.url()))
@@ -336,7 +342,7 @@ async fn forged_notifications_are_refused_and_audited() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 400);
+        assert_eq!(r.status(), status);
         assert!(r.text().await.unwrap().contains("FAIL"));
     }
     assert_eq!(order(&http, &server, &no).await["state"], "NOTPAY");

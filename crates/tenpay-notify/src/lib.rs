@@ -55,4 +55,4 @@ pub use pay::{Coupon, PayNotification, SettledPayment};
 pub use refund::{RefundNotification, decrypt_req_info, encrypt_req_info};
 pub use reply::{ACK, ack, nack};
 #[cfg(feature = "service")]
-pub use service::{Audit, Handler, NotifyService};
+pub use service::{Audit, Deliveries, Delivery, DeliveryHandler, Dispatch, Handler, NotifyService};

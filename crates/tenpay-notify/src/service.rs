@@ -7,6 +7,13 @@
 //! WeChat Pay send the notification again, so its retries cover every failure. The service
 //! itself never fails (`Error = Infallible`), and it needs no particular runtime.
 //!
+//! Two kinds of handler:
+//! - [`NotifyService::new`] takes a [`Handler`]: called with verified notifications only.
+//! - [`NotifyService::deliveries`] takes a [`DeliveryHandler`]: called with every request that
+//!   carried a body, as a [`Delivery`] (the raw bytes and the verdict), so that the audit row
+//!   and the state change can share one database transaction. A refused delivery is answered
+//!   400 whatever the handler returns; a verified one is acknowledged only after `Ok`.
+//!
 //! Serving it with hyper:
 //!
 //! ```no_run
@@ -86,6 +93,85 @@ where
     }
 }
 
+/// One request's body and what verification made of it, as a [`DeliveryHandler`] sees it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// The raw body, exactly as received.
+    pub body: Bytes,
+    /// The verified notification, or why it was refused.
+    pub verdict: Result<Notification, Error>,
+}
+
+/// A handler for every delivery, refused ones included (see [`NotifyService::deliveries`]).
+/// For a verified notification `Ok` means "recorded, acknowledge it"; for a refused one the
+/// result is only logged, and WeChat Pay is told to retry either way.
+pub trait DeliveryHandler: Send + Sync + 'static {
+    /// The handler's error (shown in logs, never sent to WeChat Pay).
+    type Error: fmt::Display + Send;
+    /// The handler's future.
+    type Future: Future<Output = Result<(), Self::Error>> + Send + 'static;
+    /// Handles one delivery.
+    fn call(&self, delivery: Delivery) -> Self::Future;
+}
+
+impl<F, Fut, E> DeliveryHandler for F
+where
+    F: Fn(Delivery) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: fmt::Display + Send,
+{
+    type Error = E;
+    type Future = Fut;
+
+    fn call(&self, delivery: Delivery) -> Fut {
+        self(delivery)
+    }
+}
+
+/// A [`DeliveryHandler`] in a [`NotifyService`] (made by [`NotifyService::deliveries`]).
+#[derive(Debug, Clone)]
+pub struct Deliveries<D>(D);
+
+type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// What a [`NotifyService`] hands requests to: a [`Handler`] or [`Deliveries`]. Sealed.
+pub trait Dispatch: sealed::Sealed + Send + Sync + 'static {
+    /// The handler's future for this request, or `None` when the handler does not see it.
+    #[doc(hidden)]
+    fn dispatch(&self, body: Bytes, verdict: Result<Notification, Error>) -> Option<HandlerFuture>;
+}
+
+impl<H: Handler> sealed::Sealed for H {}
+
+impl<H: Handler> Dispatch for H {
+    fn dispatch(
+        &self,
+        _body: Bytes,
+        verdict: Result<Notification, Error>,
+    ) -> Option<HandlerFuture> {
+        let future = self.call(verdict.ok()?);
+        Some(Box::pin(
+            async move { future.await.map_err(|e| e.to_string()) },
+        ))
+    }
+}
+
+impl<D: DeliveryHandler> sealed::Sealed for Deliveries<D> {}
+
+impl<D: DeliveryHandler> Dispatch for Deliveries<D> {
+    fn dispatch(&self, body: Bytes, verdict: Result<Notification, Error>) -> Option<HandlerFuture> {
+        let future = self.0.call(Delivery { body, verdict });
+        Some(Box::pin(
+            async move { future.await.map_err(|e| e.to_string()) },
+        ))
+    }
+}
+
 /// The notify endpoint as a service. Cheap to clone.
 pub struct NotifyService<H> {
     notifier: Arc<Notifier>,
@@ -119,6 +205,40 @@ impl<H: Handler> NotifyService<H> {
     /// A service verifying with `notifier` and handing verified notifications to `handler`.
     /// Bodies are limited to 64 KiB.
     pub fn new(notifier: Notifier, handler: H) -> Self {
+        Self::with(notifier, handler)
+    }
+}
+
+impl<D: DeliveryHandler> NotifyService<Deliveries<D>> {
+    /// A service verifying with `notifier` and handing every delivery, refused ones included,
+    /// to `handler` with its raw body: one place, one transaction, for the audit row and the
+    /// state change. Bodies are limited to 64 KiB.
+    ///
+    /// ```
+    /// use tenpay_notify::{Delivery, Notification, Notifier, NotifyService};
+    /// use tenpay_sign::{ApiKey, SignType};
+    ///
+    /// # fn main() -> Result<(), tenpay_sign::Error> {
+    /// let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d")?;
+    /// let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256);
+    /// let service = NotifyService::deliveries(notifier, |d: Delivery| async move {
+    ///     // BEGIN; INSERT the raw body and the verdict into the audit table;
+    ///     // for Ok(Notification::Pay(p)): load the order, p.settle(amount)?, mark it paid;
+    ///     // COMMIT. Then Ok(()): the service acknowledges.
+    ///     let _paid = (d.body.len(), matches!(d.verdict, Ok(Notification::Pay(_))));
+    ///     Ok::<(), std::io::Error>(())
+    /// });
+    /// # let _ = service;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn deliveries(notifier: Notifier, handler: D) -> Self {
+        Self::with(notifier, Deliveries(handler))
+    }
+}
+
+impl<H> NotifyService<H> {
+    fn with(notifier: Notifier, handler: H) -> Self {
         Self {
             notifier: Arc::new(notifier),
             handler: Arc::new(handler),
@@ -141,7 +261,9 @@ impl<H: Handler> NotifyService<H> {
         self.max_body = max;
         self
     }
+}
 
+impl<H: Dispatch> NotifyService<H> {
     async fn respond<B>(self, req: Request<B>) -> Response<Full<Bytes>>
     where
         B: Body + Send + 'static,
@@ -182,31 +304,42 @@ impl<H: Handler> NotifyService<H> {
                 verdict: verdict.as_ref(),
             });
         }
-        let notification = match verdict {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "notify: refused");
-                return reply(StatusCode::BAD_REQUEST, nack("refused"));
+        let (kind, out_trade_no) = match &verdict {
+            Ok(Notification::Pay(p)) => ("pay", p.out_trade_no().to_owned()),
+            Ok(Notification::Refund(r)) => ("refund", r.out_trade_no.clone()),
+            Err(_) => ("refused", String::new()),
+        };
+        let refused = verdict.as_ref().err().map(ToString::to_string);
+        // A panic while making the handler's future counts as a panic of the handler.
+        let dispatched =
+            std::panic::catch_unwind(AssertUnwindSafe(|| self.handler.dispatch(body, verdict)));
+        let handled = match dispatched {
+            Ok(None) => None,
+            Ok(Some(future)) => Some(CatchUnwind { inner: future }.await),
+            Err(_) => Some(Err(())),
+        };
+        if let Some(reason) = refused {
+            match handled {
+                Some(Ok(Err(e))) => {
+                    tracing::error!(error = %e, "notify: handler failed on a refused delivery");
+                }
+                Some(Err(())) => tracing::error!("notify: handler panicked on a refused delivery"),
+                _ => {}
             }
-        };
-        let (kind, out_trade_no) = match &notification {
-            Notification::Pay(p) => ("pay", p.out_trade_no().to_owned()),
-            Notification::Refund(r) => ("refund", r.out_trade_no.clone()),
-        };
-        match (CatchUnwind {
-            inner: Box::pin(self.handler.call(notification)),
-        })
-        .await
-        {
-            Ok(Ok(())) => {
+            tracing::warn!(error = %reason, "notify: refused");
+            return reply(StatusCode::BAD_REQUEST, nack("refused"));
+        }
+        match handled {
+            Some(Ok(Ok(()))) => {
                 tracing::info!(kind, out_trade_no, "notify: handled, acknowledged");
                 reply(StatusCode::OK, ACK.to_vec())
             }
-            Ok(Err(e)) => {
+            Some(Ok(Err(e))) => {
                 tracing::error!(kind, out_trade_no, error = %e, "notify: handler failed; WeChat Pay will retry");
                 reply(StatusCode::INTERNAL_SERVER_ERROR, nack("not recorded"))
             }
-            Err(()) => {
+            // (`None` does not happen: both kinds of handler see every verified notification.)
+            Some(Err(())) | None => {
                 tracing::error!(
                     kind,
                     out_trade_no,
@@ -230,7 +363,7 @@ fn reply(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
 
 impl<H, B> tower_service::Service<Request<B>> for NotifyService<H>
 where
-    H: Handler,
+    H: Dispatch,
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -250,11 +383,11 @@ where
 }
 
 /// Polls a boxed future, turning a panic into `Err(())`.
-struct CatchUnwind<F> {
+struct CatchUnwind<F: ?Sized> {
     inner: Pin<Box<F>>,
 }
 
-impl<F: Future> Future for CatchUnwind<F> {
+impl<F: Future + ?Sized> Future for CatchUnwind<F> {
     type Output = Result<F::Output, ()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

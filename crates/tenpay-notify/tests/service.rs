@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use tenpay_notify::{Handler, Notification, Notifier, NotifyService};
+use tenpay_notify::{Delivery, Dispatch, Notification, Notifier, NotifyService};
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::XmlMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -40,7 +40,7 @@ fn signed_notify(out_trade_no: &str) -> Vec<u8> {
     m.to_xml().into_bytes()
 }
 
-async fn serve<H: Handler>(service: NotifyService<H>) -> SocketAddr {
+async fn serve<H: Dispatch>(service: NotifyService<H>) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -159,4 +159,65 @@ async fn method_and_size_limits() {
     let (status, _) = send(addr, "POST", &signed_notify("ok"), None).await;
     assert_eq!(status, 200);
     assert_eq!(called.load(Ordering::SeqCst), 1);
+}
+
+/// The deliveries handler sees every body with its verdict; refused ones are answered 400
+/// whatever it returns, verified ones are acknowledged only after `Ok`.
+#[tokio::test]
+async fn deliveries_see_refused_bodies_too() {
+    // (body length, out_trade_no or why it was refused) per delivery.
+    type Seen = Vec<(usize, Result<String, String>)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let service = NotifyService::deliveries(notifier(), move |d: Delivery| {
+        let log = Arc::clone(&log);
+        async move {
+            let verdict = match &d.verdict {
+                Ok(Notification::Pay(p)) => Ok(p.out_trade_no().to_owned()),
+                Ok(_) => Ok("another kind".to_owned()),
+                Err(e) => Err(e.to_string()),
+            };
+            let name = verdict.clone().unwrap_or_default();
+            log.lock().unwrap().push((d.body.len(), verdict));
+            match name.as_str() {
+                "fail" => Err("database is down".to_owned()),
+                "panic" => panic!("handler bug"),
+                _ if d.verdict.is_err() && d.body.starts_with(b"<xml><boom") => {
+                    panic!("handler bug on a refused body")
+                }
+                _ if d.verdict.is_err() => Err("could not store the refusal".to_owned()),
+                _ => Ok(()),
+            }
+        }
+    });
+    let addr = serve(service).await;
+
+    let genuine = signed_notify("D1");
+    let (status, body) = send(addr, "POST", &genuine, None).await;
+    assert_eq!((status, body.as_slice()), (200, tenpay_notify::ACK));
+
+    let forged = String::from_utf8(signed_notify("D2"))
+        .unwrap()
+        .replace("<total_fee>100</total_fee>", "<total_fee>1</total_fee>");
+    let (status, body) = send(addr, "POST", forged.as_bytes(), None).await;
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&body).contains("FAIL"));
+
+    let (status, _) = send(addr, "POST", &signed_notify("fail"), None).await;
+    assert_eq!(status, 500);
+    let (status, _) = send(addr, "POST", &signed_notify("panic"), None).await;
+    assert_eq!(status, 500);
+    let (status, _) = send(addr, "POST", b"<xml><boom>1</boom></xml>", None).await;
+    assert_eq!(status, 400);
+
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 5);
+    assert_eq!(seen[0], (genuine.len(), Ok("D1".to_owned())));
+    assert_eq!(seen[1].0, forged.len());
+    assert!(
+        seen[1].1.as_ref().is_err_and(|e| e.contains("signature")),
+        "{:?}",
+        seen[1]
+    );
+    assert!(seen[4].1.is_err());
 }

@@ -360,6 +360,10 @@ fn sim(
                     .map_err(|e| bad_input(format!("cannot write {name}: {e}")))
             };
             write("ca.pem".into(), tls.ca_pem.as_bytes())?;
+            // For the merchant's own https:// notify URL on this machine (the simulator
+            // trusts its CA when it delivers).
+            write("localhost.cert.pem".into(), tls.server_cert_pem.as_bytes())?;
+            write("localhost.key.pem".into(), tls.server_key_pem.as_bytes())?;
             for id in &tls.identities {
                 write(format!("{}.cert.pem", id.mch_id), id.cert_pem.as_bytes())?;
                 write(format!("{}.key.pem", id.mch_id), id.key_pem.as_bytes())?;
@@ -367,7 +371,7 @@ fn sim(
             }
             let _ = writeln!(
                 out,
-                "tls: {url} (CA and client identities in {})",
+                "tls: {url} (CA, client identities and a localhost certificate for https notify URLs in {})",
                 dir.display()
             );
         }

@@ -125,7 +125,8 @@ Examples:\n  tenpay verify --key-file key.txt notify.xml\n  tenpay verify --expl
         /// Also listen with TLS (prints the CA and writes the client identities to --tls-dir).
         #[arg(long)]
         tls: bool,
-        /// Where --tls writes ca.pem and MCH_ID.{cert.pem,key.pem,p12}.
+        /// Where --tls writes ca.pem, MCH_ID.{cert.pem,key.pem,p12}, and
+        /// localhost.{cert.pem,key.pem} (for an https notify URL on this machine).
         #[arg(long, value_name = "DIR", default_value = "tenpay-sim-tls")]
         tls_dir: PathBuf,
         /// Accept notify_url hosts other than loopback (your own test network).

@@ -467,6 +467,8 @@ fn sim_with_tls_writes_the_identities() {
         "10000100.cert.pem",
         "10000100.key.pem",
         "10000100.p12",
+        "localhost.cert.pem",
+        "localhost.key.pem",
     ] {
         assert!(dir.join(f).metadata().unwrap().len() > 0, "{f}");
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
+use rustls_pki_types::ServerName;
 
 use crate::engine::{Engine, RETRY_SCHEDULE};
 use crate::ids::seq;
@@ -137,45 +138,59 @@ impl Engine {
 
     async fn post(&self, url: &str, body: &str) -> Result<(u16, Bytes), String> {
         let target = Target::parse(url).map_err(|e| format!("bad notify_url: {e}"))?;
-        if target.https {
-            return Err("https notify_url: the simulator delivers over plain http only".into());
-        }
-        let exchange = async {
+        let attempt = async {
             let stream = tokio::net::TcpStream::connect((target.host.as_str(), target.port))
                 .await
                 .map_err(|e| format!("connect failed: {e}"))?;
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            if !target.https {
+                return exchange(TokioIo::new(stream), &target, body).await;
+            }
+            let name = ServerName::try_from(target.host.clone())
+                .map_err(|e| format!("bad TLS server name: {e}"))?;
+            let tls = tokio_rustls::TlsConnector::from(Arc::clone(&self.notify_tls))
+                .connect(name, stream)
                 .await
-                .map_err(|e| format!("handshake failed: {e}"))?;
-            tokio::spawn(conn);
-            let authority = if target.host.contains(':') {
-                format!("[{}]:{}", target.host, target.port)
-            } else {
-                format!("{}:{}", target.host, target.port)
-            };
-            let request = http::Request::post(&target.path)
-                .header(http::header::HOST, authority)
-                .header(http::header::CONTENT_TYPE, "text/xml")
-                .header(http::header::USER_AGENT, "Mozilla/4.0 (tenpay-sim)")
-                .body(Full::new(Bytes::from(body.to_owned())))
-                .map_err(|e| format!("bad request: {e}"))?;
-            let response = sender
-                .send_request(request)
-                .await
-                .map_err(|e| format!("request failed: {e}"))?;
-            let status = response.status().as_u16();
-            let reply = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| format!("reply unreadable: {e}"))?
-                .to_bytes();
-            Ok((status, reply))
+                .map_err(|e| format!("TLS handshake failed: {e}"))?;
+            exchange(TokioIo::new(tls), &target, body).await
         };
-        tokio::time::timeout(self.delivery_timeout, exchange)
+        tokio::time::timeout(self.delivery_timeout, attempt)
             .await
             .unwrap_or_else(|_| Err(format!("no reply within {:?}", self.delivery_timeout)))
     }
+}
+
+/// One POST of the notification over an open connection (plain or TLS).
+async fn exchange<I>(io: I, target: &Target, body: &str) -> Result<(u16, Bytes), String>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| format!("handshake failed: {e}"))?;
+    tokio::spawn(conn);
+    let authority = if target.host.contains(':') {
+        format!("[{}]:{}", target.host, target.port)
+    } else {
+        format!("{}:{}", target.host, target.port)
+    };
+    let request = http::Request::post(&target.path)
+        .header(http::header::HOST, authority)
+        .header(http::header::CONTENT_TYPE, "text/xml")
+        .header(http::header::USER_AGENT, "Mozilla/4.0 (tenpay-sim)")
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .map_err(|e| format!("bad request: {e}"))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    let status = response.status().as_u16();
+    let reply = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("reply unreadable: {e}"))?
+        .to_bytes();
+    Ok((status, reply))
 }
 
 /// WeChat Pay counts a reply as an acknowledgement only when it is HTTP 200 and its

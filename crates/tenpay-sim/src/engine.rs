@@ -105,6 +105,8 @@ pub(crate) struct Engine {
     pub(crate) started: Instant,
     pub(crate) delivery_timeout: Duration,
     pub(crate) tls: Option<crate::tls::TlsMaterial>,
+    /// For `https://` notify URLs.
+    pub(crate) notify_tls: Arc<rustls::ClientConfig>,
 }
 
 /// A request that passed the protocol checks.

@@ -102,6 +102,7 @@ impl Simulator {
             allow_any_notify_url: false,
             delivery_timeout: delivery::DEFAULT_TIMEOUT,
             tls: false,
+            notify_roots: Vec::new(),
         }
     }
 }
@@ -115,9 +116,18 @@ pub struct SimulatorBuilder {
     allow_any_notify_url: bool,
     delivery_timeout: Duration,
     tls: bool,
+    notify_roots: Vec<String>,
 }
 
 impl SimulatorBuilder {
+    /// Trusts this CA (PEM, one or more certificates) for `https://` notify URLs, on top of
+    /// the public web PKI and, with [`Self::tls`], the simulator's own CA.
+    #[must_use]
+    pub fn notify_root_certificate_pem(mut self, pem: impl Into<String>) -> Self {
+        self.notify_roots.push(pem.into());
+        self
+    }
+
     /// Also listen with TLS (on another free port of the same host): a CA, a server
     /// certificate and a client identity per merchant are generated at start
     /// ([`SimHandle::tls`]). `/secapi/` calls and `/pay/downloadfundflow` then need the
@@ -207,7 +217,13 @@ impl SimulatorBuilder {
             ),
             None => None,
         };
+        let notify_tls = tls::delivery_config(
+            generated.as_ref().map(|g| g.material.ca_pem.as_str()),
+            &self.notify_roots,
+        )
+        .map_err(Error::Tls)?;
         let engine = Arc::new(engine::Engine {
+            notify_tls,
             tls: generated.as_ref().map(|g| g.material.clone()),
             merchants: self.merchants,
             state: Mutex::new(state::State::default()),

@@ -35,13 +35,27 @@ impl std::fmt::Debug for ClientIdentity {
 }
 
 /// The TLS material of a simulator started with TLS.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct TlsMaterial {
     /// The CA that signed the server and client certificates (trust it in the client).
     pub ca_pem: String,
+    /// The simulator's server certificate, for `127.0.0.1` and `localhost`, signed by the CA.
+    /// Serve your own local `https://` notify URL with it (and [`Self::server_key_pem`]): the
+    /// simulator trusts its CA when it delivers notifications.
+    pub server_cert_pem: String,
+    /// The private key of [`Self::server_cert_pem`] (PKCS#8).
+    pub server_key_pem: String,
     /// One identity per merchant.
     pub identities: Vec<ClientIdentity>,
+}
+
+impl std::fmt::Debug for TlsMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsMaterial")
+            .field("identities", &self.identities)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TlsMaterial {
@@ -135,8 +149,44 @@ pub(crate) fn generate(mch_ids: &[String]) -> Result<Generated, String> {
     Ok(Generated {
         material: TlsMaterial {
             ca_pem: ca.pem(),
+            server_cert_pem: server_cert.pem(),
+            server_key_pem: server_key.serialize_pem(),
             identities,
         },
         acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
     })
+}
+
+/// The TLS client configuration for `https://` notify URLs: the public web PKI
+/// (webpki-roots), the simulator's own CA when it has one, and the extra roots given.
+pub(crate) fn delivery_config(
+    own_ca_pem: Option<&str>,
+    extra_pems: &[String],
+) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for pem in own_ca_pem
+        .into_iter()
+        .chain(extra_pems.iter().map(String::as_str))
+    {
+        let mut found = false;
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let cert = cert.map_err(|e| format!("notify root certificate: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("notify root certificate: {e}"))?;
+            found = true;
+        }
+        if !found {
+            return Err("notify root certificate: no CERTIFICATE in the PEM".into());
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(err)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }

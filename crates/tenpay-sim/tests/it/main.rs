@@ -1206,3 +1206,117 @@ async fn probabilistic_faults() {
         "{failed} of 200 failed at 50%"
     );
 }
+
+/// A merchant notify endpoint over TLS on 127.0.0.1 that acknowledges everything.
+async fn https_ack_server(cert_pem: &str, key_pem: &str) -> std::net::SocketAddr {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(|_req| async {
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                        http_body_util::Full::new(bytes::Bytes::from_static(
+                            b"<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>",
+                        )),
+                    ))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+async fn pay_with_notify_url(sim: &tenpay_sim::SimHandle, no: &str, url: &str) {
+    call(
+        sim,
+        "/pay/unifiedorder",
+        &order_fields(no, "APP", url),
+        SignType::Md5,
+    )
+    .await;
+    sim.pay(no, &PayOptions::default()).unwrap();
+}
+
+#[tokio::test]
+async fn https_notify_urls_are_delivered_over_tls() {
+    let builder = || {
+        tenpay_sim::Simulator::builder()
+            .merchant(tenpay_sim::Merchant::new(APPID, MCH, key()))
+            .time_scale(1000)
+            .delivery_timeout(Duration::from_millis(500))
+    };
+    // The simulator's own certificate (127.0.0.1, localhost) serves the merchant's endpoint;
+    // the simulator trusts its own CA.
+    let sim = builder().tls(true).start().await.unwrap();
+    let tls = sim.tls().unwrap().clone();
+    let addr = https_ack_server(&tls.server_cert_pem, &tls.server_key_pem).await;
+    let url = format!("https://127.0.0.1:{}/notify", addr.port());
+    pay_with_notify_url(&sim, "H1", &url).await;
+    let acked = |sim: &tenpay_sim::SimHandle, no: &str| {
+        sim.deliveries()
+            .iter()
+            .any(|d| d.out_trade_no == no && d.acknowledged)
+    };
+    assert!(eventually(3000, || acked(&sim, "H1")).await);
+
+    // A simulator without that CA fails the handshake, records why, and does not count it
+    // as acknowledged...
+    let other = builder().start().await.unwrap();
+    pay_with_notify_url(&other, "H2", &url).await;
+    assert!(
+        eventually(3000, || other
+            .deliveries()
+            .iter()
+            .any(|d| d.out_trade_no == "H2" && !d.attempts.is_empty()))
+        .await
+    );
+    let d = other
+        .deliveries()
+        .into_iter()
+        .find(|d| d.out_trade_no == "H2")
+        .unwrap();
+    assert!(!d.acknowledged);
+    assert!(d.attempts[0].outcome.contains("TLS"), "{:?}", d.attempts[0]);
+
+    // ...until told to trust it.
+    let trusting = builder()
+        .notify_root_certificate_pem(tls.ca_pem.clone())
+        .start()
+        .await
+        .unwrap();
+    pay_with_notify_url(&trusting, "H3", &url).await;
+    assert!(eventually(3000, || acked(&trusting, "H3")).await);
+
+    // A root that is not a certificate is refused at start.
+    let bad = builder()
+        .notify_root_certificate_pem("not a certificate")
+        .start()
+        .await;
+    assert!(matches!(bad, Err(tenpay_sim::Error::Tls(_))), "{bad:?}");
+}

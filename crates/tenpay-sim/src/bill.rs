@@ -84,24 +84,29 @@ pub(crate) fn render(
             }
         }
     }
+    let summary = format!(
+        "`{count},`{},`{},`0.00,`{}",
+        yuan(total),
+        yuan(refunded),
+        yuan(fees)
+    );
+    layout(HEADER, rows, SUMMARY, &summary)
+}
+
+/// The bill layout shared by trade bills and fund flows: header, rows, summary header,
+/// summary row, CRLF line ends; `None` when there are no rows.
+fn layout(header: &str, rows: Vec<String>, summary_header: &str, summary: &str) -> Option<String> {
     if rows.is_empty() {
         return None;
     }
     let mut out = String::new();
-    out.push_str(HEADER);
-    out.push_str("\r\n");
-    for r in rows {
-        out.push_str(&r);
+    for line in std::iter::once(header)
+        .chain(rows.iter().map(String::as_str))
+        .chain([summary_header, summary])
+    {
+        out.push_str(line);
         out.push_str("\r\n");
     }
-    out.push_str(SUMMARY);
-    out.push_str("\r\n");
-    out.push_str(&format!(
-        "`{count},`{},`{},`0.00,`{}\r\n",
-        yuan(total),
-        yuan(refunded),
-        yuan(fees)
-    ));
     Some(out)
 }
 
@@ -206,25 +211,13 @@ pub(crate) fn render_fund_flow(
             m.voucher,
         ));
     }
-    if rows.is_empty() {
-        return None;
-    }
-    let mut out = String::new();
-    out.push_str(FUND_FLOW_HEADER);
-    out.push_str("\r\n");
-    for r in rows {
-        out.push_str(&r);
-        out.push_str("\r\n");
-    }
-    out.push_str(FUND_FLOW_SUMMARY);
-    out.push_str("\r\n");
-    out.push_str(&format!(
-        "`{},`{incomes},`{},`{expenses},`{}\r\n",
+    let summary = format!(
+        "`{},`{incomes},`{},`{expenses},`{}",
         incomes + expenses,
         yuan(income),
         yuan(expense)
-    ));
-    Some(out)
+    );
+    layout(FUND_FLOW_HEADER, rows, FUND_FLOW_SUMMARY, &summary)
 }
 
 pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {

@@ -741,10 +741,9 @@ impl Engine {
     }
 
     fn download_bill(&self, req: &Req<'_>) -> Verdict {
-        let date = req.get("bill_date").unwrap_or_default();
-        let day_start = match format!("{date}000000").parse::<BeijingTime>() {
-            Ok(t) if date.len() == 8 => t.unix(),
-            _ => return bill_error("invalid bill_date", "20001"),
+        let day_start = match bill_day(req) {
+            Ok(t) => t,
+            Err(v) => return v,
         };
         let bill_type = req.get("bill_type").unwrap_or("ALL");
         if !["ALL", "SUCCESS", "REFUND", "RECHARGE_REFUND"].contains(&bill_type) {
@@ -760,10 +759,9 @@ impl Engine {
     }
 
     fn download_fund_flow(&self, req: &Req<'_>) -> Verdict {
-        let date = req.get("bill_date").unwrap_or_default();
-        let day_start = match format!("{date}000000").parse::<BeijingTime>() {
-            Ok(t) if date.len() == 8 => t.unix(),
-            _ => return bill_error("invalid bill_date", "20001"),
+        let day_start = match bill_day(req) {
+            Ok(t) => t,
+            Err(v) => return v,
         };
         let account = req.get("account_type").unwrap_or_default();
         if !["Basic", "Operation", "Fees"].contains(&account) {
@@ -1152,6 +1150,15 @@ pub(crate) fn beijing_compact(unix: i64) -> String {
 
 fn beijing_date(unix: i64) -> String {
     beijing_compact(unix).chars().take(8).collect()
+}
+
+/// The Beijing midnight (Unix seconds) of a bill request's `bill_date` (`yyyyMMdd`).
+fn bill_day(req: &Req<'_>) -> Result<i64, Verdict> {
+    let date = req.get("bill_date").unwrap_or_default();
+    match format!("{date}000000").parse::<BeijingTime>() {
+        Ok(t) if date.len() == 8 => Ok(t.unix()),
+        _ => Err(bill_error("invalid bill_date", "20001")),
+    }
 }
 
 /// A bill download's error: unsigned XML with `error_code` (not `err_code`).

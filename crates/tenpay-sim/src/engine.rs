@@ -892,31 +892,17 @@ impl Engine {
         out_trade_no: &str,
         opts: &PayOptions,
     ) -> Result<crate::model::OrderView, String> {
-        let mut state = self.lock();
-        let order = find_for_control(&mut state, mch_id, out_trade_no)?;
-        if order.state != TradeState::NotPay {
-            return Err(format!(
-                "order {out_trade_no} is {}, not NOTPAY",
-                order.state.as_str()
-            ));
-        }
-        let coupon = opts.coupon_fee.unwrap_or(0);
-        if coupon >= order.total_fee && coupon > 0 {
-            return Err("coupon_fee must be less than total_fee".into());
-        }
-        let payer = opts.openid.clone().or_else(|| order.openid.clone());
-        mark_paid(order, payer);
-        order.coupon_fee = coupon;
-        let order = order.clone();
-        drop(state);
-        if let (Some(url), Some(merchant)) = (
-            order.notify_url.clone(),
-            self.merchants.iter().find(|m| m.mch_id == order.mch_id),
-        ) {
-            let body = pay_notification(merchant, &order, opts.sign_type_field.unwrap_or(false));
-            self.start_delivery(DeliveryKind::Pay, &order, url, body);
-        }
-        Ok(order.view())
+        let sign_type_field = opts.sign_type_field.unwrap_or(false);
+        self.conclude(mch_id, out_trade_no, sign_type_field, |order| {
+            let coupon = opts.coupon_fee.unwrap_or(0);
+            if coupon >= order.total_fee && coupon > 0 {
+                return Err("coupon_fee must be less than total_fee".into());
+            }
+            let payer = opts.openid.clone().or_else(|| order.openid.clone());
+            mark_paid(order, payer);
+            order.coupon_fee = coupon;
+            Ok(())
+        })
     }
 
     /// Control: the payment fails (`PAYERROR`), and a `result_code=FAIL` notification goes out.
@@ -926,6 +912,22 @@ impl Engine {
         out_trade_no: &str,
         err_code: &str,
     ) -> Result<crate::model::OrderView, String> {
+        self.conclude(mch_id, out_trade_no, false, |order| {
+            order.state = TradeState::PayError;
+            order.err_code = Some(err_code.to_owned());
+            Ok(())
+        })
+    }
+
+    /// Ends a NOTPAY order with `outcome` (paid or failed), then sends its payment
+    /// notification to the order's notify_url.
+    fn conclude(
+        self: &Arc<Self>,
+        mch_id: Option<&str>,
+        out_trade_no: &str,
+        sign_type_field: bool,
+        outcome: impl FnOnce(&mut Order) -> Result<(), String>,
+    ) -> Result<crate::model::OrderView, String> {
         let mut state = self.lock();
         let order = find_for_control(&mut state, mch_id, out_trade_no)?;
         if order.state != TradeState::NotPay {
@@ -934,15 +936,14 @@ impl Engine {
                 order.state.as_str()
             ));
         }
-        order.state = TradeState::PayError;
-        order.err_code = Some(err_code.to_owned());
+        outcome(order)?;
         let order = order.clone();
         drop(state);
         if let (Some(url), Some(merchant)) = (
             order.notify_url.clone(),
             self.merchants.iter().find(|m| m.mch_id == order.mch_id),
         ) {
-            let body = pay_notification(merchant, &order, false);
+            let body = pay_notification(merchant, &order, sign_type_field);
             self.start_delivery(DeliveryKind::Pay, &order, url, body);
         }
         Ok(order.view())

@@ -58,6 +58,21 @@ async fn pending_audit_row(
     Ok(row.try_get(0)?)
 }
 
+/// Sets the pending audit row's verdict and commits the notification's transaction.
+async fn commit_with_verdict(
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    verdict: String,
+) -> Result<String, Refusal> {
+    sqlx::query("UPDATE notifications SET verdict = $1 WHERE id = $2")
+        .bind(&verdict)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(verdict)
+}
+
 async fn audit_only(
     state: &AppState,
     kind: &str,
@@ -184,13 +199,7 @@ async fn record_payment(
             }
         )
     };
-    sqlx::query("UPDATE notifications SET verdict = $1 WHERE id = $2")
-        .bind(&verdict)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(verdict)
+    commit_with_verdict(tx, id, verdict).await
 }
 
 async fn record_refund(
@@ -239,11 +248,5 @@ async fn record_refund(
     } else {
         format!("duplicate: refund already {refund_state}")
     };
-    sqlx::query("UPDATE notifications SET verdict = $1 WHERE id = $2")
-        .bind(&verdict)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(verdict)
+    commit_with_verdict(tx, id, verdict).await
 }

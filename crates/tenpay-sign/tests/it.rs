@@ -281,6 +281,10 @@ fn signature_equality_compares_type_and_bytes() {
     let c = Signature::parse(&"B".repeat(32), SignType::Md5).unwrap();
     assert_eq!(a, b);
     assert_ne!(a, c);
+    // Another algorithm is never equal, even over the same digits.
+    let d = Signature::parse(&"A".repeat(64), SignType::HmacSha256).unwrap();
+    assert_ne!(a, d);
+    assert_ne!(d, a);
 }
 
 fn name() -> impl Strategy<Value = String> {

@@ -192,15 +192,9 @@ async fn order_state_machine_query_close_and_field_sets() {
     .await;
     assert_eq!(q.get("trade_state"), Some("NOTPAY"));
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/orderquery",
-                &[("out_trade_no", "NOPE")],
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/pay/orderquery", &[("out_trade_no", "NOPE")])
             .await
-        ),
+            .as_deref(),
         Some("ORDERNOTEXIST")
     );
 
@@ -228,27 +222,19 @@ async fn order_state_machine_query_close_and_field_sets() {
     assert_eq!(by_tid.get("out_trade_no"), Some("Q1"));
     // Paid: closeorder says ORDERPAID; unifiedorder again says ORDERPAID.
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/closeorder",
-                &[("out_trade_no", "Q1")],
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/pay/closeorder", &[("out_trade_no", "Q1")])
             .await
-        ),
+            .as_deref(),
         Some("ORDERPAID")
     );
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/unifiedorder",
-                &order_fields("Q1", "JSAPI", &url),
-                SignType::Md5
-            )
-            .await
-        ),
+        md5_err_code(
+            &sim,
+            "/pay/unifiedorder",
+            &order_fields("Q1", "JSAPI", &url)
+        )
+        .await
+        .as_deref(),
         Some("ORDERPAID")
     );
 
@@ -272,39 +258,25 @@ async fn order_state_machine_query_close_and_field_sets() {
         &closed,
     );
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/closeorder",
-                &[("out_trade_no", "C1")],
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/pay/closeorder", &[("out_trade_no", "C1")])
             .await
-        ),
+            .as_deref(),
         Some("ORDERCLOSED")
     );
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/closeorder",
-                &[("out_trade_no", "NONE")],
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/pay/closeorder", &[("out_trade_no", "NONE")])
             .await
-        ),
+            .as_deref(),
         Some("ORDERNOTEXIST")
     );
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/unifiedorder",
-                &order_fields("C1", "NATIVE", &url),
-                SignType::Md5
-            )
-            .await
-        ),
+        md5_err_code(
+            &sim,
+            "/pay/unifiedorder",
+            &order_fields("C1", "NATIVE", &url)
+        )
+        .await
+        .as_deref(),
         Some("ORDERCLOSED")
     );
     assert!(sim.pay("C1", &PayOptions::default()).is_err());
@@ -524,15 +496,9 @@ async fn refunds_partial_idempotent_bounded_and_notified() {
     };
     // Not paid yet.
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/secapi/pay/refund",
-                &refund("RF1", "100"),
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/secapi/pay/refund", &refund("RF1", "100"))
             .await
-        ),
+            .as_deref(),
         Some("TRADE_STATE_ERROR")
     );
     sim.pay("P1", &PayOptions::default()).unwrap();
@@ -551,33 +517,23 @@ async fn refunds_partial_idempotent_bounded_and_notified() {
     assert_eq!(sim.order("P1").unwrap().refunds.len(), 1);
     // The same number with another amount, a wrong total, more than refundable: refused.
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/secapi/pay/refund",
-                &refund("RF1", "101"),
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/secapi/pay/refund", &refund("RF1", "101"))
             .await
-        ),
+            .as_deref(),
         Some("PARAM_ERROR")
     );
     let mut wrong_total = refund("RF2", "1");
     wrong_total[2] = ("total_fee", "1");
     assert_eq!(
-        err_code(&call(&sim, "/secapi/pay/refund", &wrong_total, SignType::Md5).await),
+        md5_err_code(&sim, "/secapi/pay/refund", &wrong_total)
+            .await
+            .as_deref(),
         Some("PARAM_ERROR")
     );
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/secapi/pay/refund",
-                &refund("RF3", "789"),
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/secapi/pay/refund", &refund("RF3", "789"))
             .await
-        ),
+            .as_deref(),
         Some("PARAM_ERROR")
     );
     call(
@@ -638,27 +594,19 @@ async fn refunds_partial_idempotent_bounded_and_notified() {
     .await;
     assert_eq!(page.get("out_refund_no_0"), Some("RF4"));
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/refundquery",
-                &[("out_trade_no", "P1"), ("offset", "5")],
-                SignType::Md5
-            )
-            .await
-        ),
+        md5_err_code(
+            &sim,
+            "/pay/refundquery",
+            &[("out_trade_no", "P1"), ("offset", "5")]
+        )
+        .await
+        .as_deref(),
         Some("PARAM_ERROR")
     );
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/refundquery",
-                &[("out_refund_no", "NOPE")],
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/pay/refundquery", &[("out_refund_no", "NOPE")])
             .await
-        ),
+            .as_deref(),
         Some("REFUNDNOTEXIST")
     );
 }
@@ -755,27 +703,15 @@ async fn micropay_scenarios_reverse_and_authcode() {
     assert_eq!(err_code(&m), Some("SYSTEMERROR"));
     assert_eq!(sim.order("MP4").unwrap().trade_state, "SUCCESS");
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/micropay",
-                &pay("MP5", "134567890123456799"),
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/pay/micropay", &pay("MP5", "134567890123456799"))
             .await
-        ),
+            .as_deref(),
         Some("AUTHCODEEXPIRE")
     );
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/micropay",
-                &pay("MP6", "994567890123456700"),
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/pay/micropay", &pay("MP6", "994567890123456700"))
             .await
-        ),
+            .as_deref(),
         Some("AUTH_CODE_INVALID")
     );
     let o = call(
@@ -793,7 +729,7 @@ async fn micropay_scenarios_reverse_and_authcode() {
         .to_string();
     short.push(("time_expire", &soon));
     assert_eq!(
-        err_code(&call(&sim, "/pay/micropay", &short, SignType::Md5).await),
+        md5_err_code(&sim, "/pay/micropay", &short).await.as_deref(),
         Some("PARAM_ERROR")
     );
 }
@@ -990,27 +926,15 @@ async fn faults_on_demand() {
     let q = || body(&[("out_trade_no", "X")], SignType::Md5, &key());
     sim.inject(Fault::next("orderquery", FaultKind::SystemError, 1));
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/orderquery",
-                &[("out_trade_no", "X")],
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/pay/orderquery", &[("out_trade_no", "X")])
             .await
-        ),
+            .as_deref(),
         Some("SYSTEMERROR")
     );
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/orderquery",
-                &[("out_trade_no", "X")],
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/pay/orderquery", &[("out_trade_no", "X")])
             .await
-        ),
+            .as_deref(),
         Some("ORDERNOTEXIST")
     );
     sim.inject(Fault::next("orderquery", FaultKind::Http500, 1));
@@ -1043,15 +967,9 @@ async fn faults_on_demand() {
         1,
     ));
     assert_eq!(
-        err_code(
-            &call(
-                &sim,
-                "/pay/orderquery",
-                &[("out_trade_no", "X")],
-                SignType::Md5
-            )
+        md5_err_code(&sim, "/pay/orderquery", &[("out_trade_no", "X")])
             .await
-        ),
+            .as_deref(),
         Some("NOTENOUGH")
     );
     // Counted calls include faulted ones.

@@ -111,6 +111,11 @@ pub async fn call(sim: &SimHandle, path: &str, extra: &[(&str, &str)], st: SignT
     m
 }
 
+/// `err_code` of an MD5-signed call's answer (see [`call`] and [`err_code`]).
+pub async fn md5_err_code(sim: &SimHandle, path: &str, extra: &[(&str, &str)]) -> Option<String> {
+    err_code(&call(sim, path, extra, SignType::Md5).await).map(str::to_owned)
+}
+
 pub fn err_code(m: &XmlMap) -> Option<&str> {
     assert_eq!(m.get("return_code"), Some("SUCCESS"), "{m:?}");
     m.get("err_code")

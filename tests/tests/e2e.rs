@@ -34,6 +34,20 @@ async fn create(http: &reqwest::Client, server: &Running, body: Value) -> Value 
     r.json().await.unwrap()
 }
 
+/// Creates an order for `amount_fen` and returns its out_trade_no.
+async fn new_order(
+    http: &reqwest::Client,
+    server: &Running,
+    amount_fen: i64,
+    trade_type: &str,
+) -> String {
+    let body = json!({ "item": "a", "description": "d", "amount_fen": amount_fen, "trade_type": trade_type });
+    create(http, server, body).await["out_trade_no"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn order(http: &reqwest::Client, server: &Running, no: &str) -> Value {
     http.get(format!("{}/orders/{no}", server.url()))
         .send()
@@ -206,15 +220,7 @@ async fn handler_fails_three_times_then_paid_once_with_four_audit_rows() {
     .await
     .unwrap();
     let http = reqwest::Client::new();
-    let no = create(
-        &http,
-        &server,
-        json!({ "item": "a", "description": "d", "amount_fen": 888, "trade_type": "APP" }),
-    )
-    .await["out_trade_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let no = new_order(&http, &server, 888, "APP").await;
     sim.pay(&no, &PayOptions::new()).unwrap();
     wait_state(&http, &server, &no, "PAID").await;
     let audit = server.db().audit(Some(&no)).await.unwrap();
@@ -249,15 +255,7 @@ async fn crash_while_a_notification_is_due_then_restart() {
             .await
             .unwrap();
     let http = reqwest::Client::new();
-    let no = create(
-        &http,
-        &server,
-        json!({ "item": "a", "description": "d", "amount_fen": 500, "trade_type": "NATIVE" }),
-    )
-    .await["out_trade_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let no = new_order(&http, &server, 500, "NATIVE").await;
     let addr = server.addr;
     server.kill();
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -295,15 +293,7 @@ async fn forged_notifications_are_refused_and_audited() {
     .await
     .unwrap();
     let http = reqwest::Client::new();
-    let no = create(
-        &http,
-        &server,
-        json!({ "item": "a", "description": "d", "amount_fen": 10000, "trade_type": "APP" }),
-    )
-    .await["out_trade_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let no = new_order(&http, &server, 10000, "APP").await;
     let forge = |key: Option<&str>, total_fee: &str| {
         let mut m = XmlMap::new();
         for (k, v) in [
@@ -380,15 +370,7 @@ async fn duplicates_under_concurrency(database_url: &str) {
     .await
     .unwrap();
     let http = reqwest::Client::new();
-    let no = create(
-        &http,
-        &a,
-        json!({ "item": "a", "description": "d", "amount_fen": 1999, "trade_type": "APP" }),
-    )
-    .await["out_trade_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let no = new_order(&http, &a, 1999, "APP").await;
     // The genuine notification, as the simulator signs it, captured from its delivery to A.
     sim.pay(&no, &PayOptions::new()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -605,15 +587,7 @@ async fn concurrent_refund_requests_stay_within_the_amount() {
     .await
     .unwrap();
     let http = reqwest::Client::new();
-    let no = create(
-        &http,
-        &server,
-        json!({ "item": "a", "description": "d", "amount_fen": 100, "trade_type": "APP" }),
-    )
-    .await["out_trade_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let no = new_order(&http, &server, 100, "APP").await;
     sim.pay(&no, &PayOptions::new()).unwrap();
     wait_state(&http, &server, &no, "PAID").await;
     let mut tasks = Vec::new();

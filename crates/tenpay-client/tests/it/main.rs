@@ -38,16 +38,30 @@ async fn sim() -> SimHandle {
 
 /// A client over the simulator's TLS listener with the merchant's legacy PKCS#12 identity.
 fn client(sim: &SimHandle, st: SignType) -> Client {
-    let tls = sim.tls().unwrap();
-    Client::builder(APPID, MCH, key(), st)
-        .base_url(sim.tls_base_url().unwrap())
-        .add_root_certificate_pem(tls.ca_pem.clone())
+    tls_builder(sim, st)
         .identity(Identity::from_pkcs12(
-            tls.identity(MCH).unwrap().pkcs12.clone(),
+            sim.tls().unwrap().identity(MCH).unwrap().pkcs12.clone(),
         ))
         .retries(2, Duration::from_millis(10))
         .build()
         .unwrap()
+}
+
+/// A builder for the simulator's TLS listener, trusting its CA (no identity yet).
+fn tls_builder(sim: &SimHandle, st: SignType) -> tenpay_client::ClientBuilder {
+    Client::builder(APPID, MCH, key(), st)
+        .base_url(sim.tls_base_url().unwrap())
+        .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
+}
+
+/// A refund of `fee` fen on an order of 888 fen.
+fn refund_of(order: &str, out_refund_no: &str, fee: u64) -> Refund {
+    Refund::by_out_trade_no(
+        no(order),
+        OutRefundNo::new(out_refund_no).unwrap(),
+        Fen::new(888),
+        Fen::new(fee),
+    )
 }
 
 fn no(s: &str) -> OutTradeNo {
@@ -158,33 +172,16 @@ async fn refunds_over_tls_with_pkcs12_and_pem_identities() {
     let c = client(&sim, SignType::HmacSha256);
     c.unified_order(&order("R1")).await.unwrap();
     sim.pay("R1", &PayOptions::new()).unwrap();
-    let r = c
-        .refund(&Refund::by_out_trade_no(
-            no("R1"),
-            OutRefundNo::new("RF1").unwrap(),
-            Fen::new(888),
-            Fen::new(100),
-        ))
-        .await
-        .unwrap();
+    let r = c.refund(&refund_of("R1", "RF1", 100)).await.unwrap();
     assert_eq!(r.refund_fee, Fen::new(100));
 
     let tls = sim.tls().unwrap();
     let id = tls.identity(MCH).unwrap();
-    let pem = Client::builder(APPID, MCH, key(), SignType::Md5)
-        .base_url(sim.tls_base_url().unwrap())
-        .add_root_certificate_pem(tls.ca_pem.clone())
+    let pem = tls_builder(&sim, SignType::Md5)
         .identity(Identity::from_pem(id.cert_pem.clone(), id.key_pem.clone()))
         .build()
         .unwrap();
-    pem.refund(&Refund::by_out_trade_no(
-        no("R1"),
-        OutRefundNo::new("RF2").unwrap(),
-        Fen::new(888),
-        Fen::new(50),
-    ))
-    .await
-    .unwrap();
+    pem.refund(&refund_of("R1", "RF2", 50)).await.unwrap();
     let q = pem
         .refund_query(&RefundQuery::by_out_trade_no(no("R1")))
         .await
@@ -199,21 +196,11 @@ async fn refunds_over_tls_with_pkcs12_and_pem_identities() {
 
     // Another merchant's certificate is refused by the server.
     let other = tls.identity("10000200").unwrap();
-    let wrong = Client::builder(APPID, MCH, key(), SignType::Md5)
-        .base_url(sim.tls_base_url().unwrap())
-        .add_root_certificate_pem(tls.ca_pem.clone())
+    let wrong = tls_builder(&sim, SignType::Md5)
         .identity(Identity::from_pkcs12(other.pkcs12.clone()).password("10000200"))
         .build()
         .unwrap();
-    let e = wrong
-        .refund(&Refund::by_out_trade_no(
-            no("R1"),
-            OutRefundNo::new("RF3").unwrap(),
-            Fen::new(888),
-            Fen::new(1),
-        ))
-        .await
-        .unwrap_err();
+    let e = wrong.refund(&refund_of("R1", "RF3", 1)).await.unwrap_err();
     assert!(matches!(e, Error::Protocol { .. }), "{e}");
 
     // Without an identity nothing is sent.
@@ -222,15 +209,7 @@ async fn refunds_over_tls_with_pkcs12_and_pem_identities() {
         .base_url(sim.base_url())
         .build()
         .unwrap();
-    let e = bare
-        .refund(&Refund::by_out_trade_no(
-            no("R1"),
-            OutRefundNo::new("RF4").unwrap(),
-            Fen::new(888),
-            Fen::new(1),
-        ))
-        .await
-        .unwrap_err();
+    let e = bare.refund(&refund_of("R1", "RF4", 1)).await.unwrap_err();
     assert!(matches!(
         e,
         Error::NoIdentity {
@@ -387,15 +366,7 @@ async fn a_refund_retried_after_a_dropped_connection_is_refunded_once() {
     c.unified_order(&order("D1")).await.unwrap();
     sim.pay("D1", &PayOptions::new()).unwrap();
     sim.inject(Fault::next("refund", FaultKind::Drop, 1));
-    let r = c
-        .refund(&Refund::by_out_trade_no(
-            no("D1"),
-            OutRefundNo::new("DR1").unwrap(),
-            Fen::new(888),
-            Fen::new(8),
-        ))
-        .await
-        .unwrap();
+    let r = c.refund(&refund_of("D1", "DR1", 8)).await.unwrap();
     assert_eq!(r.out_refund_no, "DR1");
     assert_eq!(sim.calls("refund"), 2);
     assert_eq!(sim.order("D1").unwrap().refunds.len(), 1);
@@ -481,14 +452,7 @@ async fn fund_flow_is_signed_with_hmac_whatever_the_client_uses() {
     let c = client(&sim, SignType::Md5);
     c.unified_order(&order("FF1")).await.unwrap();
     sim.pay("FF1", &PayOptions::new()).unwrap();
-    c.refund(&Refund::by_out_trade_no(
-        no("FF1"),
-        OutRefundNo::new("FFR1").unwrap(),
-        Fen::new(888),
-        Fen::new(100),
-    ))
-    .await
-    .unwrap();
+    c.refund(&refund_of("FF1", "FFR1", 100)).await.unwrap();
     // The simulator completes refunds after 60 s / time scale 1000.
     let mut done = false;
     for _ in 0..100 {
@@ -573,9 +537,7 @@ async fn fund_flow_is_signed_with_hmac_whatever_the_client_uses() {
         "{e}"
     );
     // The sandbox signs MD5 only: refused before anything is sent.
-    let sandbox = Client::builder(APPID, MCH, key(), SignType::Md5)
-        .base_url(sim.tls_base_url().unwrap())
-        .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
+    let sandbox = tls_builder(&sim, SignType::Md5)
         .identity(Identity::from_pkcs12(
             sim.tls().unwrap().identity(MCH).unwrap().pkcs12.clone(),
         ))
@@ -724,9 +686,7 @@ async fn reference_fixtures_decode_into_typed_responses() {
 #[tokio::test]
 async fn payment_code_helper() {
     let sim = sim().await;
-    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
-        .base_url(sim.tls_base_url().unwrap())
-        .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
+    let c = tls_builder(&sim, SignType::Md5)
         .identity(Identity::from_pkcs12(
             sim.tls().unwrap().identity(MCH).unwrap().pkcs12.clone(),
         ))

@@ -139,6 +139,17 @@ impl Req<'_> {
             out_trade_no.to_owned(),
         )
     }
+
+    /// The order a request is about: its key and the `transaction_id` (which takes precedence
+    /// when given), or the protocol error when it names neither.
+    fn order_ref(&self) -> Result<(OrderKey, Option<&str>), Verdict> {
+        let out_trade_no = self.get("out_trade_no").unwrap_or_default();
+        let transaction_id = self.get("transaction_id");
+        if out_trade_no.is_empty() && transaction_id.is_none() {
+            return Err(Verdict::Protocol("缺少参数out_trade_no".into()));
+        }
+        Ok((self.order_key(out_trade_no), transaction_id))
+    }
 }
 
 /// An endpoint's verdict before it is written.
@@ -473,12 +484,10 @@ impl Engine {
     }
 
     fn order_query(&self, req: &Req<'_>) -> Verdict {
-        let out_trade_no = req.get("out_trade_no").unwrap_or_default();
-        let transaction_id = req.get("transaction_id");
-        if out_trade_no.is_empty() && transaction_id.is_none() {
-            return Verdict::Protocol("缺少参数out_trade_no".into());
-        }
-        let key = req.order_key(out_trade_no);
+        let (key, transaction_id) = match req.order_ref() {
+            Ok(r) => r,
+            Err(v) => return v,
+        };
         let mut state = self.lock();
         let Some(order) = state.find_order(&key, transaction_id) else {
             return biz("ORDERNOTEXIST", "此交易订单号不存在");
@@ -548,11 +557,10 @@ impl Engine {
     }
 
     fn refund(self: &Arc<Self>, req: &Req<'_>) -> Verdict {
-        let out_trade_no = req.get("out_trade_no").unwrap_or_default();
-        let transaction_id = req.get("transaction_id");
-        if out_trade_no.is_empty() && transaction_id.is_none() {
-            return Verdict::Protocol("缺少参数out_trade_no".into());
-        }
+        let (key, transaction_id) = match req.order_ref() {
+            Ok(r) => r,
+            Err(v) => return v,
+        };
         let out_refund_no = req.get("out_refund_no").unwrap_or_default();
         if !valid_trade_no(out_refund_no, 64) {
             return biz("PARAM_ERROR", "out_refund_no参数格式错误");
@@ -566,7 +574,6 @@ impl Engine {
         if refund_fee.get() == 0 {
             return biz("PARAM_ERROR", "退款金额必须大于0");
         }
-        let key = req.order_key(out_trade_no);
         let mut state = self.lock();
         let Some(order) = state.find_order(&key, transaction_id) else {
             return biz("ORDERNOTEXIST", "订单不存在");
@@ -864,12 +871,10 @@ impl Engine {
     }
 
     fn reverse(&self, req: &Req<'_>) -> Verdict {
-        let out_trade_no = req.get("out_trade_no").unwrap_or_default();
-        let transaction_id = req.get("transaction_id");
-        if out_trade_no.is_empty() && transaction_id.is_none() {
-            return Verdict::Protocol("缺少参数out_trade_no".into());
-        }
-        let key = req.order_key(out_trade_no);
+        let (key, transaction_id) = match req.order_ref() {
+            Ok(r) => r,
+            Err(v) => return v,
+        };
         let mut state = self.lock();
         let Some(order) = state.find_order(&key, transaction_id) else {
             return biz("ORDERNOTEXIST", "订单不存在");

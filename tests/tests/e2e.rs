@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tenpay_examples::demo::{DEMO_APPID, DEMO_KEY, DEMO_MCH_ID, config_for, start_with_simulator};
 use tenpay_examples::{Hooks, Running};
 use tenpay_sign::{ApiKey, SignType};
-use tenpay_sim::PayOptions;
+use tenpay_sim::{PayOptions, SimHandle};
 use tenpay_xml::XmlMap;
 
 fn init() {
@@ -32,6 +32,18 @@ async fn create(http: &reqwest::Client, server: &Running, body: Value) -> Value 
         .unwrap();
     assert_eq!(r.status(), 201, "{:?}", r.text().await);
     r.json().await.unwrap()
+}
+
+/// The simulator (time scale 1000) and a merchant server on a fresh SQLite file.
+async fn start_fresh(db_name: &str) -> (SimHandle, Running) {
+    start_with_simulator(
+        "127.0.0.1:0".parse().unwrap(),
+        &temp_db(db_name),
+        1000,
+        Hooks::default(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Creates an order for `amount_fen` and returns its out_trade_no.
@@ -76,14 +88,7 @@ async fn wait_state(http: &reqwest::Client, server: &Running, no: &str, state: &
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_trade_type_to_paid_and_refunds_to_their_notification() {
     init();
-    let (sim, server) = start_with_simulator(
-        "127.0.0.1:0".parse().unwrap(),
-        &temp_db("types"),
-        1000,
-        Hooks::default(),
-    )
-    .await
-    .unwrap();
+    let (sim, server) = start_fresh("types").await;
     let http = reqwest::Client::new();
     for (tt, openid) in [
         ("APP", None),
@@ -284,14 +289,7 @@ async fn crash_while_a_notification_is_due_then_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_notifications_are_refused_and_audited() {
     init();
-    let (sim, server) = start_with_simulator(
-        "127.0.0.1:0".parse().unwrap(),
-        &temp_db("forged"),
-        1000,
-        Hooks::default(),
-    )
-    .await
-    .unwrap();
+    let (sim, server) = start_fresh("forged").await;
     let http = reqwest::Client::new();
     let no = new_order(&http, &server, 10000, "APP").await;
     let forge = |key: Option<&str>, total_fee: &str| {
@@ -578,14 +576,7 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_refund_requests_stay_within_the_amount() {
     init();
-    let (sim, server) = start_with_simulator(
-        "127.0.0.1:0".parse().unwrap(),
-        &temp_db("refund-race"),
-        1000,
-        Hooks::default(),
-    )
-    .await
-    .unwrap();
+    let (sim, server) = start_fresh("refund-race").await;
     let http = reqwest::Client::new();
     let no = new_order(&http, &server, 100, "APP").await;
     sim.pay(&no, &PayOptions::new()).unwrap();

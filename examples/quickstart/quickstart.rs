@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tenpay_examples::{Hooks, demo};
+use tenpay_merchant_server::auth::UserId;
+use tenpay_merchant_server::{Server, simulator};
 use tenpay_sim::PayOptions;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -22,20 +23,27 @@ async fn main() -> Result<()> {
         1,
         "start WeChat Pay (the simulator) and the merchant server on free ports",
     );
-    let (sim, server) =
-        demo::start_with_simulator("127.0.0.1:0".parse()?, &db_url, 1000, Hooks::default()).await?;
+    let sim = simulator::start_simulator(1000).await?;
+    let config = simulator::config_for(&sim, &db_url)?;
+    let admin_token = config.admin_token.expose().to_owned();
+    let server = Server::new(config).start().await?;
     println!(
         "   simulator:       {} (TLS {})",
         sim.base_url(),
         sim.tls_base_url().unwrap_or_default()
     );
     println!(
-        "   merchant server: {} (orders in {})",
-        server.url(),
-        db_path.display()
+        "   merchant server: public {} (notify URLs, the app's API), admin {} (back office)",
+        server.public_url(),
+        server.admin_url()
     );
+    println!("   orders in {}", db_path.display());
+    // The app's user signs in; your login endpoint would issue this token.
+    let user = UserId::new("demo-user")?;
+    let app_token = server.session_tokens().issue(&user, unix_now() + 3600);
     let http = reqwest::Client::new();
-    let base = server.url();
+    let base = server.public_url();
+    let admin = server.admin_url();
 
     step(
         2,
@@ -43,6 +51,7 @@ async fn main() -> Result<()> {
     );
     let created: Value = http
         .post(format!("{base}/orders"))
+        .bearer_auth(&app_token)
         .json(&json!({ "item": "vip-month", "description": "腾讯充值中心-QQ会员充值", "amount_fen": 888, "trade_type": "APP" }))
         .send()
         .await?
@@ -69,7 +78,7 @@ async fn main() -> Result<()> {
         4,
         "WeChat Pay notifies the merchant server; it verifies, checks the amount, stores, acks",
     );
-    let order = match wait_for(&http, &format!("{base}/orders/{no}"), |o| {
+    let order = match wait_for(&http, &app_token, &format!("{base}/orders/{no}"), |o| {
         o["state"] == "PAID"
     })
     .await
@@ -99,6 +108,7 @@ async fn main() -> Result<()> {
     );
     let order: Value = http
         .get(format!("{base}/orders/{no}?refresh=true"))
+        .bearer_auth(&app_token)
         .send()
         .await?
         .error_for_status()?
@@ -111,10 +121,11 @@ async fn main() -> Result<()> {
 
     step(
         6,
-        "a partial refund: POST /orders/{no}/refunds (secapi, with the client certificate)",
+        "the back office refunds part of it: POST /orders/{no}/refunds on the admin listener (secapi, client certificate)",
     );
     let refund: Value = http
-        .post(format!("{base}/orders/{no}/refunds"))
+        .post(format!("{admin}/orders/{no}/refunds"))
+        .bearer_auth(&admin_token)
         .json(&json!({ "amount_fen": 300, "reason": "partial refund" }))
         .send()
         .await?
@@ -130,8 +141,8 @@ async fn main() -> Result<()> {
         7,
         "WeChat Pay completes the refund and sends the encrypted refund notification",
     );
-    let order = wait_for(&http, &format!("{base}/orders/{no}"), |o| {
-        o["state"] == "REFUNDED"
+    let order = wait_for(&http, &app_token, &format!("{base}/orders/{no}"), |o| {
+        o["state"] == "PARTIALLY_REFUNDED"
     })
     .await?;
     println!(
@@ -144,21 +155,27 @@ async fn main() -> Result<()> {
         "   order {no}: {} — paid {} fen, refunded {} fen",
         order["state"], order["amount_fen"], order["refunded_fen"]
     );
-    let audit = server.db().audit(Some(&no)).await?;
+    let audit = server.store().audit(Some(&no)).await?;
     for row in &audit {
         println!("   audit: {} notification → {}", row.kind, row.verdict);
     }
 
     if serve {
         println!("\nBoth keep running (Ctrl-C stops them). Try:");
+        println!("  APP='Authorization: Bearer {app_token}'");
+        println!("  ADMIN='Authorization: Bearer {admin_token}'");
         println!(
-            "  curl -s -XPOST {base}/orders -H 'content-type: application/json' -d '{{\"item\":\"x\",\"description\":\"test\",\"amount_fen\":100,\"trade_type\":\"NATIVE\"}}'"
+            "  curl -s -XPOST {base}/orders -H \"$APP\" -H 'content-type: application/json' -d '{{\"item\":\"x\",\"description\":\"test\",\"amount_fen\":100,\"trade_type\":\"NATIVE\"}}'"
         );
         println!(
             "  curl -s -XPOST {}/orders/OUT_TRADE_NO/pay",
             sim.control_url()
         );
-        println!("  curl -s {base}/orders/OUT_TRADE_NO");
+        println!("  curl -s -H \"$APP\" {base}/orders/OUT_TRADE_NO");
+        println!(
+            "  curl -s -XPOST -H \"$ADMIN\" -H 'content-type: application/json' -d '{{\"amount_fen\":100}}' {admin}/orders/OUT_TRADE_NO/refunds"
+        );
+        println!("  curl -s -H \"$ADMIN\" {admin}/anomalies");
         println!("  curl -s {}/deliveries", sim.control_url());
         let _ = tokio::signal::ctrl_c().await;
     }
@@ -173,8 +190,15 @@ fn step(n: u32, what: &str) {
     println!("\n{n}. {what}");
 }
 
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
 async fn wait_for(
     http: &reqwest::Client,
+    token: &str,
     url: &str,
     done: impl Fn(&Value) -> bool,
 ) -> Result<Value> {
@@ -182,6 +206,7 @@ async fn wait_for(
     loop {
         let v: Value = http
             .get(url)
+            .bearer_auth(token)
             .send()
             .await?
             .error_for_status()?

@@ -1,0 +1,338 @@
+//! The server's states and rules, free of I/O: order and refund states, what a payment or a
+//! refund result does to them, and which refund failures are final.
+
+use std::fmt;
+
+use tenpay_client::{ErrCode, Error as ClientError};
+use tenpay_xml::Fen;
+
+/// A string from the database that is not one of a state's names.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} {value:?} in the database")]
+pub struct UnknownState {
+    what: &'static str,
+    value: String,
+}
+
+macro_rules! states {
+    ($(#[$m:meta])* $name:ident ($what:literal) { $($(#[$vm:meta])* $v:ident = $s:literal,)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+        pub enum $name { $($(#[$vm])* #[serde(rename = $s)] $v,)+ }
+        impl $name {
+            /// The name stored in the database and shown in the API.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str { match self { $(Self::$v => $s,)+ } }
+            /// Parses a stored name.
+            ///
+            /// # Errors
+            /// [`UnknownState`] for any other string.
+            pub fn parse(s: &str) -> Result<Self, UnknownState> {
+                match s { $($s => Ok(Self::$v),)+ _ => Err(UnknownState { what: $what, value: s.to_owned() }) }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+states!(
+    /// An order (one payment attempt, one `out_trade_no`).
+    OrderState ("order state") {
+        /// Stored; unifiedorder not answered yet (or its outcome unknown).
+        New = "NEW",
+        /// WeChat Pay has the order (prepay id); the payer has not paid.
+        NotPay = "NOTPAY",
+        /// WeChat Pay refused the order (a final unifiedorder error).
+        Failed = "FAILED",
+        /// A failed payment was notified; the payer may try again.
+        PayError = "PAYERROR",
+        /// Paid.
+        Paid = "PAID",
+        /// Paid, and part of it refunded.
+        PartiallyRefunded = "PARTIALLY_REFUNDED",
+        /// Paid and refunded in full.
+        Refunded = "REFUNDED",
+        /// Closed before payment.
+        Closed = "CLOSED",
+    }
+);
+
+states!(
+    /// A refund (one `out_refund_no`).
+    RefundState ("refund state") {
+        /// Submitted, or its outcome is unknown: resolved by the notification or refundquery.
+        Processing = "PROCESSING",
+        /// Refunded.
+        Success = "SUCCESS",
+        /// Refunded to an account that refused it (card frozen, …): a person handles it.
+        Change = "CHANGE",
+        /// Closed: WeChat Pay refused it or closed it; it holds no money.
+        RefundClose = "REFUNDCLOSE",
+    }
+);
+
+states!(
+    /// Why an anomaly was recorded.
+    AnomalyKind ("anomaly kind") {
+        /// A successful payment for an order this server had closed: refund the payer.
+        PaidAfterClose = "PAID_AFTER_CLOSE",
+        /// A second transaction for an order already paid: refund one of them.
+        SecondPayment = "SECOND_PAYMENT",
+        /// A verified payment for another amount than the order's.
+        AmountMismatch = "AMOUNT_MISMATCH",
+        /// A refund closed here that WeChat Pay reports as refunded.
+        RefundSucceededAfterClose = "REFUND_SUCCEEDED_AFTER_CLOSE",
+        /// A refund WeChat Pay reports for another amount than the books.
+        RefundAmountMismatch = "REFUND_AMOUNT_MISMATCH",
+        /// Refunds add up to more than the order.
+        OverRefunded = "OVER_REFUNDED",
+        /// WeChat Pay reports a refund this server never asked for.
+        UnknownRefund = "UNKNOWN_REFUND",
+        /// A refund in CHANGE: the money did not reach the payer.
+        RefundChange = "REFUND_CHANGE",
+        /// WeChat Pay closed a refund the books had as refunded.
+        RefundClosedAfterSuccess = "REFUND_CLOSED_AFTER_SUCCESS",
+    }
+);
+
+impl OrderState {
+    /// States a successful payment may move from (exactly once).
+    pub const PAYABLE: [Self; 4] = [Self::New, Self::NotPay, Self::PayError, Self::Failed];
+    /// States an order can be closed from.
+    pub const CLOSABLE: [Self; 3] = [Self::New, Self::NotPay, Self::PayError];
+
+    /// Whether the order was paid (refunded or not).
+    #[must_use]
+    pub fn is_paid(self) -> bool {
+        matches!(self, Self::Paid | Self::PartiallyRefunded | Self::Refunded)
+    }
+
+    /// The paid state for `refunded` of `amount`.
+    #[must_use]
+    pub fn after_refunds(amount: Fen, refunded: Fen) -> Self {
+        if refunded.get() == 0 {
+            Self::Paid
+        } else if refunded.get() < amount.get() {
+            Self::PartiallyRefunded
+        } else {
+            Self::Refunded
+        }
+    }
+}
+
+impl RefundState {
+    /// Whether the refund holds part of the order's amount (everything but REFUNDCLOSE).
+    #[must_use]
+    pub fn holds_money(self) -> bool {
+        self != Self::RefundClose
+    }
+
+    /// The state of a refund status as WeChat Pay reports it.
+    #[must_use]
+    pub fn from_wire(status: &tenpay_xml::RefundStatus) -> Option<Self> {
+        use tenpay_xml::RefundStatus as W;
+        match status {
+            W::Success => Some(Self::Success),
+            W::Processing => Some(Self::Processing),
+            W::Change => Some(Self::Change),
+            W::RefundClose => Some(Self::RefundClose),
+            _ => None,
+        }
+    }
+}
+
+/// What one submission of a refund to WeChat Pay established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submission {
+    /// Accepted: WeChat Pay gave a refund id; the result follows.
+    Accepted {
+        /// WeChat Pay's refund id.
+        refund_id: String,
+    },
+    /// Refused for good: the refund never happened and holds no money.
+    Rejected {
+        /// The final `err_code`.
+        err_code: String,
+    },
+    /// Anything else: the refund may or may not exist; refundquery or the notification says.
+    Unknown {
+        /// What happened, for the operator.
+        why: String,
+    },
+}
+
+/// `err_code`s of a refund call that mean "this refund was not made, and repeating it will
+/// not make it" (`protocol/V2-PROTOCOL.md` §3.2). Codes not listed, unknown ones included,
+/// leave the outcome open.
+#[must_use]
+pub fn is_final_refund_error(code: &ErrCode) -> bool {
+    matches!(
+        code,
+        ErrCode::NotEnough
+            | ErrCode::TradeOverdue
+            | ErrCode::UserAccountAbnormal
+            | ErrCode::OrderNotExist
+            | ErrCode::TradeStateError
+            | ErrCode::InvalidTransactionId
+            | ErrCode::ParamError
+            | ErrCode::LackParams
+            | ErrCode::NoAuth
+            | ErrCode::AppidNotExist
+            | ErrCode::MchidNotExist
+            | ErrCode::AppidMchidNotMatch
+            | ErrCode::Error
+    )
+}
+
+/// Classifies the answer to a refund submission. Only a verified `result_code=FAIL` with a
+/// final code to the *first* submission closes a refund: a repeat can be refused
+/// (FREQUENCY_LIMITED, or PARAM_ERROR when WeChat Pay remembers other parameters) while the
+/// first one succeeded.
+#[must_use]
+pub fn classify_submission(
+    result: &Result<String, ClientError>,
+    first_submission: bool,
+) -> Submission {
+    match result {
+        Ok(refund_id) => Submission::Accepted {
+            refund_id: refund_id.clone(),
+        },
+        Err(ClientError::Business { err_code, .. })
+            if first_submission && is_final_refund_error(err_code) =>
+        {
+            Submission::Rejected {
+                err_code: err_code.as_str().to_owned(),
+            }
+        }
+        Err(e) => Submission::Unknown { why: e.to_string() },
+    }
+}
+
+/// Money arithmetic in fen for the books: checked, in `i64` as the database stores it.
+pub mod money {
+    use tenpay_xml::Fen;
+
+    /// An amount that does not fit the books.
+    #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+    #[error("amount out of range")]
+    pub struct OutOfRange;
+
+    /// A stored amount as `Fen` (the database never holds a negative one; a negative value is
+    /// corruption).
+    ///
+    /// # Errors
+    /// [`OutOfRange`] for a negative value.
+    pub fn from_db(v: i64) -> Result<Fen, OutOfRange> {
+        u64::try_from(v).map(Fen::new).map_err(|_| OutOfRange)
+    }
+
+    /// `Fen` as the database stores it.
+    ///
+    /// # Errors
+    /// [`OutOfRange`] above `i64::MAX`.
+    pub fn to_db(v: Fen) -> Result<i64, OutOfRange> {
+        i64::try_from(v.get()).map_err(|_| OutOfRange)
+    }
+
+    /// `a + b`.
+    ///
+    /// # Errors
+    /// [`OutOfRange`] on overflow.
+    pub fn add(a: Fen, b: Fen) -> Result<Fen, OutOfRange> {
+        a.get().checked_add(b.get()).map(Fen::new).ok_or(OutOfRange)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn business(code: &str) -> Result<String, ClientError> {
+        Err(ClientError::Business {
+            err_code: code.into(),
+            err_code_des: String::new(),
+        })
+    }
+
+    #[test]
+    fn only_a_final_code_to_the_first_submission_closes_a_refund() {
+        assert_eq!(
+            classify_submission(&business("NOTENOUGH"), true),
+            Submission::Rejected {
+                err_code: "NOTENOUGH".into()
+            }
+        );
+        // The same code to a repeat: the first submission may have succeeded.
+        assert!(matches!(
+            classify_submission(&business("PARAM_ERROR"), false),
+            Submission::Unknown { .. }
+        ));
+        for code in [
+            "SYSTEMERROR",
+            "BIZERR_NEED_RETRY",
+            "FREQUENCY_LIMITED",
+            "INVALID_REQ_TOO_MUCH",
+            "SOMETHING_NEW",
+        ] {
+            assert!(
+                matches!(
+                    classify_submission(&business(code), true),
+                    Submission::Unknown { .. }
+                ),
+                "{code}"
+            );
+        }
+        let bad_signature = Err(ClientError::BadSignature(
+            tenpay_xml::Error::MissingSignature,
+        ));
+        assert!(matches!(
+            classify_submission(&bad_signature, true),
+            Submission::Unknown { .. }
+        ));
+        assert_eq!(
+            classify_submission(&Ok("5000".into()), false),
+            Submission::Accepted {
+                refund_id: "5000".into()
+            }
+        );
+    }
+
+    #[test]
+    fn states_round_trip_and_refunds_set_the_paid_state() {
+        for s in [
+            OrderState::New,
+            OrderState::PartiallyRefunded,
+            OrderState::Closed,
+        ] {
+            assert_eq!(OrderState::parse(s.as_str()).unwrap(), s);
+        }
+        assert!(OrderState::parse("paid").is_err());
+        let amount = Fen::new(100);
+        assert_eq!(
+            OrderState::after_refunds(amount, Fen::new(0)),
+            OrderState::Paid
+        );
+        assert_eq!(
+            OrderState::after_refunds(amount, Fen::new(50)),
+            OrderState::PartiallyRefunded
+        );
+        assert_eq!(
+            OrderState::after_refunds(amount, Fen::new(100)),
+            OrderState::Refunded
+        );
+    }
+
+    #[test]
+    fn money_is_checked() {
+        assert_eq!(
+            money::add(Fen::new(u64::MAX), Fen::new(1)),
+            Err(money::OutOfRange)
+        );
+        assert_eq!(money::to_db(Fen::new(u64::MAX)), Err(money::OutOfRange));
+        assert_eq!(money::from_db(-1), Err(money::OutOfRange));
+        assert_eq!(money::to_db(Fen::new(5)).unwrap(), 5);
+    }
+}

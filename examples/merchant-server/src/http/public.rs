@@ -1,0 +1,177 @@
+//! The public listener: WeChat Pay's notify URLs (authenticated by signature, through
+//! `tenpay-notify`) and the app's API (every route behind the authenticator). Nothing here
+//! moves money out: refunds are on the back office listener only.
+//!
+//! | route | who | what |
+//! |---|---|---|
+//! | `POST /wechat/notify/pay`, `POST /wechat/notify/refund` | WeChat Pay | notifications |
+//! | `POST /orders` | the app's user | create an order, get the pay parameters |
+//! | `GET /orders/{out_trade_no}[?refresh=true]` | the app's user | the caller's own order |
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use tenpay_notify::{Delivery, Notifier, NotifyService};
+
+use super::error::{ApiError, bad_json};
+use crate::auth::{SharedAuthenticator, UserId};
+use crate::payments::{CreateOrder, Payments};
+
+/// What the public routes share.
+#[derive(Clone)]
+struct AppState {
+    payments: Payments,
+    trusted_proxies: Arc<[IpAddr]>,
+}
+
+/// The public router.
+pub fn router(
+    payments: Payments,
+    notifier: &Notifier,
+    authenticator: SharedAuthenticator,
+    trusted_proxies: Vec<IpAddr>,
+) -> Router {
+    let state = AppState {
+        payments: payments.clone(),
+        trusted_proxies: trusted_proxies.into(),
+    };
+    let app = Router::new()
+        .route("/orders", post(create_order))
+        .route("/orders/{out_trade_no}", get(get_order))
+        .route_layer(axum::middleware::from_fn_with_state(
+            authenticator,
+            authenticate,
+        ))
+        .with_state(state);
+    Router::new()
+        .route_service(
+            "/wechat/notify/pay",
+            notify_service(&payments, notifier, "pay"),
+        )
+        .route_service(
+            "/wechat/notify/refund",
+            notify_service(&payments, notifier, "refund"),
+        )
+        .merge(app)
+}
+
+fn notify_service(
+    payments: &Payments,
+    notifier: &Notifier,
+    kind: &'static str,
+) -> NotifyService<tenpay_notify::Deliveries<impl tenpay_notify::DeliveryHandler>> {
+    let payments = payments.clone();
+    NotifyService::deliveries(notifier.clone(), move |delivery: Delivery| {
+        let payments = payments.clone();
+        async move { payments.deliver(kind, delivery).await }
+    })
+}
+
+async fn authenticate(
+    State(auth): State<SharedAuthenticator>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    match auth.authenticate(req.headers()) {
+        Some(user) => {
+            req.extensions_mut().insert(user);
+            next.run(req).await
+        }
+        None => ApiError::unauthorized().into_response(),
+    }
+}
+
+/// The payer's address: the peer, or, when the peer is a trusted proxy, the last address in
+/// `X-Forwarded-For` that is not one (addresses a client wrote itself come before it).
+fn payer_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let mut ip = peer.ip();
+    if !trusted.contains(&ip) {
+        return ip;
+    }
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(h) if trusted.contains(&h) => ip = h,
+            Ok(h) => return h,
+            Err(_) => return ip,
+        }
+    }
+    ip
+}
+
+async fn create_order(
+    State(s): State<AppState>,
+    Extension(user): Extension<UserId>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<CreateOrder>, JsonRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Json(req) = body.map_err(|e| bad_json(&e))?;
+    let ip = payer_ip(peer, &headers, &s.trusted_proxies);
+    let created = s.payments.create_order(&user, req, ip).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Query of `GET /orders/{out_trade_no}`.
+#[derive(Debug, Deserialize)]
+struct GetOrder {
+    /// Ask WeChat Pay (orderquery) first, when the order is unpaid.
+    #[serde(default)]
+    refresh: bool,
+}
+
+async fn get_order(
+    State(s): State<AppState>,
+    Extension(user): Extension<UserId>,
+    Path(no): Path<String>,
+    Query(q): Query<GetOrder>,
+) -> Result<impl IntoResponse, ApiError> {
+    let view = if q.refresh {
+        s.payments.refresh(Some(&user), &no).await?
+    } else {
+        s.payments.order(Some(&user), &no).await?
+    };
+    Ok(Json(view))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_payer_ip_comes_from_x_forwarded_for_only_behind_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 203.0.113.7, 10.0.0.2".parse().unwrap(),
+        );
+        let from_proxy = SocketAddr::new(proxy, 1);
+        let trusted = [proxy, "10.0.0.2".parse().unwrap()];
+        // Behind two trusted proxies: the first untrusted hop from the right.
+        assert_eq!(
+            payer_ip(from_proxy, &h, &trusted),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
+        // A direct client cannot choose its address.
+        let direct = SocketAddr::new("198.51.100.9".parse().unwrap(), 1);
+        assert_eq!(payer_ip(direct, &h, &trusted), direct.ip());
+        // No trusted proxies: the peer.
+        assert_eq!(payer_ip(from_proxy, &h, &[]), proxy);
+    }
+}

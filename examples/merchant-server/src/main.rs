@@ -1,0 +1,137 @@
+//! `merchant-server [--config FILE] [--simulator]`: see `README.md` beside this crate.
+//!
+//! Exits 2 with one line naming the variable when the configuration is missing or unusable;
+//! the in-process simulator starts only with `--simulator`.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+use tenpay_merchant_server::auth::UserId;
+use tenpay_merchant_server::config::{self, Config};
+use tenpay_merchant_server::{Server, logging, simulator};
+
+const USAGE: &str = "usage: merchant-server [--config FILE] [--simulator]
+
+  --config FILE  read NAME=value lines from FILE (the environment overrides them)
+  --simulator    run against an in-process WeChat Pay simulator with a test merchant:
+                 fake payments, for development only
+
+Settings (environment): see examples/merchant-server/README.md.";
+
+fn error_exit(msg: &str) -> ExitCode {
+    eprintln!("merchant-server: {msg}");
+    ExitCode::from(2)
+}
+
+fn report(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut config_file = None;
+    let mut simulator_mode = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--config" => match it.next() {
+                Some(f) => config_file = Some(f.clone()),
+                None => return error_exit("--config needs a file"),
+            },
+            "--simulator" => simulator_mode = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => return error_exit(&format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let mut vars: HashMap<String, String> = HashMap::new();
+    if let Some(path) = &config_file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => vars = config::parse_lines(&text),
+            Err(e) => return error_exit(&format!("--config {path}: {e}")),
+        }
+    }
+    vars.extend(std::env::vars());
+    match config::log_format(&vars) {
+        Ok(f) => logging::init(f),
+        Err(e) => return error_exit(&e.to_string()),
+    }
+
+    let (sim, config) = if simulator_mode {
+        tracing::warn!("SIMULATOR MODE: payments are fake; never use this in production");
+        let sim = match simulator::start_simulator(1).await {
+            Ok(s) => s,
+            Err(e) => return error_exit(&report(&e)),
+        };
+        let db = vars
+            .get("DATABASE_URL")
+            .cloned()
+            .unwrap_or_else(|| "sqlite://merchant-simulator.db".into());
+        let mut config = match simulator::config_for(&sim, &db) {
+            Ok(c) => c,
+            Err(e) => return error_exit(&report(&e)),
+        };
+        for (var, slot) in [
+            ("LISTEN", &mut config.listen),
+            ("ADMIN_LISTEN", &mut config.admin_listen),
+        ] {
+            match vars.get(var).map(|v| v.parse()) {
+                Some(Ok(a)) => *slot = a,
+                Some(Err(e)) => return error_exit(&format!("{var}: {e}")),
+                None => {}
+            }
+        }
+        (Some(sim), config)
+    } else {
+        match Config::from_vars(&vars) {
+            Ok(c) => (None, c),
+            Err(e) => return error_exit(&e.to_string()),
+        }
+    };
+    let admin_token = config.admin_token.clone();
+    let running = match Server::new(config).start().await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("merchant-server: {}", report(&e));
+            return ExitCode::from(1);
+        }
+    };
+    println!("public: {}", running.public_url());
+    println!("admin: {}", running.admin_url());
+    if let Some(sim) = &sim {
+        println!(
+            "simulator: {} (control {})",
+            sim.base_url(),
+            sim.control_url()
+        );
+        println!("admin token: {}", admin_token.expose());
+        if let Ok(demo) = UserId::new("demo") {
+            let day = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+                + 86_400;
+            println!(
+                "app token for user demo: {}",
+                running.session_tokens().issue(&demo, day)
+            );
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+    running.shutdown().await;
+    if let Some(sim) = sim {
+        sim.shutdown().await;
+    }
+    ExitCode::SUCCESS
+}

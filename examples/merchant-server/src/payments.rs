@@ -1,0 +1,727 @@
+//! The server's operations: each combines the WeChat Pay client with the store, and every
+//! surface (the app's API, the back office, the notify URLs) goes through them.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tenpay_client::{
+    Client, CloseOrder, ErrCode, OrderQuery, OutRefundNo, OutTradeNo, Refund as RefundCall,
+    RefundQuery, UnifiedOrder,
+};
+use tenpay_notify::{Delivery, Notification, PayNotification, RefundNotification};
+use tenpay_xml::{Fen, TradeState, XmlMap};
+
+use crate::auth::UserId;
+use crate::domain::{AnomalyKind, OrderState, RefundState, Submission, classify_submission};
+use crate::logging::Escaped;
+use crate::store::{
+    Evidence, NewOrder, Order, PaymentVerdict, Refund, RefundReport, Refusal, Reservation, Store,
+    StoreError,
+};
+
+/// Orders above this are refused (100 million yuan).
+pub const MAX_ORDER_FEN: u64 = 10_000_000_000;
+
+/// Why an operation did not happen (or did not finish).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpError {
+    /// The request is unusable; nothing was stored.
+    #[error("{0}")]
+    Invalid(String),
+    /// No such order (or not the caller's).
+    #[error("no such order")]
+    UnknownOrder,
+    /// No such refund.
+    #[error("no such refund")]
+    UnknownRefund,
+    /// The request contradicts what is stored; nothing was changed.
+    #[error("{reason}")]
+    Conflict {
+        /// A short code for programs.
+        code: &'static str,
+        /// For people.
+        reason: String,
+    },
+    /// WeChat Pay refused or failed.
+    #[error("WeChat Pay")]
+    Upstream(#[source] tenpay_client::Error),
+    /// The store failed; nothing was changed.
+    #[error("the order store failed")]
+    Store(#[from] StoreError),
+}
+
+fn conflict(code: &'static str, reason: impl Into<String>) -> OpError {
+    OpError::Conflict {
+        code,
+        reason: reason.into(),
+    }
+}
+
+/// The body of an order request from the app.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrder {
+    /// The product (1 to 32 of `A-Z a-z 0-9 _ - .`; NATIVE's `product_id`).
+    pub item: String,
+    /// The `body` shown to the payer (at most 128 bytes).
+    pub description: String,
+    /// Amount in fen.
+    pub amount_fen: u64,
+    /// APP, JSAPI, NATIVE or MWEB.
+    pub trade_type: String,
+    /// The payer's openid (JSAPI).
+    #[serde(default)]
+    pub openid: Option<String>,
+}
+
+/// A created order and what the app needs to pay it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedOrder {
+    /// The order number.
+    pub out_trade_no: String,
+    /// Its state (NOTPAY).
+    pub state: OrderState,
+    /// The trade type.
+    pub trade_type: String,
+    /// WeChat Pay's prepay id.
+    pub prepay_id: String,
+    /// APP / JSAPI: the signed parameters; NATIVE: `code_url`; MWEB: `mweb_url`.
+    pub pay: Value,
+}
+
+/// A refund request from the back office.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRefund {
+    /// Amount in fen.
+    pub amount_fen: u64,
+    /// Your refund number (repeat it to repeat the same refund); generated when absent.
+    #[serde(default)]
+    pub out_refund_no: Option<String>,
+    /// Shown to the payer (at most 80 bytes).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What a refund request did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefundOutcome {
+    /// The refund as stored now.
+    #[serde(flatten)]
+    pub refund: Refund,
+    /// Whether this request created it (otherwise it repeated an earlier one).
+    pub created: bool,
+    /// `accepted`, `rejected`, `unknown` (this request's submission), or `none` (the refund
+    /// was already final, or was looked up instead of resubmitted).
+    pub submission: &'static str,
+    /// What to do next, when something is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice: Option<String>,
+}
+
+/// An order with its refunds.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    /// The order.
+    #[serde(flatten)]
+    pub order: Order,
+    /// Its refunds.
+    pub refunds: Vec<Refund>,
+}
+
+/// The operations, shared by every surface.
+#[derive(Debug, Clone)]
+pub struct Payments {
+    client: Client,
+    store: Store,
+    public_base_url: String,
+    server_ip: String,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn xml_safe(field: &str, value: &str, max_bytes: usize) -> Result<(), OpError> {
+    if value.trim().is_empty() || value.len() > max_bytes {
+        return Err(OpError::Invalid(format!(
+            "{field} must be 1 to {max_bytes} bytes"
+        )));
+    }
+    if value.chars().any(char::is_control) || XmlMap::new().insert(field, value).is_err() {
+        return Err(OpError::Invalid(format!(
+            "{field} holds a character WeChat Pay cannot carry"
+        )));
+    }
+    Ok(())
+}
+
+impl Payments {
+    /// The operations over a client and a store; notify URLs hang off `public_base_url`.
+    #[must_use]
+    pub fn new(client: Client, store: Store, public_base_url: String, server_ip: String) -> Self {
+        Self {
+            client,
+            store,
+            public_base_url,
+            server_ip,
+        }
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Creates an order for `user` and asks WeChat Pay for it (unifiedorder). `payer_ip` is the
+    /// payer's address, sent as `spbill_create_ip` (NATIVE sends the server's).
+    ///
+    /// # Errors
+    /// [`OpError::Invalid`] before anything is stored; [`OpError::Upstream`] when WeChat Pay
+    /// refused (the order is FAILED) or did not answer (it stays NEW).
+    pub async fn create_order(
+        &self,
+        user: &UserId,
+        req: CreateOrder,
+        payer_ip: IpAddr,
+    ) -> Result<CreatedOrder, OpError> {
+        let item_ok = (1..=32).contains(&req.item.len())
+            && req
+                .item
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+        if !item_ok {
+            return Err(OpError::Invalid(
+                "item must be 1 to 32 of A-Z a-z 0-9 _ - .".into(),
+            ));
+        }
+        xml_safe("description", &req.description, 128)?;
+        if req.amount_fen == 0 || req.amount_fen > MAX_ORDER_FEN {
+            return Err(OpError::Invalid(format!(
+                "amount_fen must be 1 to {MAX_ORDER_FEN}"
+            )));
+        }
+        let openid = match (req.trade_type.as_str(), req.openid.as_deref()) {
+            ("JSAPI", Some(o)) if !o.is_empty() => {
+                xml_safe("openid", o, 128)?;
+                Some(o.to_owned())
+            }
+            ("JSAPI", _) => {
+                return Err(OpError::Invalid(
+                    "JSAPI orders need the payer's openid".into(),
+                ));
+            }
+            ("APP" | "NATIVE" | "MWEB", _) => None,
+            _ => {
+                return Err(OpError::Invalid(
+                    "trade_type must be APP, JSAPI, NATIVE or MWEB".into(),
+                ));
+            }
+        };
+        let stamp =
+            tenpay_xml::BeijingTime::from_unix(now()).map_or_else(String::new, |t| t.to_string());
+        let out_trade_no = format!(
+            "{stamp}{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        let no = OutTradeNo::new(&out_trade_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+        let ip = if req.trade_type == "NATIVE" {
+            self.server_ip.clone()
+        } else {
+            payer_ip.to_string()
+        };
+        self.store
+            .insert_order(&NewOrder {
+                out_trade_no: out_trade_no.clone(),
+                user_id: user.as_str().to_owned(),
+                item: req.item.clone(),
+                description: req.description.clone(),
+                amount: Fen::new(req.amount_fen),
+                trade_type: req.trade_type.clone(),
+                openid: openid.clone(),
+                payer_ip: ip.clone(),
+            })
+            .await?;
+        let fee = Fen::new(req.amount_fen);
+        let notify_url = format!("{}/wechat/notify/pay", self.public_base_url);
+        let desc = req.description.as_str();
+        let call = match req.trade_type.as_str() {
+            "JSAPI" => {
+                UnifiedOrder::jsapi(desc, no, fee, ip, notify_url, openid.unwrap_or_default())
+            }
+            "NATIVE" => UnifiedOrder::native(desc, no, fee, ip, notify_url, &req.item),
+            "MWEB" => UnifiedOrder::mweb(
+                desc,
+                no,
+                fee,
+                ip,
+                notify_url,
+                r#"{"h5_info":{"type":"Wap","wap_url":"https://example.com","wap_name":"shop"}}"#,
+            ),
+            _ => UnifiedOrder::app(desc, no, fee, ip, notify_url),
+        };
+        let answer = match self.client.unified_order(&call).await {
+            Ok(a) => a,
+            Err(e) => {
+                // A verified refusal is final; anything else leaves the order NEW (WeChat Pay
+                // may have it: the sweeper asks).
+                if matches!(
+                    e,
+                    tenpay_client::Error::Business { .. } | tenpay_client::Error::Protocol { .. }
+                ) {
+                    self.store.order_failed(&out_trade_no).await?;
+                }
+                return Err(OpError::Upstream(e));
+            }
+        };
+        self.store
+            .order_prepared(&out_trade_no, &answer.prepay_id)
+            .await?;
+        let pay = match req.trade_type.as_str() {
+            "APP" => serde_json::to_value(self.client.app_params(&answer.prepay_id)),
+            "JSAPI" => serde_json::to_value(self.client.jsapi_params(&answer.prepay_id)),
+            "NATIVE" => Ok(json!({ "code_url": answer.code_url })),
+            _ => Ok(json!({ "mweb_url": answer.mweb_url })),
+        }
+        .unwrap_or(Value::Null);
+        Ok(CreatedOrder {
+            out_trade_no,
+            state: OrderState::NotPay,
+            trade_type: req.trade_type,
+            prepay_id: answer.prepay_id,
+            pay,
+        })
+    }
+
+    /// An order with its refunds; `owner`: only if it is that user's.
+    ///
+    /// # Errors
+    /// [`OpError::UnknownOrder`]; the store's.
+    pub async fn order(
+        &self,
+        owner: Option<&UserId>,
+        out_trade_no: &str,
+    ) -> Result<OrderView, OpError> {
+        let order = match owner {
+            Some(u) => self.store.order_of(u.as_str(), out_trade_no).await?,
+            None => self.store.order(out_trade_no).await?,
+        }
+        .ok_or(OpError::UnknownOrder)?;
+        let refunds = self.store.refunds(out_trade_no).await?;
+        Ok(OrderView { order, refunds })
+    }
+
+    /// Asks WeChat Pay (orderquery) about an unpaid order and settles a payment it reports
+    /// exactly as a notification would.
+    ///
+    /// # Errors
+    /// As [`Payments::order`]; [`OpError::Upstream`] when the query failed.
+    pub async fn refresh(
+        &self,
+        owner: Option<&UserId>,
+        out_trade_no: &str,
+    ) -> Result<OrderView, OpError> {
+        let view = self.order(owner, out_trade_no).await?;
+        if !OrderState::PAYABLE.contains(&view.order.state) {
+            return Ok(view);
+        }
+        let no = OutTradeNo::new(out_trade_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+        let answer = match self
+            .client
+            .order_query(&OrderQuery::by_out_trade_no(no))
+            .await
+        {
+            Ok(a) => a,
+            Err(e) if e.err_code() == Some(&ErrCode::OrderNotExist) => return Ok(view),
+            Err(e) => return Err(OpError::Upstream(e)),
+        };
+        if matches!(answer.trade_state, TradeState::Success | TradeState::Refund) {
+            let body = answer.raw.to_xml();
+            let evidence = Evidence {
+                kind: "orderquery",
+                body: body.as_bytes(),
+                verified: true,
+            };
+            let paid = answer.total_fee.unwrap_or_default();
+            let transaction_id = answer.transaction_id.clone().unwrap_or_default();
+            let recorded = self
+                .store
+                .record_paid(evidence, out_trade_no, "orderquery", |expected| {
+                    if expected == paid {
+                        Ok(transaction_id)
+                    } else {
+                        Err(paid)
+                    }
+                })
+                .await?;
+            match recorded {
+                Ok(verdict) => {
+                    tracing::info!(out_trade_no, ?verdict, "payment found by orderquery")
+                }
+                Err(refusal) => {
+                    self.refuse_verified(
+                        evidence,
+                        out_trade_no,
+                        &refusal,
+                        answer.transaction_id.as_deref(),
+                    )
+                    .await?;
+                    return Err(conflict("amount_mismatch", refusal.to_string()));
+                }
+            }
+        }
+        self.order(owner, out_trade_no).await
+    }
+
+    /// Closes an unpaid order at WeChat Pay, then here.
+    ///
+    /// # Errors
+    /// [`OpError::Conflict`] when it is not unpaid, or WeChat Pay says it is paid.
+    pub async fn close(&self, out_trade_no: &str) -> Result<OrderView, OpError> {
+        let view = self.order(None, out_trade_no).await?;
+        if !OrderState::CLOSABLE.contains(&view.order.state) {
+            return Err(conflict(
+                "wrong_state",
+                format!("order is {}", view.order.state),
+            ));
+        }
+        let no = OutTradeNo::new(out_trade_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+        match self.client.close_order(&CloseOrder::new(no)).await {
+            Ok(_) => {}
+            Err(e) if e.err_code() == Some(&ErrCode::OrderClosed) => {}
+            Err(e) if e.err_code() == Some(&ErrCode::OrderPaid) => {
+                return Err(conflict(
+                    "already_paid",
+                    "WeChat Pay says the order is paid; refresh it",
+                ));
+            }
+            Err(e) => return Err(OpError::Upstream(e)),
+        }
+        self.store.close_order(out_trade_no).await?;
+        self.order(None, out_trade_no).await
+    }
+
+    /// Refunds part or all of a paid order, or repeats an earlier refund request. The outcome
+    /// is never guessed: only a final refusal of the first submission closes the refund;
+    /// anything else leaves it PROCESSING until refundquery or the notification says.
+    ///
+    /// # Errors
+    /// [`OpError::Invalid`], [`OpError::UnknownOrder`], [`OpError::Conflict`] (the amount does
+    /// not fit, or the `out_refund_no` names another request); the store's.
+    pub async fn refund(
+        &self,
+        out_trade_no: &str,
+        req: CreateRefund,
+    ) -> Result<RefundOutcome, OpError> {
+        if req.amount_fen == 0 {
+            return Err(OpError::Invalid(
+                "amount_fen must be a positive number of fen".into(),
+            ));
+        }
+        if let Some(reason) = &req.reason {
+            xml_safe("reason", reason, 80)?;
+        }
+        let out_refund_no = req
+            .out_refund_no
+            .clone()
+            .unwrap_or_else(|| format!("R{}", &uuid::Uuid::new_v4().simple().to_string()[..24]));
+        let refund_no =
+            OutRefundNo::new(&out_refund_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+        let trade_no = OutTradeNo::new(out_trade_no).map_err(|_| OpError::UnknownOrder)?;
+        let amount = Fen::new(req.amount_fen);
+        let (refund, created) = match self
+            .store
+            .reserve_refund(out_trade_no, &out_refund_no, amount, req.reason.as_deref())
+            .await?
+        {
+            Reservation::Created(r) => (r, true),
+            Reservation::Existing(r) => (r, false),
+            Reservation::UnknownOrder => return Err(OpError::UnknownOrder),
+            Reservation::Conflict(reason) => return Err(conflict("not_refundable", reason)),
+        };
+        if refund.state != RefundState::Processing {
+            return Ok(RefundOutcome {
+                refund,
+                created,
+                submission: "none",
+                advice: None,
+            });
+        }
+        if refund.refund_id.is_some() {
+            // Accepted before: ask instead of submitting again.
+            let refund = match self.resolve_refund(&out_refund_no).await {
+                Ok(r) => r,
+                Err(OpError::Upstream(e)) => {
+                    tracing::warn!(out_refund_no, error = %e, "refundquery failed");
+                    refund
+                }
+                Err(e) => return Err(e),
+            };
+            return Ok(RefundOutcome {
+                refund,
+                created,
+                submission: "none",
+                advice: None,
+            });
+        }
+        let order = self
+            .store
+            .order(out_trade_no)
+            .await?
+            .ok_or(OpError::UnknownOrder)?;
+        let first = self.store.begin_submission(&out_refund_no).await? == 1;
+        // Always the stored amount and reason: a repeat is the same request.
+        let mut call =
+            RefundCall::by_out_trade_no(trade_no, refund_no, order.amount, refund.amount)
+                .notify_url(format!("{}/wechat/notify/refund", self.public_base_url));
+        if let Some(reason) = &refund.reason {
+            call = call.desc(reason);
+        }
+        let result = self.client.refund(&call).await.map(|a| a.refund_id);
+        let submission = classify_submission(&result, first);
+        let (label, advice) = match &submission {
+            Submission::Accepted { refund_id } => {
+                self.store
+                    .refund_accepted(&out_refund_no, refund_id)
+                    .await?;
+                ("accepted", None)
+            }
+            Submission::Rejected { err_code } => {
+                self.store.refund_rejected(&out_refund_no, err_code).await?;
+                (
+                    "rejected",
+                    Some(format!(
+                        "WeChat Pay refused it ({err_code}); the amount is free again"
+                    )),
+                )
+            }
+            Submission::Unknown { why } => {
+                self.store.refund_unknown(&out_refund_no, why).await?;
+                (
+                    "unknown",
+                    Some(format!(
+                        "the outcome is unknown ({why}); it stays PROCESSING until the notification or refundquery; repeat with out_refund_no {out_refund_no}"
+                    )),
+                )
+            }
+        };
+        let refund = self
+            .store
+            .refund(&out_refund_no)
+            .await?
+            .ok_or(OpError::UnknownRefund)?;
+        Ok(RefundOutcome {
+            refund,
+            created,
+            submission: label,
+            advice,
+        })
+    }
+
+    /// Asks WeChat Pay (refundquery) for a refund's result and records it.
+    ///
+    /// # Errors
+    /// [`OpError::UnknownRefund`]; [`OpError::Upstream`] when the query failed.
+    pub async fn resolve_refund(&self, out_refund_no: &str) -> Result<Refund, OpError> {
+        let local = self
+            .store
+            .refund(out_refund_no)
+            .await?
+            .ok_or(OpError::UnknownRefund)?;
+        let (report, body) = self.query_refund(out_refund_no).await?;
+        let evidence = Evidence {
+            kind: "refundquery",
+            body: body.as_bytes(),
+            verified: true,
+        };
+        self.store.record_refund_result(evidence, &report).await?;
+        Ok(self.store.refund(out_refund_no).await?.unwrap_or(local))
+    }
+
+    async fn query_refund(&self, out_refund_no: &str) -> Result<(RefundReport, String), OpError> {
+        let no = OutRefundNo::new(out_refund_no).map_err(|_| OpError::UnknownRefund)?;
+        let answer = self
+            .client
+            .refund_query(&RefundQuery::by_out_refund_no(no))
+            .await
+            .map_err(OpError::Upstream)?;
+        let item = answer
+            .refunds
+            .iter()
+            .find(|r| r.out_refund_no == out_refund_no)
+            .ok_or(OpError::UnknownRefund)?;
+        let state = RefundState::from_wire(&item.refund_status).ok_or_else(|| {
+            OpError::Invalid(format!("unknown refund_status {}", item.refund_status))
+        })?;
+        let report = RefundReport {
+            out_refund_no: item.out_refund_no.clone(),
+            out_trade_no: answer.out_trade_no.clone().unwrap_or_default(),
+            refund_id: item.refund_id.clone(),
+            refund_fee: item.refund_fee,
+            state,
+        };
+        Ok((report, answer.raw.to_xml()))
+    }
+
+    /// One delivery to the notify URL of `kind` (`pay` or `refund`), verified or refused, as
+    /// `tenpay-notify`'s service hands it over. `Ok`: recorded, and the service may
+    /// acknowledge it (a refused one is answered with the failure body whatever this says).
+    ///
+    /// # Errors
+    /// Not recorded: the service answers 500 and WeChat Pay retries.
+    pub async fn deliver(&self, kind: &'static str, delivery: Delivery) -> Result<(), String> {
+        let body = &delivery.body[..];
+        match delivery.verdict {
+            Err(e) => {
+                tracing::warn!(kind, error = %e, bytes = body.len(), "notification refused");
+                let evidence = Evidence {
+                    kind,
+                    body,
+                    verified: false,
+                };
+                if let Err(e) = self
+                    .store
+                    .record_refused(evidence, &format!("refused: {e}"), None, None)
+                    .await
+                {
+                    tracing::error!(kind, error = %e, "could not store a refused notification");
+                }
+                Ok(())
+            }
+            Ok(Notification::Pay(n)) => self.deliver_pay(body, *n).await,
+            Ok(Notification::Refund(r)) => self.deliver_refund(body, *r).await,
+            Ok(_) => {
+                let evidence = Evidence {
+                    kind,
+                    body,
+                    verified: true,
+                };
+                let verdict = "refused: a notification this server does not handle";
+                let _ = self
+                    .store
+                    .record_refused(evidence, verdict, None, None)
+                    .await;
+                Err(verdict.into())
+            }
+        }
+    }
+
+    async fn deliver_pay(&self, body: &[u8], n: PayNotification) -> Result<(), String> {
+        let evidence = Evidence {
+            kind: "pay",
+            body,
+            verified: true,
+        };
+        let no = n.out_trade_no().to_owned();
+        if !n.is_success() {
+            let code = n.err_code().unwrap_or("?").to_owned();
+            let verdict = self
+                .store
+                .record_pay_failure(evidence, &no, &code)
+                .await
+                .map_err(|e| format!("not recorded: {e}"))?;
+            tracing::info!(out_trade_no = %Escaped(&no), verdict = %Escaped(&verdict), "pay notification");
+            return Ok(());
+        }
+        let paid = n.total_fee();
+        let transaction_id = n.transaction_id().map(str::to_owned);
+        let recorded = self
+            .store
+            .record_paid(evidence, &no, "notification", move |expected| {
+                n.settle(expected)
+                    .map(|s| s.transaction_id.unwrap_or_default())
+                    .map_err(|_| paid)
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(out_trade_no = %Escaped(&no), error = %e, "pay notification not recorded");
+                format!("not recorded: {e}")
+            })?;
+        match recorded {
+            Ok(verdict) => {
+                match &verdict {
+                    PaymentVerdict::Anomaly(kind) => {
+                        tracing::error!(out_trade_no = %no, anomaly = kind.as_str(), "pay notification: anomaly recorded, acknowledged")
+                    }
+                    v => tracing::info!(out_trade_no = %no, verdict = ?v, "pay notification"),
+                }
+                Ok(())
+            }
+            Err(refusal) => {
+                tracing::warn!(out_trade_no = %Escaped(&no), refusal = %refusal, "pay notification not accepted");
+                self.refuse_verified(evidence, &no, &refusal, transaction_id.as_deref())
+                    .await
+                    .map_err(|e| format!("not recorded: {e}"))?;
+                Err(format!("refused: {refusal}"))
+            }
+        }
+    }
+
+    async fn refuse_verified(
+        &self,
+        evidence: Evidence<'_>,
+        out_trade_no: &str,
+        refusal: &Refusal,
+        transaction_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let detail = refusal.to_string();
+        let reference = transaction_id.unwrap_or(out_trade_no);
+        let anomaly = matches!(refusal, Refusal::AmountMismatch { .. }).then_some((
+            AnomalyKind::AmountMismatch,
+            reference,
+            detail.as_str(),
+        ));
+        let known = !matches!(refusal, Refusal::UnknownOrder);
+        self.store
+            .record_refused(
+                evidence,
+                &format!("refused: {refusal}"),
+                known.then_some(out_trade_no),
+                anomaly,
+            )
+            .await
+    }
+
+    /// A refund notification is decrypted with the key, but AES-ECB is unauthenticated: it
+    /// is taken as a prompt, and the result recorded is the one a signed refundquery answer
+    /// confirms.
+    async fn deliver_refund(&self, body: &[u8], r: RefundNotification) -> Result<(), String> {
+        let evidence = Evidence {
+            kind: "refund",
+            body,
+            verified: true,
+        };
+        let report = match self.query_refund(&r.out_refund_no).await {
+            Ok((report, _)) => report,
+            Err(e) => {
+                let why = match &e {
+                    OpError::Upstream(u) => format!("refundquery failed: {u}"),
+                    other => format!("refundquery: {other}"),
+                };
+                tracing::warn!(out_refund_no = %Escaped(&r.out_refund_no), why = %Escaped(&why), "refund notification not confirmed");
+                let _ = self
+                    .store
+                    .record_refused(
+                        evidence,
+                        &format!("not confirmed: {why}"),
+                        Some(&r.out_trade_no),
+                        None,
+                    )
+                    .await;
+                return Err(why);
+            }
+        };
+        let verdict = self
+            .store
+            .record_refund_result(evidence, &report)
+            .await
+            .map_err(|e| format!("not recorded: {e}"))?;
+        tracing::info!(out_refund_no = %report.out_refund_no, verdict = %verdict.verdict, "refund notification");
+        Ok(())
+    }
+}

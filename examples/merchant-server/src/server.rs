@@ -1,0 +1,261 @@
+//! Starting and stopping the server: the store, the client, both listeners and the pruning of
+//! refused deliveries.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tenpay_client::Client;
+use tenpay_notify::Notifier;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::auth::{AdminToken, Authenticate, SessionTokens, SharedAuthenticator};
+use crate::config::Config;
+use crate::http::{self, Serving};
+use crate::payments::Payments;
+use crate::store::{Store, StoreError};
+
+/// Why the server did not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error("database {url}")]
+    Store {
+        /// The URL, password hidden.
+        url: String,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// The WeChat Pay client could not be built (base URL, certificate, CA).
+    #[error("WeChat Pay client")]
+    Client(#[source] tenpay_client::Error),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr} ({which})")]
+    Bind {
+        /// `public` or `admin`.
+        which: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The server, configured; [`Server::start`] runs it.
+pub struct Server {
+    config: Config,
+    authenticator: Option<SharedAuthenticator>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .field("authenticator", &self.authenticator.is_some())
+            .finish()
+    }
+}
+
+impl Server {
+    /// The server for `config`; the app's API authenticates with [`SessionTokens`] signed by
+    /// `config.session_secret` unless [`Server::authenticator`] replaces them.
+    #[must_use]
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            authenticator: None,
+        }
+    }
+
+    /// Authenticates the app's API with your own sessions.
+    #[must_use]
+    pub fn authenticator(mut self, a: impl Authenticate) -> Self {
+        self.authenticator = Some(Arc::new(a));
+        self
+    }
+
+    /// Opens the store (migrating it), builds the client, binds both listeners and serves.
+    ///
+    /// # Errors
+    /// [`StartError`].
+    pub async fn start(self) -> Result<Running, StartError> {
+        let config = self.config;
+        let store = Store::connect(&config.database_url)
+            .await
+            .map_err(|source| StartError::Store {
+                url: config.database_url.to_string(),
+                source,
+            })?;
+        let mut builder = Client::builder(
+            &config.appid,
+            &config.mch_id,
+            config.api_key.clone(),
+            config.sign_type,
+        )
+        .base_url(&config.wechat_base_url);
+        if let Some(identity) = &config.identity {
+            builder = builder.identity(identity.clone());
+        } else {
+            tracing::warn!(
+                "no client certificate (TENPAY_CERT_P12 or TENPAY_CERT_PEM): refunds will be refused"
+            );
+        }
+        if let Some(ca) = &config.extra_ca_pem {
+            builder = builder.add_root_certificate_pem(ca.clone());
+        }
+        let client = builder.build().map_err(StartError::Client)?;
+        let notifier = Notifier::new(
+            &config.appid,
+            &config.mch_id,
+            config.api_key.clone(),
+            config.sign_type,
+        );
+        let bind = |which, addr| async move {
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind {
+                    which,
+                    addr,
+                    source,
+                })
+        };
+        let public_listener = bind("public", config.listen).await?;
+        let admin_listener = bind("admin", config.admin_listen).await?;
+        let public_addr = public_listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                which: "public",
+                addr: config.listen,
+                source,
+            })?;
+        let public_base_url = config
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{public_addr}"));
+        let payments = Payments::new(
+            client,
+            store.clone(),
+            public_base_url,
+            config.server_ip.clone(),
+        );
+        let tokens = SessionTokens::new(config.session_secret.clone());
+        let authenticator = self
+            .authenticator
+            .unwrap_or_else(|| Arc::new(tokens.clone()));
+        let public_router = http::public::router(
+            payments.clone(),
+            &notifier,
+            authenticator,
+            config.trusted_proxies.clone(),
+        );
+        let admin_router = http::admin::router(
+            payments.clone(),
+            AdminToken::new(config.admin_token.clone()),
+        );
+        let public = http::serve(public_listener, public_router, config.public_limits).map_err(
+            |source| StartError::Bind {
+                which: "public",
+                addr: config.listen,
+                source,
+            },
+        )?;
+        let admin =
+            http::serve(admin_listener, admin_router, config.admin_limits).map_err(|source| {
+                StartError::Bind {
+                    which: "admin",
+                    addr: config.admin_listen,
+                    source,
+                }
+            })?;
+        let pruner = tokio::spawn(prune_refused(store.clone(), config.audit_retention));
+        tracing::info!(public = %public.addr(), admin = %admin.addr(), "merchant server started");
+        Ok(Running {
+            public,
+            admin,
+            payments,
+            tokens,
+            pruner,
+        })
+    }
+}
+
+/// Deletes refused deliveries older than the retention, at start and then hourly.
+async fn prune_refused(store: Store, retention: Duration) {
+    let retention = i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        match store.prune_refused(now.saturating_sub(retention)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "refused notifications pruned"),
+            Err(e) => tracing::warn!(error = %e, "pruning refused notifications failed"),
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+}
+
+/// A running merchant server.
+#[derive(Debug)]
+pub struct Running {
+    public: Serving,
+    admin: Serving,
+    payments: Payments,
+    tokens: SessionTokens,
+    pruner: JoinHandle<()>,
+}
+
+impl Running {
+    /// The public listener's base URL (notify URLs, the app's API).
+    #[must_use]
+    pub fn public_url(&self) -> String {
+        format!("http://{}", self.public.addr())
+    }
+
+    /// The back office's base URL.
+    #[must_use]
+    pub fn admin_url(&self) -> String {
+        format!("http://{}", self.admin.addr())
+    }
+
+    /// The public listener's address.
+    #[must_use]
+    pub fn public_addr(&self) -> SocketAddr {
+        self.public.addr()
+    }
+
+    /// The back office's address.
+    #[must_use]
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin.addr()
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        self.payments.store()
+    }
+
+    /// The session tokens of the app's API (for your login endpoint).
+    #[must_use]
+    pub fn session_tokens(&self) -> &SessionTokens {
+        &self.tokens
+    }
+
+    /// Stops accepting on both listeners, finishes requests in flight, and waits.
+    pub async fn shutdown(self) {
+        self.pruner.abort();
+        tokio::join!(self.public.shutdown(), self.admin.shutdown());
+    }
+
+    /// Stops at once, as a crash would.
+    pub fn kill(self) {
+        self.pruner.abort();
+        self.public.kill();
+        self.admin.kill();
+    }
+}

@@ -1,0 +1,1061 @@
+//! Storage: every SQL statement of the server, on SQLite (a file) or PostgreSQL (several
+//! instances), through sqlx's `Any` driver and one set of migrations (`migrations/`).
+//!
+//! The rules of the books live here, each once: the paid transition ([`Store::record_paid`]),
+//! the refund reservation under the order's amount ([`Store::reserve_refund`]) and the refund
+//! result ([`Store::record_refund_result`]). Every write transaction writes first, so that it
+//! takes SQLite's write lock (or the order's row lock on PostgreSQL) before it reads.
+//! Queries use `$1, $2, …` placeholders, each once and in order, which both backends accept.
+
+mod rows;
+
+use sha2::{Digest, Sha256};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Row};
+use tenpay_xml::Fen;
+
+use crate::config::DatabaseUrl;
+use crate::domain::{AnomalyKind, OrderState, RefundState, UnknownState, money};
+pub use rows::{Anomaly, AuditRow, NewOrder, Order, Refund};
+
+/// At most this many refunds per order (WeChat Pay's limit).
+pub const MAX_REFUNDS_PER_ORDER: i64 = 50;
+/// What is kept of a refused delivery's body.
+pub const REFUSED_BODY_PREFIX: usize = 1024;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed or refused a statement.
+    #[error("database")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("database migration")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value is not one the server writes.
+    #[error("corrupt row")]
+    Corrupt(#[from] UnknownState),
+    /// An amount out of range (never written by the server).
+    #[error("amount out of range")]
+    Money(#[from] money::OutOfRange),
+    /// The SQLite file could not be created.
+    #[error("database file")]
+    File(#[from] std::io::Error),
+}
+
+/// The connection pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+/// One delivery to a notify URL (or a verified query answer), for the audit trail.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    /// `pay`, `refund`, `orderquery`, `refundquery`.
+    pub kind: &'a str,
+    /// The body as received.
+    pub body: &'a [u8],
+    /// Whether its signature (or decryption) was verified; only then is the body kept whole.
+    pub verified: bool,
+}
+
+/// What a verified payment did to the books.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentVerdict {
+    /// The order moved to PAID (exactly once).
+    Paid,
+    /// Already paid with the same transaction: acknowledged, nothing changed.
+    Duplicate(OrderState),
+    /// The payer was charged and the books cannot take it: recorded for a person.
+    Anomaly(AnomalyKind),
+}
+
+/// Why a verified report was not recorded (the change rolled back; WeChat Pay retries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such order here.
+    UnknownOrder,
+    /// The report's amount is not the order's (recorded as an anomaly as well).
+    AmountMismatch {
+        /// The order's.
+        expected: Fen,
+        /// The report's.
+        received: Fen,
+    },
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UnknownOrder => f.write_str("unknown order"),
+            Self::AmountMismatch { expected, received } => {
+                write!(
+                    f,
+                    "amount mismatch: order {expected} fen, paid {received} fen"
+                )
+            }
+        }
+    }
+}
+
+/// The outcome of a refund request, as [`Store::reserve_refund`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// A new refund, PROCESSING, holding its amount.
+    Created(Refund),
+    /// The same request was made before (same order, amount and reason): this is a repeat.
+    Existing(Refund),
+    /// No such order.
+    UnknownOrder,
+    /// Refused; nothing written.
+    Conflict(String),
+}
+
+/// A refund's result as WeChat Pay reports it (refundquery, verified).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundReport {
+    /// The refund.
+    pub out_refund_no: String,
+    /// Its order, as reported.
+    pub out_trade_no: String,
+    /// WeChat Pay's refund id.
+    pub refund_id: String,
+    /// The refunded amount.
+    pub refund_fee: Fen,
+    /// The state.
+    pub state: RefundState,
+}
+
+/// What a refund report did to the books.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundVerdict {
+    /// For the audit trail and the log.
+    pub verdict: String,
+    /// Anomalies recorded with it.
+    pub anomalies: Vec<AnomalyKind>,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn in_list(states: &[OrderState]) -> String {
+    states
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
+
+impl Store {
+    /// Connects and brings the schema up to date. A SQLite file is created if absent, readable
+    /// by its owner only.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let sqlite = !url.is_postgres();
+        let url = if sqlite {
+            create_private_sqlite_file(url.expose())?;
+            let u = url.expose();
+            if u.contains("mode=") {
+                u.to_owned()
+            } else {
+                format!("{u}{}mode=rwc", if u.contains('?') { "&" } else { "?" })
+            }
+        } else {
+            url.expose().to_owned()
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 4 } else { 16 })
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(&url)
+            .await?;
+        if sqlite {
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
+        }
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    // ----- orders -----
+
+    /// Stores a new order (NEW).
+    ///
+    /// # Errors
+    /// The database's (a duplicate `out_trade_no` included).
+    pub async fn insert_order(&self, o: &NewOrder) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO orders (out_trade_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&o.out_trade_no)
+        .bind(&o.user_id)
+        .bind(&o.item)
+        .bind(&o.description)
+        .bind(money::to_db(o.amount)?)
+        .bind(&o.trade_type)
+        .bind(&o.openid)
+        .bind(&o.payer_ip)
+        .bind(OrderState::New.as_str())
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        tracing::info!(out_trade_no = %o.out_trade_no, state = "NEW", "order created");
+        Ok(())
+    }
+
+    /// NEW → NOTPAY with the prepay id.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn order_prepared(
+        &self,
+        out_trade_no: &str,
+        prepay_id: &str,
+    ) -> Result<(), StoreError> {
+        self.move_new(out_trade_no, OrderState::NotPay, Some(prepay_id))
+            .await
+    }
+
+    /// NEW → FAILED (WeChat Pay refused the order for good).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn order_failed(&self, out_trade_no: &str) -> Result<(), StoreError> {
+        self.move_new(out_trade_no, OrderState::Failed, None).await
+    }
+
+    async fn move_new(
+        &self,
+        out_trade_no: &str,
+        to: OrderState,
+        prepay_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let moved = sqlx::query(
+            "UPDATE orders SET state = $1, prepay_id = $2 WHERE out_trade_no = $3 AND state = 'NEW'",
+        )
+        .bind(to.as_str())
+        .bind(prepay_id)
+        .bind(out_trade_no)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if moved == 1 {
+            tracing::info!(out_trade_no, state = to.as_str(), "order moved");
+        }
+        Ok(())
+    }
+
+    /// One order.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn order(&self, out_trade_no: &str) -> Result<Option<Order>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM orders WHERE out_trade_no = $1",
+            rows::ORDER_COLUMNS
+        ))
+        .bind(out_trade_no)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::order).transpose()
+    }
+
+    /// One order, if it belongs to `user_id`.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn order_of(
+        &self,
+        user_id: &str,
+        out_trade_no: &str,
+    ) -> Result<Option<Order>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM orders WHERE out_trade_no = $1 AND user_id = $2",
+            rows::ORDER_COLUMNS
+        ))
+        .bind(out_trade_no)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::order).transpose()
+    }
+
+    /// NEW / NOTPAY / PAYERROR → CLOSED; whether it moved.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn close_order(&self, out_trade_no: &str) -> Result<bool, StoreError> {
+        let moved = sqlx::query(&format!(
+            "UPDATE orders SET state = 'CLOSED' WHERE out_trade_no = $1 AND state IN ({})",
+            in_list(&OrderState::CLOSABLE)
+        ))
+        .bind(out_trade_no)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if moved == 1 {
+            tracing::info!(out_trade_no, state = "CLOSED", "order moved");
+        }
+        Ok(moved == 1)
+    }
+
+    // ----- payments -----
+
+    /// A verified successful payment of `out_trade_no`, with the evidence, in one transaction:
+    /// the audit row, the amount check (`settle` gets the order's amount and returns the
+    /// transaction id, or refuses), and the one transition to PAID. A payment the books
+    /// cannot take (the order is closed, or paid by another transaction) is an anomaly,
+    /// recorded with it.
+    ///
+    /// `Ok(Err(_))`: refused and rolled back; the caller records the evidence with
+    /// [`Store::record_refused`].
+    ///
+    /// # Errors
+    /// The database's (nothing recorded).
+    pub async fn record_paid(
+        &self,
+        evidence: Evidence<'_>,
+        out_trade_no: &str,
+        via: &str,
+        settle: impl FnOnce(Fen) -> Result<String, Fen>,
+    ) -> Result<Result<PaymentVerdict, Refusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let audit_id = insert_audit(&mut tx, evidence, "pending", Some(out_trade_no)).await?;
+        let Some((amount, state, paid_tx)) = order_payment_facts(&mut tx, out_trade_no).await?
+        else {
+            return Ok(Err(Refusal::UnknownOrder));
+        };
+        let transaction_id = match settle(amount) {
+            Ok(t) => t,
+            Err(received) => {
+                return Ok(Err(Refusal::AmountMismatch {
+                    expected: amount,
+                    received,
+                }));
+            }
+        };
+        let moved = sqlx::query(&format!(
+            "UPDATE orders SET state = 'PAID', transaction_id = $1, paid_at = $2, paid_via = $3 \
+             WHERE out_trade_no = $4 AND state IN ({})",
+            in_list(&OrderState::PAYABLE)
+        ))
+        .bind(&transaction_id)
+        .bind(now())
+        .bind(via)
+        .bind(out_trade_no)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let verdict = if moved == 1 {
+            PaymentVerdict::Paid
+        } else {
+            // Read again: on PostgreSQL another instance may have moved it while we waited for
+            // the row lock.
+            let (_, state, paid_tx) = order_payment_facts(&mut tx, out_trade_no)
+                .await?
+                .unwrap_or((amount, state, paid_tx));
+            if state == OrderState::Closed {
+                let detail = format!(
+                    "transaction {transaction_id} paid {amount} fen for closed order {out_trade_no}: refund the payer"
+                );
+                insert_anomaly(
+                    &mut tx,
+                    AnomalyKind::PaidAfterClose,
+                    &transaction_id,
+                    Some(out_trade_no),
+                    &detail,
+                )
+                .await?;
+                PaymentVerdict::Anomaly(AnomalyKind::PaidAfterClose)
+            } else if paid_tx.as_deref() == Some(transaction_id.as_str()) {
+                PaymentVerdict::Duplicate(state)
+            } else {
+                let detail = format!(
+                    "order {out_trade_no} is paid by transaction {} and again by {transaction_id}: refund one",
+                    paid_tx.as_deref().unwrap_or("?")
+                );
+                insert_anomaly(
+                    &mut tx,
+                    AnomalyKind::SecondPayment,
+                    &transaction_id,
+                    Some(out_trade_no),
+                    &detail,
+                )
+                .await?;
+                PaymentVerdict::Anomaly(AnomalyKind::SecondPayment)
+            }
+        };
+        let text = match &verdict {
+            PaymentVerdict::Paid => "paid".to_owned(),
+            PaymentVerdict::Duplicate(s) => format!("duplicate: order already {s}"),
+            PaymentVerdict::Anomaly(k) => format!("anomaly: {k}"),
+        };
+        set_verdict(&mut tx, &audit_id, &text).await?;
+        tx.commit().await?;
+        Ok(Ok(verdict))
+    }
+
+    /// A verified failed payment: NEW / NOTPAY → PAYERROR, with its audit row. Returns the
+    /// verdict.
+    ///
+    /// # Errors
+    /// The database's (nothing recorded).
+    pub async fn record_pay_failure(
+        &self,
+        evidence: Evidence<'_>,
+        out_trade_no: &str,
+        err_code: &str,
+    ) -> Result<String, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let audit_id = insert_audit(&mut tx, evidence, "pending", Some(out_trade_no)).await?;
+        let moved = sqlx::query(
+            "UPDATE orders SET state = 'PAYERROR' WHERE out_trade_no = $1 AND state IN ('NEW', 'NOTPAY')",
+        )
+        .bind(out_trade_no)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let verdict = format!(
+            "payment failed: {err_code} ({})",
+            if moved == 1 {
+                "recorded"
+            } else {
+                "order unchanged"
+            }
+        );
+        set_verdict(&mut tx, &audit_id, &verdict).await?;
+        tx.commit().await?;
+        Ok(verdict)
+    }
+
+    /// A delivery that was refused (by verification, or by the books), with an anomaly when
+    /// the refusal is one.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn record_refused(
+        &self,
+        evidence: Evidence<'_>,
+        verdict: &str,
+        out_trade_no: Option<&str>,
+        anomaly: Option<(AnomalyKind, &str, &str)>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, evidence, verdict, out_trade_no).await?;
+        if let Some((kind, reference, detail)) = anomaly {
+            insert_anomaly(&mut tx, kind, reference, out_trade_no, detail).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes refused deliveries received before `before` (Unix seconds); returns how many.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn prune_refused(&self, before: i64) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM notifications WHERE verified = 0 AND received_at < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    // ----- refunds -----
+
+    /// Reserves a refund of `amount` on a paid order under its amount, or finds the same
+    /// request made before. A different request under an existing `out_refund_no` (another
+    /// order, amount or reason) is a conflict.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn reserve_refund(
+        &self,
+        out_trade_no: &str,
+        out_refund_no: &str,
+        amount: Fen,
+        reason: Option<&str>,
+    ) -> Result<Reservation, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // A no-op write first: it locks the order row (PostgreSQL) or the database (SQLite),
+        // so requests for one order are checked one after the other.
+        let found = sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
+            .bind(out_trade_no)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if found == 0 {
+            return Ok(Reservation::UnknownOrder);
+        }
+        if let Some(existing) = refund_in(&mut tx, out_refund_no).await? {
+            return Ok(same_request(existing, out_trade_no, amount, reason));
+        }
+        let row = sqlx::query(
+            "SELECT o.amount_fen, o.state, \
+             (SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE out_trade_no = $1 AND state <> 'REFUNDCLOSE'), \
+             (SELECT COUNT(*) FROM refunds WHERE out_trade_no = $2) \
+             FROM orders o WHERE o.out_trade_no = $3",
+        )
+        .bind(out_trade_no)
+        .bind(out_trade_no)
+        .bind(out_trade_no)
+        .fetch_one(&mut *tx)
+        .await?;
+        let order_amount = money::from_db(row.try_get(0)?)?;
+        let state = OrderState::parse(&row.try_get::<String, _>(1)?)?;
+        let held = money::from_db(row.try_get(2)?)?;
+        let count: i64 = row.try_get(3)?;
+        if !state.is_paid() {
+            return Ok(Reservation::Conflict(format!("order is {state}, not paid")));
+        }
+        if count >= MAX_REFUNDS_PER_ORDER {
+            return Ok(Reservation::Conflict(format!(
+                "order has {count} refunds, WeChat Pay's limit"
+            )));
+        }
+        let fits = money::add(held, amount).is_ok_and(|total| total <= order_amount);
+        if !fits {
+            return Ok(Reservation::Conflict(format!(
+                "{amount} fen more does not fit: {held} fen of {order_amount} fen refunded or in progress"
+            )));
+        }
+        let t = now();
+        let inserted = sqlx::query(
+            "INSERT INTO refunds (out_refund_no, out_trade_no, amount_fen, reason, state, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'PROCESSING', $5, $6) ON CONFLICT (out_refund_no) DO NOTHING",
+        )
+        .bind(out_refund_no)
+        .bind(out_trade_no)
+        .bind(money::to_db(amount)?)
+        .bind(reason)
+        .bind(t)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // A refund of another order took the number meanwhile.
+        let refund = refund_in(&mut tx, out_refund_no)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        tx.commit().await?;
+        if inserted == 0 {
+            return Ok(same_request(refund, out_trade_no, amount, reason));
+        }
+        tracing::info!(
+            out_trade_no,
+            out_refund_no,
+            amount_fen = amount.get(),
+            state = "PROCESSING",
+            "refund reserved"
+        );
+        Ok(Reservation::Created(refund))
+    }
+
+    /// Counts a submission to WeChat Pay before it is sent; returns how many there have been,
+    /// this one included (1: the first).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn begin_submission(&self, out_refund_no: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE refunds SET submissions = submissions + 1, updated_at = $1 WHERE out_refund_no = $2 RETURNING submissions",
+        )
+        .bind(now())
+        .bind(out_refund_no)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// WeChat Pay accepted the refund: its id.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn refund_accepted(
+        &self,
+        out_refund_no: &str,
+        refund_id: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE refunds SET refund_id = $1, last_error = NULL, updated_at = $2 WHERE out_refund_no = $3")
+            .bind(refund_id)
+            .bind(now())
+            .bind(out_refund_no)
+            .execute(&self.pool)
+            .await?;
+        tracing::info!(out_refund_no, refund_id, "refund accepted");
+        Ok(())
+    }
+
+    /// WeChat Pay refused the first submission for good: PROCESSING → REFUNDCLOSE.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn refund_rejected(
+        &self,
+        out_refund_no: &str,
+        err_code: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE refunds SET state = 'REFUNDCLOSE', last_error = $1, updated_at = $2 WHERE out_refund_no = $3 AND state = 'PROCESSING'")
+            .bind(err_code)
+            .bind(now())
+            .bind(out_refund_no)
+            .execute(&self.pool)
+            .await?;
+        tracing::warn!(
+            out_refund_no,
+            err_code,
+            state = "REFUNDCLOSE",
+            "refund rejected"
+        );
+        Ok(())
+    }
+
+    /// The submission's outcome is unknown: the refund stays as it is, with the reason.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn refund_unknown(&self, out_refund_no: &str, why: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE refunds SET last_error = $1, updated_at = $2 WHERE out_refund_no = $3")
+            .bind(why)
+            .bind(now())
+            .bind(out_refund_no)
+            .execute(&self.pool)
+            .await?;
+        tracing::warn!(out_refund_no, why = %crate::logging::Escaped(why), "refund outcome unknown");
+        Ok(())
+    }
+
+    /// A refund's result as WeChat Pay reports it, with its evidence, in one transaction. A
+    /// SUCCESS always wins over a local REFUNDCLOSE and is counted; what contradicts the books
+    /// is recorded as an anomaly.
+    ///
+    /// # Errors
+    /// The database's (nothing recorded).
+    pub async fn record_refund_result(
+        &self,
+        evidence: Evidence<'_>,
+        report: &RefundReport,
+    ) -> Result<RefundVerdict, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let audit_id =
+            insert_audit(&mut tx, evidence, "pending", Some(&report.out_trade_no)).await?;
+        let result = self.apply_refund_report(&mut tx, report).await?;
+        set_verdict(&mut tx, &audit_id, &result.verdict).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    async fn apply_refund_report(
+        &self,
+        tx: &mut Tx<'_>,
+        r: &RefundReport,
+    ) -> Result<RefundVerdict, StoreError> {
+        let mut anomalies = Vec::new();
+        // Lock the order first (see reserve_refund).
+        sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
+            .bind(&r.out_trade_no)
+            .execute(&mut **tx)
+            .await?;
+        let Some(local) = refund_in(tx, &r.out_refund_no).await? else {
+            let detail = format!(
+                "WeChat Pay reports refund {} of order {} ({} fen, {}) that this server never made",
+                r.out_refund_no, r.out_trade_no, r.refund_fee, r.state
+            );
+            insert_anomaly(
+                tx,
+                AnomalyKind::UnknownRefund,
+                &r.out_refund_no,
+                Some(&r.out_trade_no),
+                &detail,
+            )
+            .await?;
+            return Ok(RefundVerdict {
+                verdict: "anomaly: UNKNOWN_REFUND".into(),
+                anomalies: vec![AnomalyKind::UnknownRefund],
+            });
+        };
+        if local.out_trade_no != r.out_trade_no {
+            let detail = format!(
+                "refund {} belongs to order {} here, to {} at WeChat Pay",
+                r.out_refund_no, local.out_trade_no, r.out_trade_no
+            );
+            insert_anomaly(
+                tx,
+                AnomalyKind::UnknownRefund,
+                &r.out_refund_no,
+                Some(&local.out_trade_no),
+                &detail,
+            )
+            .await?;
+            return Ok(RefundVerdict {
+                verdict: "anomaly: UNKNOWN_REFUND".into(),
+                anomalies: vec![AnomalyKind::UnknownRefund],
+            });
+        }
+        use RefundState as S;
+        let verdict = match (local.state, r.state) {
+            (from, to) if from == to => format!("duplicate: refund already {from}"),
+            (_, S::Processing) => format!("refund still processing (here {})", local.state),
+            (from @ (S::Processing | S::RefundClose | S::Change), S::Success) => {
+                set_refund_state(tx, &r.out_refund_no, S::Success, Some(&r.refund_id)).await?;
+                if from == S::RefundClose {
+                    let detail = format!(
+                        "refund {} was closed here but WeChat Pay refunded {} fen",
+                        r.out_refund_no, r.refund_fee
+                    );
+                    insert_anomaly(
+                        tx,
+                        AnomalyKind::RefundSucceededAfterClose,
+                        &r.out_refund_no,
+                        Some(&r.out_trade_no),
+                        &detail,
+                    )
+                    .await?;
+                    anomalies.push(AnomalyKind::RefundSucceededAfterClose);
+                }
+                if r.refund_fee != local.amount {
+                    let detail = format!(
+                        "refund {} asked {} fen, WeChat Pay refunded {} fen (counted)",
+                        r.out_refund_no, local.amount, r.refund_fee
+                    );
+                    insert_anomaly(
+                        tx,
+                        AnomalyKind::RefundAmountMismatch,
+                        &r.out_refund_no,
+                        Some(&r.out_trade_no),
+                        &detail,
+                    )
+                    .await?;
+                    anomalies.push(AnomalyKind::RefundAmountMismatch);
+                }
+                let over = count_refunded(tx, &r.out_trade_no, r.refund_fee).await?;
+                if over {
+                    let detail = format!("order {} is refunded beyond its amount", r.out_trade_no);
+                    insert_anomaly(
+                        tx,
+                        AnomalyKind::OverRefunded,
+                        &r.out_refund_no,
+                        Some(&r.out_trade_no),
+                        &detail,
+                    )
+                    .await?;
+                    anomalies.push(AnomalyKind::OverRefunded);
+                }
+                "refunded".to_owned()
+            }
+            (S::Success, to) => {
+                let detail = format!(
+                    "refund {} is counted as refunded here; WeChat Pay reports {to}",
+                    r.out_refund_no
+                );
+                insert_anomaly(
+                    tx,
+                    AnomalyKind::RefundClosedAfterSuccess,
+                    &r.out_refund_no,
+                    Some(&r.out_trade_no),
+                    &detail,
+                )
+                .await?;
+                anomalies.push(AnomalyKind::RefundClosedAfterSuccess);
+                format!("anomaly: counted as refunded, WeChat Pay reports {to}")
+            }
+            (_, S::RefundClose) => {
+                set_refund_state(tx, &r.out_refund_no, S::RefundClose, Some(&r.refund_id)).await?;
+                "refund closed".to_owned()
+            }
+            (_, S::Change) => {
+                set_refund_state(tx, &r.out_refund_no, S::Change, Some(&r.refund_id)).await?;
+                let detail = format!(
+                    "refund {} ({} fen) did not reach the payer (CHANGE): handle it on the merchant platform",
+                    r.out_refund_no, r.refund_fee
+                );
+                insert_anomaly(
+                    tx,
+                    AnomalyKind::RefundChange,
+                    &r.out_refund_no,
+                    Some(&r.out_trade_no),
+                    &detail,
+                )
+                .await?;
+                anomalies.push(AnomalyKind::RefundChange);
+                "refund CHANGE".to_owned()
+            }
+        };
+        tracing::info!(
+            out_trade_no = %r.out_trade_no,
+            out_refund_no = %r.out_refund_no,
+            reported = r.state.as_str(),
+            verdict,
+            "refund result"
+        );
+        Ok(RefundVerdict { verdict, anomalies })
+    }
+
+    /// One refund.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn refund(&self, out_refund_no: &str) -> Result<Option<Refund>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM refunds WHERE out_refund_no = $1",
+            rows::REFUND_COLUMNS
+        ))
+        .bind(out_refund_no)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::refund).transpose()
+    }
+
+    /// An order's refunds, oldest first.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn refunds(&self, out_trade_no: &str) -> Result<Vec<Refund>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM refunds WHERE out_trade_no = $1 ORDER BY created_at, out_refund_no",
+            rows::REFUND_COLUMNS
+        ))
+        .bind(out_trade_no)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::refund).collect()
+    }
+
+    // ----- the audit trail and anomalies -----
+
+    /// The audit trail, oldest first (optionally for one order).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn audit(&self, out_trade_no: Option<&str>) -> Result<Vec<AuditRow>, StoreError> {
+        let rows = match out_trade_no {
+            Some(no) => {
+                sqlx::query(&format!(
+                    "SELECT {} FROM notifications WHERE out_trade_no = $1 ORDER BY id",
+                    rows::AUDIT_COLUMNS
+                ))
+                .bind(no)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {} FROM notifications ORDER BY id",
+                    rows::AUDIT_COLUMNS
+                ))
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter().map(rows::audit).collect()
+    }
+
+    /// The anomalies, oldest first (at most `limit`).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn anomalies(&self, limit: i64) -> Result<Vec<Anomaly>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM anomalies ORDER BY id LIMIT $1",
+            rows::ANOMALY_COLUMNS
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::anomaly).collect()
+    }
+}
+
+fn same_request(
+    existing: Refund,
+    out_trade_no: &str,
+    amount: Fen,
+    reason: Option<&str>,
+) -> Reservation {
+    if existing.out_trade_no == out_trade_no
+        && existing.amount == amount
+        && existing.reason.as_deref() == reason
+    {
+        Reservation::Existing(existing)
+    } else {
+        Reservation::Conflict(format!(
+            "out_refund_no {} is a refund of {} fen of order {}: repeat it unchanged, or use a new number",
+            existing.out_refund_no, existing.amount, existing.out_trade_no
+        ))
+    }
+}
+
+async fn order_payment_facts(
+    tx: &mut Tx<'_>,
+    out_trade_no: &str,
+) -> Result<Option<(Fen, OrderState, Option<String>)>, StoreError> {
+    let row =
+        sqlx::query("SELECT amount_fen, state, transaction_id FROM orders WHERE out_trade_no = $1")
+            .bind(out_trade_no)
+            .fetch_optional(&mut **tx)
+            .await?;
+    row.map(|row| {
+        Ok((
+            money::from_db(row.try_get(0)?)?,
+            OrderState::parse(&row.try_get::<String, _>(1)?)?,
+            row.try_get(2)?,
+        ))
+    })
+    .transpose()
+}
+
+async fn refund_in(tx: &mut Tx<'_>, out_refund_no: &str) -> Result<Option<Refund>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {} FROM refunds WHERE out_refund_no = $1",
+        rows::REFUND_COLUMNS
+    ))
+    .bind(out_refund_no)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(rows::refund).transpose()
+}
+
+async fn set_refund_state(
+    tx: &mut Tx<'_>,
+    out_refund_no: &str,
+    state: RefundState,
+    refund_id: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE refunds SET state = $1, refund_id = COALESCE($2, refund_id), updated_at = $3 WHERE out_refund_no = $4")
+        .bind(state.as_str())
+        .bind(refund_id)
+        .bind(now())
+        .bind(out_refund_no)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Adds `fee` to the order's refunded amount (checked) and sets its paid state; whether it is
+/// now refunded beyond its amount.
+async fn count_refunded(tx: &mut Tx<'_>, out_trade_no: &str, fee: Fen) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT amount_fen, refunded_fen FROM orders WHERE out_trade_no = $1")
+        .bind(out_trade_no)
+        .fetch_one(&mut **tx)
+        .await?;
+    let amount = money::from_db(row.try_get(0)?)?;
+    let refunded = money::add(money::from_db(row.try_get(1)?)?, fee)?;
+    let state = OrderState::after_refunds(amount, refunded);
+    sqlx::query("UPDATE orders SET refunded_fen = $1, state = $2 WHERE out_trade_no = $3")
+        .bind(money::to_db(refunded)?)
+        .bind(state.as_str())
+        .bind(out_trade_no)
+        .execute(&mut **tx)
+        .await?;
+    tracing::info!(
+        out_trade_no,
+        refunded_fen = refunded.get(),
+        state = state.as_str(),
+        "order moved"
+    );
+    Ok(refunded > amount)
+}
+
+async fn insert_audit(
+    tx: &mut Tx<'_>,
+    e: Evidence<'_>,
+    verdict: &str,
+    out_trade_no: Option<&str>,
+) -> Result<String, StoreError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let kept = if e.verified {
+        e.body
+    } else {
+        &e.body[..e.body.len().min(REFUSED_BODY_PREFIX)]
+    };
+    sqlx::query(
+        "INSERT INTO notifications (id, kind, received_at, verified, body_len, body_sha256, body, verdict, out_trade_no) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(e.kind)
+    .bind(now())
+    .bind(i64::from(e.verified))
+    .bind(i64::try_from(e.body.len()).unwrap_or(i64::MAX))
+    .bind(hex::encode(Sha256::digest(e.body)))
+    .bind(String::from_utf8_lossy(kept).into_owned())
+    .bind(verdict)
+    .bind(out_trade_no)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+async fn set_verdict(tx: &mut Tx<'_>, id: &str, verdict: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE notifications SET verdict = $1 WHERE id = $2")
+        .bind(verdict)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn insert_anomaly(
+    tx: &mut Tx<'_>,
+    kind: AnomalyKind,
+    reference: &str,
+    out_trade_no: Option<&str>,
+    detail: &str,
+) -> Result<(), StoreError> {
+    let new = sqlx::query(
+        "INSERT INTO anomalies (id, kind, reference, out_trade_no, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (kind, reference) DO NOTHING",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(kind.as_str())
+    .bind(reference)
+    .bind(out_trade_no)
+    .bind(detail)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if new == 1 {
+        tracing::error!(anomaly = kind.as_str(), out_trade_no, detail = %crate::logging::Escaped(detail), "anomaly recorded: a person must act");
+    }
+    Ok(())
+}
+
+/// Creates the SQLite file (owner read/write only) when it does not exist yet, so that
+/// SQLite (which gives its `-wal` and `-shm` files the database's permissions) never makes
+/// a world-readable database.
+fn create_private_sqlite_file(url: &str) -> Result<(), std::io::Error> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,194 @@
+//! The rows the store reads and writes, and their decoding.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use tenpay_xml::Fen;
+
+use super::StoreError;
+use crate::domain::{AnomalyKind, OrderState, RefundState, money};
+
+fn fen<S: serde::Serializer>(v: &Fen, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(v.get())
+}
+
+/// A new order, as the app asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    /// The merchant's order number.
+    pub out_trade_no: String,
+    /// The user who ordered.
+    pub user_id: String,
+    /// What is sold.
+    pub item: String,
+    /// The `body` sent to WeChat Pay.
+    pub description: String,
+    /// The amount.
+    pub amount: Fen,
+    /// APP, JSAPI, NATIVE or MWEB.
+    pub trade_type: String,
+    /// The payer (JSAPI).
+    pub openid: Option<String>,
+    /// The IP sent as `spbill_create_ip`.
+    pub payer_ip: String,
+}
+
+/// An order row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Order {
+    /// The merchant's order number.
+    pub out_trade_no: String,
+    /// The user who ordered.
+    pub user_id: String,
+    /// What is sold.
+    pub item: String,
+    /// The `body` sent to WeChat Pay.
+    pub description: String,
+    /// The amount.
+    #[serde(rename = "amount_fen", serialize_with = "fen")]
+    pub amount: Fen,
+    /// APP, JSAPI, NATIVE or MWEB.
+    pub trade_type: String,
+    /// The payer (JSAPI).
+    pub openid: Option<String>,
+    /// The state.
+    pub state: OrderState,
+    /// The prepay id.
+    pub prepay_id: Option<String>,
+    /// WeChat Pay's transaction id, once paid.
+    pub transaction_id: Option<String>,
+    /// Refunded so far (successful refunds).
+    #[serde(rename = "refunded_fen", serialize_with = "fen")]
+    pub refunded: Fen,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds, once paid.
+    pub paid_at: Option<i64>,
+    /// How the payment became known: `notification` or `orderquery`.
+    pub paid_via: Option<String>,
+}
+
+/// A refund row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refund {
+    /// The merchant's refund number.
+    pub out_refund_no: String,
+    /// The order.
+    pub out_trade_no: String,
+    /// The amount asked for.
+    #[serde(rename = "amount_fen", serialize_with = "fen")]
+    pub amount: Fen,
+    /// Shown to the payer.
+    pub reason: Option<String>,
+    /// The state.
+    pub state: RefundState,
+    /// WeChat Pay's refund id.
+    pub refund_id: Option<String>,
+    /// How many times it was submitted to WeChat Pay.
+    pub submissions: i64,
+    /// The last submission's failure, when it had one.
+    pub last_error: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// An audit row: one delivery and its verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRow {
+    /// `pay`, `refund`, `orderquery`, `refundquery`.
+    pub kind: String,
+    /// Unix seconds.
+    pub received_at: i64,
+    /// Whether it was verified (then `body` is whole).
+    pub verified: bool,
+    /// The body's length.
+    pub body_len: i64,
+    /// The body's SHA-256, hex.
+    pub body_sha256: String,
+    /// The body (verified), or its first KiB (refused).
+    pub body: String,
+    /// What was decided.
+    pub verdict: String,
+    /// The order, when known.
+    pub out_trade_no: Option<String>,
+}
+
+/// Something a person must look at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Anomaly {
+    /// What kind.
+    pub kind: AnomalyKind,
+    /// What it is about (a transaction id, an out_refund_no).
+    pub reference: String,
+    /// The order.
+    pub out_trade_no: Option<String>,
+    /// What happened and what to do.
+    pub detail: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+pub(super) const ORDER_COLUMNS: &str = "out_trade_no, user_id, item, description, amount_fen, trade_type, openid, state, prepay_id, transaction_id, refunded_fen, created_at, paid_at, paid_via";
+pub(super) const REFUND_COLUMNS: &str = "out_refund_no, out_trade_no, amount_fen, reason, state, refund_id, submissions, last_error, created_at, updated_at";
+pub(super) const AUDIT_COLUMNS: &str =
+    "kind, received_at, verified, body_len, body_sha256, body, verdict, out_trade_no";
+pub(super) const ANOMALY_COLUMNS: &str = "kind, reference, out_trade_no, detail, created_at";
+
+pub(super) fn order(row: &AnyRow) -> Result<Order, StoreError> {
+    Ok(Order {
+        out_trade_no: row.try_get(0)?,
+        user_id: row.try_get(1)?,
+        item: row.try_get(2)?,
+        description: row.try_get(3)?,
+        amount: money::from_db(row.try_get(4)?)?,
+        trade_type: row.try_get(5)?,
+        openid: row.try_get(6)?,
+        state: OrderState::parse(&row.try_get::<String, _>(7)?)?,
+        prepay_id: row.try_get(8)?,
+        transaction_id: row.try_get(9)?,
+        refunded: money::from_db(row.try_get(10)?)?,
+        created_at: row.try_get(11)?,
+        paid_at: row.try_get(12)?,
+        paid_via: row.try_get(13)?,
+    })
+}
+
+pub(super) fn refund(row: &AnyRow) -> Result<Refund, StoreError> {
+    Ok(Refund {
+        out_refund_no: row.try_get(0)?,
+        out_trade_no: row.try_get(1)?,
+        amount: money::from_db(row.try_get(2)?)?,
+        reason: row.try_get(3)?,
+        state: RefundState::parse(&row.try_get::<String, _>(4)?)?,
+        refund_id: row.try_get(5)?,
+        submissions: row.try_get(6)?,
+        last_error: row.try_get(7)?,
+        created_at: row.try_get(8)?,
+        updated_at: row.try_get(9)?,
+    })
+}
+
+pub(super) fn audit(row: &AnyRow) -> Result<AuditRow, StoreError> {
+    Ok(AuditRow {
+        kind: row.try_get(0)?,
+        received_at: row.try_get(1)?,
+        verified: row.try_get::<i64, _>(2)? != 0,
+        body_len: row.try_get(3)?,
+        body_sha256: row.try_get(4)?,
+        body: row.try_get(5)?,
+        verdict: row.try_get(6)?,
+        out_trade_no: row.try_get(7)?,
+    })
+}
+
+pub(super) fn anomaly(row: &AnyRow) -> Result<Anomaly, StoreError> {
+    Ok(Anomaly {
+        kind: AnomalyKind::parse(&row.try_get::<String, _>(0)?)?,
+        reference: row.try_get(1)?,
+        out_trade_no: row.try_get(2)?,
+        detail: row.try_get(3)?,
+        created_at: row.try_get(4)?,
+    })
+}

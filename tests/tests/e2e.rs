@@ -1,102 +1,30 @@
-//! The reference merchant server against the simulator: trade types, refunds, retries, a crash,
-//! duplicates under concurrency (SQLite and PostgreSQL), forged notifications.
+//! The reference merchant server against the simulator: trade types, refunds, retries after a
+//! database fault, a crash, duplicates under concurrency (SQLite and PostgreSQL), forged
+//! notifications, anomalies.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{Env, demo_key, init, pay_notification, start, start_with, temp_db, temp_db_path};
 use serde_json::{Value, json};
-use tenpay_examples::demo::{DEMO_APPID, DEMO_KEY, DEMO_MCH_ID, config_for, start_with_simulator};
-use tenpay_examples::{Hooks, Running};
+use tenpay_merchant_server::Server;
+use tenpay_merchant_server::simulator::{DEMO_APPID, DEMO_KEY, DEMO_MCH_ID, config_for};
 use tenpay_sign::{ApiKey, SignType};
-use tenpay_sim::{PayOptions, SimHandle};
-use tenpay_xml::XmlMap;
-
-fn init() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-fn temp_db(name: &str) -> String {
-    let path = std::env::temp_dir().join(format!("tenpay-e2e-{name}-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    format!("sqlite://{}", path.display())
-}
-
-async fn create(http: &reqwest::Client, server: &Running, body: Value) -> Value {
-    let r = http
-        .post(format!("{}/orders", server.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{:?}", r.text().await);
-    r.json().await.unwrap()
-}
-
-/// The simulator (time scale 1000) and a merchant server on a fresh SQLite file.
-async fn start_fresh(db_name: &str) -> (SimHandle, Running) {
-    start_with_simulator(
-        "127.0.0.1:0".parse().unwrap(),
-        &temp_db(db_name),
-        1000,
-        Hooks::default(),
-    )
-    .await
-    .unwrap()
-}
-
-/// Creates an order for `amount_fen` and returns its out_trade_no.
-async fn new_order(
-    http: &reqwest::Client,
-    server: &Running,
-    amount_fen: i64,
-    trade_type: &str,
-) -> String {
-    let body = json!({ "item": "a", "description": "d", "amount_fen": amount_fen, "trade_type": trade_type });
-    create(http, server, body).await["out_trade_no"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn order(http: &reqwest::Client, server: &Running, no: &str) -> Value {
-    http.get(format!("{}/orders/{no}", server.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn wait_state(http: &reqwest::Client, server: &Running, no: &str, state: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let o = order(http, server, no).await;
-        if o["state"] == state {
-            return o;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "order {no} never became {state}: {o}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+use tenpay_sim::PayOptions;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_trade_type_to_paid_and_refunds_to_their_notification() {
-    init();
-    let (sim, server) = start_fresh("types").await;
-    let http = reqwest::Client::new();
+    let env = start("types").await;
     for (tt, openid) in [
         ("APP", None),
         ("JSAPI", Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")),
         ("NATIVE", None),
         ("MWEB", None),
     ] {
-        let created = create(&http, &server, json!({ "item": "sku-1", "description": "测试商品", "amount_fen": 101, "trade_type": tt, "openid": openid })).await;
+        let created = env.create(json!({ "item": "sku-1", "description": "测试商品", "amount_fen": 101, "trade_type": tt, "openid": openid })).await;
         let no = created["out_trade_no"].as_str().unwrap();
         match tt {
             "APP" => assert_eq!(created["pay"]["package"], "Sign=WXPay"),
@@ -119,149 +47,200 @@ async fn every_trade_type_to_paid_and_refunds_to_their_notification() {
                     .starts_with("https://")
             ),
         }
-        sim.pay(no, &PayOptions::new()).unwrap();
-        let paid = wait_state(&http, &server, no, "PAID").await;
+        env.pay(no).await;
+        let paid = env.order(no).await;
         assert!(paid["transaction_id"].as_str().is_some());
-        // Refund the whole order in two parts.
-        for amount in [60, 41] {
-            let r = http
-                .post(format!("{}/orders/{no}/refunds", server.url()))
-                .json(&json!({ "amount_fen": amount }))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 201);
-        }
+        assert_eq!(paid["paid_via"], "notification");
+        // Refund the whole order in two parts: partially refunded, then refunded.
+        let (status, r) = env.refund(no, json!({ "amount_fen": 60 })).await;
+        assert_eq!(status, 201, "{r}");
+        env.wait_state(no, "PARTIALLY_REFUNDED").await;
+        let (status, r) = env.refund(no, json!({ "amount_fen": 41 })).await;
+        assert_eq!(status, 201, "{r}");
         // More than the rest: refused, nothing written.
-        let r = http
-            .post(format!("{}/orders/{no}/refunds", server.url()))
-            .json(&json!({ "amount_fen": 1 }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 409);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let o = order(&http, &server, no).await;
-            if o["refunded_fen"] == 101 {
-                assert_eq!(o["state"], "REFUNDED");
-                assert_eq!(o["refunds"].as_array().unwrap().len(), 2);
-                break;
-            }
-            assert!(Instant::now() < deadline, "{o}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let (status, r) = env.refund(no, json!({ "amount_fen": 1 })).await;
+        assert_eq!(status, 409, "{r}");
+        let o = env.wait_state(no, "REFUNDED").await;
+        assert_eq!(o["refunded_fen"], 101);
+        assert_eq!(o["refunds"].as_array().unwrap().len(), 2);
+        assert_eq!(env.sim_refunded(no), 101);
     }
     // A refunded order never moves back to paid, even if its notification comes again.
-    let no = sim
+    let no = env
+        .sim
         .orders()
         .into_iter()
         .find(|o| o.trade_type == "APP")
         .unwrap()
         .out_trade_no;
-    let body = sim
+    let body = env
+        .sim
         .deliveries()
         .into_iter()
         .find(|d| d.out_trade_no == no && d.kind == tenpay_sim::DeliveryKind::Pay)
         .unwrap()
         .body;
-    let r = http
-        .post(format!("{}/wechat/notify/pay", server.url()))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(order(&http, &server, &no).await["state"], "REFUNDED");
+    assert_eq!(env.notify("pay", body).await.0, 200);
+    assert_eq!(env.order(&no).await["state"], "REFUNDED");
     // Bad requests: JSON errors with a reason; nothing written.
     for bad in [
         json!({ "item": "x", "description": "d", "amount_fen": 0, "trade_type": "APP" }),
         json!({ "item": "x", "description": "d", "amount_fen": 1, "trade_type": "JSAPI" }),
+        json!({ "item": "x", "description": "d", "amount_fen": -5, "trade_type": "APP" }),
         json!({ "nope": 1 }),
     ] {
-        let r = http
-            .post(format!("{}/orders", server.url()))
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 400);
-        let v: Value = r.json().await.unwrap();
+        let (status, v) = env.create_as(&env.alice, bad).await;
+        assert_eq!(status, 400, "{v}");
         assert!(v["reason"].as_str().is_some_and(|s| !s.is_empty()), "{v}");
     }
-    assert_eq!(
-        http.get(format!("{}/orders/NOPE", server.url()))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
-    assert_eq!(sim.orders().len(), 4);
-    server.shutdown().await;
-    sim.shutdown().await;
+    assert_eq!(env.admin_get("/orders/NOPE").await.0, 404);
+    assert_eq!(env.sim.orders().len(), 4);
+    env.stop().await;
 }
 
+/// Item 10: a character XML cannot carry is refused before anything is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handler_fails_three_times_then_paid_once_with_four_audit_rows() {
-    init();
-    let failures = Arc::new(AtomicU32::new(0));
-    let f = Arc::clone(&failures);
-    let hooks = Hooks {
-        before_commit: Some(Arc::new(move |_no: &str| {
-            if f.fetch_add(1, Ordering::SeqCst) < 3 {
-                Err("database briefly unavailable".into())
-            } else {
-                Ok(())
-            }
-        })),
+async fn a_description_xml_cannot_carry_is_a_400_and_stores_nothing() {
+    let env = start("nul").await;
+    for description in ["bad\u{0}byte", "bell\u{7}", "ok\u{FFFE}"] {
+        let (status, v) = env
+            .create_as(&env.alice, json!({ "item": "x", "description": description, "amount_fen": 5, "trade_type": "APP" }))
+            .await;
+        assert_eq!(status, 400, "{v}");
+    }
+    assert!(env.sim.orders().is_empty());
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", temp_db_path("nul").display()))
+        .await
+        .unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "no FAILED row left behind");
+    env.stop().await;
+}
+
+/// Item 10: MWEB (and APP, JSAPI) send the payer's IP; X-Forwarded-For only counts from a
+/// trusted proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_send_the_payers_ip_trusting_only_configured_proxies() {
+    let env = start_with(&temp_db("ip"), |c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        c.server_ip = "192.0.2.10".into();
+    })
+    .await;
+    let create = |xff: &'static str, tt: &'static str| {
+        let env = &env;
+        async move {
+            let r = env
+                .http
+                .post(format!("{}/orders", env.server.public_url()))
+                .bearer_auth(&env.alice)
+                .header("x-forwarded-for", xff)
+                .json(
+                    &json!({ "item": "x", "description": "d", "amount_fen": 5, "trade_type": tt }),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            let v: Value = r.json().await.unwrap();
+            let no = v["out_trade_no"].as_str().unwrap().to_owned();
+            env.order(&no).await["payer_ip"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
     };
-    let (sim, server) = start_with_simulator(
-        "127.0.0.1:0".parse().unwrap(),
-        &temp_db("retries"),
-        1000,
-        hooks,
+    assert_eq!(create("1.2.3.4, 203.0.113.5", "MWEB").await, "203.0.113.5");
+    assert_eq!(create("203.0.113.6", "APP").await, "203.0.113.6");
+    // NATIVE: the server's own IP.
+    assert_eq!(create("203.0.113.7", "NATIVE").await, "192.0.2.10");
+    env.stop().await;
+    // Without trusted proxies the header is ignored.
+    let env = start("ip-direct").await;
+    let r = env
+        .http
+        .post(format!("{}/orders", env.server.public_url()))
+        .bearer_auth(&env.alice)
+        .header("x-forwarded-for", "203.0.113.5")
+        .json(&json!({ "item": "x", "description": "d", "amount_fen": 5, "trade_type": "MWEB" }))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    let o = env.order(v["out_trade_no"].as_str().unwrap()).await;
+    assert_eq!(o["payer_ip"], "127.0.0.1");
+    env.stop().await;
+}
+
+/// A database fault while a notification is recorded rolls the change back; WeChat Pay's
+/// retries then deliver it once. The fault is real: a trigger that makes SQLite refuse the
+/// paid transition, installed from outside and dropped after three failed attempts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_fault_rolls_back_and_the_retries_record_the_payment_once() {
+    let env = start("retries").await;
+    let no = env.new_order(888, "APP").await;
+    let pool =
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", temp_db_path("retries").display()))
+            .await
+            .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER fault BEFORE UPDATE OF state ON orders WHEN NEW.state = 'PAID' \
+         BEGIN SELECT RAISE(ABORT, 'injected fault'); END",
     )
+    .execute(&pool)
     .await
     .unwrap();
-    let http = reqwest::Client::new();
-    let no = new_order(&http, &server, 888, "APP").await;
-    sim.pay(&no, &PayOptions::new()).unwrap();
-    wait_state(&http, &server, &no, "PAID").await;
-    let audit = server.db().audit(Some(&no)).await.unwrap();
+    env.sim.pay(&no, &PayOptions::new()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.sim.deliveries()[0].attempts.len() < 3 {
+        assert!(Instant::now() < deadline, "{:?}", env.sim.deliveries());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    sqlx::query("DROP TRIGGER fault")
+        .execute(&pool)
+        .await
+        .unwrap();
+    env.wait_state(&no, "PAID").await;
+    let audit = env.server.store().audit(Some(&no)).await.unwrap();
     let verdicts: Vec<&str> = audit.iter().map(|a| a.verdict.as_str()).collect();
-    assert_eq!(verdicts.len(), 4, "{verdicts:?}");
-    assert!(
-        verdicts[..3]
-            .iter()
-            .all(|v| v.starts_with("handler failed")),
+    assert_eq!(
+        verdicts.iter().filter(|v| **v == "paid").count(),
+        1,
         "{verdicts:?}"
     );
-    assert_eq!(verdicts[3], "paid");
-    // The simulator retried on its (scaled) schedule: 15 s, 15 s, 30 s / 1000.
-    let d = sim
+    assert_eq!(verdicts.last(), Some(&"paid"), "{verdicts:?}");
+    let failed = verdicts
+        .iter()
+        .filter(|v| v.starts_with("not recorded"))
+        .count();
+    assert!(failed >= 3, "{verdicts:?}");
+    let d = env
+        .sim
         .deliveries()
         .into_iter()
         .find(|d| d.out_trade_no == no)
         .unwrap();
-    assert_eq!(d.attempts.len(), 4);
     assert!(d.acknowledged);
-    assert!(d.attempts[..3].iter().all(|a| a.status == Some(500)));
-    server.shutdown().await;
-    sim.shutdown().await;
+    assert_eq!(d.attempts.len(), failed + 1);
+    assert!(d.attempts[..failed].iter().all(|a| a.status == Some(500)));
+    env.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_while_a_notification_is_due_then_restart() {
-    init();
     let db = temp_db("crash");
-    let (sim, server) =
-        start_with_simulator("127.0.0.1:0".parse().unwrap(), &db, 1000, Hooks::default())
-            .await
-            .unwrap();
-    let http = reqwest::Client::new();
-    let no = new_order(&http, &server, 500, "NATIVE").await;
-    let addr = server.addr;
+    let env = start_with(&db, |_| {}).await;
+    let no = env.new_order(500, "NATIVE").await;
+    let Env {
+        sim,
+        server,
+        mut config,
+        http,
+        alice: _,
+    } = env;
+    let addr = server.public_addr();
     server.kill();
     tokio::time::sleep(Duration::from_millis(50)).await;
     sim.pay(&no, &PayOptions::new()).unwrap();
@@ -273,107 +252,208 @@ async fn crash_while_a_notification_is_due_then_restart() {
     }
     assert!(!sim.deliveries()[0].acknowledged);
     // Start again on the same address and database: the next attempt is delivered.
-    let server = tenpay_examples::start(config_for(&sim, addr, &db).unwrap(), Hooks::default())
-        .await
-        .unwrap();
-    let paid = wait_state(&http, &server, &no, "PAID").await;
+    config.listen = addr;
+    let server = Server::new(config.clone()).start().await.unwrap();
+    let env = Env {
+        alice: common::token(&server, "alice"),
+        sim,
+        server,
+        config,
+        http,
+    };
+    let paid = env.wait_state(&no, "PAID").await;
     assert_eq!(paid["amount_fen"], 500);
-    let d = &sim.deliveries()[0];
+    let d = &env.sim.deliveries()[0];
     assert!(d.acknowledged);
     assert!(d.attempts.len() >= 4);
     assert!(d.attempts[0].status.is_none());
-    server.shutdown().await;
-    sim.shutdown().await;
+    env.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_notifications_are_refused_and_audited() {
-    init();
-    let (sim, server) = start_fresh("forged").await;
-    let http = reqwest::Client::new();
-    let no = new_order(&http, &server, 10000, "APP").await;
-    let forge = |key: Option<&str>, total_fee: &str| {
-        let mut m = XmlMap::new();
-        for (k, v) in [
-            ("return_code", "SUCCESS"),
-            ("appid", DEMO_APPID),
-            ("mch_id", DEMO_MCH_ID),
-            ("nonce_str", "forged0000000000000000000000000"),
-            ("result_code", "SUCCESS"),
-            ("total_fee", total_fee),
-            ("transaction_id", "4200000000000000000000000001"),
-            ("out_trade_no", no.as_str()),
-            ("trade_type", "APP"),
-        ] {
-            m.insert(k, v).unwrap();
-        }
-        if let Some(k) = key {
-            m.sign(&ApiKey::new(k).unwrap(), SignType::HmacSha256)
-                .unwrap();
-        }
-        m.to_xml()
-    };
+async fn forged_notifications_are_refused_and_audited_without_their_bodies() {
+    let env = start("forged").await;
+    let no = env.new_order(10000, "APP").await;
     // Unsigned and wrongly signed: refused by verification (400). Signed with our key but for
-    // another amount: verified, then refused by the amount check, which rolls the change back
-    // (500: not recorded). WeChat Pay retries all three.
+    // another amount: verified, then refused by the amount check and recorded as an anomaly
+    // (500: WeChat Pay retries).
+    let padded = format!(
+        "{}{}",
+        pay_notification(&no, 10000, "4200000000000000000000000001", None),
+        " ".repeat(4000)
+    );
     for (body, status) in [
-        (forge(None, "10000"), 400),
+        (padded, 400),
         (
-            forge(Some("another-merchants-key-0000000000"), "10000"),
+            pay_notification(
+                &no,
+                10000,
+                "4200000000000000000000000001",
+                Some("another-merchants-key-0000000000"),
+            ),
             400,
         ),
-        (forge(Some(DEMO_KEY), "1"), 500),
+        (
+            pay_notification(&no, 1, "4200000000000000000000000001", Some(DEMO_KEY)),
+            500,
+        ),
     ] {
-        let r = http
-            .post(format!("{}/wechat/notify/pay", server.url()))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), status);
-        assert!(r.text().await.unwrap().contains("FAIL"));
+        let (s, reply) = env.notify("pay", body).await;
+        assert_eq!(s, status);
+        assert!(reply.contains("FAIL"));
     }
-    assert_eq!(order(&http, &server, &no).await["state"], "NOTPAY");
-    let audit = server.db().audit(None).await.unwrap();
+    assert_eq!(env.order(&no).await["state"], "NOTPAY");
+    let audit = env.server.store().audit(None).await.unwrap();
     assert_eq!(audit.len(), 3);
     assert!(
         audit.iter().all(|a| a.verdict.starts_with("refused")),
         "{audit:?}"
     );
+    // A refused delivery keeps its length, hash and first KiB only.
+    assert!(!audit[0].verified);
+    assert!(audit[0].body_len > 4000);
+    assert_eq!(audit[0].body.len(), 1024);
+    assert_eq!(audit[0].body_sha256.len(), 64);
+    assert!(audit[2].verified);
     assert!(
         audit[2].verdict.contains("amount mismatch"),
         "{:?}",
         audit[2]
     );
-    server.shutdown().await;
-    sim.shutdown().await;
+    let (_, anomalies) = env.admin_get("/anomalies").await;
+    assert_eq!(anomalies.as_array().unwrap().len(), 1, "{anomalies}");
+    assert_eq!(anomalies[0]["kind"], "AMOUNT_MISMATCH");
+    env.stop().await;
+}
+
+/// Item 5: 1,000 forged POSTs of 64 KiB grow the database by less than 2 MiB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_forged_notifications_barely_grows_the_database() {
+    let env = start("flood").await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", temp_db_path("flood").display()))
+        .await
+        .unwrap();
+    let size = || async {
+        let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let (page,): (i64,) = sqlx::query_as("PRAGMA page_size")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pages * page
+    };
+    let before = size().await;
+    let body = format!(
+        "<xml><return_code>SUCCESS</return_code><junk>{}</junk></xml>",
+        "A".repeat(60 * 1024)
+    );
+    let sem = Arc::new(tokio::sync::Semaphore::new(32));
+    let mut tasks = Vec::new();
+    for _ in 0..1000 {
+        let (http, url, body, sem) = (
+            env.http.clone(),
+            format!("{}/wechat/notify/pay", env.server.public_url()),
+            body.clone(),
+            Arc::clone(&sem),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _p = sem.acquire().await.unwrap();
+            http.post(url)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 400);
+    }
+    let grown = size().await - before;
+    assert_eq!(env.server.store().audit(None).await.unwrap().len(), 1000);
+    assert!(grown < 2 * 1024 * 1024, "grew {grown} bytes");
+    env.stop().await;
+}
+
+/// Item 6: a payment the books cannot take is recorded as an anomaly (and acknowledged,
+/// since it is durably recorded), never as a "duplicate".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_for_a_closed_order_or_a_second_transaction_is_an_anomaly() {
+    let env = start("anomalies").await;
+    let closed = env.new_order(300, "NATIVE").await;
+    let (status, v) = env
+        .admin_post(&format!("/orders/{closed}/close"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["state"], "CLOSED");
+    let (status, _) = env
+        .notify(
+            "pay",
+            pay_notification(
+                &closed,
+                300,
+                "4200000000000000000000000077",
+                Some(demo_key()),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(env.order(&closed).await["state"], "CLOSED");
+
+    let paid = env.new_order(400, "APP").await;
+    env.pay(&paid).await;
+    let first = env.order(&paid).await["transaction_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = env
+        .notify(
+            "pay",
+            pay_notification(&paid, 400, "4200000000000000000000000088", Some(demo_key())),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // The same second transaction again: one anomaly, not two.
+    env.notify(
+        "pay",
+        pay_notification(&paid, 400, "4200000000000000000000000088", Some(demo_key())),
+    )
+    .await;
+    assert_eq!(env.order(&paid).await["transaction_id"], first.as_str());
+
+    let (_, anomalies) = env.admin_get("/anomalies").await;
+    let kinds: Vec<&str> = anomalies
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["PAID_AFTER_CLOSE", "SECOND_PAYMENT"], "{anomalies}");
+    let audit = env.server.store().audit(Some(&paid)).await.unwrap();
+    assert!(
+        audit.iter().all(|a| !a.verdict.starts_with("duplicate")),
+        "{audit:?}"
+    );
+    env.stop().await;
 }
 
 /// 50 concurrent copies of one genuine notification against two server instances sharing one
 /// database: one transition, 50 audit rows, 50 success replies.
 async fn duplicates_under_concurrency(database_url: &str) {
-    init();
-    let (sim, a) = start_with_simulator(
-        "127.0.0.1:0".parse().unwrap(),
-        database_url,
-        1000,
-        Hooks::default(),
-    )
-    .await
-    .unwrap();
-    let b = tenpay_examples::start(
-        config_for(&sim, "127.0.0.1:0".parse().unwrap(), database_url).unwrap(),
-        Hooks::default(),
-    )
-    .await
-    .unwrap();
-    let http = reqwest::Client::new();
-    let no = new_order(&http, &a, 1999, "APP").await;
+    let a = start_with(database_url, |_| {}).await;
+    let mut config_b = config_for(&a.sim, database_url).unwrap();
+    config_b.session_secret = a.config.session_secret.clone();
+    let b = Server::new(config_b).start().await.unwrap();
+    let no = a.new_order(1999, "APP").await;
     // The genuine notification, as the simulator signs it, captured from its delivery to A.
-    sim.pay(&no, &PayOptions::new()).unwrap();
+    a.sim.pay(&no, &PayOptions::new()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     let body = loop {
-        if let Some(d) = sim
+        if let Some(d) = a
+            .sim
             .deliveries()
             .into_iter()
             .find(|d| d.out_trade_no == no && d.acknowledged)
@@ -383,12 +463,15 @@ async fn duplicates_under_concurrency(database_url: &str) {
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
-    let before = a.db().audit(Some(&no)).await.unwrap().len();
-    assert_eq!(before, 1);
+    assert_eq!(a.server.store().audit(Some(&no)).await.unwrap().len(), 1);
     let mut tasks = Vec::new();
     for i in 0..50 {
-        let url = if i % 2 == 0 { a.url() } else { b.url() };
-        let (http, body) = (http.clone(), body.clone());
+        let url = if i % 2 == 0 {
+            a.server.public_url()
+        } else {
+            b.public_url()
+        };
+        let (http, body) = (a.http.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
             let r = http
                 .post(format!("{url}/wechat/notify/pay"))
@@ -402,9 +485,9 @@ async fn duplicates_under_concurrency(database_url: &str) {
     for t in tasks {
         let (status, reply) = t.await.unwrap();
         assert_eq!(status, 200);
-        assert_eq!(&reply[..], tenpay_notify_ack());
+        assert_eq!(&reply[..], tenpay_notify::ACK);
     }
-    let audit = a.db().audit(Some(&no)).await.unwrap();
+    let audit = a.server.store().audit(Some(&no)).await.unwrap();
     assert_eq!(audit.len(), 51);
     assert_eq!(
         audit.iter().filter(|r| r.verdict == "paid").count(),
@@ -416,14 +499,9 @@ async fn duplicates_under_concurrency(database_url: &str) {
             .iter()
             .all(|r| r.verdict.starts_with("duplicate"))
     );
-    assert_eq!(order(&http, &b, &no).await["state"], "PAID");
-    a.shutdown().await;
+    assert_eq!(a.order(&no).await["state"], "PAID");
     b.shutdown().await;
-    sim.shutdown().await;
-}
-
-fn tenpay_notify_ack() -> &'static [u8] {
-    b"<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>"
+    a.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -569,48 +647,5 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
             .iter()
             .all(|d| d.acknowledged && d.attempts.len() == 1)
     );
-    sim.shutdown().await;
-}
-
-/// Concurrent refund requests for one order never add up to more than the order.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_refund_requests_stay_within_the_amount() {
-    init();
-    let (sim, server) = start_fresh("refund-race").await;
-    let http = reqwest::Client::new();
-    let no = new_order(&http, &server, 100, "APP").await;
-    sim.pay(&no, &PayOptions::new()).unwrap();
-    wait_state(&http, &server, &no, "PAID").await;
-    let mut tasks = Vec::new();
-    for _ in 0..10 {
-        let (http, url) = (
-            http.clone(),
-            format!("{}/orders/{no}/refunds", server.url()),
-        );
-        tasks.push(tokio::spawn(async move {
-            http.post(url)
-                .json(&json!({ "amount_fen": 30 }))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.unwrap());
-    }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        3,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses.iter().all(|s| *s == 201 || *s == 409),
-        "{statuses:?}"
-    );
-    assert_eq!(sim.order(&no).unwrap().refunds.len(), 3);
-    server.shutdown().await;
     sim.shutdown().await;
 }

@@ -637,11 +637,23 @@ impl Payments {
                     .map(|s| s.transaction_id.unwrap_or_default())
                     .map_err(|_| paid)
             })
-            .await
-            .map_err(|e| {
-                tracing::error!(out_trade_no = %Escaped(&no), error = %e, "pay notification not recorded");
-                format!("not recorded: {e}")
-            })?;
+            .await;
+        let recorded = match recorded {
+            Ok(r) => r,
+            Err(e) => {
+                let cause = std::error::Error::source(&e)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                tracing::error!(out_trade_no = %Escaped(&no), error = %e, cause = %Escaped(&cause), "pay notification not recorded");
+                // Keep the evidence if the database takes it; WeChat Pay retries either way.
+                let verdict = format!("not recorded: {e}: {cause}");
+                let _ = self
+                    .store
+                    .record_refused(evidence, &verdict, Some(&no), None)
+                    .await;
+                return Err(verdict);
+            }
+        };
         match recorded {
             Ok(verdict) => {
                 match &verdict {

@@ -507,7 +507,7 @@ impl Store {
         }
         let row = sqlx::query(
             "SELECT o.amount_fen, o.state, \
-             (SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE out_trade_no = $1 AND state <> 'REFUNDCLOSE'), \
+             (SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM refunds WHERE out_trade_no = $1 AND state <> 'REFUNDCLOSE'), \
              (SELECT COUNT(*) FROM refunds WHERE out_trade_no = $2) \
              FROM orders o WHERE o.out_trade_no = $3",
         )

@@ -51,6 +51,8 @@ pub struct Order {
     pub trade_type: String,
     /// The payer (JSAPI).
     pub openid: Option<String>,
+    /// The IP sent as `spbill_create_ip`.
+    pub payer_ip: String,
     /// The state.
     pub state: OrderState,
     /// The prepay id.
@@ -130,7 +132,7 @@ pub struct Anomaly {
     pub created_at: i64,
 }
 
-pub(super) const ORDER_COLUMNS: &str = "out_trade_no, user_id, item, description, amount_fen, trade_type, openid, state, prepay_id, transaction_id, refunded_fen, created_at, paid_at, paid_via";
+pub(super) const ORDER_COLUMNS: &str = "out_trade_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, prepay_id, transaction_id, refunded_fen, created_at, paid_at, paid_via";
 pub(super) const REFUND_COLUMNS: &str = "out_refund_no, out_trade_no, amount_fen, reason, state, refund_id, submissions, last_error, created_at, updated_at";
 pub(super) const AUDIT_COLUMNS: &str =
     "kind, received_at, verified, body_len, body_sha256, body, verdict, out_trade_no";
@@ -145,13 +147,14 @@ pub(super) fn order(row: &AnyRow) -> Result<Order, StoreError> {
         amount: money::from_db(row.try_get(4)?)?,
         trade_type: row.try_get(5)?,
         openid: row.try_get(6)?,
-        state: OrderState::parse(&row.try_get::<String, _>(7)?)?,
-        prepay_id: row.try_get(8)?,
-        transaction_id: row.try_get(9)?,
-        refunded: money::from_db(row.try_get(10)?)?,
-        created_at: row.try_get(11)?,
-        paid_at: row.try_get(12)?,
-        paid_via: row.try_get(13)?,
+        payer_ip: row.try_get(7)?,
+        state: OrderState::parse(&row.try_get::<String, _>(8)?)?,
+        prepay_id: row.try_get(9)?,
+        transaction_id: row.try_get(10)?,
+        refunded: money::from_db(row.try_get(11)?)?,
+        created_at: row.try_get(12)?,
+        paid_at: row.try_get(13)?,
+        paid_via: row.try_get(14)?,
     })
 }
 

@@ -127,11 +127,27 @@ async fn main() -> ExitCode {
             );
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    stopped().await;
     tracing::info!("shutting down");
     running.shutdown().await;
     if let Some(sim) = sim {
         sim.shutdown().await;
     }
     ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or SIGTERM (what service managers send).
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

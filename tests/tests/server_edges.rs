@@ -206,3 +206,32 @@ async fn the_sqlite_file_is_private() {
     }
     env.stop().await;
 }
+
+/// Item 5: refused deliveries are pruned after the retention; verified ones stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_deliveries_are_pruned_and_verified_ones_kept() {
+    let env = start("prune").await;
+    let no = env.new_order(100, "APP").await;
+    env.pay(&no).await;
+    for _ in 0..3 {
+        assert_eq!(
+            env.notify("pay", "<xml><a>forged</a></xml>".into()).await.0,
+            400
+        );
+    }
+    let store = env.server.store();
+    assert_eq!(store.audit(None).await.unwrap().len(), 4);
+    // Nothing is old enough yet.
+    assert_eq!(
+        store.prune_refused(common::unix_now() - 60).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        store.prune_refused(common::unix_now() + 1).await.unwrap(),
+        3
+    );
+    let left = store.audit(None).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].verified && left[0].verdict == "paid", "{left:?}");
+    env.stop().await;
+}

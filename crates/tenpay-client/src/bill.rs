@@ -198,6 +198,7 @@ impl Endpoint for DownloadBill {
     const PATH: &'static str = "/pay/downloadbill";
     const SECAPI: bool = false;
     const RETRY_SAFE: bool = true;
+    const LARGE_ANSWER: bool = true;
 
     fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
         tenpay_xml::to_map(self)
@@ -211,16 +212,35 @@ impl Endpoint for DownloadBill {
 /// The body of a bill download: the text (gunzipped), "no bill", or an error. Bills are
 /// unsigned; only errors are XML.
 pub(crate) fn read_text(answer: Answer) -> Result<BillOutcome<String>, Error> {
-    let body = answer.body;
+    let Answer {
+        body,
+        inflate_limit,
+    } = answer;
     if body.starts_with(&[0x1f, 0x8b]) {
-        let mut out = String::new();
-        flate2::read::GzDecoder::new(&body[..])
-            .read_to_string(&mut out)
+        // Every member, through the limit: a small body must not inflate without bound.
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&body[..])
+            .take(
+                u64::try_from(inflate_limit)
+                    .unwrap_or(u64::MAX)
+                    .saturating_add(1),
+            )
+            .read_to_end(&mut out)
             .map_err(|e| Error::NotXml {
                 reason: format!("bad gzip bill: {e}"),
                 excerpt: String::new(),
             })?;
-        return Ok(BillOutcome::Bill(out));
+        if out.len() > inflate_limit {
+            return Err(Error::TooLarge {
+                limit: inflate_limit,
+            });
+        }
+        return String::from_utf8(out)
+            .map(BillOutcome::Bill)
+            .map_err(|_| Error::NotXml {
+                reason: "bill is not UTF-8".into(),
+                excerpt: String::new(),
+            });
     }
     if !body.trim_ascii_start().starts_with(b"<") {
         return String::from_utf8(body.to_vec())
@@ -231,7 +251,10 @@ pub(crate) fn read_text(answer: Answer) -> Result<BillOutcome<String>, Error> {
             });
     }
     // Errors are XML, unsigned.
-    let answer = Answer { body };
+    let answer = Answer {
+        body,
+        inflate_limit,
+    };
     match parse_envelope(&answer) {
         Ok(_) => Err(Error::NotXml {
             reason: "an XML answer without a bill".into(),

@@ -86,7 +86,14 @@ pub(crate) struct Inner {
     backoff: Duration,
     pub(crate) poll_interval: Duration,
     pub(crate) poll_window: Duration,
+    max_bill_bytes: usize,
 }
+
+/// The largest XML answer read (WeChat Pay's are a few KiB); larger is [`Error::TooLarge`].
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
+/// The default largest bill or fund flow, compressed or inflated
+/// ([`ClientBuilder::max_bill_bytes`]).
+pub const DEFAULT_MAX_BILL_BYTES: usize = 512 * 1024 * 1024;
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,6 +133,8 @@ pub struct ClientBuilder {
     backoff: Duration,
     poll_interval: Duration,
     poll_window: Duration,
+    max_bill_bytes: usize,
+    allow_insecure_http: bool,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -178,6 +187,8 @@ impl Client {
             backoff: Duration::from_millis(200),
             poll_interval: Duration::from_secs(5),
             poll_window: Duration::from_secs(45),
+            max_bill_bytes: DEFAULT_MAX_BILL_BYTES,
+            allow_insecure_http: false,
         }
     }
 
@@ -260,6 +271,7 @@ impl Client {
             &self.inner.key,
             Answer {
                 body: bytes::Bytes::copy_from_slice(body),
+                inflate_limit: self.inner.max_bill_bytes,
             },
         )
     }
@@ -289,7 +301,12 @@ impl Client {
                 _ => inner.base.as_str(),
             };
             let url = format!("{base}{prefix}{}", E::PATH);
-            let result = match self.post(http, &url, body.clone()).await {
+            let limit = if E::LARGE_ANSWER {
+                inner.max_bill_bytes
+            } else {
+                MAX_ANSWER_BYTES
+            };
+            let result = match self.post(http, &url, body.clone(), limit).await {
                 Ok(answer) => E::decode(self, &key, answer),
                 Err(e) => Err(e),
             };
@@ -375,7 +392,9 @@ impl Client {
         map.sign(&inner.key, SignType::Md5)
             .map_err(Error::Request)?;
         let url = format!("{}{}", inner.base, sandbox.key_path());
-        let answer = self.post(&inner.http, &url, map.to_xml()).await?;
+        let answer = self
+            .post(&inner.http, &url, map.to_xml(), MAX_ANSWER_BYTES)
+            .await?;
         let m = parse_envelope(&answer)?;
         let key = m
             .get("sandbox_signkey")
@@ -388,8 +407,16 @@ impl Client {
         ApiKey::new(key).map_err(|e| Error::Config(e.to_string()))
     }
 
-    async fn post(&self, http: &reqwest::Client, url: &str, body: String) -> Result<Answer, Error> {
-        let response = http
+    /// Sends a body and reads the answer, at most `limit` bytes (checked against
+    /// Content-Length first, then while streaming). Redirects are never followed.
+    async fn post(
+        &self,
+        http: &reqwest::Client,
+        url: &str,
+        body: String,
+        limit: usize,
+    ) -> Result<Answer, Error> {
+        let mut response = http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
             .body(body)
@@ -397,14 +424,28 @@ impl Client {
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(transport)?;
+        let declared = response.content_length();
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(Error::TooLarge { limit });
+        }
+        let mut bytes =
+            Vec::with_capacity(declared.map_or(8 * 1024, |n| usize::try_from(n).unwrap_or(limit)));
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(Error::TooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         if status != 200 {
             return Err(Error::Http {
                 status,
                 excerpt: excerpt(&bytes),
             });
         }
-        Ok(Answer { body: bytes })
+        Ok(Answer {
+            body: bytes::Bytes::from(bytes),
+            inflate_limit: self.inner.max_bill_bytes,
+        })
     }
 
     /// Checks a standard answer: envelope, `return_code`, signature (request's algorithm, the
@@ -438,6 +479,8 @@ impl Client {
 #[derive(Debug)]
 pub struct Answer {
     pub(crate) body: bytes::Bytes,
+    /// The most a compressed body may inflate to.
+    pub(crate) inflate_limit: usize,
 }
 
 /// The envelope and `return_code` (no signature check).
@@ -459,6 +502,33 @@ pub(crate) fn parse_envelope(answer: &Answer) -> Result<XmlMap, Error> {
             reason: "no return_code".into(),
             excerpt: excerpt(&answer.body),
         }),
+    }
+}
+
+/// `https://`, or `http://` to a loopback host (or anywhere with the opt-in).
+fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<(), Error> {
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Err(Error::Config(format!("base URL must be https: {url:?}")));
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback || allow_insecure_http {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "plain http:// to {host:?} would send signed requests (and the certificate's calls) unencrypted: \
+             use https://, or ClientBuilder::allow_insecure_http for a test network"
+        )))
     }
 }
 
@@ -572,6 +642,21 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest bill or fund flow accepted, compressed and inflated (default 512 MiB);
+    /// larger is [`Error::TooLarge`]. XML answers are capped at [`MAX_ANSWER_BYTES`].
+    pub fn max_bill_bytes(mut self, bytes: usize) -> Self {
+        self.max_bill_bytes = bytes;
+        self
+    }
+
+    /// Accepts a plain `http://` base URL for hosts other than loopback (an HTTP proxy that
+    /// terminates TLS in a test network). Loopback hosts (the simulator) are always accepted;
+    /// production uses `https://`.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -579,8 +664,8 @@ impl ClientBuilder {
     /// (which takes MD5 only), or an unusable certificate.
     pub fn build(self) -> Result<Client, Error> {
         let base = self.base.trim_end_matches('/').to_owned();
-        if !(base.starts_with("https://") || base.starts_with("http://")) {
-            return Err(Error::Config(format!("base URL must be http(s): {base:?}")));
+        for url in std::iter::once(&base).chain(self.failover.as_ref()) {
+            check_base_url(url, self.allow_insecure_http)?;
         }
         if self.sandbox.is_some() && !matches!(self.sign_type, SignType::Md5) {
             return Err(Error::Config(
@@ -594,6 +679,9 @@ impl ClientBuilder {
                 .connect_timeout(self.connect_timeout)
                 .user_agent(self.user_agent.clone())
                 .tcp_nodelay(true)
+                // WeChat Pay never redirects; following one would re-send the signed body
+                // (and present the certificate) to another origin.
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| Error::Config(format!("HTTP client: {e}")))
         };
@@ -623,6 +711,7 @@ impl ClientBuilder {
                 backoff: self.backoff,
                 poll_interval: self.poll_interval,
                 poll_window: self.poll_window,
+                max_bill_bytes: self.max_bill_bytes,
             }),
         })
     }

@@ -26,6 +26,9 @@ pub trait Endpoint: Sealed + Send + Sync {
     /// The algorithm the endpoint requires whatever the client is configured with
     /// (`/pay/downloadfundflow` takes HMAC-SHA256 only); `None`: the client's.
     const SIGN_TYPE: Option<SignType> = None;
+    /// Whether the answer can be large (bills, fund flows: capped by
+    /// `ClientBuilder::max_bill_bytes`); otherwise it is capped at `MAX_ANSWER_BYTES`.
+    const LARGE_ANSWER: bool = false;
 
     /// The request's own fields (the client adds appid, mch_id, nonce, sign).
     #[doc(hidden)]

@@ -113,6 +113,13 @@ pub enum Error {
         /// Whether it was a timeout.
         timeout: bool,
     },
+    /// The answer (or an inflated bill) is larger than the limit; it was not read further and
+    /// is not retried.
+    #[error("answer larger than {limit} bytes")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The server answered with a status other than 200.
     #[error("HTTP {status}: {excerpt:?}")]
     Http {

@@ -134,6 +134,7 @@ impl Endpoint for DownloadFundFlow {
     const PATH: &'static str = "/pay/downloadfundflow";
     const SECAPI: bool = true;
     const RETRY_SAFE: bool = true;
+    const LARGE_ANSWER: bool = true;
     const SIGN_TYPE: Option<SignType> = Some(SignType::HmacSha256);
 
     fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {

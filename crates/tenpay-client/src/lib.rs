@@ -29,7 +29,10 @@ mod refund;
 mod tls;
 
 pub use bill::{Bill, BillOutcome, BillRow, BillSummary, BillType, DownloadBill};
-pub use client::{Answer, BACKUP_URL, Client, ClientBuilder, PRODUCTION_URL, Sandbox};
+pub use client::{
+    Answer, BACKUP_URL, Client, ClientBuilder, DEFAULT_MAX_BILL_BYTES, MAX_ANSWER_BYTES,
+    PRODUCTION_URL, Sandbox,
+};
 pub use endpoint::Endpoint;
 pub use error::{ErrCode, Error};
 pub use fundflow::{

@@ -229,10 +229,17 @@ impl Client {
     }
 }
 
+/// Whether micropay may have charged the payer. Only a request that was never sent, or a
+/// verified `result_code=FAIL` with a final `err_code`, is known not to have; everything else
+/// (a transport error, an HTTP error, an answer that is not XML, does not verify, is for
+/// another merchant or does not decode, `return_code=FAIL`) is in doubt: query, then reverse.
 fn in_doubt(e: &Error) -> bool {
-    match e.err_code() {
-        Some(ErrCode::UserPaying | ErrCode::SystemError | ErrCode::BankError) => true,
-        Some(_) => false,
-        None => e.is_retryable(),
+    match e {
+        Error::Business { err_code, .. } => matches!(
+            err_code,
+            ErrCode::UserPaying | ErrCode::SystemError | ErrCode::BankError | ErrCode::Unknown(_)
+        ),
+        Error::Config(_) | Error::NoIdentity { .. } | Error::Request(_) => false,
+        _ => true,
     }
 }

@@ -5,7 +5,7 @@ use std::io::Read as _;
 
 use serde::Serialize;
 use tenpay_sign::ApiKey;
-use tenpay_xml::{Fen, XmlMap};
+use tenpay_xml::{Fee, Fen, XmlMap};
 
 use crate::client::{Answer, parse_envelope};
 use crate::endpoint::Sealed;
@@ -165,10 +165,14 @@ pub struct BillRow {
     pub body: Option<String>,
     /// 商户数据包.
     pub attach: Option<String>,
-    /// 手续费.
-    pub service_fee: Option<Fen>,
+    /// 手续费 (返还手续费 in RECHARGE_REFUND bills): five decimals, negative when returned.
+    pub service_fee: Option<Fee>,
     /// 费率.
     pub rate: Option<String>,
+    /// 订单金额 (modern layout).
+    pub order_fee: Option<Fen>,
+    /// 申请退款金额 (modern layout).
+    pub apply_refund_fee: Option<Fen>,
     /// Every cell by column name.
     pub cells: BTreeMap<String, String>,
 }
@@ -185,8 +189,12 @@ pub struct BillSummary {
     pub refund_fee: Option<Fen>,
     /// 总代金券或立减优惠退款金额.
     pub coupon_refund_fee: Option<Fen>,
-    /// 手续费总金额.
-    pub service_fee: Option<Fen>,
+    /// 手续费总金额: five decimals, negative when more was returned than charged.
+    pub service_fee: Option<Fee>,
+    /// 订单总金额 (modern layout).
+    pub order_fee: Option<Fen>,
+    /// 申请退款总金额 (modern layout).
+    pub apply_refund_fee: Option<Fen>,
     /// Every cell by column name.
     pub cells: BTreeMap<String, String>,
 }
@@ -293,6 +301,44 @@ fn cells(line: &str) -> Vec<String> {
         .collect()
 }
 
+/// An error in a bill's column, naming it.
+fn column_error(column: &str, reason: &str) -> Error {
+    Error::Decode(tenpay_xml::Error::InvalidValue {
+        field: column.to_owned(),
+        reason: reason.to_owned(),
+    })
+}
+
+/// The first of `names` the row has (layouts renamed columns), with its name.
+fn pick<'a>(
+    cells: &'a BTreeMap<String, String>,
+    names: &[&'static str],
+) -> Option<(&'static str, &'a str)> {
+    names
+        .iter()
+        .find_map(|n| cells.get(*n).map(|v| (*n, v.as_str())))
+}
+
+/// A yuan amount from the first of `names`; an error names the column.
+fn yuan_in(cells: &BTreeMap<String, String>, names: &[&'static str]) -> Result<Option<Fen>, Error> {
+    match pick(cells, names) {
+        None | Some((_, "")) => Ok(None),
+        Some((name, v)) => Fen::from_yuan(v)
+            .map(Some)
+            .map_err(|e| column_error(name, &e.to_string())),
+    }
+}
+
+/// A fee (five decimals, signed) from the first of `names`; an error names the column.
+fn fee_in(cells: &BTreeMap<String, String>, names: &[&'static str]) -> Result<Option<Fee>, Error> {
+    match pick(cells, names) {
+        None | Some((_, "")) => Ok(None),
+        Some((name, v)) => Fee::from_yuan(v)
+            .map(Some)
+            .map_err(|e| column_error(name, &e.to_string())),
+    }
+}
+
 pub(crate) fn yuan(cell: Option<&String>) -> Result<Option<Fen>, Error> {
     match cell.map(String::as_str) {
         None | Some("") => Ok(None),
@@ -321,6 +367,8 @@ pub(crate) fn parse_table(text: &str) -> Result<Table, Error> {
             .map(str::to_owned)
             .collect()
     };
+    // Real bills start with a UTF-8 byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let columns = header(lines.next().ok_or_else(|| malformed("empty"))?);
     let mut rows = Vec::new();
@@ -367,20 +415,21 @@ pub(crate) fn parse_bill(text: String) -> Result<Bill, Error> {
             openid: get("用户标识"),
             trade_type: get("交易类型"),
             trade_state: get("交易状态"),
-            total_fee: yuan(cells.get("总金额").or(cells.get("应结订单金额")))?,
-            coupon_fee: yuan(
-                cells
-                    .get("代金券或立减优惠金额")
-                    .or(cells.get("代金券金额")),
+            total_fee: yuan_in(&cells, &["总金额", "应结订单金额"])?,
+            coupon_fee: yuan_in(
+                &cells,
+                &["代金券或立减优惠金额", "代金券金额", "企业红包金额"],
             )?,
             refund_id: get("微信退款单号"),
             out_refund_no: get("商户退款单号"),
-            refund_fee: yuan(cells.get("退款金额"))?,
+            refund_fee: yuan_in(&cells, &["退款金额"])?,
             refund_status: get("退款状态"),
             body: get("商品名称"),
             attach: get("商户数据包"),
-            service_fee: yuan(cells.get("手续费"))?,
+            service_fee: fee_in(&cells, &["手续费", "返还手续费"])?,
             rate: get("费率"),
+            order_fee: yuan_in(&cells, &["订单金额"])?,
+            apply_refund_fee: yuan_in(&cells, &["申请退款金额"])?,
             cells,
         });
     }
@@ -389,15 +438,13 @@ pub(crate) fn parse_bill(text: String) -> Result<Bill, Error> {
         count: cells
             .get("总交易单数")
             .and_then(|c| c.parse().ok())
-            .ok_or_else(|| malformed("summary count"))?,
-        total_fee: yuan(cells.get("总交易额").or(cells.get("应结订单总金额")))?,
-        refund_fee: yuan(cells.get("总退款金额"))?,
-        coupon_refund_fee: yuan(
-            cells
-                .get("总代金券或立减优惠退款金额")
-                .or(cells.get("充值券退款总金额")),
-        )?,
-        service_fee: yuan(cells.get("手续费总金额"))?,
+            .ok_or_else(|| column_error("总交易单数", "not a count"))?,
+        total_fee: yuan_in(&cells, &["总交易额", "应结订单总金额"])?,
+        refund_fee: yuan_in(&cells, &["总退款金额", "退款总金额"])?,
+        coupon_refund_fee: yuan_in(&cells, &["总代金券或立减优惠退款金额", "充值券退款总金额"])?,
+        service_fee: fee_in(&cells, &["手续费总金额"])?,
+        order_fee: yuan_in(&cells, &["订单总金额"])?,
+        apply_refund_fee: yuan_in(&cells, &["申请退款总金额"])?,
         cells,
     };
     Ok(Bill {

@@ -7,15 +7,32 @@ use tenpay_xml::Fen;
 use crate::engine::beijing_dashed;
 use crate::state::{State, TradeState};
 
-const HEADER: &str = "交易时间,公众账号ID,商户号,子商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,总金额,代金券或立减优惠金额,微信退款单号,商户退款单号,退款金额,代金券或立减优惠退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率";
-const SUMMARY: &str = "总交易单数,总交易额,总退款金额,总代金券或立减优惠退款金额,手续费总金额";
+/// The modern (2018+, "免充值券结算") 27-column layout every merchant gets by default.
+const HEADER: &str = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注";
+const SUMMARY: &str =
+    "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额";
+/// Real bills start with a UTF-8 byte order mark.
+const BOM: &str = "\u{feff}";
 
 fn yuan(fen: u64) -> String {
     Fen::new(fen).to_yuan()
 }
 
+/// The fee of `fen` at 0.60%, in hundred-thousandths of a yuan: exactly 6 per fen.
+fn fee_units(fen: u64) -> i128 {
+    i128::from(fen) * 6
+}
+
+/// A fee with the bill's five decimals, negative when returned.
+fn fee_text(units: i128) -> String {
+    let sign = if units < 0 { "-" } else { "" };
+    let abs = units.unsigned_abs();
+    format!("{sign}{}.{:05}", abs / 100_000, abs % 100_000)
+}
+
 /// The bill for one Beijing day (`day_start` = its midnight, Unix seconds), or `None` when
-/// there is nothing to bill.
+/// there is nothing to bill. Payments of the day and refunds of the day, each its own row;
+/// a refund returns its share of the fee (a negative 手续费).
 pub(crate) fn render(
     state: &State,
     mch_id: &str,
@@ -30,7 +47,8 @@ pub(crate) fn render(
         .collect();
     orders.sort_by_key(|o| (o.time_end, o.out_trade_no.clone()));
     let mut rows = Vec::new();
-    let (mut count, mut total, mut refunded, mut fees) = (0u64, 0u64, 0u64, 0u64);
+    let (mut count, mut settled, mut refunded, mut fees, mut ordered) =
+        (0u64, 0u128, 0u128, 0i128, 0u128);
     for o in &orders {
         let paid = matches!(o.state, TradeState::Success | TradeState::Refund)
             && o.transaction_id.is_some();
@@ -51,46 +69,53 @@ pub(crate) fn render(
             )
         };
         if paid && in_day(o.time_end) && bill_type != "REFUND" && bill_type != "RECHARGE_REFUND" {
-            let fee = (o.total_fee * 6 + 500) / 1000;
+            let fee = fee_units(o.total_fee);
             rows.push(format!(
-                "{},`{},`{},`0,`,`0.00,`0.00,`,`,`{},`{},`{},`0.60%",
+                "{},`{},`{},`0,`0,`0.00,`0.00,`,`,`{},`{},`{},`0.60%,`{},`0.00,`",
                 base(o.time_end.unwrap_or_default(), "SUCCESS"),
                 yuan(o.total_fee),
                 yuan(o.coupon_fee),
                 o.body,
                 o.attach.as_deref().unwrap_or(""),
-                yuan(fee)
+                fee_text(fee),
+                yuan(o.total_fee),
             ));
             count += 1;
-            total += o.total_fee;
+            settled += u128::from(o.total_fee);
+            ordered += u128::from(o.total_fee);
             fees += fee;
         }
         if bill_type != "SUCCESS" {
             for r in o.refunds.iter().filter(|r| in_day(r.success_time)) {
+                let fee = -fee_units(r.refund_fee);
                 rows.push(format!(
-                    "{},`{},`{},`{},`{},`{},`0.00,`ORIGINAL,`{},`{},`{},`0.00,`0.60%",
+                    "{},`0.00,`0.00,`{},`{},`{},`0.00,`ORIGINAL,`{},`{},`{},`{},`0.60%,`0.00,`{},`",
                     base(r.success_time.unwrap_or_default(), "REFUND"),
-                    yuan(o.total_fee),
-                    yuan(0),
                     r.refund_id,
                     r.out_refund_no,
                     yuan(r.refund_fee),
                     r.status,
                     o.body,
-                    o.attach.as_deref().unwrap_or("")
+                    o.attach.as_deref().unwrap_or(""),
+                    fee_text(fee),
+                    yuan(r.refund_fee),
                 ));
                 count += 1;
-                refunded += r.refund_fee;
+                refunded += u128::from(r.refund_fee);
+                fees += fee;
             }
         }
     }
+    let big_yuan = |fen: u128| format!("{}.{:02}", fen / 100, fen % 100);
     let summary = format!(
-        "`{count},`{},`{},`0.00,`{}",
-        yuan(total),
-        yuan(refunded),
-        yuan(fees)
+        "`{count},`{},`{},`0.00,`{},`{},`{}",
+        big_yuan(settled),
+        big_yuan(refunded),
+        fee_text(fees),
+        big_yuan(ordered),
+        big_yuan(refunded),
     );
-    layout(HEADER, rows, SUMMARY, &summary)
+    layout(&format!("{BOM}{HEADER}"), rows, SUMMARY, &summary)
 }
 
 /// The bill layout shared by trade bills and fund flows: header, rows, summary header,

@@ -34,6 +34,7 @@
 
 mod de;
 mod error;
+mod fee;
 pub mod indexed;
 mod map;
 mod names;
@@ -45,6 +46,7 @@ mod writer;
 
 pub use de::from_map;
 pub use error::Error;
+pub use fee::Fee;
 pub use map::{Iter, XmlMap};
 pub use reader::{DEFAULT_MAX_BYTES, DEFAULT_MAX_FIELDS, Parser, parse};
 pub use ser::to_map;

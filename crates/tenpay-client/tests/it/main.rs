@@ -823,3 +823,74 @@ async fn failover_repeats_safe_requests_on_the_backup_url() {
     );
     assert_eq!(sim.calls("orderquery"), 1);
 }
+
+/// Real bills: the modern 27-column layout with a BOM, CRLF, five-decimal fees (negative on
+/// refund rows), a product name with a comma and the 7-column summary; errors name the column.
+#[tokio::test]
+async fn modern_bills_parse_with_exact_fees() {
+    let text = "\u{feff}交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n\
+`2026-11-30 10:00:00,`wx2421b1c4370ec43b,`10000100,`0,`,`4200000001,`M1,`oU1,`JSAPI,`SUCCESS,`CFT,`CNY,`9.90,`0.00,`0,`0,`0.00,`0.00,`,`,`会员,月卡,`,`0.05940,`0.60%,`9.90,`0.00,`\r\n\
+`2026-11-30 11:00:00,`wx2421b1c4370ec43b,`10000100,`0,`,`4200000001,`M1,`oU1,`JSAPI,`REFUND,`CFT,`CNY,`0.00,`0.00,`5000001,`R1,`3.30,`0.00,`ORIGINAL,`SUCCESS,`会员,月卡,`,`-0.01980,`0.60%,`0.00,`3.30,`\r\n\
+总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n\
+`2,`9.90,`3.30,`0.00,`0.03960,`9.90,`3.30\r\n";
+    let bill = tenpay_client_test_parse(text.to_owned()).await;
+    assert_eq!(bill.columns.len(), 27);
+    assert_eq!(bill.columns[0], "交易时间");
+    let (paid, refund) = (&bill.rows[0], &bill.rows[1]);
+    assert_eq!(paid.body.as_deref(), Some("会员,月卡"));
+    assert_eq!(paid.total_fee, Some(Fen::new(990)));
+    assert_eq!(paid.service_fee, Some(tenpay_xml::Fee::new(5940)));
+    assert_eq!(paid.order_fee, Some(Fen::new(990)));
+    assert_eq!(refund.refund_fee, Some(Fen::new(330)));
+    assert_eq!(refund.service_fee, Some(tenpay_xml::Fee::new(-1980)));
+    assert_eq!(refund.apply_refund_fee, Some(Fen::new(330)));
+    assert_eq!(bill.summary.count, 2);
+    assert_eq!(bill.summary.refund_fee, Some(Fen::new(330)));
+    assert_eq!(bill.summary.service_fee, Some(tenpay_xml::Fee::new(3960)));
+    assert_eq!(bill.summary.apply_refund_fee, Some(Fen::new(330)));
+    // A bad fee names its column.
+    let bad = text.replace("`0.05940", "`0.0594x");
+    let base = fixed_server(vec![("/pay/downloadbill", bad.into_bytes())]).await;
+    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(base)
+        .build()
+        .unwrap();
+    let e = c
+        .download_bill(&DownloadBill::new("20261130", BillType::All).unwrap())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("手续费"), "{e}");
+}
+
+/// The simulator's bill of a day with a payment and a refund: the fee is charged on the
+/// payment and returned on the refund, exactly.
+#[tokio::test]
+async fn the_simulators_bill_carries_exact_fees_for_payments_and_refunds() {
+    let sim = sim().await;
+    let c = client(&sim, SignType::Md5);
+    c.unified_order(&order("BF1")).await.unwrap();
+    sim.pay("BF1", &PayOptions::new()).unwrap();
+    c.refund(&refund_of("BF1", "BFR1", 300)).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while sim.order("BF1").unwrap().refunds[0].refund_status != "SUCCESS" {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let BillOutcome::Bill(bill) = c
+        .download_bill(
+            &DownloadBill::new(&beijing_today(), BillType::All)
+                .unwrap()
+                .gzip(),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("no bill")
+    };
+    assert_eq!(bill.rows.len(), 2);
+    // 888 fen at 0.60% = 0.05328 yuan; 300 fen returned = -0.01800 yuan.
+    assert_eq!(bill.rows[0].service_fee, Some(tenpay_xml::Fee::new(5328)));
+    assert_eq!(bill.rows[1].service_fee, Some(tenpay_xml::Fee::new(-1800)));
+    assert_eq!(bill.summary.service_fee, Some(tenpay_xml::Fee::new(3528)));
+    assert_eq!(bill.summary.refund_fee, Some(Fen::new(300)));
+}

@@ -768,10 +768,14 @@ async fn bills_csv_gzip_and_no_bill() {
     .await;
     let csv = String::from_utf8(csv).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("交易时间,公众账号ID,商户号"));
+    // The modern layout: a BOM, 27 columns, fees with five decimals.
+    assert!(lines[0].starts_with("\u{feff}交易时间,公众账号ID,商户号,特约商户号"));
+    assert_eq!(lines[0].split(',').count(), 27);
+    assert_eq!(lines[1].split(",`").count(), 27);
+    assert!(lines[1].contains("`0.05328,`0.60%"), "{}", lines[1]);
     assert!(lines[1].starts_with('`') && lines[1].contains("`B1,") && lines[1].contains("`8.88,"));
     assert!(lines[2].starts_with("总交易单数"));
-    assert_eq!(lines[3], "`1,`8.88,`0.00,`0.00,`0.05");
+    assert_eq!(lines[3], "`1,`8.88,`0.00,`0.00,`0.05328,`8.88,`0.00");
     let (_, gz) = post(
         &url,
         body(

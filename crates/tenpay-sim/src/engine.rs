@@ -599,7 +599,11 @@ impl Engine {
                 if order.refunds.len() >= 50 {
                     return biz("PARAM_ERROR", "退款次数超过限制(50次)");
                 }
-                if order.refunded() + refund_fee.get() > order.total_fee {
+                let fits = order
+                    .refunded()
+                    .checked_add(refund_fee.get())
+                    .is_some_and(|total| total <= order.total_fee);
+                if !fits {
                     return biz("PARAM_ERROR", "累计退款金额大于支付金额");
                 }
                 let refund = Refund {

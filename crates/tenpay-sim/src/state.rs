@@ -93,8 +93,12 @@ pub(crate) struct Refund {
 }
 
 impl Order {
+    /// The refunds' total (each fits the order, so the sum cannot overflow; saturating all
+    /// the same).
     pub(crate) fn refunded(&self) -> u64 {
-        self.refunds.iter().map(|r| r.refund_fee).sum()
+        self.refunds
+            .iter()
+            .fold(0u64, |sum, r| sum.saturating_add(r.refund_fee))
     }
 
     pub(crate) fn view(&self) -> OrderView {

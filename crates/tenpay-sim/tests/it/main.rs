@@ -536,6 +536,18 @@ async fn refunds_partial_idempotent_bounded_and_notified() {
             .as_deref(),
         Some("PARAM_ERROR")
     );
+    // An amount that overflows the refunded total is refused, not wrapped (or a panic).
+    assert_eq!(
+        md5_err_code(
+            &sim,
+            "/secapi/pay/refund",
+            &refund("RF4", "18446744073709551615")
+        )
+        .await
+        .as_deref(),
+        Some("PARAM_ERROR")
+    );
+    assert_eq!(sim.order("P1").unwrap().refunds.len(), 1);
     call(
         &sim,
         "/secapi/pay/refund",

@@ -282,16 +282,53 @@ fn decrypt(data: &[u8], key: &tenpay_sign::ApiKey, json: bool) -> Result<u8, Fai
     Ok(0)
 }
 
-fn parse_merchant(spec: &str) -> Result<tenpay_sim::Merchant, Failure> {
+/// `APPID:MCH_ID:KEY` or `APPID:MCH_ID:@KEYFILE`. A key written on the command line
+/// (`from_argv`) is visible to every user in the process list: warned about.
+fn parse_merchant(spec: &str, from_argv: bool) -> Result<tenpay_sim::Merchant, Failure> {
     let mut parts = spec.trim().splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(appid), Some(mch), Some(key)) if !appid.is_empty() && !mch.is_empty() => {
+            let key = match key.strip_prefix('@') {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| key_problem(format!("cannot read the key file {path}: {e}")))?
+                    .trim_end_matches(['\n', '\r'])
+                    .to_owned(),
+                None => {
+                    if from_argv {
+                        eprintln!(
+                            "tenpay: warning: a key on the command line is visible in the process list; use APPID:MCH_ID:@KEYFILE"
+                        );
+                    }
+                    key.to_owned()
+                }
+            };
             let key = tenpay_sign::ApiKey::new(key)
                 .map_err(|_| key_problem("a merchant's key is empty"))?;
             Ok(tenpay_sim::Merchant::new(appid, mch, key))
         }
-        _ => Err(bad_input("a merchant is APPID:MCH_ID:KEY")),
+        _ => Err(bad_input(
+            "a merchant is APPID:MCH_ID:KEY or APPID:MCH_ID:@KEYFILE",
+        )),
     }
+}
+
+/// Writes `data` to `path`; a `private` file is created (or reset to) mode 0600 before any
+/// byte is written.
+fn write_file(path: &std::path::Path, data: &[u8], private: bool) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    if private {
+        // An existing file keeps its mode on open: set it.
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    }
+    file.write_all(data)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -312,7 +349,7 @@ fn sim(
 ) -> Result<u8, Failure> {
     let mut merchants = Vec::new();
     for spec in &specs {
-        merchants.push(parse_merchant(spec)?);
+        merchants.push(parse_merchant(spec, true)?);
     }
     if let Some(path) = config {
         let text = std::fs::read_to_string(&path)
@@ -322,7 +359,7 @@ fn sim(
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
         {
-            merchants.push(parse_merchant(line)?);
+            merchants.push(parse_merchant(line, false)?);
         }
     }
     if merchants.is_empty() {
@@ -355,8 +392,10 @@ fn sim(
         if let (Some(dir), Some(tls), Some(url)) = (&tls_dir, sim.tls(), sim.tls_base_url()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| bad_input(format!("cannot create {}: {e}", dir.display())))?;
+            // Private keys (`*.key.pem`, `*.p12`) are readable by their owner only.
             let write = |name: String, data: &[u8]| {
-                std::fs::write(dir.join(&name), data)
+                let private = name.ends_with(".key.pem") || name.ends_with(".p12");
+                write_file(&dir.join(&name), data, private)
                     .map_err(|e| bad_input(format!("cannot write {name}: {e}")))
             };
             write("ca.pem".into(), tls.ca_pem.as_bytes())?;

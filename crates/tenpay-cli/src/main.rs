@@ -113,8 +113,9 @@ Examples:\n  tenpay verify --key-file key.txt notify.xml\n  tenpay verify --expl
         /// The listen address (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: std::net::SocketAddr,
-        /// A merchant as APPID:MCH_ID:KEY (repeatable).
-        #[arg(long = "merchant", value_name = "APPID:MCH_ID:KEY")]
+        /// A merchant as APPID:MCH_ID:@KEYFILE (repeatable; APPID:MCH_ID:KEY works but puts the
+        /// key in the process list). Give the simulator test keys only.
+        #[arg(long = "merchant", value_name = "APPID:MCH_ID:@KEYFILE")]
         merchants: Vec<String>,
         /// A file with one APPID:MCH_ID:KEY per line (# comments allowed).
         #[arg(long, value_name = "PATH")]

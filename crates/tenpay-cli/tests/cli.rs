@@ -442,9 +442,15 @@ fn sim_with_tls_writes_the_identities() {
         format!("# merchants\nwx2421b1c4370ec43b:10000100:{KEY}\n"),
     )
     .unwrap();
+    // A second merchant whose key comes from a file, not the process list.
+    let key_file = std::env::temp_dir().join(format!("tenpay-cli-key-{}", std::process::id()));
+    std::fs::write(&key_file, "another-merchant-key-000000000000\n").unwrap();
+    let from_file = format!("wx0000000000000002:10000200:@{}", key_file.display());
     let mut child = Command::new(env!("CARGO_BIN_EXE_tenpay"))
         .args([
             "sim",
+            "--merchant",
+            &from_file,
             "--config",
             config.to_str().unwrap(),
             "--tls",
@@ -472,6 +478,18 @@ fn sim_with_tls_writes_the_identities() {
     ] {
         assert!(dir.join(f).metadata().unwrap().len() > 0, "{f}");
     }
+    // Private keys are the owner's only.
+    #[cfg(unix)]
+    for f in [
+        "10000100.key.pem",
+        "10000100.p12",
+        "localhost.key.pem",
+        "10000200.key.pem",
+    ] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = dir.join(f).metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{f} is {mode:o}");
+    }
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -479,4 +497,5 @@ fn sim_with_tls_writes_the_identities() {
     assert!(child.wait().unwrap().success());
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_file(&config).unwrap();
+    std::fs::remove_file(&key_file).unwrap();
 }

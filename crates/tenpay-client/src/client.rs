@@ -465,6 +465,23 @@ impl Client {
                 }
             }
         }
+        // Service-provider mode: the answer must be for the sub-merchant the request named
+        // (and an answer naming a sub-merchant is foreign to a direct merchant).
+        let foreign = |field: &'static str, v: Option<&str>| Error::ForeignAnswer {
+            field,
+            received: v.unwrap_or("").chars().take(64).collect(),
+        };
+        let sub_mch_id = map.get("sub_mch_id").filter(|v| !v.is_empty());
+        if sub_mch_id != self.inner.sub_mch_id.as_deref() {
+            return Err(foreign("sub_mch_id", sub_mch_id));
+        }
+        if let (Some(got), Some(mine)) = (
+            map.get("sub_appid").filter(|v| !v.is_empty()),
+            self.inner.sub_appid.as_deref(),
+        ) && got != mine
+        {
+            return Err(foreign("sub_appid", Some(got)));
+        }
         if map.get("result_code") != Some("SUCCESS") {
             return Err(Error::Business {
                 err_code: map.get("err_code").unwrap_or("").into(),

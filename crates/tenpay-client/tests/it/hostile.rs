@@ -237,3 +237,79 @@ async fn a_micropay_answer_that_does_not_verify_is_queried_not_final() {
         assert_eq!(sim.order(n).unwrap().trade_state, "SUCCESS");
     }
 }
+
+fn signed_answer(fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut m = tenpay_xml::XmlMap::new();
+    for (k, v) in fields {
+        m.insert(k, v).unwrap();
+    }
+    m.sign(&key(), SignType::Md5).unwrap();
+    m.to_xml().into_bytes()
+}
+
+/// A genuinely signed answer for another sub-merchant (or naming one, to a direct merchant)
+/// is foreign.
+#[tokio::test]
+async fn answers_for_another_sub_merchant_are_foreign() {
+    let answer = |sub: &str| {
+        let mut fields = vec![
+            ("return_code", "SUCCESS"),
+            ("result_code", "SUCCESS"),
+            ("appid", APPID),
+            ("mch_id", MCH),
+            ("nonce_str", "n"),
+            ("out_trade_no", "S1"),
+            ("trade_state", "NOTPAY"),
+        ];
+        if !sub.is_empty() {
+            fields.push(("sub_mch_id", sub));
+        }
+        signed_answer(&fields)
+    };
+    let provider = |base: String| {
+        Client::builder(APPID, MCH, key(), SignType::Md5)
+            .base_url(base)
+            .sub_merchant("1900000109", None)
+            .build()
+            .unwrap()
+    };
+    let query = OrderQuery::by_out_trade_no(no("S1"));
+    let base = fixed_server(vec![("/pay/orderquery", answer("1900000110"))]).await;
+    let e = provider(base).order_query(&query).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::ForeignAnswer {
+                field: "sub_mch_id",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let base = fixed_server(vec![("/pay/orderquery", answer(""))]).await;
+    let e = provider(base).order_query(&query).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::ForeignAnswer {
+                field: "sub_mch_id",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let base = fixed_server(vec![("/pay/orderquery", answer("1900000109"))]).await;
+    assert!(provider(base).order_query(&query).await.is_ok());
+    let base = fixed_server(vec![("/pay/orderquery", answer("1900000109"))]).await;
+    let e = plain(&base).order_query(&query).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::ForeignAnswer {
+                field: "sub_mch_id",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}

@@ -319,24 +319,29 @@ fn pick<'a>(
         .find_map(|n| cells.get(*n).map(|v| (*n, v.as_str())))
 }
 
-/// A yuan amount from the first of `names`; an error names the column.
-fn yuan_in(cells: &BTreeMap<String, String>, names: &[&'static str]) -> Result<Option<Fen>, Error> {
+/// The first of `names` the row has, read by `parse`; empty is `None`, an error names the
+/// column.
+fn cell_in<T>(
+    cells: &BTreeMap<String, String>,
+    names: &[&'static str],
+    parse: impl Fn(&str) -> Result<T, tenpay_xml::Error>,
+) -> Result<Option<T>, Error> {
     match pick(cells, names) {
         None | Some((_, "")) => Ok(None),
-        Some((name, v)) => Fen::from_yuan(v)
+        Some((name, v)) => parse(v)
             .map(Some)
             .map_err(|e| column_error(name, &e.to_string())),
     }
 }
 
-/// A fee (five decimals, signed) from the first of `names`; an error names the column.
+/// A yuan amount (two decimals) from the first of `names`.
+fn yuan_in(cells: &BTreeMap<String, String>, names: &[&'static str]) -> Result<Option<Fen>, Error> {
+    cell_in(cells, names, Fen::from_yuan)
+}
+
+/// A fee (five decimals, signed) from the first of `names`.
 fn fee_in(cells: &BTreeMap<String, String>, names: &[&'static str]) -> Result<Option<Fee>, Error> {
-    match pick(cells, names) {
-        None | Some((_, "")) => Ok(None),
-        Some((name, v)) => Fee::from_yuan(v)
-            .map(Some)
-            .map_err(|e| column_error(name, &e.to_string())),
-    }
+    cell_in(cells, names, Fee::from_yuan)
 }
 
 pub(crate) fn yuan(cell: Option<&String>) -> Result<Option<Fen>, Error> {

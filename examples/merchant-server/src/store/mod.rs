@@ -666,11 +666,8 @@ impl Store {
         r: &RefundReport,
     ) -> Result<RefundVerdict, StoreError> {
         let mut anomalies = Vec::new();
-        // Lock the order first (see reserve_refund).
-        sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
-            .bind(&r.out_trade_no)
-            .execute(&mut **tx)
-            .await?;
+        // The caller's transaction has written (the audit row) already, so SQLite's write lock
+        // is held; on PostgreSQL the order's row is locked below, before its amounts are read.
         let Some(local) = refund_in(tx, &r.out_refund_no).await? else {
             let detail = format!(
                 "WeChat Pay reports refund {} of order {} ({} fen, {}) that this server never made",
@@ -689,7 +686,8 @@ impl Store {
                 anomalies: vec![AnomalyKind::UnknownRefund],
             });
         };
-        if local.out_trade_no != r.out_trade_no {
+        // An answer without out_trade_no is about our refund's order.
+        if !r.out_trade_no.is_empty() && local.out_trade_no != r.out_trade_no {
             let detail = format!(
                 "refund {} belongs to order {} here, to {} at WeChat Pay",
                 r.out_refund_no, local.out_trade_no, r.out_trade_no
@@ -707,6 +705,13 @@ impl Store {
                 anomalies: vec![AnomalyKind::UnknownRefund],
             });
         }
+        sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
+            .bind(&local.out_trade_no)
+            .execute(&mut **tx)
+            .await?;
+        // Read again under the lock: another instance may have recorded it meanwhile.
+        let local = refund_in(tx, &r.out_refund_no).await?.unwrap_or(local);
+        let order = local.out_trade_no.clone();
         use RefundState as S;
         let verdict = match (local.state, r.state) {
             (from, to) if from == to => format!("duplicate: refund already {from}"),
@@ -722,7 +727,7 @@ impl Store {
                         tx,
                         AnomalyKind::RefundSucceededAfterClose,
                         &r.out_refund_no,
-                        Some(&r.out_trade_no),
+                        Some(&order),
                         &detail,
                     )
                     .await?;
@@ -737,20 +742,20 @@ impl Store {
                         tx,
                         AnomalyKind::RefundAmountMismatch,
                         &r.out_refund_no,
-                        Some(&r.out_trade_no),
+                        Some(&order),
                         &detail,
                     )
                     .await?;
                     anomalies.push(AnomalyKind::RefundAmountMismatch);
                 }
-                let over = count_refunded(tx, &r.out_trade_no, r.refund_fee).await?;
+                let over = count_refunded(tx, &order, r.refund_fee).await?;
                 if over {
-                    let detail = format!("order {} is refunded beyond its amount", r.out_trade_no);
+                    let detail = format!("order {order} is refunded beyond its amount");
                     insert_anomaly(
                         tx,
                         AnomalyKind::OverRefunded,
                         &r.out_refund_no,
-                        Some(&r.out_trade_no),
+                        Some(&order),
                         &detail,
                     )
                     .await?;
@@ -767,7 +772,7 @@ impl Store {
                     tx,
                     AnomalyKind::RefundClosedAfterSuccess,
                     &r.out_refund_no,
-                    Some(&r.out_trade_no),
+                    Some(&order),
                     &detail,
                 )
                 .await?;
@@ -788,7 +793,7 @@ impl Store {
                     tx,
                     AnomalyKind::RefundChange,
                     &r.out_refund_no,
-                    Some(&r.out_trade_no),
+                    Some(&order),
                     &detail,
                 )
                 .await?;
@@ -797,7 +802,7 @@ impl Store {
             }
         };
         tracing::info!(
-            out_trade_no = %r.out_trade_no,
+            out_trade_no = %order,
             out_refund_no = %r.out_refund_no,
             reported = r.state.as_str(),
             verdict,

@@ -578,7 +578,8 @@ impl Payments {
         let body = &delivery.body[..];
         match delivery.verdict {
             Err(e) => {
-                tracing::warn!(kind, error = %e, bytes = body.len(), "notification refused");
+                let why = e.to_string();
+                tracing::warn!(kind, error = %Escaped(&why), bytes = body.len(), "notification refused");
                 let evidence = Evidence {
                     kind,
                     body,

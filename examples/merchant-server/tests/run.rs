@@ -1,0 +1,86 @@
+//! The binary as an operator runs it: `--simulator` prints one line per listener, logs go to
+//! stderr (human or JSON), and an unsigned value cannot forge a log line.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+fn run_simulator(format: &str) -> String {
+    let db = std::env::temp_dir().join(format!("tenpay-run-{format}-{}.db", std::process::id()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_merchant-server"))
+        .arg("--simulator")
+        .env_clear()
+        .env("LISTEN", "127.0.0.1:0")
+        .env("ADMIN_LISTEN", "127.0.0.1:0")
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("LOG_FORMAT", format)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = |prefix: &str| {
+        let mut l = String::new();
+        stdout.read_line(&mut l).unwrap();
+        assert!(l.starts_with(prefix), "{l:?}");
+        l[prefix.len()..].trim().to_owned()
+    };
+    let public = line("public: http://");
+    let admin = line("admin: http://");
+    assert_ne!(public, admin);
+    // A refused notification whose return_code (quoted in the refusal) tries to start a log
+    // line of its own.
+    let body = "<xml><return_code>FAIL\n2026-12-01T00:00:00Z  INFO forged line</return_code></xml>";
+    let mut s = TcpStream::connect(&public).unwrap();
+    write!(s, "POST /wechat/notify/pay HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "SIGTERM is a clean stop");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    for f in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{f}", db.display()));
+    }
+    stderr
+}
+
+#[test]
+fn human_logs_name_the_mode_the_listeners_and_escape_unsigned_values() {
+    let log = run_simulator("human");
+    assert!(log.contains("SIMULATOR MODE"), "{log}");
+    assert!(log.contains("merchant server started"), "{log}");
+    assert!(log.contains("notification refused"), "{log}");
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("INFO forged line") && !l.contains("refused")),
+        "{log}"
+    );
+    assert!(log.contains("shutting down"), "{log}");
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let log = run_simulator("json");
+    let mut events = 0;
+    for l in log.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        assert!(v["level"].is_string(), "{l}");
+        events += 1;
+    }
+    assert!(events >= 3, "{log}");
+    assert!(
+        log.contains("\"message\":\"merchant server started\""),
+        "{log}"
+    );
+}

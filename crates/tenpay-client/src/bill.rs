@@ -7,10 +7,9 @@ use serde::Serialize;
 use tenpay_sign::ApiKey;
 use tenpay_xml::{Fee, Fen, XmlMap};
 
-use crate::client::{Answer, parse_envelope};
-use crate::endpoint::Sealed;
+use crate::answer::{Answer, Verifier, parse_envelope};
 use crate::error::excerpt;
-use crate::{Client, Endpoint, Error};
+use crate::{Endpoint, Error};
 
 tenpay_xml::wire_enum!(
     /// `bill_type`.
@@ -199,8 +198,6 @@ pub struct BillSummary {
     pub cells: BTreeMap<String, String>,
 }
 
-impl Sealed for DownloadBill {}
-
 impl Endpoint for DownloadBill {
     type Response = BillOutcome;
     const PATH: &'static str = "/pay/downloadbill";
@@ -212,7 +209,7 @@ impl Endpoint for DownloadBill {
         tenpay_xml::to_map(self)
     }
 
-    fn decode(_client: &Client, _key: &ApiKey, answer: Answer) -> Result<BillOutcome, Error> {
+    fn decode(_verifier: &Verifier, _key: &ApiKey, answer: Answer) -> Result<BillOutcome, Error> {
         read_text(answer)?.try_map(parse_bill)
     }
 }

@@ -5,6 +5,7 @@ use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::XmlMap;
 use tracing::Instrument as _;
 
+use crate::answer::{Answer, Verifier, parse_envelope};
 use crate::endpoint::Endpoint;
 use crate::error::excerpt;
 use crate::{Error, Identity};
@@ -13,6 +14,16 @@ use crate::{Error, Identity};
 pub const PRODUCTION_URL: &str = "https://api.mch.weixin.qq.com";
 /// The backup domain: `https://api2.mch.weixin.qq.com`.
 pub const BACKUP_URL: &str = "https://api2.mch.weixin.qq.com";
+
+/// Where and how a request is sent.
+pub(crate) struct Route<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) secapi: bool,
+    pub(crate) retry_safe: bool,
+    pub(crate) large_answer: bool,
+    pub(crate) sign_type: SignType,
+    pub(crate) merchant_fields: (&'static str, &'static str),
+}
 
 /// Which sandbox path layout to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +98,7 @@ pub(crate) struct Inner {
     pub(crate) poll_interval: Duration,
     pub(crate) poll_window: Duration,
     max_bill_bytes: usize,
+    verifier: Verifier,
 }
 
 /// The largest XML answer read (WeChat Pay's are a few KiB); larger is [`Error::TooLarge`].
@@ -252,7 +264,7 @@ impl Client {
         }
         let sign_type = self.sign_type_for::<E>()?;
         let mut map = request.to_map().map_err(Error::Request)?;
-        self.fill_common(&mut map, sign_type)
+        self.fill_common(&mut map, sign_type, ("appid", "mch_id"))
             .map_err(Error::Request)?;
         map.sign(&self.inner.key, sign_type)
             .map_err(Error::Request)?;
@@ -267,7 +279,7 @@ impl Client {
     /// As [`Client::execute`], without the transport errors.
     pub fn read_answer<E: Endpoint>(&self, body: &[u8]) -> Result<E::Response, Error> {
         E::decode(
-            self,
+            &self.verifier_for::<E>()?,
             &self.inner.key,
             Answer {
                 body: bytes::Bytes::copy_from_slice(body),
@@ -277,41 +289,63 @@ impl Client {
     }
 
     async fn execute_inner<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
+        let route = Route {
+            path: E::PATH,
+            secapi: E::SECAPI,
+            retry_safe: E::RETRY_SAFE,
+            large_answer: E::LARGE_ANSWER,
+            sign_type: self.sign_type_for::<E>()?,
+            merchant_fields: ("appid", "mch_id"),
+        };
+        let map = request.to_map().map_err(Error::Request)?;
+        self.send(&route, map, E::decode).await
+    }
+
+    /// Signs `map` (after adding the merchant's fields, the nonce and `sign_type`), posts it to
+    /// the route's path, repeating only where the route says it is safe, and decodes each
+    /// answer with `decode`.
+    pub(crate) async fn send<R>(
+        &self,
+        route: &Route<'_>,
+        mut map: XmlMap,
+        decode: impl Fn(&Verifier, &ApiKey, Answer) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let inner = &self.inner;
-        let http = if E::SECAPI {
-            inner
-                .http_cert
-                .as_ref()
-                .ok_or(Error::NoIdentity { path: E::PATH })?
+        let http = if route.secapi {
+            inner.http_cert.as_ref().ok_or_else(|| Error::NoIdentity {
+                path: route.path.to_owned(),
+            })?
         } else {
             &inner.http
         };
-        let sign_type = self.sign_type_for::<E>()?;
         let key = self.signing_key().await?;
-        let mut map = request.to_map().map_err(Error::Request)?;
-        self.fill_common(&mut map, sign_type)
+        self.fill_common(&mut map, route.sign_type, route.merchant_fields)
             .map_err(Error::Request)?;
-        map.sign(&key, sign_type).map_err(Error::Request)?;
+        map.sign(&key, route.sign_type).map_err(Error::Request)?;
         let body = map.to_xml();
+        let verifier = inner
+            .verifier
+            .with_sign_type(route.sign_type)
+            .merchant_fields(route.merchant_fields.0, route.merchant_fields.1);
         let prefix = inner.sandbox.map_or("", Sandbox::prefix);
+        let limit = if route.large_answer {
+            inner.max_bill_bytes
+        } else {
+            MAX_ANSWER_BYTES
+        };
         let mut attempt = 0;
         loop {
             let base = match (&inner.backup, attempt) {
                 (Some(backup), n) if n > 0 => backup.as_str(),
                 _ => inner.base.as_str(),
             };
-            let url = format!("{base}{prefix}{}", E::PATH);
-            let limit = if E::LARGE_ANSWER {
-                inner.max_bill_bytes
-            } else {
-                MAX_ANSWER_BYTES
-            };
+            let url = format!("{base}{prefix}{}", route.path);
             let result = match self.post(http, &url, body.clone(), limit).await {
-                Ok(answer) => E::decode(self, &key, answer),
+                Ok(answer) => decode(&verifier, &key, answer),
                 Err(e) => Err(e),
             };
             match result {
-                Err(e) if E::RETRY_SAFE && e.is_retryable() && attempt < inner.retries => {
+                Err(e) if route.retry_safe && e.is_retryable() && attempt < inner.retries => {
                     attempt += 1;
                     tracing::debug!(attempt, error = %e, "tenpay: repeating the same request");
                     tokio::time::sleep(inner.backoff * 2u32.saturating_pow(attempt - 1)).await;
@@ -321,10 +355,6 @@ impl Client {
         }
     }
 
-    pub(crate) fn effective_sign_type(&self) -> SignType {
-        self.inner.sign_type
-    }
-
     /// The algorithm requests to `E` are signed with: the endpoint's own when it has one
     /// (HMAC-SHA256 for downloadfundflow), else the client's.
     ///
@@ -332,23 +362,35 @@ impl Client {
     /// [`Error::Config`] when the endpoint needs HMAC-SHA256 and the client uses the sandbox,
     /// whose key signs MD5 only.
     fn sign_type_for<E: Endpoint>(&self) -> Result<SignType, Error> {
-        match E::SIGN_TYPE {
+        self.resolve_sign_type(E::SIGN_TYPE, E::PATH)
+    }
+
+    /// The endpoint's fixed algorithm, or the client's; HMAC-SHA256 is refused in the sandbox.
+    pub(crate) fn resolve_sign_type(
+        &self,
+        fixed: Option<SignType>,
+        path: &str,
+    ) -> Result<SignType, Error> {
+        match fixed {
             None => Ok(self.inner.sign_type),
-            Some(SignType::HmacSha256) if self.inner.sandbox.is_some() => {
-                Err(Error::Config(format!(
-                    "{} needs HMAC-SHA256, which the sandbox does not take",
-                    E::PATH
-                )))
-            }
+            Some(SignType::HmacSha256) if self.inner.sandbox.is_some() => Err(Error::Config(
+                format!("{path} needs HMAC-SHA256, which the sandbox does not take"),
+            )),
             Some(fixed) => Ok(fixed),
         }
     }
 
-    /// `appid`, `mch_id`, sub-merchant fields, `nonce_str` and `sign_type` (when HMAC).
-    fn fill_common(&self, map: &mut XmlMap, sign_type: SignType) -> Result<(), tenpay_xml::Error> {
+    /// The merchant's ids (under `fields`' names: `appid`, `mch_id` by default), sub-merchant
+    /// fields, `nonce_str` and `sign_type` (when HMAC).
+    fn fill_common(
+        &self,
+        map: &mut XmlMap,
+        sign_type: SignType,
+        fields: (&str, &str),
+    ) -> Result<(), tenpay_xml::Error> {
         let inner = &self.inner;
-        map.insert("appid", &inner.appid)?;
-        map.insert("mch_id", &inner.mch_id)?;
+        map.insert(fields.0, &inner.appid)?;
+        map.insert(fields.1, &inner.mch_id)?;
         if let Some(s) = &inner.sub_appid {
             map.insert("sub_appid", s)?;
         }
@@ -448,77 +490,16 @@ impl Client {
         })
     }
 
-    /// Checks a standard answer: envelope, `return_code`, signature (request's algorithm, the
-    /// given key), appid/mch_id, `result_code`. Returns the verified fields.
-    pub(crate) fn verify_answer(&self, key: &ApiKey, answer: &Answer) -> Result<XmlMap, Error> {
-        let map = parse_envelope(answer)?;
-        map.verify(key, self.effective_sign_type())
-            .map_err(Error::BadSignature)?;
-        for (field, mine) in [("appid", &self.inner.appid), ("mch_id", &self.inner.mch_id)] {
-            match map.get(field) {
-                Some(v) if v == mine => {}
-                other => {
-                    return Err(Error::ForeignAnswer {
-                        field,
-                        received: other.unwrap_or("").chars().take(64).collect(),
-                    });
-                }
-            }
-        }
-        // Service-provider mode: the answer must be for the sub-merchant the request named
-        // (and an answer naming a sub-merchant is foreign to a direct merchant).
-        let foreign = |field: &'static str, v: Option<&str>| Error::ForeignAnswer {
-            field,
-            received: v.unwrap_or("").chars().take(64).collect(),
-        };
-        let sub_mch_id = map.get("sub_mch_id").filter(|v| !v.is_empty());
-        if sub_mch_id != self.inner.sub_mch_id.as_deref() {
-            return Err(foreign("sub_mch_id", sub_mch_id));
-        }
-        if let (Some(got), Some(mine)) = (
-            map.get("sub_appid").filter(|v| !v.is_empty()),
-            self.inner.sub_appid.as_deref(),
-        ) && got != mine
-        {
-            return Err(foreign("sub_appid", Some(got)));
-        }
-        if map.get("result_code") != Some("SUCCESS") {
-            return Err(Error::Business {
-                err_code: map.get("err_code").unwrap_or("").into(),
-                err_code_des: map.get("err_code_des").unwrap_or("").to_owned(),
-            });
-        }
-        Ok(map)
-    }
-}
-
-/// A raw answer body, as received.
-#[derive(Debug)]
-pub struct Answer {
-    pub(crate) body: bytes::Bytes,
-    /// The most a compressed body may inflate to.
-    pub(crate) inflate_limit: usize,
-}
-
-/// The envelope and `return_code` (no signature check).
-pub(crate) fn parse_envelope(answer: &Answer) -> Result<XmlMap, Error> {
-    let map = XmlMap::parse(&answer.body).map_err(|e| Error::NotXml {
-        reason: e.to_string(),
-        excerpt: excerpt(&answer.body),
-    })?;
-    match map.get("return_code") {
-        Some("SUCCESS") => Ok(map),
-        Some(_) => Err(Error::Protocol {
-            return_msg: map
-                .get("return_msg")
-                .or(map.get("retmsg"))
-                .unwrap_or("")
-                .to_owned(),
-        }),
-        None => Err(Error::NotXml {
-            reason: "no return_code".into(),
-            excerpt: excerpt(&answer.body),
-        }),
+    /// What answers to `E` are checked against: this client's merchant and sub-merchant, and
+    /// the sign type requests to `E` are signed with.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the endpoint needs HMAC-SHA256 and the client uses the sandbox.
+    pub fn verifier_for<E: Endpoint>(&self) -> Result<Verifier, Error> {
+        Ok(self
+            .inner
+            .verifier
+            .with_sign_type(self.sign_type_for::<E>()?))
     }
 }
 
@@ -708,6 +689,10 @@ impl ClientBuilder {
             None => None,
         };
         let backup = self.failover;
+        let mut verifier = Verifier::new(&self.appid, &self.mch_id, self.sign_type);
+        if let Some(sub) = &self.sub_mch_id {
+            verifier = verifier.sub_merchant(sub, self.sub_appid.clone());
+        }
         Ok(Client {
             inner: Arc::new(Inner {
                 appid: self.appid,
@@ -729,6 +714,7 @@ impl ClientBuilder {
                 poll_interval: self.poll_interval,
                 poll_window: self.poll_window,
                 max_bill_bytes: self.max_bill_bytes,
+                verifier,
             }),
         })
     }

@@ -1,20 +1,50 @@
 //! The endpoint seam: each request type knows its path, whether it needs the client
 //! certificate, whether repeating it is safe, and how to decode its answer.
+//!
+//! The trait is open: implement it for a request of a V2 endpoint this crate does not model,
+//! and call it with [`Client::execute`](crate::Client::execute). For a one-off call without a
+//! type, see [`RawCall`](crate::RawCall).
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! use tenpay_client::{Answer, Endpoint, Error, Verifier};
+//! use tenpay_sign::ApiKey;
+//! use tenpay_xml::XmlMap;
+//!
+//! /// `/pay/closeorder`, modelled by hand.
+//! #[derive(Serialize)]
+//! struct MyClose {
+//!     out_trade_no: String,
+//! }
+//!
+//! #[derive(Deserialize)]
+//! struct MyCloseAnswer {
+//!     result_code: String,
+//! }
+//!
+//! impl Endpoint for MyClose {
+//!     type Response = MyCloseAnswer;
+//!     const PATH: &'static str = "/pay/closeorder";
+//!     const SECAPI: bool = false;
+//!     const RETRY_SAFE: bool = true;
+//!     fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
+//!         tenpay_xml::to_map(self)
+//!     }
+//!     fn decode(v: &Verifier, key: &ApiKey, answer: Answer) -> Result<MyCloseAnswer, Error> {
+//!         // A signed answer: verify, then serde (unsigned ones: `v.check_unsigned`).
+//!         Ok(v.decode(key, &answer)?.0)
+//!     }
+//! }
+//! ```
 
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::XmlMap;
 
-use crate::client::Answer;
-use crate::{Client, Error};
+use crate::Error;
+use crate::answer::{Answer, Verifier};
 
-mod sealed {
-    pub trait Sealed {}
-}
-
-pub(crate) use sealed::Sealed;
-
-/// A V2 endpoint's request. Implemented by this crate's request types only.
-pub trait Endpoint: Sealed + Send + Sync {
+/// A V2 endpoint's request: this crate's request types, and yours.
+pub trait Endpoint: Send + Sync {
     /// The typed answer.
     type Response;
     /// The production path, e.g. `/pay/unifiedorder`.
@@ -30,36 +60,28 @@ pub trait Endpoint: Sealed + Send + Sync {
     /// `ClientBuilder::max_bill_bytes`); otherwise it is capped at `MAX_ANSWER_BYTES`.
     const LARGE_ANSWER: bool = false;
 
-    /// The request's own fields (the client adds appid, mch_id, nonce, sign).
-    #[doc(hidden)]
+    /// The request's own fields (the client adds appid, mch_id, the sub-merchant's ids,
+    /// `nonce_str`, `sign_type` for HMAC, and `sign`).
+    ///
+    /// # Errors
+    /// A field XML cannot carry.
     fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error>;
 
     /// The order the call is about, for tracing.
-    #[doc(hidden)]
     fn out_trade_no(&self) -> Option<&str> {
         None
     }
 
-    /// Decodes a verified answer.
-    #[doc(hidden)]
-    fn decode(client: &Client, key: &ApiKey, answer: Answer) -> Result<Self::Response, Error>;
-}
-
-/// The standard decode: verify, then serde into `T`.
-pub(crate) fn decode_verified<T: serde::de::DeserializeOwned>(
-    client: &Client,
-    key: &ApiKey,
-    answer: &Answer,
-) -> Result<(T, XmlMap), Error> {
-    let map = client.verify_answer(key, answer)?;
-    let typed = tenpay_xml::from_map(&map).map_err(Error::Decode)?;
-    Ok((typed, map))
+    /// Decodes an answer: with [`Verifier::decode`] or [`Verifier::verify`] when it is signed,
+    /// [`Verifier::check_unsigned`] when the endpoint's answers carry no signature.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    fn decode(verifier: &Verifier, key: &ApiKey, answer: Answer) -> Result<Self::Response, Error>;
 }
 
 macro_rules! endpoint {
     ($req:ty => $resp:ty, $path:literal, secapi: $secapi:literal, retry: $retry:literal, trade_no: |$s:ident| $trade_no:expr) => {
-        impl $crate::endpoint::Sealed for $req {}
-
         impl $crate::endpoint::Endpoint for $req {
             type Response = $resp;
             const PATH: &'static str = $path;
@@ -76,12 +98,12 @@ macro_rules! endpoint {
             }
 
             fn decode(
-                client: &$crate::Client,
+                verifier: &$crate::Verifier,
                 key: &tenpay_sign::ApiKey,
-                answer: $crate::client::Answer,
+                answer: $crate::Answer,
             ) -> Result<$resp, $crate::Error> {
                 let (mut typed, map): ($resp, tenpay_xml::XmlMap) =
-                    $crate::endpoint::decode_verified(client, key, &answer)?;
+                    verifier.decode(key, &answer)?;
                 <$resp as $crate::endpoint::Finish>::finish(&mut typed, map)?;
                 Ok(typed)
             }

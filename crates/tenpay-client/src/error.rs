@@ -100,7 +100,7 @@ pub enum Error {
     )]
     NoIdentity {
         /// The endpoint.
-        path: &'static str,
+        path: String,
     },
     /// The request could not be built (a field XML cannot carry, …); nothing was sent.
     #[error("request: {0}")]

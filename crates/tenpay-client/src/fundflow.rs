@@ -6,10 +6,9 @@ use serde::Serialize;
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::{Fen, XmlMap};
 
+use crate::answer::{Answer, Verifier};
 use crate::bill::{BillOutcome, malformed, parse_table, read_text, yuan};
-use crate::client::Answer;
-use crate::endpoint::Sealed;
-use crate::{Client, Endpoint, Error};
+use crate::{Endpoint, Error};
 
 tenpay_xml::wire_enum!(
     /// `account_type`: which fund account.
@@ -127,8 +126,6 @@ pub struct FundFlowSummary {
     pub cells: BTreeMap<String, String>,
 }
 
-impl Sealed for DownloadFundFlow {}
-
 impl Endpoint for DownloadFundFlow {
     type Response = BillOutcome<FundFlow>;
     const PATH: &'static str = "/pay/downloadfundflow";
@@ -142,7 +139,7 @@ impl Endpoint for DownloadFundFlow {
     }
 
     fn decode(
-        _client: &Client,
+        _verifier: &Verifier,
         _key: &ApiKey,
         answer: Answer,
     ) -> Result<BillOutcome<FundFlow>, Error> {

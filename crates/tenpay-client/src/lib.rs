@@ -16,6 +16,7 @@
 //! Test it against `tenpay-sim`: give the builder the simulator's base URL.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod answer;
 mod bill;
 mod client;
 mod endpoint;
@@ -25,13 +26,15 @@ mod ids;
 mod micropay;
 mod order;
 mod pay_params;
+mod raw;
 mod refund;
 mod tls;
 
+pub use answer::{Answer, Verifier};
 pub use bill::{Bill, BillOutcome, BillRow, BillSummary, BillType, DownloadBill};
 pub use client::{
-    Answer, BACKUP_URL, Client, ClientBuilder, DEFAULT_MAX_BILL_BYTES, MAX_ANSWER_BYTES,
-    PRODUCTION_URL, Sandbox,
+    BACKUP_URL, Client, ClientBuilder, DEFAULT_MAX_BILL_BYTES, MAX_ANSWER_BYTES, PRODUCTION_URL,
+    Sandbox,
 };
 pub use endpoint::Endpoint;
 pub use error::{ErrCode, Error};
@@ -48,6 +51,7 @@ pub use order::{
     UnifiedOrderResponse,
 };
 pub use pay_params::{AppParams, JsapiParams};
+pub use raw::RawCall;
 pub use refund::{
     Refund, RefundCoupon, RefundItem, RefundQuery, RefundQueryResponse, RefundResponse,
 };

@@ -8,7 +8,7 @@ use tracing::Instrument as _;
 use crate::answer::{Answer, Verifier, parse_envelope};
 use crate::endpoint::Endpoint;
 use crate::error::excerpt;
-use crate::{Error, Identity};
+use crate::{Error, Identity, RetryPolicy};
 
 /// Production: `https://api.mch.weixin.qq.com`.
 pub const PRODUCTION_URL: &str = "https://api.mch.weixin.qq.com";
@@ -93,8 +93,7 @@ pub(crate) struct Inner {
     http_cert: Option<reqwest::Client>,
     pub(crate) nonce: Arc<NonceFn>,
     pub(crate) clock: Arc<ClockFn>,
-    retries: u32,
-    backoff: Duration,
+    retry: RetryPolicy,
     pub(crate) poll_interval: Duration,
     pub(crate) poll_window: Duration,
     max_bill_bytes: usize,
@@ -141,8 +140,7 @@ pub struct ClientBuilder {
     roots: Vec<Vec<u8>>,
     nonce: Arc<NonceFn>,
     clock: Arc<ClockFn>,
-    retries: u32,
-    backoff: Duration,
+    retry: RetryPolicy,
     poll_interval: Duration,
     poll_window: Duration,
     max_bill_bytes: usize,
@@ -195,8 +193,7 @@ impl Client {
             roots: Vec::new(),
             nonce: Arc::new(default_nonce),
             clock: Arc::new(system_clock),
-            retries: 2,
-            backoff: Duration::from_millis(200),
+            retry: RetryPolicy::default(),
             poll_interval: Duration::from_secs(5),
             poll_window: Duration::from_secs(45),
             max_bill_bytes: DEFAULT_MAX_BILL_BYTES,
@@ -333,7 +330,7 @@ impl Client {
         } else {
             MAX_ANSWER_BYTES
         };
-        let mut attempt = 0;
+        let mut attempt = 0u32;
         loop {
             let base = match (&inner.backup, attempt) {
                 (Some(backup), n) if n > 0 => backup.as_str(),
@@ -344,13 +341,14 @@ impl Client {
                 Ok(answer) => decode(&verifier, &key, answer),
                 Err(e) => Err(e),
             };
-            match result {
-                Err(e) if route.retry_safe && e.is_retryable() && attempt < inner.retries => {
-                    attempt += 1;
+            let Err(e) = result else { return result };
+            attempt += 1;
+            match inner.retry.delay(&e, route.retry_safe, attempt) {
+                Some(delay) => {
                     tracing::debug!(attempt, error = %e, "tenpay: repeating the same request");
-                    tokio::time::sleep(inner.backoff * 2u32.saturating_pow(attempt - 1)).await;
+                    tokio::time::sleep(delay).await;
                 }
-                other => return other,
+                None => return Err(e),
             }
         }
     }
@@ -628,8 +626,13 @@ impl ClientBuilder {
     /// How many times a safe request is repeated after a retryable failure (default 2), and the
     /// first backoff (default 200 ms, doubling).
     pub fn retries(mut self, retries: u32, backoff: Duration) -> Self {
-        self.retries = retries;
-        self.backoff = backoff;
+        self.retry = RetryPolicy::new(retries, backoff);
+        self
+    }
+
+    /// When failed calls are repeated (see [`RetryPolicy`]; default: twice, 200 ms doubling).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
         self
     }
 
@@ -709,8 +712,7 @@ impl ClientBuilder {
                 http_cert: with_cert,
                 nonce: self.nonce,
                 clock: self.clock,
-                retries: self.retries,
-                backoff: self.backoff,
+                retry: self.retry,
                 poll_interval: self.poll_interval,
                 poll_window: self.poll_window,
                 max_bill_bytes: self.max_bill_bytes,

@@ -9,7 +9,8 @@
 //! - Retries only where repeating is safe (queries, refunds with the same `out_refund_no`,
 //!   unifiedorder with identical parameters), on transport failures, SYSTEMERROR and
 //!   BIZERR_NEED_RETRY; never after a signature or parameter error.
-//! - The signed client-side parameters: [`Client::app_params`], [`Client::jsapi_params`].
+//! - The signed client-side parameters: [`PaySigner`] (pure signing, no client), and
+//!   [`Client::app_params`], [`Client::jsapi_params`] with a fresh nonce and the time.
 //! - `/secapi/` endpoints use the merchant's client certificate ([`Identity`]), PEM or the
 //!   legacy-encrypted `apiclient_cert.p12`.
 //!
@@ -28,6 +29,7 @@ mod order;
 mod pay_params;
 mod raw;
 mod refund;
+mod retry;
 mod tls;
 
 pub use answer::{Answer, Verifier};
@@ -50,11 +52,12 @@ pub use order::{
     CloseOrder, CloseOrderResponse, Coupon, OrderQuery, OrderQueryResponse, UnifiedOrder,
     UnifiedOrderResponse,
 };
-pub use pay_params::{AppParams, JsapiParams};
+pub use pay_params::{AppParams, JsapiParams, PaySigner, mweb_url_with_redirect};
 pub use raw::RawCall;
 pub use refund::{
     Refund, RefundCoupon, RefundItem, RefundQuery, RefundQueryResponse, RefundResponse,
 };
+pub use retry::RetryPolicy;
 pub use tls::Identity;
 
 impl Client {

@@ -2,7 +2,7 @@
 //! WeChat's cashier after unifiedorder. Signed with the merchant's key and sign type.
 
 use serde::Serialize;
-use tenpay_sign::Canonical;
+use tenpay_sign::{ApiKey, Canonical, SignType};
 
 use crate::Client;
 
@@ -50,8 +50,147 @@ pub struct JsapiParams {
     pub pay_sign: String,
 }
 
+/// Signs client-side pay parameters: pure signing, no client and no I/O (a mobile back end or
+/// a batch job can use it alone). The nonce and the timestamp are inputs.
+///
+/// ```
+/// use tenpay_client::PaySigner;
+/// use tenpay_sign::{ApiKey, SignType};
+/// // The reference vector (sdk-go TestAPPAPI).
+/// let signer = PaySigner::new("wx2421b1c4370ec43b", "10000100",
+///     ApiKey::new("192006250b4c09247ec02edce69f6a2d")?, SignType::Md5);
+/// let p = signer.app("WX1217752501201407033233368018", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS", 1414561699);
+/// assert_eq!(p.sign, "C9612FA7A6BA5F51E195D5F9337CA288");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PaySigner {
+    appid: String,
+    partnerid: String,
+    key: ApiKey,
+    sign_type: SignType,
+}
+
+impl PaySigner {
+    /// Parameters for `appid` (the sub-merchant's appid in service-provider mode, when it has
+    /// one) and `partnerid` (the mch_id, or the sub_mch_id), signed with the merchant's key.
+    pub fn new(
+        appid: impl Into<String>,
+        partnerid: impl Into<String>,
+        key: ApiKey,
+        sign_type: SignType,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            partnerid: partnerid.into(),
+            key,
+            sign_type,
+        }
+    }
+
+    /// The APP parameters for a prepay id.
+    #[must_use]
+    pub fn app(&self, prepay_id: &str, noncestr: &str, timestamp: i64) -> AppParams {
+        let timestamp = timestamp.to_string();
+        let pairs = [
+            ("appid", self.appid.as_str()),
+            ("partnerid", self.partnerid.as_str()),
+            ("prepayid", prepay_id),
+            ("package", "Sign=WXPay"),
+            ("noncestr", noncestr),
+            ("timestamp", timestamp.as_str()),
+        ];
+        let sign = self.sign_pairs(&pairs);
+        AppParams {
+            appid: self.appid.clone(),
+            partnerid: self.partnerid.clone(),
+            prepayid: prepay_id.to_owned(),
+            package: "Sign=WXPay".into(),
+            noncestr: noncestr.to_owned(),
+            timestamp,
+            sign,
+        }
+    }
+
+    /// The JSAPI / mini-program parameters for a prepay id.
+    ///
+    /// ```
+    /// use tenpay_client::PaySigner;
+    /// use tenpay_sign::{ApiKey, SignType};
+    /// // The reference vector (sdk-go TestJSAPI).
+    /// let signer = PaySigner::new("wx2421b1c4370ec43b", "10000100",
+    ///     ApiKey::new("192006250b4c09247ec02edce69f6a2d")?, SignType::Md5);
+    /// let p = signer.jsapi("u802345jgfjsdfgsdg888", "e61463f8efa94090b1f366cccfbbb444", 1414561699);
+    /// assert_eq!(p.pay_sign, "A62A01211E36F5D2173A9EE93EBAC56C");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn jsapi(&self, prepay_id: &str, nonce_str: &str, time_stamp: i64) -> JsapiParams {
+        let time_stamp = time_stamp.to_string();
+        let package = format!("prepay_id={prepay_id}");
+        let sign_type = self.sign_type.as_str().to_owned();
+        let pairs = [
+            ("appId", self.appid.as_str()),
+            ("timeStamp", time_stamp.as_str()),
+            ("nonceStr", nonce_str),
+            ("package", package.as_str()),
+            ("signType", sign_type.as_str()),
+        ];
+        let pay_sign = self.sign_pairs(&pairs);
+        JsapiParams {
+            app_id: self.appid.clone(),
+            time_stamp,
+            nonce_str: nonce_str.to_owned(),
+            package,
+            sign_type,
+            pay_sign,
+        }
+    }
+
+    fn sign_pairs(&self, pairs: &[(&str, &str)]) -> String {
+        // Names are fixed and distinct, so the canonical form always exists.
+        Canonical::new(pairs.iter().copied())
+            .map(|c| c.sign(&self.key, self.sign_type).as_str().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// The H5 payment URL with the page to return to (URL-encoded into `redirect_url`).
+#[must_use]
+pub fn mweb_url_with_redirect(mweb_url: &str, redirect_url: &str) -> String {
+    let mut out = String::with_capacity(mweb_url.len() + redirect_url.len() * 3 + 14);
+    out.push_str(mweb_url);
+    out.push_str(if mweb_url.contains('?') {
+        "&redirect_url="
+    } else {
+        "?redirect_url="
+    });
+    for b in redirect_url.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 impl Client {
-    /// The signed APP parameters for a prepay id.
+    /// The [`PaySigner`] of this client's merchant (the sub-merchant's appid and id in
+    /// service-provider mode).
+    #[must_use]
+    pub fn pay_signer(&self) -> PaySigner {
+        let i = &self.inner;
+        PaySigner::new(
+            i.sub_appid.clone().unwrap_or_else(|| i.appid.clone()),
+            i.sub_mch_id.clone().unwrap_or_else(|| i.mch_id.clone()),
+            i.key.clone(),
+            i.sign_type,
+        )
+    }
+
+    /// The signed APP parameters for a prepay id, with a fresh nonce and the clock's time
+    /// (see [`PaySigner::app`]).
     ///
     /// ```
     /// use tenpay_client::Client;
@@ -69,100 +208,21 @@ impl Client {
     #[must_use]
     pub fn app_params(&self, prepay_id: &str) -> AppParams {
         let i = &self.inner;
-        let appid = i.sub_appid.clone().unwrap_or_else(|| i.appid.clone());
-        let partnerid = i.sub_mch_id.clone().unwrap_or_else(|| i.mch_id.clone());
-        let noncestr = (i.nonce)();
-        let timestamp = (i.clock)().to_string();
-        let pairs = [
-            ("appid", appid.as_str()),
-            ("partnerid", partnerid.as_str()),
-            ("prepayid", prepay_id),
-            ("package", "Sign=WXPay"),
-            ("noncestr", noncestr.as_str()),
-            ("timestamp", timestamp.as_str()),
-        ];
-        let sign = self.sign_pairs(&pairs);
-        AppParams {
-            appid,
-            partnerid,
-            prepayid: prepay_id.to_owned(),
-            package: "Sign=WXPay".into(),
-            noncestr,
-            timestamp,
-            sign,
-        }
+        self.pay_signer().app(prepay_id, &(i.nonce)(), (i.clock)())
     }
 
-    /// The signed JSAPI / mini-program parameters for a prepay id.
-    ///
-    /// ```
-    /// use tenpay_client::Client;
-    /// use tenpay_sign::{ApiKey, SignType};
-    /// // The reference vector (sdk-go TestJSAPI).
-    /// let client = Client::builder("wx2421b1c4370ec43b", "10000100",
-    ///         ApiKey::new("192006250b4c09247ec02edce69f6a2d")?, SignType::Md5)
-    ///     .nonce_fn(|| "e61463f8efa94090b1f366cccfbbb444".into())
-    ///     .clock_fn(|| 1414561699)
-    ///     .build()?;
-    /// let p = client.jsapi_params("u802345jgfjsdfgsdg888");
-    /// assert_eq!(p.package, "prepay_id=u802345jgfjsdfgsdg888");
-    /// assert_eq!(p.pay_sign, "A62A01211E36F5D2173A9EE93EBAC56C");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    /// The signed JSAPI / mini-program parameters for a prepay id, with a fresh nonce and the
+    /// clock's time (see [`PaySigner::jsapi`]).
     #[must_use]
     pub fn jsapi_params(&self, prepay_id: &str) -> JsapiParams {
         let i = &self.inner;
-        let app_id = i.sub_appid.clone().unwrap_or_else(|| i.appid.clone());
-        let time_stamp = (i.clock)().to_string();
-        let nonce_str = (i.nonce)();
-        let package = format!("prepay_id={prepay_id}");
-        let sign_type = i.sign_type.as_str().to_owned();
-        let pairs = [
-            ("appId", app_id.as_str()),
-            ("timeStamp", time_stamp.as_str()),
-            ("nonceStr", nonce_str.as_str()),
-            ("package", package.as_str()),
-            ("signType", sign_type.as_str()),
-        ];
-        let pay_sign = self.sign_pairs(&pairs);
-        JsapiParams {
-            app_id,
-            time_stamp,
-            nonce_str,
-            package,
-            sign_type,
-            pay_sign,
-        }
+        self.pay_signer()
+            .jsapi(prepay_id, &(i.nonce)(), (i.clock)())
     }
 
-    /// The H5 payment URL with the page to return to (URL-encoded into `redirect_url`).
+    /// The H5 payment URL with the page to return to; see [`mweb_url_with_redirect`].
     #[must_use]
     pub fn mweb_url_with_redirect(mweb_url: &str, redirect_url: &str) -> String {
-        let mut out = String::with_capacity(mweb_url.len() + redirect_url.len() * 3 + 14);
-        out.push_str(mweb_url);
-        out.push_str(if mweb_url.contains('?') {
-            "&redirect_url="
-        } else {
-            "?redirect_url="
-        });
-        for b in redirect_url.bytes() {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                out.push(char::from(b));
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-        out
-    }
-
-    fn sign_pairs(&self, pairs: &[(&str, &str)]) -> String {
-        // Names are fixed and distinct, so the canonical form always exists.
-        Canonical::new(pairs.iter().copied())
-            .map(|c| {
-                c.sign(&self.inner.key, self.inner.sign_type)
-                    .as_str()
-                    .to_owned()
-            })
-            .unwrap_or_default()
+        mweb_url_with_redirect(mweb_url, redirect_url)
     }
 }

@@ -75,29 +75,78 @@ type ClockFn = dyn Fn() -> i64 + Send + Sync;
 /// ```
 #[derive(Clone)]
 pub struct Client {
+    /// What the clients of several merchants can share: the connection pool and settings.
     pub(crate) inner: Arc<Inner>,
+    /// Who calls: the merchant, its sub-merchant, its key and certificate.
+    pub(crate) merchant: Arc<Merchant>,
 }
 
-pub(crate) struct Inner {
+/// The merchant side of a client.
+pub(crate) struct Merchant {
     pub(crate) appid: String,
     pub(crate) mch_id: String,
     pub(crate) key: ApiKey,
     pub(crate) sign_type: SignType,
     pub(crate) sub_appid: Option<String>,
     pub(crate) sub_mch_id: Option<String>,
+    /// The sandbox key of this mch_id (shared by its sub-merchant and appid views).
+    sandbox_key: Arc<tokio::sync::Mutex<Option<(ApiKey, Instant)>>>,
+    /// A connection pool that presents this mch_id's certificate.
+    http_cert: Option<reqwest::Client>,
+    verifier: Verifier,
+}
+
+impl Merchant {
+    fn verifier(
+        appid: &str,
+        mch_id: &str,
+        sign_type: SignType,
+        sub: Option<(&str, Option<String>)>,
+    ) -> Verifier {
+        let v = Verifier::new(appid, mch_id, sign_type);
+        match sub {
+            Some((sub_mch_id, sub_appid)) => v.sub_merchant(sub_mch_id, sub_appid),
+            None => v,
+        }
+    }
+}
+
+/// How pools are made (kept to make a pool for another merchant's certificate).
+struct PoolSettings {
+    roots: Vec<Vec<u8>>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+}
+
+impl PoolSettings {
+    fn pool(&self, identity: Option<crate::tls::LoadedIdentity>) -> Result<reqwest::Client, Error> {
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(crate::tls::config(&self.roots, identity)?)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(self.user_agent.clone())
+            .tcp_nodelay(true)
+            // WeChat Pay never redirects; following one would re-send the signed body
+            // (and present the certificate) to another origin.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))
+    }
+}
+
+pub(crate) struct Inner {
     base: String,
     backup: Option<String>,
     sandbox: Option<Sandbox>,
-    sandbox_key: tokio::sync::Mutex<Option<(ApiKey, Instant)>>,
     http: reqwest::Client,
-    http_cert: Option<reqwest::Client>,
+    pools: PoolSettings,
     pub(crate) nonce: Arc<NonceFn>,
     pub(crate) clock: Arc<ClockFn>,
     retry: RetryPolicy,
     pub(crate) poll_interval: Duration,
     pub(crate) poll_window: Duration,
     max_bill_bytes: usize,
-    verifier: Verifier,
 }
 
 /// The largest XML answer read (WeChat Pay's are a few KiB); larger is [`Error::TooLarge`].
@@ -108,15 +157,15 @@ pub const DEFAULT_MAX_BILL_BYTES: usize = 512 * 1024 * 1024;
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let i = &self.inner;
+        let (i, m) = (&self.inner, &self.merchant);
         f.debug_struct("Client")
-            .field("appid", &i.appid)
-            .field("mch_id", &i.mch_id)
-            .field("sign_type", &i.sign_type)
-            .field("sub_mch_id", &i.sub_mch_id)
+            .field("appid", &m.appid)
+            .field("mch_id", &m.mch_id)
+            .field("sign_type", &m.sign_type)
+            .field("sub_mch_id", &m.sub_mch_id)
             .field("base_url", &i.base)
             .field("sandbox", &i.sandbox)
-            .field("identity", &i.http_cert.is_some())
+            .field("identity", &m.http_cert.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -204,19 +253,19 @@ impl Client {
     /// The appid.
     #[must_use]
     pub fn appid(&self) -> &str {
-        &self.inner.appid
+        &self.merchant.appid
     }
 
     /// The merchant id.
     #[must_use]
     pub fn mch_id(&self) -> &str {
-        &self.inner.mch_id
+        &self.merchant.mch_id
     }
 
     /// The sign type requests use (and answers must be signed with).
     #[must_use]
     pub fn sign_type(&self) -> SignType {
-        self.inner.sign_type
+        self.merchant.sign_type
     }
 
     /// Calls an endpoint: signs the request, sends it (retrying only where repeating is safe),
@@ -247,6 +296,108 @@ impl Client {
         result
     }
 
+    /// The same merchant acting for a sub-merchant (service-provider mode), sharing this
+    /// client's connection pools and certificate: cheap, for one request or many. Answers
+    /// are checked against these sub-merchant ids.
+    #[must_use]
+    pub fn with_sub_merchant(
+        &self,
+        sub_mch_id: impl Into<String>,
+        sub_appid: Option<String>,
+    ) -> Self {
+        let m = &self.merchant;
+        let sub_mch_id = sub_mch_id.into();
+        let verifier = Merchant::verifier(
+            &m.appid,
+            &m.mch_id,
+            m.sign_type,
+            Some((&sub_mch_id, sub_appid.clone())),
+        );
+        Self {
+            inner: Arc::clone(&self.inner),
+            merchant: Arc::new(Merchant {
+                appid: m.appid.clone(),
+                mch_id: m.mch_id.clone(),
+                key: m.key.clone(),
+                sign_type: m.sign_type,
+                sub_appid,
+                sub_mch_id: Some(sub_mch_id),
+                sandbox_key: Arc::clone(&m.sandbox_key),
+                http_cert: m.http_cert.clone(),
+                verifier,
+            }),
+        }
+    }
+
+    /// Another app of the same merchant (a mini program beside an APP on one mch_id), sharing
+    /// the pools, the key and the certificate.
+    #[must_use]
+    pub fn with_appid(&self, appid: impl Into<String>) -> Self {
+        let m = &self.merchant;
+        let appid = appid.into();
+        let verifier = Merchant::verifier(
+            &appid,
+            &m.mch_id,
+            m.sign_type,
+            m.sub_mch_id.as_deref().map(|s| (s, m.sub_appid.clone())),
+        );
+        Self {
+            inner: Arc::clone(&self.inner),
+            merchant: Arc::new(Merchant {
+                appid,
+                mch_id: m.mch_id.clone(),
+                key: m.key.clone(),
+                sign_type: m.sign_type,
+                sub_appid: m.sub_appid.clone(),
+                sub_mch_id: m.sub_mch_id.clone(),
+                sandbox_key: Arc::clone(&m.sandbox_key),
+                http_cert: m.http_cert.clone(),
+                verifier,
+            }),
+        }
+    }
+
+    /// A client for another merchant (another mch_id, key and sign type) that shares this
+    /// client's plain connection pool and settings; its certificate, when given, gets a pool
+    /// of its own (a TLS client identity belongs to one mch_id).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unusable certificate, or HMAC-SHA256 with the sandbox.
+    pub fn with_merchant(
+        &self,
+        appid: impl Into<String>,
+        mch_id: impl Into<String>,
+        key: ApiKey,
+        sign_type: SignType,
+        identity: Option<&Identity>,
+    ) -> Result<Self, Error> {
+        let (appid, mch_id) = (appid.into(), mch_id.into());
+        if self.inner.sandbox.is_some() && !matches!(sign_type, SignType::Md5) {
+            return Err(Error::Config(
+                "the sandbox accepts MD5 signatures only: use SignType::Md5".into(),
+            ));
+        }
+        let http_cert = match identity {
+            Some(id) => Some(self.inner.pools.pool(Some(id.load(&mch_id)?))?),
+            None => None,
+        };
+        let verifier = Merchant::verifier(&appid, &mch_id, sign_type, None);
+        Ok(Self {
+            inner: Arc::clone(&self.inner),
+            merchant: Arc::new(Merchant {
+                appid,
+                mch_id,
+                key,
+                sign_type,
+                sub_appid: None,
+                sub_mch_id: None,
+                sandbox_key: Arc::new(tokio::sync::Mutex::new(None)),
+                http_cert,
+                verifier,
+            }),
+        })
+    }
+
     /// The signed XML body of a request, as [`Client::execute`] would send it (with a fresh
     /// nonce): for your own HTTP stack, or to see what is signed.
     ///
@@ -263,7 +414,7 @@ impl Client {
         let mut map = request.to_map().map_err(Error::Request)?;
         self.fill_common(&mut map, sign_type, ("appid", "mch_id"))
             .map_err(Error::Request)?;
-        map.sign(&self.inner.key, sign_type)
+        map.sign(&self.merchant.key, sign_type)
             .map_err(Error::Request)?;
         Ok(map.to_xml())
     }
@@ -277,7 +428,7 @@ impl Client {
     pub fn read_answer<E: Endpoint>(&self, body: &[u8]) -> Result<E::Response, Error> {
         E::decode(
             &self.verifier_for::<E>()?,
-            &self.inner.key,
+            &self.merchant.key,
             Answer {
                 body: bytes::Bytes::copy_from_slice(body),
                 inflate_limit: self.inner.max_bill_bytes,
@@ -309,9 +460,12 @@ impl Client {
     ) -> Result<R, Error> {
         let inner = &self.inner;
         let http = if route.secapi {
-            inner.http_cert.as_ref().ok_or_else(|| Error::NoIdentity {
-                path: route.path.to_owned(),
-            })?
+            self.merchant
+                .http_cert
+                .as_ref()
+                .ok_or_else(|| Error::NoIdentity {
+                    path: route.path.to_owned(),
+                })?
         } else {
             &inner.http
         };
@@ -320,7 +474,8 @@ impl Client {
             .map_err(Error::Request)?;
         map.sign(&key, route.sign_type).map_err(Error::Request)?;
         let body = map.to_xml();
-        let verifier = inner
+        let verifier = self
+            .merchant
             .verifier
             .with_sign_type(route.sign_type)
             .merchant_fields(route.merchant_fields.0, route.merchant_fields.1);
@@ -370,7 +525,7 @@ impl Client {
         path: &str,
     ) -> Result<SignType, Error> {
         match fixed {
-            None => Ok(self.inner.sign_type),
+            None => Ok(self.merchant.sign_type),
             Some(SignType::HmacSha256) if self.inner.sandbox.is_some() => Err(Error::Config(
                 format!("{path} needs HMAC-SHA256, which the sandbox does not take"),
             )),
@@ -386,13 +541,13 @@ impl Client {
         sign_type: SignType,
         fields: (&str, &str),
     ) -> Result<(), tenpay_xml::Error> {
-        let inner = &self.inner;
-        map.insert(fields.0, &inner.appid)?;
-        map.insert(fields.1, &inner.mch_id)?;
-        if let Some(s) = &inner.sub_appid {
+        let (inner, m) = (&self.inner, &self.merchant);
+        map.insert(fields.0, &m.appid)?;
+        map.insert(fields.1, &m.mch_id)?;
+        if let Some(s) = &m.sub_appid {
             map.insert("sub_appid", s)?;
         }
-        if let Some(s) = &inner.sub_mch_id {
+        if let Some(s) = &m.sub_mch_id {
             map.insert("sub_mch_id", s)?;
         }
         map.insert("nonce_str", &(inner.nonce)())?;
@@ -405,11 +560,10 @@ impl Client {
     /// The key requests are signed with: the API key, or in the sandbox the sandbox key
     /// (fetched once and cached).
     async fn signing_key(&self) -> Result<ApiKey, Error> {
-        let inner = &self.inner;
-        let Some(sandbox) = inner.sandbox else {
-            return Ok(inner.key.clone());
+        let Some(sandbox) = self.inner.sandbox else {
+            return Ok(self.merchant.key.clone());
         };
-        let mut cached = inner.sandbox_key.lock().await;
+        let mut cached = self.merchant.sandbox_key.lock().await;
         if let Some((key, at)) = cached
             .as_ref()
             .filter(|(_, at)| at.elapsed() < SANDBOX_KEY_TTL)
@@ -427,9 +581,9 @@ impl Client {
         let inner = &self.inner;
         let mut map = XmlMap::new();
         let mut put = |k: &str, v: &str| map.insert(k, v).map_err(Error::Request);
-        put("mch_id", &inner.mch_id)?;
+        put("mch_id", &self.merchant.mch_id)?;
         put("nonce_str", &(inner.nonce)())?;
-        map.sign(&inner.key, SignType::Md5)
+        map.sign(&self.merchant.key, SignType::Md5)
             .map_err(Error::Request)?;
         let url = format!("{}{}", inner.base, sandbox.key_path());
         let answer = self
@@ -495,7 +649,7 @@ impl Client {
     /// [`Error::Config`] when the endpoint needs HMAC-SHA256 and the client uses the sandbox.
     pub fn verifier_for<E: Endpoint>(&self) -> Result<Verifier, Error> {
         Ok(self
-            .inner
+            .merchant
             .verifier
             .with_sign_type(self.sign_type_for::<E>()?))
     }
@@ -673,49 +827,48 @@ impl ClientBuilder {
                 "the sandbox accepts MD5 signatures only: build with SignType::Md5".into(),
             ));
         }
-        let http = |identity| -> Result<reqwest::Client, Error> {
-            reqwest::Client::builder()
-                .tls_backend_preconfigured(crate::tls::config(&self.roots, identity)?)
-                .timeout(self.timeout)
-                .connect_timeout(self.connect_timeout)
-                .user_agent(self.user_agent.clone())
-                .tcp_nodelay(true)
-                // WeChat Pay never redirects; following one would re-send the signed body
-                // (and present the certificate) to another origin.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| Error::Config(format!("HTTP client: {e}")))
+        let pools = PoolSettings {
+            roots: self.roots,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            user_agent: self.user_agent,
         };
-        let plain = http(None)?;
+        let plain = pools.pool(None)?;
         let with_cert = match &self.identity {
-            Some(identity) => Some(http(Some(identity.load(&self.mch_id)?))?),
+            Some(identity) => Some(pools.pool(Some(identity.load(&self.mch_id)?))?),
             None => None,
         };
-        let backup = self.failover;
-        let mut verifier = Verifier::new(&self.appid, &self.mch_id, self.sign_type);
-        if let Some(sub) = &self.sub_mch_id {
-            verifier = verifier.sub_merchant(sub, self.sub_appid.clone());
-        }
+        let verifier = Merchant::verifier(
+            &self.appid,
+            &self.mch_id,
+            self.sign_type,
+            self.sub_mch_id
+                .as_deref()
+                .map(|s| (s, self.sub_appid.clone())),
+        );
         Ok(Client {
             inner: Arc::new(Inner {
-                appid: self.appid,
-                mch_id: self.mch_id,
-                key: self.key,
-                sign_type: self.sign_type,
-                sub_appid: self.sub_appid,
-                sub_mch_id: self.sub_mch_id,
                 base,
-                backup,
+                backup: self.failover,
                 sandbox: self.sandbox,
-                sandbox_key: tokio::sync::Mutex::new(None),
                 http: plain,
-                http_cert: with_cert,
+                pools,
                 nonce: self.nonce,
                 clock: self.clock,
                 retry: self.retry,
                 poll_interval: self.poll_interval,
                 poll_window: self.poll_window,
                 max_bill_bytes: self.max_bill_bytes,
+            }),
+            merchant: Arc::new(Merchant {
+                appid: self.appid,
+                mch_id: self.mch_id,
+                key: self.key,
+                sign_type: self.sign_type,
+                sub_appid: self.sub_appid,
+                sub_mch_id: self.sub_mch_id,
+                sandbox_key: Arc::new(tokio::sync::Mutex::new(None)),
+                http_cert: with_cert,
                 verifier,
             }),
         })

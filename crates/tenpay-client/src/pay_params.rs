@@ -180,12 +180,12 @@ impl Client {
     /// service-provider mode).
     #[must_use]
     pub fn pay_signer(&self) -> PaySigner {
-        let i = &self.inner;
+        let m = &self.merchant;
         PaySigner::new(
-            i.sub_appid.clone().unwrap_or_else(|| i.appid.clone()),
-            i.sub_mch_id.clone().unwrap_or_else(|| i.mch_id.clone()),
-            i.key.clone(),
-            i.sign_type,
+            m.sub_appid.clone().unwrap_or_else(|| m.appid.clone()),
+            m.sub_mch_id.clone().unwrap_or_else(|| m.mch_id.clone()),
+            m.key.clone(),
+            m.sign_type,
         )
     }
 

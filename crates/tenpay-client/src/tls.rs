@@ -98,10 +98,7 @@ impl Identity {
     }
 
     /// The certificate chain and key, decoded.
-    pub(crate) fn load(
-        &self,
-        mch_id: &str,
-    ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), Error> {
+    pub(crate) fn load(&self, mch_id: &str) -> Result<LoadedIdentity, Error> {
         match &self.source {
             Source::Pem { cert, key } => {
                 let certs = CertificateDer::pem_slice_iter(cert)
@@ -148,9 +145,12 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, Error> {
 
 /// A rustls client configuration: ring, safe defaults, Mozilla roots plus `extra_roots`, and the
 /// client certificate when given.
+/// A decoded client certificate chain and its key.
+pub(crate) type LoadedIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
 pub(crate) fn config(
     extra_roots: &[Vec<u8>],
-    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    identity: Option<LoadedIdentity>,
 ) -> Result<rustls::ClientConfig, Error> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::{Parser, XmlMap};
 
@@ -14,15 +16,49 @@ pub enum Notification {
     Refund(Box<RefundNotification>),
 }
 
-/// The merchant's notification settings: ids, key and pinned sign type. Build once, share.
+/// One merchant's notification settings: ids, key and pinned sign type.
 #[derive(Debug, Clone)]
-pub struct Notifier {
+struct Keys {
     appid: String,
     mch_id: String,
     sub_mch_id: Option<String>,
     key: ApiKey,
     refund_key: RefundKey,
     sign_type: SignType,
+}
+
+impl Keys {
+    fn new(appid: String, mch_id: String, key: ApiKey, sign_type: SignType) -> Self {
+        Self {
+            refund_key: RefundKey::derive(&key),
+            appid,
+            mch_id,
+            sub_mch_id: None,
+            key,
+            sign_type,
+        }
+    }
+}
+
+/// Verifies notifications for one merchant, or for a set of them behind one notify URL
+/// (several apps, several mch_ids, a provider's sub-merchants): each with its ids, key and
+/// pinned sign type. A notification is routed to the merchant its `appid`, `mch_id` (and
+/// `sub_mch_id`) name and verified with that merchant's key only; one naming no configured
+/// merchant is refused. Build once, share.
+///
+/// ```
+/// use tenpay_notify::Notifier;
+/// use tenpay_sign::{ApiKey, SignType};
+/// let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100",
+///         ApiKey::new("192006250b4c09247ec02edce69f6a2d")?, SignType::HmacSha256)
+///     .merchant("wx0000000000000002", "10000200",
+///         ApiKey::new("another-merchant-key-000000000000")?, SignType::Md5);
+/// assert!(notifier.handle(b"<xml><return_code>SUCCESS</return_code></xml>").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    merchants: Arc<[Keys]>,
     infer_sign_type: bool,
     parser: Parser,
 }
@@ -37,24 +73,42 @@ impl Notifier {
         key: ApiKey,
         sign_type: SignType,
     ) -> Self {
-        let refund_key = RefundKey::derive(&key);
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            sub_mch_id: None,
-            key,
-            refund_key,
-            sign_type,
+            merchants: Arc::from([Keys::new(appid.into(), mch_id.into(), key, sign_type)]),
             infer_sign_type: false,
             parser: Parser::new(),
         }
     }
 
-    /// Service-provider mode: payment notifications must also name this `sub_mch_id`.
+    /// One more merchant behind the same notify URL.
     #[must_use]
-    pub fn sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-        self.sub_mch_id = Some(sub_mch_id.into());
-        self
+    pub fn merchant(
+        self,
+        appid: impl Into<String>,
+        mch_id: impl Into<String>,
+        key: ApiKey,
+        sign_type: SignType,
+    ) -> Self {
+        let mut all = self.merchants.to_vec();
+        all.push(Keys::new(appid.into(), mch_id.into(), key, sign_type));
+        Self {
+            merchants: all.into(),
+            ..self
+        }
+    }
+
+    /// Service-provider mode: payment notifications for the merchant added last must also
+    /// name this `sub_mch_id` (add the provider once per sub-merchant to serve several).
+    #[must_use]
+    pub fn sub_mch_id(self, sub_mch_id: impl Into<String>) -> Self {
+        let mut all = self.merchants.to_vec();
+        if let Some(last) = all.last_mut() {
+            last.sub_mch_id = Some(sub_mch_id.into());
+        }
+        Self {
+            merchants: all.into(),
+            ..self
+        }
     }
 
     /// Accept either algorithm, chosen by the signature's length (32 hex: MD5, 64: HMAC-SHA256).
@@ -79,8 +133,8 @@ impl Notifier {
     ///
     /// # Errors
     /// Any [`Error`]: malformed XML, `return_code` not `SUCCESS`, missing or bad signature,
-    /// a `sign_type` other than the pinned one, a foreign `appid`/`mch_id`, missing fields, or
-    /// a `req_info` that does not decrypt.
+    /// a `sign_type` other than the pinned one, an `appid`/`mch_id` of no configured
+    /// merchant, missing fields, or a `req_info` that does not decrypt.
     pub fn handle(&self, body: &[u8]) -> Result<Notification, Error> {
         let map = self.parser.parse(body).map_err(Error::Xml)?;
         if map.contains("req_info") {
@@ -107,6 +161,46 @@ impl Notifier {
         self.refund_from(self.parser.parse(body).map_err(Error::Xml)?)
     }
 
+    /// The merchant `appid` / `mch_id` (and `sub_mch_id`) name: one configured with that
+    /// sub-merchant first, else one configured without any. The error names the first field
+    /// that matches no merchant.
+    fn route(
+        &self,
+        appid: Option<&str>,
+        mch_id: Option<&str>,
+        sub_mch_id: Option<&str>,
+        with_sub: bool,
+    ) -> Result<&Keys, Error> {
+        let foreign = |field: &'static str, got: Option<&str>| Error::ForeignMerchant {
+            field,
+            received: short(got.unwrap_or("")),
+        };
+        // No allocation: this runs for every notification.
+        let (mut appid_seen, mut mch_seen, mut without_sub) = (false, false, None);
+        for m in self.merchants.iter() {
+            if Some(m.appid.as_str()) != appid {
+                continue;
+            }
+            appid_seen = true;
+            if Some(m.mch_id.as_str()) != mch_id {
+                continue;
+            }
+            mch_seen = true;
+            match m.sub_mch_id.as_deref() {
+                _ if !with_sub => return Ok(m),
+                Some(sub) if Some(sub) == sub_mch_id => return Ok(m),
+                None if without_sub.is_none() => without_sub = Some(m),
+                _ => {}
+            }
+        }
+        match without_sub {
+            Some(m) => Ok(m),
+            None if !appid_seen => Err(foreign("appid", appid)),
+            None if !mch_seen => Err(foreign("mch_id", mch_id)),
+            None => Err(foreign("sub_mch_id", sub_mch_id)),
+        }
+    }
+
     fn pay_from(&self, map: XmlMap) -> Result<PayNotification, Error> {
         // One pass for the envelope fields the checks need.
         let (mut return_code, mut return_msg, mut sign, mut sign_type_field) =
@@ -131,10 +225,12 @@ impl Notifier {
             });
         }
         let sign = sign.filter(|s| !s.is_empty()).ok_or(Error::Unsigned)?;
+        // The ids only choose whose key verifies; nothing is trusted before the signature.
+        let merchant = self.route(appid, mch_id, sub_mch_id, true)?;
         let sign_type = if self.infer_sign_type {
-            SignType::infer_from_signature_len(sign).unwrap_or(self.sign_type)
+            SignType::infer_from_signature_len(sign).unwrap_or(merchant.sign_type)
         } else {
-            self.sign_type
+            merchant.sign_type
         };
         if let Some(claimed) = sign_type_field.filter(|c| *c != sign_type.as_str()) {
             return Err(Error::SignTypeMismatch {
@@ -143,48 +239,20 @@ impl Notifier {
             });
         }
         tenpay_sign::Canonical::new(map.iter())
-            .and_then(|c| c.verify(&self.key, sign_type, sign))
+            .and_then(|c| c.verify(&merchant.key, sign_type, sign))
             .map_err(Error::Signature)?;
-        let expect = |field: &'static str, got: Option<&str>, want: &str| match got {
-            Some(got) if got == want => Ok(()),
-            got => Err(Error::ForeignMerchant {
-                field,
-                received: short(got.unwrap_or("")),
-            }),
-        };
-        expect("appid", appid, &self.appid)?;
-        expect("mch_id", mch_id, &self.mch_id)?;
-        if let Some(sub) = &self.sub_mch_id {
-            expect("sub_mch_id", sub_mch_id, sub)?;
-        }
         PayNotification::from_verified(map)
     }
 
     fn refund_from(&self, envelope: XmlMap) -> Result<RefundNotification, Error> {
         check_return_code(&envelope)?;
-        self.check_merchant(&envelope, false)?;
+        let merchant = self.route(envelope.get("appid"), envelope.get("mch_id"), None, false)?;
         let req_info = envelope
             .get("req_info")
             .filter(|s| !s.is_empty())
             .ok_or(Error::MissingReqInfo)?;
-        let payload = self.refund_key.decrypt(req_info)?;
-        RefundNotification::from_parts(&self.appid, &self.mch_id, payload)
-    }
-
-    fn check_merchant(&self, map: &XmlMap, with_sub: bool) -> Result<(), Error> {
-        let expect = |field: &'static str, want: &str| match map.get(field) {
-            Some(got) if got == want => Ok(()),
-            got => Err(Error::ForeignMerchant {
-                field,
-                received: short(got.unwrap_or("")),
-            }),
-        };
-        expect("appid", &self.appid)?;
-        expect("mch_id", &self.mch_id)?;
-        match (&self.sub_mch_id, with_sub) {
-            (Some(sub), true) => expect("sub_mch_id", sub),
-            _ => Ok(()),
-        }
+        let payload = merchant.refund_key.decrypt(req_info)?;
+        RefundNotification::from_parts(&merchant.appid, &merchant.mch_id, payload)
     }
 }
 

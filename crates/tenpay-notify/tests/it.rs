@@ -476,3 +476,127 @@ fn coupon_fields_are_checked() {
     let e = refused(&n, &signed(|m| m.insert("cash_fee", "7.88").unwrap()));
     assert!(e.to_string().contains("cash_fee"), "{e}");
 }
+
+/// One notify URL for several merchants: each notification is verified with the key of the
+/// merchant it names, and only that one.
+#[test]
+fn several_merchants_behind_one_notifier() {
+    let other_key = ApiKey::new("another-merchant-key-000000000000").unwrap();
+    let n = notifier(SignType::HmacSha256)
+        .merchant(
+            "wx0000000000000002",
+            "10000200",
+            other_key.clone(),
+            SignType::Md5,
+        )
+        .merchant(APPID, "1900000100", key(), SignType::Md5)
+        .sub_mch_id("1900000109")
+        .merchant(APPID, "1900000100", other_key.clone(), SignType::Md5)
+        .sub_mch_id("1900000110");
+    // Merchant 1, as before.
+    let p = pay(&n, &pay_body(SignType::HmacSha256, true, |_| {})).unwrap();
+    assert_eq!(p.mch_id(), MCH);
+    // Merchant 2: its ids, its key, its algorithm.
+    let body_for = |appid: &str, mch: &str, sub: Option<&str>, k: &ApiKey, st: SignType| {
+        let mut m = XmlMap::new();
+        for (f, v) in [
+            ("return_code", "SUCCESS"),
+            ("appid", appid),
+            ("mch_id", mch),
+            ("result_code", "SUCCESS"),
+            ("total_fee", "5"),
+            ("transaction_id", "4200000000000000000000000002"),
+            ("out_trade_no", "M2"),
+            ("nonce_str", "n"),
+        ] {
+            m.insert(f, v).unwrap();
+        }
+        if let Some(s) = sub {
+            m.insert("sub_mch_id", s).unwrap();
+        }
+        m.sign(k, st).unwrap();
+        m.to_xml().into_bytes()
+    };
+    let p = pay(
+        &n,
+        &body_for(
+            "wx0000000000000002",
+            "10000200",
+            None,
+            &other_key,
+            SignType::Md5,
+        ),
+    )
+    .unwrap();
+    assert_eq!((p.appid(), p.mch_id()), ("wx0000000000000002", "10000200"));
+    // Merchant 2's ids signed with merchant 1's key: refused, never verified with another key.
+    assert!(matches!(
+        refused(
+            &n,
+            &body_for(
+                "wx0000000000000002",
+                "10000200",
+                None,
+                &key(),
+                SignType::Md5
+            )
+        ),
+        Error::Signature(_)
+    ));
+    // A provider's sub-merchants are routed by sub_mch_id, each with its own key.
+    for (sub, k) in [("1900000109", key()), ("1900000110", other_key.clone())] {
+        let p = pay(
+            &n,
+            &body_for(APPID, "1900000100", Some(sub), &k, SignType::Md5),
+        )
+        .unwrap();
+        assert_eq!(p.sub_mch_id(), Some(sub));
+    }
+    assert!(matches!(
+        refused(
+            &n,
+            &body_for(
+                APPID,
+                "1900000100",
+                Some("1900000111"),
+                &key(),
+                SignType::Md5
+            )
+        ),
+        Error::ForeignMerchant {
+            field: "sub_mch_id",
+            ..
+        }
+    ));
+    // No configured merchant: refused by its ids.
+    assert!(matches!(
+        refused(
+            &n,
+            &body_for("wx9999999999999999", MCH, None, &key(), SignType::Md5)
+        ),
+        Error::ForeignMerchant { field: "appid", .. }
+    ));
+    // Refund notifications too: merchant 2's is decrypted with merchant 2's key.
+    let plain = b"<root><transaction_id>1</transaction_id><out_trade_no>M2</out_trade_no><refund_id>2</refund_id>\
+        <out_refund_no>R2</out_refund_no><total_fee>5</total_fee><refund_fee>5</refund_fee><refund_status>SUCCESS</refund_status></root>";
+    let refund_body = |mch: &str, k: &ApiKey| {
+        format!(
+            "<xml><return_code>SUCCESS</return_code><appid>wx0000000000000002</appid><mch_id>{mch}</mch_id><nonce_str>n</nonce_str><req_info>{}</req_info></xml>",
+            encrypt_req_info(k, plain)
+        )
+    };
+    let Notification::Refund(r) = n
+        .handle(refund_body("10000200", &other_key).as_bytes())
+        .unwrap()
+    else {
+        panic!("not a refund")
+    };
+    assert_eq!(
+        (r.mch_id.as_str(), r.out_refund_no.as_str()),
+        ("10000200", "R2")
+    );
+    assert!(
+        n.handle(refund_body("10000200", &key()).as_bytes())
+            .is_err()
+    );
+}

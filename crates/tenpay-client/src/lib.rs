@@ -14,6 +14,10 @@
 //! - `/secapi/` endpoints use the merchant's client certificate ([`Identity`]), PEM or the
 //!   legacy-encrypted `apiclient_cert.p12`.
 //!
+//! - Open seams: any V2 path ([`RawCall`], or your own [`Endpoint`]); answers decoded from a
+//!   [`Verifier`] alone; the retry decision as a [`RetryPolicy`]; one pool for many merchants
+//!   ([`Client::with_sub_merchant`], [`Client::with_appid`], [`Client::with_merchant`]).
+//!
 //! Test it against `tenpay-sim`: give the builder the simulator's base URL.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

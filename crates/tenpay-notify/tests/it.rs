@@ -600,3 +600,13 @@ fn several_merchants_behind_one_notifier() {
             .is_err()
     );
 }
+
+/// The types users hold across tasks are `Send + Sync`.
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Notifier>();
+    check::<Notification>();
+    check::<Error>();
+    check::<tenpay_notify::PayNotification>();
+}

@@ -157,3 +157,18 @@ async fn raw_calls_take_only_v2_paths_and_unsigned_answers_when_told() {
         Err(Error::ForeignAnswer { field: "mchid", .. })
     ));
 }
+
+/// The types users hold across tasks are `Send + Sync`.
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Client>();
+    check::<tenpay_client::ClientBuilder>();
+    check::<Verifier>();
+    check::<Answer>();
+    check::<RawCall>();
+    check::<tenpay_client::PaySigner>();
+    check::<tenpay_client::RetryPolicy>();
+    check::<Identity>();
+    check::<Error>();
+}

@@ -5,7 +5,9 @@ use std::io::Write as _;
 use tenpay_sign::{Canonical, SignType};
 use tenpay_xml::XmlMap;
 
-use crate::input::{Failure, bad_input, key_problem, load_key, network, parse_message, read_input};
+use crate::input::{
+    Failure, bad_input, key_problem, load_key, network, parse_message, read_input, report,
+};
 use crate::{Command, NotifyCommand};
 
 pub(crate) fn run(command: Command) -> Result<u8, Failure> {
@@ -261,7 +263,7 @@ fn decrypt(data: &[u8], key: &tenpay_sign::ApiKey, json: bool) -> Result<u8, Fai
         tenpay_notify::Error::WrongKey => {
             key_problem("this key does not decrypt the req_info (wrong API key?)")
         }
-        other => bad_input(other.to_string()),
+        other => bad_input(report(&other)),
     })?;
     let map = tenpay_xml::Parser::new()
         .root("root")
@@ -385,7 +387,7 @@ fn sim(
             .tls(tls_dir.is_some())
             .start()
             .await
-            .map_err(|e| network(e.to_string()))?;
+            .map_err(|e| network(report(&e)))?;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", sim.base_url());
         let _ = writeln!(out, "control: {}", sim.control_url());

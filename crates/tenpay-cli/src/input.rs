@@ -14,6 +14,18 @@ pub(crate) struct Failure {
     pub(crate) message: String,
 }
 
+/// An error and its causes, `outer: inner` (each layer displays only itself).
+pub(crate) fn report(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 pub(crate) fn bad_input(message: impl Into<String>) -> Failure {
     Failure {
         code: 3,

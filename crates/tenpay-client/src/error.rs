@@ -103,7 +103,7 @@ pub enum Error {
         path: String,
     },
     /// The request could not be built (a field XML cannot carry, …); nothing was sent.
-    #[error("request: {0}")]
+    #[error("the request cannot be built; nothing was sent")]
     Request(#[source] tenpay_xml::Error),
     /// Connecting, sending or receiving failed, or timed out.
     #[error("transport: {message}")]
@@ -144,7 +144,7 @@ pub enum Error {
         return_msg: String,
     },
     /// A success answer without a valid signature (made with the request's algorithm and key).
-    #[error("answer signature: {0}")]
+    #[error("the answer's signature does not verify")]
     BadSignature(#[source] tenpay_xml::Error),
     /// A success answer for another merchant.
     #[error("answer is for {field} {received:?}, not this merchant")]
@@ -163,7 +163,7 @@ pub enum Error {
         err_code_des: String,
     },
     /// The verified answer does not decode into the typed response.
-    #[error("answer decoding: {0}")]
+    #[error("the answer does not decode")]
     Decode(#[source] tenpay_xml::Error),
 }
 

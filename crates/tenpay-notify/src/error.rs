@@ -6,7 +6,7 @@ use tenpay_xml::Fen;
 #[non_exhaustive]
 pub enum Error {
     /// The body is not a well-formed envelope (hostile or broken XML, over the limit, …).
-    #[error("malformed notification: {0}")]
+    #[error("malformed notification")]
     Xml(#[source] tenpay_xml::Error),
     /// `return_code` is not `SUCCESS`: the envelope reports a communication failure and carries
     /// nothing to act on.
@@ -30,7 +30,7 @@ pub enum Error {
         pinned: tenpay_sign::SignType,
     },
     /// The signature is malformed or does not match.
-    #[error("bad signature: {0}")]
+    #[error("bad signature")]
     Signature(#[source] tenpay_sign::Error),
     /// `appid`, `mch_id` or `sub_mch_id` is not this merchant's.
     #[error("notification is for {field} {received:?}, not this merchant")]
@@ -41,7 +41,7 @@ pub enum Error {
         received: String,
     },
     /// A field required to act on the notification is absent or has the wrong form.
-    #[error("notification field: {0}")]
+    #[error("a notification field is missing or malformed")]
     Field(#[source] tenpay_xml::Error),
     /// The refund notification has no `req_info` to decrypt.
     #[error("refund notification has no req_info")]

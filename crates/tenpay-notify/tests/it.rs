@@ -472,9 +472,12 @@ fn coupon_fields_are_checked() {
     )
     .unwrap();
     assert!(p.coupons().is_empty());
-    // A bad amount names its field.
+    // A bad amount names its field (in the cause: each error displays its own layer only).
     let e = refused(&n, &signed(|m| m.insert("cash_fee", "7.88").unwrap()));
-    assert!(e.to_string().contains("cash_fee"), "{e}");
+    let cause = std::error::Error::source(&e)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(cause.contains("cash_fee"), "{e}: {cause}");
 }
 
 /// One notify URL for several merchants: each notification is verified with the key of the
@@ -609,4 +612,21 @@ fn public_types_are_send_and_sync() {
     check::<Notification>();
     check::<Error>();
     check::<tenpay_notify::PayNotification>();
+}
+
+/// Errors display their own layer; the cause is their `source()`, never printed twice.
+#[test]
+fn errors_do_not_print_their_cause_twice() {
+    let n = notifier(SignType::Md5);
+    let malformed = refused(&n, b"<xml><a>1</a><a>2</a></xml>");
+    let forged = refused(
+        &n,
+        &pay_body(SignType::Md5, false, |m| {
+            m.insert("total_fee", "1").unwrap()
+        }),
+    );
+    for e in [malformed, forged] {
+        let source = std::error::Error::source(&e).expect("a cause").to_string();
+        assert!(!e.to_string().contains(&source), "{e} repeats {source}");
+    }
 }

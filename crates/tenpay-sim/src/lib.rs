@@ -67,7 +67,7 @@ pub const RETRY_SCHEDULE_SECS: [u64; 15] = engine::RETRY_SCHEDULE;
 #[non_exhaustive]
 pub enum Error {
     /// The listen address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,

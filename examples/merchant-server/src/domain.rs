@@ -206,7 +206,9 @@ pub fn classify_submission(
                 err_code: err_code.as_str().to_owned(),
             }
         }
-        Err(e) => Submission::Unknown { why: e.to_string() },
+        Err(e) => Submission::Unknown {
+            why: crate::logging::report(e),
+        },
     }
 }
 

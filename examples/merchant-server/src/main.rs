@@ -23,16 +23,7 @@ fn error_exit(msg: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn report(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
+use tenpay_merchant_server::logging::report;
 
 #[tokio::main]
 async fn main() -> ExitCode {

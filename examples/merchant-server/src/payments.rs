@@ -642,12 +642,10 @@ impl Payments {
         let recorded = match recorded {
             Ok(r) => r,
             Err(e) => {
-                let cause = std::error::Error::source(&e)
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                tracing::error!(out_trade_no = %Escaped(&no), error = %e, cause = %Escaped(&cause), "pay notification not recorded");
+                let why = crate::logging::report(&e);
+                tracing::error!(out_trade_no = %Escaped(&no), error = %Escaped(&why), "pay notification not recorded");
                 // Keep the evidence if the database takes it; WeChat Pay retries either way.
-                let verdict = format!("not recorded: {e}: {cause}");
+                let verdict = format!("not recorded: {why}");
                 let _ = self
                     .store
                     .record_refused(evidence, &verdict, Some(&no), None)
@@ -713,7 +711,9 @@ impl Payments {
             Ok((report, _)) => report,
             Err(e) => {
                 let why = match &e {
-                    OpError::Upstream(u) => format!("refundquery failed: {u}"),
+                    OpError::Upstream(u) => {
+                        format!("refundquery failed: {}", crate::logging::report(u))
+                    }
                     other => format!("refundquery: {other}"),
                 };
                 tracing::warn!(out_refund_no = %Escaped(&r.out_refund_no), why = %Escaped(&why), "refund notification not confirmed");

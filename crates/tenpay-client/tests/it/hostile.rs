@@ -305,3 +305,19 @@ async fn answers_for_another_sub_merchant_are_foreign() {
         }
     }
 }
+
+/// Errors display their own layer; the cause is their `source()`, never printed twice.
+#[tokio::test]
+async fn errors_do_not_print_their_cause_twice() {
+    let bad_sig = signed_answer(&[("return_code", "SUCCESS")]);
+    let mut tampered = String::from_utf8(bad_sig).unwrap();
+    tampered = tampered.replace("</xml>", "<extra>1</extra></xml>");
+    let base = fixed_server(vec![("/pay/orderquery", tampered.into_bytes())]).await;
+    let e = plain(&base)
+        .order_query(&OrderQuery::by_out_trade_no(no("E1")))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::BadSignature(_)), "{e}");
+    let source = std::error::Error::source(&e).expect("a cause").to_string();
+    assert!(!e.to_string().contains(&source), "{e} repeats {source}");
+}

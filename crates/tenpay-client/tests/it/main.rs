@@ -851,7 +851,10 @@ async fn modern_bills_parse_with_exact_fees() {
         .download_bill(&DownloadBill::new("20261130", BillType::All).unwrap())
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("手续费"), "{e}");
+    let cause = std::error::Error::source(&e)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(cause.contains("手续费"), "{e}: {cause}");
 }
 
 /// The simulator's bill of a day with a payment and a refund: the fee is charged on the

@@ -59,13 +59,12 @@ impl From<OpError> for ApiError {
             }
             OpError::Conflict { code, reason } => Self::new(StatusCode::CONFLICT, code, reason),
             OpError::Upstream(e) => {
-                tracing::warn!(error = %Escaped(&e.to_string()), "WeChat Pay call failed");
-                Self::new(StatusCode::BAD_GATEWAY, "wechat_pay", e.to_string())
+                let why = crate::logging::report(&e);
+                tracing::warn!(error = %Escaped(&why), "WeChat Pay call failed");
+                Self::new(StatusCode::BAD_GATEWAY, "wechat_pay", why)
             }
             OpError::Store(e) => {
-                let cause = std::error::Error::source(&e).map(ToString::to_string);
-                let cause = cause.as_deref().unwrap_or("");
-                tracing::error!(error = %e, cause = %Escaped(cause), "store failed");
+                tracing::error!(error = %Escaped(&crate::logging::report(&e)), "store failed");
                 Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "store",

@@ -65,8 +65,8 @@ pub(crate) fn check_bill_date(bill_date: &str) -> Result<(), Error> {
     if valid {
         Ok(())
     } else {
-        Err(Error::Config(format!(
-            "bill_date must be yyyyMMdd, got {bill_date:?}"
+        Err(Error::Config(crate::ConfigError::BillDate(
+            bill_date.chars().take(20).collect(),
         )))
     }
 }

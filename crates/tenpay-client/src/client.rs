@@ -8,7 +8,7 @@ use tracing::Instrument as _;
 use crate::answer::{Answer, Verifier, parse_envelope};
 use crate::endpoint::Endpoint;
 use crate::error::excerpt;
-use crate::{Error, Identity, RetryPolicy};
+use crate::{ConfigError, Error, Identity, RetryPolicy};
 
 /// Production: `https://api.mch.weixin.qq.com`.
 pub const PRODUCTION_URL: &str = "https://api.mch.weixin.qq.com";
@@ -131,7 +131,7 @@ impl PoolSettings {
             // (and present the certificate) to another origin.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| Error::Config(format!("HTTP client: {e}")))
+            .map_err(|e| Error::Config(ConfigError::HttpClient(e)))
     }
 }
 
@@ -373,9 +373,9 @@ impl Client {
     ) -> Result<Self, Error> {
         let (appid, mch_id) = (appid.into(), mch_id.into());
         if self.inner.sandbox.is_some() && !matches!(sign_type, SignType::Md5) {
-            return Err(Error::Config(
-                "the sandbox accepts MD5 signatures only: use SignType::Md5".into(),
-            ));
+            return Err(Error::Config(ConfigError::SandboxMd5Only {
+                what: format!("merchant {mch_id}"),
+            }));
         }
         let http_cert = match identity {
             Some(id) => Some(self.inner.pools.pool(Some(id.load(&mch_id)?))?),
@@ -406,9 +406,7 @@ impl Client {
     /// key is fetched by `execute`.
     pub fn request_body<E: Endpoint>(&self, request: &E) -> Result<String, Error> {
         if self.inner.sandbox.is_some() {
-            return Err(Error::Config(
-                "request_body signs with the API key; the sandbox key is fetched by execute".into(),
-            ));
+            return Err(Error::Config(ConfigError::SandboxRequestBody));
         }
         let sign_type = self.sign_type_for::<E>()?;
         let mut map = request.to_map().map_err(Error::Request)?;
@@ -526,9 +524,11 @@ impl Client {
     ) -> Result<SignType, Error> {
         match fixed {
             None => Ok(self.merchant.sign_type),
-            Some(SignType::HmacSha256) if self.inner.sandbox.is_some() => Err(Error::Config(
-                format!("{path} needs HMAC-SHA256, which the sandbox does not take"),
-            )),
+            Some(SignType::HmacSha256) if self.inner.sandbox.is_some() => {
+                Err(Error::Config(ConfigError::SandboxMd5Only {
+                    what: path.to_owned(),
+                }))
+            }
             Some(fixed) => Ok(fixed),
         }
     }
@@ -598,7 +598,7 @@ impl Client {
                 excerpt: String::new(),
             })?;
         tracing::debug!("tenpay: fetched the sandbox sign key");
-        ApiKey::new(key).map_err(|e| Error::Config(e.to_string()))
+        ApiKey::new(key).map_err(|e| Error::Config(ConfigError::SandboxKey(e)))
     }
 
     /// Sends a body and reads the answer, at most `limit` bytes (checked against
@@ -661,7 +661,9 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<(), Error> {
         return Ok(());
     }
     let Some(rest) = url.strip_prefix("http://") else {
-        return Err(Error::Config(format!("base URL must be https: {url:?}")));
+        return Err(Error::Config(ConfigError::BaseUrl {
+            url: url.to_owned(),
+        }));
     };
     let authority = rest.split('/').next().unwrap_or("");
     let host = match authority.strip_prefix('[') {
@@ -675,26 +677,16 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<(), Error> {
     if loopback || allow_insecure_http {
         Ok(())
     } else {
-        Err(Error::Config(format!(
-            "plain http:// to {host:?} would send signed requests (and the certificate's calls) unencrypted: \
-             use https://, or ClientBuilder::allow_insecure_http for a test network"
-        )))
+        // Plain http would send signed requests (and the certificate's calls) unencrypted.
+        Err(Error::Config(ConfigError::BaseUrl {
+            url: url.to_owned(),
+        }))
     }
 }
 
 fn transport(e: reqwest::Error) -> Error {
-    // reqwest's Display includes the URL, which carries no secret here (no query string).
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    Error::Transport {
-        message,
-        timeout: e.is_timeout(),
-    }
+    // reqwest's error names the URL, which carries no secret here (no query string).
+    Error::Transport(e)
 }
 
 impl ClientBuilder {
@@ -823,9 +815,9 @@ impl ClientBuilder {
             check_base_url(url, self.allow_insecure_http)?;
         }
         if self.sandbox.is_some() && !matches!(self.sign_type, SignType::Md5) {
-            return Err(Error::Config(
-                "the sandbox accepts MD5 signatures only: build with SignType::Md5".into(),
-            ));
+            return Err(Error::Config(ConfigError::SandboxMd5Only {
+                what: format!("merchant {}", self.mch_id),
+            }));
         }
         let pools = PoolSettings {
             roots: self.roots,

@@ -91,9 +91,10 @@ impl ErrCode {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The configuration is unusable (bad base URL, certificate, …).
-    #[error("configuration: {0}")]
-    Config(String),
+    /// The configuration or an argument is unusable (base URL, certificate, id, …); nothing
+    /// was sent.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// A `/secapi/` endpoint was called without a client certificate; nothing was sent.
     #[error(
         "{path} needs the merchant's client certificate: configure one with ClientBuilder::identity"
@@ -105,14 +106,10 @@ pub enum Error {
     /// The request could not be built (a field XML cannot carry, …); nothing was sent.
     #[error("the request cannot be built; nothing was sent")]
     Request(#[source] tenpay_xml::Error),
-    /// Connecting, sending or receiving failed, or timed out.
-    #[error("transport: {message}")]
-    Transport {
-        /// What happened (no URL query, no body).
-        message: String,
-        /// Whether it was a timeout.
-        timeout: bool,
-    },
+    /// Connecting, sending or receiving failed, or timed out (the cause is reqwest's error;
+    /// see [`Error::is_timeout`], [`Error::is_connect`]).
+    #[error("transport")]
+    Transport(#[source] reqwest::Error),
     /// The answer (or an inflated bill) is larger than the limit; it was not read further and
     /// is not retried.
     #[error("answer larger than {limit} bytes")]
@@ -182,7 +179,7 @@ impl Error {
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport { .. } | Self::NotXml { .. } => true,
+            Self::Transport(_) | Self::NotXml { .. } => true,
             Self::Http { status, .. } => *status >= 500,
             Self::Business { err_code, .. } => err_code.is_retryable(),
             _ => false,
@@ -192,7 +189,96 @@ impl Error {
     /// Whether this was a timeout.
     #[must_use]
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Self::Transport { timeout: true, .. })
+        matches!(self, Self::Transport(e) if e.is_timeout())
+    }
+
+    /// Whether connecting failed (nothing reached the server).
+    #[must_use]
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Self::Transport(e) if e.is_connect())
+    }
+}
+
+/// Why a configuration or an argument is unusable. Each variant names what is wrong; causes
+/// are its `source()`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A base URL that is not `https://` (plain `http://` is accepted for loopback hosts, or
+    /// with `ClientBuilder::allow_insecure_http`).
+    #[error(
+        "base URL {url:?} is not https (plain http only to loopback, or with allow_insecure_http)"
+    )]
+    BaseUrl {
+        /// The URL.
+        url: String,
+    },
+    /// The sandbox signs with MD5 only.
+    #[error("{what} needs HMAC-SHA256; the sandbox accepts MD5 signatures only")]
+    SandboxMd5Only {
+        /// The client, or the endpoint that requires HMAC-SHA256.
+        what: String,
+    },
+    /// `request_body` cannot sign in sandbox mode (the sandbox key is fetched by `execute`).
+    #[error("request_body signs with the API key; the sandbox key is fetched by execute")]
+    SandboxRequestBody,
+    /// The sandbox answered with an unusable sign key.
+    #[error("the sandbox's sign key is unusable")]
+    SandboxKey(#[source] tenpay_sign::Error),
+    /// An id (`out_trade_no`, …) of the wrong form.
+    #[error("{name} must be 1 to {max} characters of 0-9a-zA-Z_-|*@, got {value:?}")]
+    Id {
+        /// The id's type.
+        name: &'static str,
+        /// Its longest length.
+        max: usize,
+        /// The value (its first 70 characters).
+        value: String,
+    },
+    /// A `bill_date` that is not a `yyyyMMdd` day.
+    #[error("bill_date must be yyyyMMdd, got {0:?}")]
+    BillDate(String),
+    /// A raw call's path that is not a V2 path.
+    #[error("not a V2 path: {0:?}")]
+    Path(String),
+    /// A file could not be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The client certificate or its key is unusable.
+    #[error("client certificate: {what}")]
+    Certificate {
+        /// What is wrong.
+        what: &'static str,
+        /// The decoder's or TLS library's error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// An extra root certificate is unusable.
+    #[error("root certificate")]
+    RootCertificate(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The TLS configuration could not be built.
+    #[error("TLS configuration")]
+    Tls(#[source] rustls::Error),
+    /// The HTTP client could not be built.
+    #[error("HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+impl ConfigError {
+    pub(crate) fn certificate(
+        what: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Certificate {
+            what,
+            source: Some(Box::new(source)),
+        }
     }
 }
 

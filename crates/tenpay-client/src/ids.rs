@@ -18,14 +18,15 @@ macro_rules! trade_no {
             /// Checks and wraps the number.
             ///
             /// # Errors
-            #[doc = concat!("[`Error::Config`] unless it is 1 to ", stringify!($max), " characters of `0-9a-zA-Z_-|*@`.")]
+            #[doc = concat!("[`Error::Config`] ([`ConfigError::Id`](crate::ConfigError::Id)) unless it is 1 to ", stringify!($max), " characters of `0-9a-zA-Z_-|*@`.")]
             pub fn new(s: impl Into<String>) -> Result<Self, Error> {
                 let s = s.into();
                 if s.is_empty() || s.len() > $max || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-|*@".contains(&b)) {
-                    return Err(Error::Config(format!(
-                        concat!(stringify!($name), " must be 1 to ", stringify!($max), " characters of 0-9a-zA-Z_-|*@, got {:?}"),
-                        s.chars().take(70).collect::<String>()
-                    )));
+                    return Err(Error::Config(crate::ConfigError::Id {
+                        name: stringify!($name),
+                        max: $max,
+                        value: s.chars().take(70).collect(),
+                    }));
                 }
                 Ok(Self(s))
             }

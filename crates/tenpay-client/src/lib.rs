@@ -43,7 +43,7 @@ pub use client::{
     Sandbox,
 };
 pub use endpoint::Endpoint;
-pub use error::{ErrCode, Error};
+pub use error::{ConfigError, ErrCode, Error};
 pub use fundflow::{
     AccountType, Direction, DownloadFundFlow, FundFlow, FundFlowRow, FundFlowSummary,
 };

@@ -57,9 +57,8 @@ impl RawCall {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"/_-.".contains(&b));
         if !ok {
-            return Err(Error::Config(format!(
-                "not a V2 path: {:?}",
-                path.escape_debug().to_string()
+            return Err(Error::Config(crate::ConfigError::Path(
+                path.chars().take(100).collect(),
             )));
         }
         let secapi = path.starts_with("/secapi/") || path.starts_with("/mmpaymkttransfers/");

@@ -14,11 +14,11 @@ use crate::Error;
 /// use std::time::Duration;
 /// use tenpay_client::{Error, RetryPolicy};
 /// let policy = RetryPolicy::new(2, Duration::from_millis(200));
-/// let timeout = Error::Transport { message: "timed out".into(), timeout: true };
-/// assert_eq!(policy.delay(&timeout, true, 1), Some(Duration::from_millis(200)));
-/// assert_eq!(policy.delay(&timeout, true, 2), Some(Duration::from_millis(400)));
-/// assert_eq!(policy.delay(&timeout, true, 3), None); // two retries done
-/// assert_eq!(policy.delay(&timeout, false, 1), None); // not safe to repeat
+/// let bad_gateway = Error::Http { status: 502, excerpt: String::new() };
+/// assert_eq!(policy.delay(&bad_gateway, true, 1), Some(Duration::from_millis(200)));
+/// assert_eq!(policy.delay(&bad_gateway, true, 2), Some(Duration::from_millis(400)));
+/// assert_eq!(policy.delay(&bad_gateway, true, 3), None); // two retries done
+/// assert_eq!(policy.delay(&bad_gateway, false, 1), None); // not safe to repeat
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {

@@ -8,7 +8,7 @@ use rustls::RootCertStore;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::Error;
+use crate::{ConfigError, Error};
 
 /// The merchant's client certificate (`apiclient_cert`), for refunds, reversals and the other
 /// `/secapi/` endpoints.
@@ -103,23 +103,36 @@ impl Identity {
             Source::Pem { cert, key } => {
                 let certs = CertificateDer::pem_slice_iter(cert)
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| Error::Config(format!("client certificate PEM: {e}")))?;
+                    .map_err(|e| {
+                        Error::Config(ConfigError::certificate(
+                            "the certificate PEM is unreadable",
+                            e,
+                        ))
+                    })?;
                 if certs.is_empty() {
-                    return Err(Error::Config(
-                        "client certificate PEM holds no certificate".into(),
-                    ));
+                    return Err(Error::Config(ConfigError::Certificate {
+                        what: "the certificate PEM holds no certificate",
+                        source: None,
+                    }));
                 }
-                let key = PrivateKeyDer::from_pem_slice(key)
-                    .map_err(|e| Error::Config(format!("client key PEM: {e}")))?;
+                let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| {
+                    Error::Config(ConfigError::certificate("the key PEM is unreadable", e))
+                })?;
                 Ok((certs, key))
             }
             Source::Pkcs12 { der, password } => {
                 let password = password.as_deref().unwrap_or(mch_id);
                 let store = KeyStore::from_pkcs12(der, password, Pkcs12ImportPolicy::Relaxed).map_err(|e| {
-                    Error::Config(format!("client certificate PKCS#12 (wrong password, or not a PKCS#12 file?): {e}"))
+                    Error::Config(ConfigError::Certificate {
+                        what: "the PKCS#12 file does not open (wrong password, or not a PKCS#12 file?)",
+                        source: Some(format!("{e:?}").into()),
+                    })
                 })?;
                 let (_, chain) = store.private_key_chain().ok_or_else(|| {
-                    Error::Config("the PKCS#12 file holds no private key with a certificate".into())
+                    Error::Config(ConfigError::Certificate {
+                        what: "the PKCS#12 file holds no private key with a certificate",
+                        source: None,
+                    })
                 })?;
                 let certs: Vec<CertificateDer<'static>> = chain
                     .certs()
@@ -127,9 +140,10 @@ impl Identity {
                     .map(|c| CertificateDer::from(c.as_der().to_vec()))
                     .collect();
                 if certs.is_empty() {
-                    return Err(Error::Config(
-                        "the PKCS#12 file holds no certificate for its key".into(),
-                    ));
+                    return Err(Error::Config(ConfigError::Certificate {
+                        what: "the PKCS#12 file holds no certificate for its key",
+                        source: None,
+                    }));
                 }
                 let key =
                     PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
@@ -140,14 +154,19 @@ impl Identity {
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))
+    std::fs::read(path).map_err(|source| {
+        Error::Config(ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })
+    })
 }
 
-/// A rustls client configuration: ring, safe defaults, Mozilla roots plus `extra_roots`, and the
-/// client certificate when given.
 /// A decoded client certificate chain and its key.
 pub(crate) type LoadedIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
+/// A rustls client configuration: ring, safe defaults, Mozilla roots plus `extra_roots`, and the
+/// client certificate when given.
 pub(crate) fn config(
     extra_roots: &[Vec<u8>],
     identity: Option<LoadedIdentity>,
@@ -156,22 +175,26 @@ pub(crate) fn config(
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for pem in extra_roots {
         for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert = cert.map_err(|e| Error::Config(format!("root certificate PEM: {e}")))?;
+            let cert =
+                cert.map_err(|e| Error::Config(ConfigError::RootCertificate(Box::new(e))))?;
             roots
                 .add(cert)
-                .map_err(|e| Error::Config(format!("root certificate: {e}")))?;
+                .map_err(|e| Error::Config(ConfigError::RootCertificate(Box::new(e))))?;
         }
     }
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| Error::Config(format!("TLS: {e}")))?
+    .map_err(|e| Error::Config(ConfigError::Tls(e)))?
     .with_root_certificates(roots);
     match identity {
-        Some((certs, key)) => builder
-            .with_client_auth_cert(certs, key)
-            .map_err(|e| Error::Config(format!("client certificate: {e}"))),
+        Some((certs, key)) => builder.with_client_auth_cert(certs, key).map_err(|e| {
+            Error::Config(ConfigError::certificate(
+                "TLS refused the certificate and key",
+                e,
+            ))
+        }),
         None => Ok(builder.with_no_client_auth()),
     }
 }

@@ -374,7 +374,7 @@ impl Config {
         ) {
             (Some(p12), _, _) => {
                 let id = Identity::from_pkcs12_file(&p12)
-                    .map_err(|e| problem("TENPAY_CERT_P12", e.to_string()))?;
+                    .map_err(|e| problem("TENPAY_CERT_P12", crate::logging::report(&e)))?;
                 Some(match v.get("TENPAY_CERT_P12_PASSWORD") {
                     Some(pw) => id.password(pw),
                     None => id,
@@ -382,7 +382,7 @@ impl Config {
             }
             (None, Some(cert), Some(key)) => Some(
                 Identity::from_pem_files(&cert, &key)
-                    .map_err(|e| problem("TENPAY_CERT_PEM", e.to_string()))?,
+                    .map_err(|e| problem("TENPAY_CERT_PEM", crate::logging::report(&e)))?,
             ),
             (None, Some(_), None) => {
                 return Err(problem("TENPAY_KEY_PEM", "TENPAY_CERT_PEM needs it"));

@@ -321,3 +321,54 @@ async fn errors_do_not_print_their_cause_twice() {
     let source = std::error::Error::source(&e).expect("a cause").to_string();
     assert!(!e.to_string().contains(&source), "{e} repeats {source}");
 }
+
+/// Configuration errors are typed and keep their causes; transport errors keep reqwest's.
+#[tokio::test]
+async fn configuration_and_transport_errors_are_typed_with_their_causes() {
+    use tenpay_client::ConfigError;
+    let e = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url("http://10.1.2.3")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Config(ConfigError::BaseUrl { ref url }) if url == "http://10.1.2.3"),
+        "{e}"
+    );
+    let missing = std::env::temp_dir().join("tenpay-no-such-cert.p12");
+    let e = Identity::from_pkcs12_file(&missing).unwrap_err();
+    match &e {
+        Error::Config(ConfigError::Read { path, source }) => {
+            assert_eq!(path, &missing);
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(std::error::Error::source(&e).is_some());
+    let e = tenpay_client::OutTradeNo::new("no spaces").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Config(ConfigError::Id {
+                name: "OutTradeNo",
+                max: 32,
+                ..
+            })
+        ),
+        "{e}"
+    );
+    // Nothing listens on port 9 of loopback: a connect error, retryable, with reqwest's cause.
+    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url("http://127.0.0.1:9")
+        .retries(0, Duration::ZERO)
+        .build()
+        .unwrap();
+    let e = c
+        .order_query(&OrderQuery::by_out_trade_no(no("T1")))
+        .await
+        .unwrap_err();
+    assert!(
+        e.is_connect() && e.is_retryable() && !e.is_timeout(),
+        "{e:?}"
+    );
+    assert!(std::error::Error::source(&e).is_some());
+}

@@ -344,7 +344,7 @@ async fn configuration_and_transport_errors_are_typed_with_their_causes() {
         other => panic!("{other:?}"),
     }
     assert!(std::error::Error::source(&e).is_some());
-    let e = tenpay_client::OutTradeNo::new("no spaces").unwrap_err();
+    let e = OutTradeNo::new("no spaces").unwrap_err();
     assert!(
         matches!(
             e,

@@ -8,6 +8,8 @@ use tenpay_sign::ApiKey;
 use tenpay_xml::{Fee, Fen, XmlMap};
 
 use crate::answer::{Answer, Verifier, parse_envelope};
+use crate::bill_rows::column_error;
+pub use crate::bill_rows::{BillReader, BillRow};
 use crate::error::excerpt;
 use crate::{Endpoint, Error};
 
@@ -127,55 +129,6 @@ pub struct Bill {
     pub text: String,
 }
 
-/// One bill row. Columns differ between bill types and over time: the common ones are typed,
-/// every column is in `cells` by its (Chinese) name. Amounts are converted from yuan to fen.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct BillRow {
-    /// 交易时间 (`yyyy-MM-dd HH:mm:ss`).
-    pub trade_time: Option<String>,
-    /// 公众账号ID.
-    pub appid: Option<String>,
-    /// 商户号.
-    pub mch_id: Option<String>,
-    /// 微信订单号.
-    pub transaction_id: Option<String>,
-    /// 商户订单号.
-    pub out_trade_no: Option<String>,
-    /// 用户标识.
-    pub openid: Option<String>,
-    /// 交易类型.
-    pub trade_type: Option<String>,
-    /// 交易状态.
-    pub trade_state: Option<String>,
-    /// 总金额 (or 应结订单金额).
-    pub total_fee: Option<Fen>,
-    /// 代金券或立减优惠金额.
-    pub coupon_fee: Option<Fen>,
-    /// 微信退款单号.
-    pub refund_id: Option<String>,
-    /// 商户退款单号.
-    pub out_refund_no: Option<String>,
-    /// 退款金额.
-    pub refund_fee: Option<Fen>,
-    /// 退款状态.
-    pub refund_status: Option<String>,
-    /// 商品名称.
-    pub body: Option<String>,
-    /// 商户数据包.
-    pub attach: Option<String>,
-    /// 手续费 (返还手续费 in RECHARGE_REFUND bills): five decimals, negative when returned.
-    pub service_fee: Option<Fee>,
-    /// 费率.
-    pub rate: Option<String>,
-    /// 订单金额 (modern layout).
-    pub order_fee: Option<Fen>,
-    /// 申请退款金额 (modern layout).
-    pub apply_refund_fee: Option<Fen>,
-    /// Every cell by column name.
-    pub cells: BTreeMap<String, String>,
-}
-
 /// The bill's summary row.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -287,7 +240,7 @@ pub(crate) fn read_text(answer: Answer) -> Result<BillOutcome<String>, Error> {
     }
 }
 
-fn cells(line: &str) -> Vec<String> {
+pub(crate) fn cells(line: &str) -> Vec<String> {
     // Every cell is prefixed with a backtick, so ",`" separates cells even when a cell (the
     // goods name) contains a comma.
     line.trim_end_matches('\r')
@@ -296,14 +249,6 @@ fn cells(line: &str) -> Vec<String> {
         .split(",`")
         .map(str::to_owned)
         .collect()
-}
-
-/// An error in a bill's column, naming it.
-fn column_error(column: &str, reason: &str) -> Error {
-    Error::Decode(tenpay_xml::Error::InvalidValue {
-        field: column.to_owned(),
-        reason: reason.to_owned(),
-    })
 }
 
 /// The first of `names` the row has (layouts renamed columns), with its name.
@@ -404,39 +349,24 @@ pub(crate) fn parse_table(text: &str) -> Result<Table, Error> {
 
 /// Parses the trade bill text: header, rows, summary header, summary row.
 pub(crate) fn parse_bill(text: String) -> Result<Bill, Error> {
-    let table = parse_table(&text)?;
-    let mut rows = Vec::with_capacity(table.rows.len());
-    for cells in table.rows {
-        let get = |k: &str| cells.get(k).filter(|v| !v.is_empty()).cloned();
-        rows.push(BillRow {
-            trade_time: get("交易时间"),
-            appid: get("公众账号ID"),
-            mch_id: get("商户号"),
-            transaction_id: get("微信订单号"),
-            out_trade_no: get("商户订单号"),
-            openid: get("用户标识"),
-            trade_type: get("交易类型"),
-            trade_state: get("交易状态"),
-            total_fee: yuan_in(&cells, &["总金额", "应结订单金额"])?,
-            coupon_fee: yuan_in(
-                &cells,
-                &["代金券或立减优惠金额", "代金券金额", "企业红包金额"],
-            )?,
-            refund_id: get("微信退款单号"),
-            out_refund_no: get("商户退款单号"),
-            refund_fee: yuan_in(&cells, &["退款金额"])?,
-            refund_status: get("退款状态"),
-            body: get("商品名称"),
-            attach: get("商户数据包"),
-            service_fee: fee_in(&cells, &["手续费", "返还手续费"])?,
-            rate: get("费率"),
-            order_fee: yuan_in(&cells, &["订单金额"])?,
-            apply_refund_fee: yuan_in(&cells, &["申请退款金额"])?,
-            cells,
-        });
-    }
-    let cells = table.summary;
-    let summary = BillSummary {
+    let mut reader = BillReader::new(text.as_bytes())?;
+    let rows = reader.by_ref().collect::<Result<Vec<_>, _>>()?;
+    let columns = reader.columns().to_vec();
+    let summary = reader
+        .summary()
+        .cloned()
+        .ok_or_else(|| malformed("no summary"))?;
+    Ok(Bill {
+        columns,
+        rows,
+        summary,
+        text,
+    })
+}
+
+/// The typed summary of a trade bill's summary cells.
+pub(crate) fn summary_from(cells: BTreeMap<String, String>) -> Result<BillSummary, Error> {
+    Ok(BillSummary {
         count: cells
             .get("总交易单数")
             .and_then(|c| c.parse().ok())
@@ -448,11 +378,5 @@ pub(crate) fn parse_bill(text: String) -> Result<Bill, Error> {
         order_fee: yuan_in(&cells, &["订单总金额"])?,
         apply_refund_fee: yuan_in(&cells, &["申请退款总金额"])?,
         cells,
-    };
-    Ok(Bill {
-        columns: table.columns,
-        rows,
-        summary,
-        text,
     })
 }

@@ -23,6 +23,7 @@
 
 mod answer;
 mod bill;
+mod bill_rows;
 mod client;
 mod endpoint;
 mod error;
@@ -37,7 +38,7 @@ mod retry;
 mod tls;
 
 pub use answer::{Answer, Verifier};
-pub use bill::{Bill, BillOutcome, BillRow, BillSummary, BillType, DownloadBill};
+pub use bill::{Bill, BillOutcome, BillReader, BillRow, BillSummary, BillType, DownloadBill};
 pub use client::{
     BACKUP_URL, Client, ClientBuilder, DEFAULT_MAX_BILL_BYTES, MAX_ANSWER_BYTES, PRODUCTION_URL,
     Sandbox,

@@ -407,7 +407,7 @@ async fn bills() {
             panic!("no bill")
         };
         assert_eq!(bill.rows.len(), 1);
-        assert_eq!(bill.rows[0].out_trade_no.as_deref(), Some("B1"));
+        assert_eq!(bill.rows[0].out_trade_no(), Some("B1"));
         assert_eq!(bill.rows[0].total_fee, Some(Fen::new(888)));
         assert_eq!(bill.summary.count, 1);
         assert_eq!(bill.summary.total_fee, Some(Fen::new(888)));
@@ -829,7 +829,7 @@ async fn modern_bills_parse_with_exact_fees() {
     assert_eq!(bill.columns.len(), 27);
     assert_eq!(bill.columns[0], "交易时间");
     let (paid, refund) = (&bill.rows[0], &bill.rows[1]);
-    assert_eq!(paid.body.as_deref(), Some("会员,月卡"));
+    assert_eq!(paid.body(), Some("会员,月卡"));
     assert_eq!(paid.total_fee, Some(Fen::new(990)));
     assert_eq!(paid.service_fee, Some(tenpay_xml::Fee::new(5940)));
     assert_eq!(paid.order_fee, Some(Fen::new(990)));
@@ -888,4 +888,67 @@ async fn the_simulators_bill_carries_exact_fees_for_payments_and_refunds() {
     assert_eq!(bill.rows[1].service_fee, Some(tenpay_xml::Fee::new(-1800)));
     assert_eq!(bill.summary.service_fee, Some(tenpay_xml::Fee::new(3528)));
     assert_eq!(bill.summary.refund_fee, Some(Fen::new(300)));
+}
+
+/// `BillReader`: row by row from any `BufRead`, every line ending and BOM, bounded lines.
+#[test]
+fn bill_reader_streams_rows_and_refuses_what_is_not_a_bill() {
+    use std::io::Cursor;
+    use tenpay_client::BillReader;
+    let header = "交易时间,商户订单号,商品名称,应结订单金额,手续费";
+    let rows = [
+        "`2026-11-30 10:00:00,`M1,`a,b,`1.00,`0.00600",
+        "`2026-11-30 10:01:00,`M2,`c,`2.00,`0.01200",
+    ];
+    let summary = "总交易单数,应结订单总金额,手续费总金额\n`2,`3.00,`0.01800";
+    for (bom, eol, last) in [
+        ("", "\n", "\n"),
+        ("\u{feff}", "\r\n", ""),
+        ("\u{feff}", "\n", "\r\n"),
+    ] {
+        let text = format!(
+            "{bom}{header}{eol}{}{eol}{}{eol}{}{last}",
+            rows[0],
+            rows[1],
+            summary.replace('\n', eol)
+        );
+        let mut r = BillReader::new(Cursor::new(text.into_bytes())).unwrap();
+        assert_eq!(r.columns()[0], "交易时间");
+        let got: Vec<_> = r.by_ref().collect::<Result<_, _>>().unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].body(), Some("a,b"));
+        assert_eq!(got[1].total_fee, Some(Fen::new(200)));
+        assert_eq!(got[1].cell("商户订单号"), Some("M2"));
+        assert_eq!(
+            r.summary().unwrap().service_fee,
+            Some(tenpay_xml::Fee::new(1800))
+        );
+        assert!(r.next().is_none());
+    }
+    let bad = |text: String| {
+        let r = BillReader::new(Cursor::new(text.into_bytes()));
+        match r {
+            Err(e) => e,
+            Ok(mut r) => r.find_map(Result::err).expect("an error"),
+        }
+    };
+    // No summary; a row with another number of cells; a line over 64 KiB; not UTF-8.
+    for text in [
+        format!("{header}\n{}\n", rows[0]),
+        format!("{header}\n`x,`y\n{summary}\n"),
+        format!("{header}\n`{}\n", "x".repeat(70 * 1024)),
+        String::new(),
+    ] {
+        let e = bad(text);
+        assert!(matches!(e, Error::NotXml { .. }), "{e}");
+    }
+    let mut latin1 = format!("{header}\n").into_bytes();
+    latin1.extend_from_slice(b"`\xe9\n");
+    assert!(
+        BillReader::new(Cursor::new(latin1))
+            .unwrap()
+            .next()
+            .unwrap()
+            .is_err()
+    );
 }

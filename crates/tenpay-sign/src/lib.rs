@@ -46,7 +46,6 @@
 mod canonical;
 mod error;
 mod key;
-mod md5;
 mod sign_type;
 mod signature;
 

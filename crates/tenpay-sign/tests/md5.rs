@@ -1,5 +1,5 @@
-//! The crate's own MD5 (src/md5.rs) against RustCrypto's `md-5`, through the public API:
-//! the signature of any message is the upper-case hex MD5 of its canonical string.
+//! MD5 signatures through the public API against a reference built independently: the
+//! signature of any message is the upper-case hex MD5 of its canonical string.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use md5::{Digest, Md5};

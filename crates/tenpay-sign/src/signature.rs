@@ -24,14 +24,13 @@ pub struct Signature {
     hex: [u8; 64],
 }
 
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
-
 impl Signature {
     pub(crate) fn from_digest(sign_type: SignType, digest: &[u8]) -> Self {
         let mut hex = [0u8; 64];
-        for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
-            pair[0] = HEX_UPPER[usize::from(byte >> 4)];
-            pair[1] = HEX_UPPER[usize::from(byte & 0x0f)];
+        let len = (digest.len() * 2).min(hex.len());
+        // Digests are 16 or 32 bytes, so the slice always has the exact length `hex` needs.
+        if hex::encode_to_slice(&digest[..len / 2], &mut hex[..len]).is_ok() {
+            hex[..len].make_ascii_uppercase();
         }
         Self { sign_type, hex }
     }

@@ -601,6 +601,40 @@ impl Client {
         ApiKey::new(key).map_err(|e| Error::Config(ConfigError::SandboxKey(e)))
     }
 
+    /// Signs and sends `request` once (no retry, no backup domain) and returns the response
+    /// unread, for answers streamed to a writer. Redirects are never followed.
+    pub(crate) async fn open<E: Endpoint>(&self, request: &E) -> Result<reqwest::Response, Error> {
+        let inner = &self.inner;
+        let http = if E::SECAPI {
+            self.merchant
+                .http_cert
+                .as_ref()
+                .ok_or_else(|| Error::NoIdentity {
+                    path: E::PATH.to_owned(),
+                })?
+        } else {
+            &inner.http
+        };
+        let sign_type = self.sign_type_for::<E>()?;
+        let key = self.signing_key().await?;
+        let mut map = request.to_map().map_err(Error::Request)?;
+        self.fill_common(&mut map, sign_type, ("appid", "mch_id"))
+            .map_err(Error::Request)?;
+        map.sign(&key, sign_type).map_err(Error::Request)?;
+        let prefix = inner.sandbox.map_or("", Sandbox::prefix);
+        http.post(format!("{}{prefix}{}", inner.base, E::PATH))
+            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .body(map.to_xml())
+            .send()
+            .await
+            .map_err(transport)
+    }
+
+    /// The largest bill accepted, compressed or inflated.
+    pub(crate) fn max_bill_bytes(&self) -> usize {
+        self.inner.max_bill_bytes
+    }
+
     /// Sends a body and reads the answer, at most `limit` bytes (checked against
     /// Content-Length first, then while streaming). Redirects are never followed.
     async fn post(
@@ -684,7 +718,7 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<(), Error> {
     }
 }
 
-fn transport(e: reqwest::Error) -> Error {
+pub(crate) fn transport(e: reqwest::Error) -> Error {
     // reqwest's error names the URL, which carries no secret here (no query string).
     Error::Transport(e)
 }

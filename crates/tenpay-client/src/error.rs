@@ -117,6 +117,9 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// Writing a streamed bill to its writer failed.
+    #[error("writing the bill failed")]
+    Write(#[source] std::io::Error),
     /// The server answered with a status other than 200.
     #[error("HTTP {status}: {excerpt:?}")]
     Http {

@@ -952,3 +952,58 @@ fn bill_reader_streams_rows_and_refuses_what_is_not_a_bill() {
             .is_err()
     );
 }
+
+/// `download_bill_to`: the bill streamed into a writer (plain and gzip), read back with
+/// `BillReader`; "no bill" and the size limit as for `download_bill`.
+#[tokio::test]
+async fn a_bill_streams_into_a_writer_and_reads_back_row_by_row() {
+    use tenpay_client::BillReader;
+    let sim = sim().await;
+    let c = client(&sim, SignType::Md5);
+    for n in ["BS1", "BS2", "BS3"] {
+        c.unified_order(&order(n)).await.unwrap();
+        sim.pay(n, &PayOptions::new()).unwrap();
+    }
+    let today = beijing_today();
+    for req in [
+        DownloadBill::new(&today, BillType::All).unwrap(),
+        DownloadBill::new(&today, BillType::All).unwrap().gzip(),
+    ] {
+        let mut file: Vec<u8> = Vec::new();
+        let BillOutcome::Bill(written) = c.download_bill_to(&req, &mut file).await.unwrap() else {
+            panic!("no bill")
+        };
+        assert_eq!(written, file.len() as u64);
+        let mut reader = BillReader::new(std::io::Cursor::new(file)).unwrap();
+        let rows: Vec<_> = reader.by_ref().collect::<Result<_, _>>().unwrap();
+        let mut nos: Vec<_> = rows.iter().filter_map(|r| r.out_trade_no()).collect();
+        nos.sort_unstable();
+        assert_eq!(nos, ["BS1", "BS2", "BS3"]);
+        assert_eq!(reader.summary().unwrap().count, 3);
+    }
+    // No bill for a day without trades.
+    let mut sink: Vec<u8> = Vec::new();
+    let none = c
+        .download_bill_to(
+            &DownloadBill::new("20200101", BillType::All).unwrap(),
+            &mut sink,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(none, BillOutcome::NoBill { .. }), "{none:?}");
+    assert!(sink.is_empty());
+    // Over the limit: refused, whatever was written stays a partial file for the caller to drop.
+    let small = tls_builder(&sim, SignType::Md5)
+        .max_bill_bytes(100)
+        .build()
+        .unwrap();
+    let e = small
+        .download_bill_to(
+            &DownloadBill::new(&today, BillType::All).unwrap().gzip(),
+            &mut Vec::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::TooLarge { limit: 100 }), "{e}");
+    sim.shutdown().await;
+}

@@ -435,14 +435,7 @@ impl Client {
     }
 
     async fn execute_inner<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
-        let route = Route {
-            path: E::PATH,
-            secapi: E::SECAPI,
-            retry_safe: E::RETRY_SAFE,
-            large_answer: E::LARGE_ANSWER,
-            sign_type: self.sign_type_for::<E>()?,
-            merchant_fields: ("appid", "mch_id"),
-        };
+        let route = self.route_for::<E>()?;
         let map = request.to_map().map_err(Error::Request)?;
         self.send(&route, map, E::decode).await
     }
@@ -453,25 +446,11 @@ impl Client {
     pub(crate) async fn send<R>(
         &self,
         route: &Route<'_>,
-        mut map: XmlMap,
+        map: XmlMap,
         decode: impl Fn(&Verifier, &ApiKey, Answer) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let inner = &self.inner;
-        let http = if route.secapi {
-            self.merchant
-                .http_cert
-                .as_ref()
-                .ok_or_else(|| Error::NoIdentity {
-                    path: route.path.to_owned(),
-                })?
-        } else {
-            &inner.http
-        };
-        let key = self.signing_key().await?;
-        self.fill_common(&mut map, route.sign_type, route.merchant_fields)
-            .map_err(Error::Request)?;
-        map.sign(&key, route.sign_type).map_err(Error::Request)?;
-        let body = map.to_xml();
+        let (http, key, body) = self.prepare(route, map).await?;
         let verifier = self
             .merchant
             .verifier
@@ -604,30 +583,52 @@ impl Client {
     /// Signs and sends `request` once (no retry, no backup domain) and returns the response
     /// unread, for answers streamed to a writer. Redirects are never followed.
     pub(crate) async fn open<E: Endpoint>(&self, request: &E) -> Result<reqwest::Response, Error> {
-        let inner = &self.inner;
-        let http = if E::SECAPI {
+        let route = self.route_for::<E>()?;
+        let map = request.to_map().map_err(Error::Request)?;
+        let (http, _, body) = self.prepare(&route, map).await?;
+        let prefix = self.inner.sandbox.map_or("", Sandbox::prefix);
+        http.post(format!("{}{prefix}{}", self.inner.base, E::PATH))
+            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .body(body)
+            .send()
+            .await
+            .map_err(transport)
+    }
+
+    /// The route of a typed endpoint.
+    fn route_for<E: Endpoint>(&self) -> Result<Route<'static>, Error> {
+        Ok(Route {
+            path: E::PATH,
+            secapi: E::SECAPI,
+            retry_safe: E::RETRY_SAFE,
+            large_answer: E::LARGE_ANSWER,
+            sign_type: self.sign_type_for::<E>()?,
+            merchant_fields: ("appid", "mch_id"),
+        })
+    }
+
+    /// The pool a route is sent through (the certificate's for `/secapi/`), the signing key,
+    /// and the signed body: the merchant's fields, the nonce and `sign_type` added to `map`.
+    async fn prepare(
+        &self,
+        route: &Route<'_>,
+        mut map: XmlMap,
+    ) -> Result<(&reqwest::Client, ApiKey, String), Error> {
+        let http = if route.secapi {
             self.merchant
                 .http_cert
                 .as_ref()
                 .ok_or_else(|| Error::NoIdentity {
-                    path: E::PATH.to_owned(),
+                    path: route.path.to_owned(),
                 })?
         } else {
-            &inner.http
+            &self.inner.http
         };
-        let sign_type = self.sign_type_for::<E>()?;
         let key = self.signing_key().await?;
-        let mut map = request.to_map().map_err(Error::Request)?;
-        self.fill_common(&mut map, sign_type, ("appid", "mch_id"))
+        self.fill_common(&mut map, route.sign_type, route.merchant_fields)
             .map_err(Error::Request)?;
-        map.sign(&key, sign_type).map_err(Error::Request)?;
-        let prefix = inner.sandbox.map_or("", Sandbox::prefix);
-        http.post(format!("{}{prefix}{}", inner.base, E::PATH))
-            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
-            .body(map.to_xml())
-            .send()
-            .await
-            .map_err(transport)
+        map.sign(&key, route.sign_type).map_err(Error::Request)?;
+        Ok((http, key, map.to_xml()))
     }
 
     /// The largest bill accepted, compressed or inflated.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Env, start, start_with, temp_db};
+use common::{start, start_with, temp_db};
 use serde_json::json;
 use tenpay_merchant_server::simulator::{DEMO_APPID, DEMO_KEY, DEMO_MCH_ID};
 use tenpay_sign::ApiKey;
@@ -166,23 +166,14 @@ async fn huge_amounts_foreign_numbers_and_concurrent_repeats_are_handled() {
         .await;
     assert_eq!(status, 409, "{r}");
     // Ten concurrent requests with one new number: one refund, no server error.
-    let mut tasks = Vec::new();
-    for _ in 0..10 {
-        let env_url = format!("{}/orders/{other}/refunds", env.server.admin_url());
-        let (http, token) = (env.http.clone(), env.admin_token().to_owned());
-        tasks.push(tokio::spawn(async move {
-            http.post(env_url)
-                .bearer_auth(token)
-                .json(&json!({ "amount_fen": 30, "out_refund_no": "RC1" }))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    for t in tasks {
-        let s = t.await.unwrap();
+    let statuses = env
+        .refunds_at_once(
+            &other,
+            json!({ "amount_fen": 30, "out_refund_no": "RC1" }),
+            10,
+        )
+        .await;
+    for s in statuses {
         assert!([200, 201, 202].contains(&s), "{s}");
     }
     let o = env.wait_for(&other, |o| o["refunded_fen"] == 30).await;
@@ -198,25 +189,9 @@ async fn concurrent_refund_requests_stay_within_the_amount() {
     let env = start("refund-race").await;
     let no = env.new_order(100, "APP").await;
     env.pay(&no).await;
-    let mut tasks = Vec::new();
-    for _ in 0..10 {
-        let url = format!("{}/orders/{no}/refunds", env.server.admin_url());
-        let (http, token) = (env.http.clone(), env.admin_token().to_owned());
-        tasks.push(tokio::spawn(async move {
-            http.post(url)
-                .bearer_auth(token)
-                .json(&json!({ "amount_fen": 30 }))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.unwrap());
-    }
+    let statuses = env
+        .refunds_at_once(&no, json!({ "amount_fen": 30 }), 10)
+        .await;
     assert_eq!(
         statuses.iter().filter(|s| **s == 201).count(),
         3,
@@ -227,7 +202,5 @@ async fn concurrent_refund_requests_stay_within_the_amount() {
         "{statuses:?}"
     );
     assert_eq!(env.sim.order(&no).unwrap().refunds.len(), 3);
-    let Env { sim, server, .. } = env;
-    server.shutdown().await;
-    sim.shutdown().await;
+    env.stop().await;
 }

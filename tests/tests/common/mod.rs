@@ -143,6 +143,30 @@ impl Env {
             .await
     }
 
+    /// `n` identical refund requests at once on the back office; their statuses.
+    pub async fn refunds_at_once(&self, no: &str, body: Value, n: usize) -> Vec<u16> {
+        let url = format!("{}/orders/{no}/refunds", self.server.admin_url());
+        let tasks: Vec<_> = (0..n)
+            .map(|_| {
+                let (http, token, url, body) = (
+                    self.http.clone(),
+                    self.admin_token().to_owned(),
+                    url.clone(),
+                    body.clone(),
+                );
+                tokio::spawn(async move {
+                    let r = http.post(url).bearer_auth(token).json(&body).send().await;
+                    r.unwrap().status().as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::with_capacity(n);
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        statuses
+    }
+
     pub async fn wait_state(&self, no: &str, state: &str) -> Value {
         self.wait_for(no, |o| o["state"] == state).await
     }

@@ -208,13 +208,7 @@ fn plain_http_is_refused_except_for_loopback_or_with_the_opt_in() {
 #[tokio::test]
 async fn a_micropay_answer_that_does_not_verify_is_queried_not_final() {
     let sim = sim().await;
-    let c = tls_builder(&sim, SignType::Md5)
-        .identity(Identity::from_pkcs12(
-            sim.tls().unwrap().identity(MCH).unwrap().pkcs12.clone(),
-        ))
-        .micropay_polling(Duration::from_millis(5), Duration::from_millis(150))
-        .build()
-        .unwrap();
+    let c = micropay_client(&sim);
     for (n, kind) in [
         ("HD1", FaultKind::BadSignature),
         ("HD2", FaultKind::Truncated),

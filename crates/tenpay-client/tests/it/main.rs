@@ -59,6 +59,17 @@ fn tls_builder(sim: &SimHandle, st: SignType) -> tenpay_client::ClientBuilder {
 }
 
 /// A refund of `fee` fen on an order of 888 fen.
+/// A client with the certificate and fast payment-code polling (5 ms, for 150 ms).
+fn micropay_client(sim: &SimHandle) -> Client {
+    tls_builder(sim, SignType::Md5)
+        .identity(Identity::from_pkcs12(
+            sim.tls().unwrap().identity(MCH).unwrap().pkcs12.clone(),
+        ))
+        .micropay_polling(Duration::from_millis(5), Duration::from_millis(150))
+        .build()
+        .unwrap()
+}
+
 fn refund_of(order: &str, out_refund_no: &str, fee: u64) -> Refund {
     Refund::by_out_trade_no(
         no(order),
@@ -680,13 +691,7 @@ async fn reference_fixtures_decode_into_typed_responses() {
 #[tokio::test]
 async fn payment_code_helper() {
     let sim = sim().await;
-    let c = tls_builder(&sim, SignType::Md5)
-        .identity(Identity::from_pkcs12(
-            sim.tls().unwrap().identity(MCH).unwrap().pkcs12.clone(),
-        ))
-        .micropay_polling(Duration::from_millis(5), Duration::from_millis(150))
-        .build()
-        .unwrap();
+    let c = micropay_client(&sim);
     let pay = |n: &str, code: &str| Micropay::new("刷卡", no(n), Fen::new(1), "127.0.0.1", code);
     assert!(matches!(
         c.pay_with_code(&pay("P1", "134567890123456700"))

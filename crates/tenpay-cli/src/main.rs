@@ -1,9 +1,4 @@
-//! `tenpay`: WeChat Pay V2 signatures offline, refund decryption, and the simulator.
-//!
-//! Exit codes: 0 success (`valid`, acknowledged), 1 a negative answer (`invalid: …`, not
-//! acknowledged), 2 usage, 3 bad input (unreadable, not JSON or XML, hostile XML), 4 key
-//! problem (missing, empty, wrong for a refund), 5 network or simulator failure.
-
+#![doc = include_str!("../README.md")]
 mod commands;
 mod input;
 

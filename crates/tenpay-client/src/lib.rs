@@ -1,24 +1,4 @@
-//! The async client for WeChat Pay's merchant API V2.
-//!
-//! - One [`Client`] per merchant configuration, cheap to clone, built by [`ClientBuilder`].
-//! - Every endpoint has a typed request (required fields in its constructor) and a typed
-//!   answer; answers are verified (signature with the request's algorithm, the merchant's own
-//!   appid and mch_id) before they are decoded.
-//! - Errors keep the layers apart: transport, `return_code=FAIL`, bad answer signature,
-//!   `result_code=FAIL` with [`ErrCode`].
-//! - Retries only where repeating is safe (queries, refunds with the same `out_refund_no`,
-//!   unifiedorder with identical parameters), on transport failures, SYSTEMERROR and
-//!   BIZERR_NEED_RETRY; never after a signature or parameter error.
-//! - The signed client-side parameters: [`PaySigner`] (pure signing, no client), and
-//!   [`Client::app_params`], [`Client::jsapi_params`] with a fresh nonce and the time.
-//! - `/secapi/` endpoints use the merchant's client certificate ([`Identity`]), PEM or the
-//!   legacy-encrypted `apiclient_cert.p12`.
-//!
-//! - Open seams: any V2 path ([`RawCall`], or your own [`Endpoint`]); answers decoded from a
-//!   [`Verifier`] alone; the retry decision as a [`RetryPolicy`]; one pool for many merchants
-//!   ([`Client::with_sub_merchant`], [`Client::with_appid`], [`Client::with_merchant`]).
-//!
-//! Test it against `tenpay-sim`: give the builder the simulator's base URL.
+#![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod answer;
@@ -28,7 +8,6 @@ mod client;
 mod endpoint;
 mod error;
 mod fundflow;
-mod ids;
 mod micropay;
 mod order;
 mod pay_params;
@@ -44,25 +23,28 @@ pub use client::{
     Sandbox,
 };
 pub use endpoint::Endpoint;
-pub use error::{ConfigError, ErrCode, Error};
+pub use error::{ConfigError, Error};
 pub use fundflow::{
     AccountType, Direction, DownloadFundFlow, FundFlow, FundFlowRow, FundFlowSummary,
 };
-pub use ids::{OutRefundNo, OutTradeNo};
 pub use micropay::{
     AuthCodeToOpenid, AuthCodeToOpenidResponse, Micropay, MicropayOutcome, MicropayResponse,
     Reverse, ReverseResponse,
 };
 pub use order::{
-    CloseOrder, CloseOrderResponse, Coupon, OrderQuery, OrderQueryResponse, UnifiedOrder,
+    CloseOrder, CloseOrderResponse, OrderQuery, OrderQueryResponse, UnifiedOrder,
     UnifiedOrderResponse,
 };
 pub use pay_params::{AppParams, JsapiParams, PaySigner, mweb_url_with_redirect};
 pub use raw::RawCall;
-pub use refund::{
-    Refund, RefundCoupon, RefundItem, RefundQuery, RefundQueryResponse, RefundResponse,
-};
+pub use refund::{Refund, RefundQuery, RefundQueryResponse, RefundResponse};
 pub use retry::RetryPolicy;
+/// The shared vocabulary, from `tenpay-xml`: the same types as in `tenpay-notify` and
+/// `tenpay-sim`.
+pub use tenpay_xml::{
+    BeijingDateTime, BeijingTime, Coupon, CouponType, Currency, ErrCode, Fee, Fen, IdError,
+    OutRefundNo, OutTradeNo, RefundCoupon, RefundItem, RefundStatus, TradeState, TradeType,
+};
 pub use tls::Identity;
 
 impl Client {

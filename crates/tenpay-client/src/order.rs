@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use tenpay_xml::{BeijingTime, Currency, Fen, TradeState, TradeType, XmlMap};
 
 use crate::endpoint::{Finish, endpoint, keep_raw};
-use crate::{Error, OutTradeNo};
+use crate::{Coupon, Error, OutTradeNo};
 
 /// `/pay/unifiedorder`: place an order and get a `prepay_id`.
 ///
@@ -284,18 +284,6 @@ impl OrderQuery {
             out_trade_no: None,
         }
     }
-}
-
-/// One coupon of a paid order.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct Coupon {
-    /// `CASH` or `NO_CASH`.
-    pub coupon_type: Option<String>,
-    /// The coupon id.
-    pub coupon_id: String,
-    /// Its amount.
-    pub coupon_fee: Fen,
 }
 
 /// The answer to [`OrderQuery`].

@@ -1,10 +1,10 @@
 //! refund and refundquery.
 
 use serde::{Deserialize, Serialize};
-use tenpay_xml::{Currency, Fen, RefundStatus, XmlMap};
+use tenpay_xml::{Currency, Fen, XmlMap};
 
 use crate::endpoint::{Finish, endpoint, keep_raw};
-use crate::{Error, OutRefundNo, OutTradeNo};
+use crate::{Error, OutRefundNo, OutTradeNo, RefundItem};
 
 /// `/secapi/pay/refund` (client certificate required). Repeating it with the same
 /// `out_refund_no` is the same refund, so the client retries it after unknown outcomes.
@@ -195,45 +195,6 @@ impl RefundQuery {
         self.offset = Some(offset);
         self
     }
-}
-
-/// One coupon refunded in a refund (`*_$n_$m`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct RefundCoupon {
-    /// The coupon id.
-    pub coupon_refund_id: String,
-    /// The refunded amount of it.
-    pub coupon_refund_fee: Fen,
-    /// `CASH` or `NO_CASH`.
-    pub coupon_type: Option<String>,
-}
-
-/// One refund in a [`RefundQueryResponse`] (the `_$n` fields).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct RefundItem {
-    /// The merchant's refund number.
-    pub out_refund_no: String,
-    /// WeChat Pay's refund id.
-    pub refund_id: String,
-    /// Channel (`ORIGINAL`, `BALANCE`, …).
-    pub refund_channel: Option<String>,
-    /// Amount.
-    pub refund_fee: Fen,
-    /// Settled amount.
-    pub settlement_refund_fee: Option<Fen>,
-    /// Status.
-    pub refund_status: RefundStatus,
-    /// Funds used.
-    pub refund_account: Option<String>,
-    /// Where the money went (protocol spelling).
-    pub refund_recv_accout: Option<String>,
-    /// When it succeeded (`yyyy-MM-dd HH:mm:ss`).
-    pub refund_success_time: Option<String>,
-    /// Coupons refunded (`coupon_refund_*_$n_$m`).
-    #[serde(skip)]
-    pub coupons: Vec<RefundCoupon>,
 }
 
 /// The answer to [`RefundQuery`].

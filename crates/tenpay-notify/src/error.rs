@@ -1,4 +1,4 @@
-use tenpay_xml::Fen;
+use tenpay_xml::{ErrCode, Fen};
 
 /// Why a notification was refused. Every variant means: do not act on it, answer with the
 /// failure reply (WeChat Pay will retry a genuine one).
@@ -54,10 +54,10 @@ pub enum Error {
     #[error("req_info did not decrypt with this API key (wrong key, or altered ciphertext)")]
     WrongKey,
     /// The payment notification says the payment failed; there is nothing to settle.
-    #[error("the payment failed ({err_code:?}); nothing to settle")]
+    #[error("the payment failed (err_code {}); nothing to settle", err_code.as_ref().map_or("absent", ErrCode::as_str))]
     PaymentFailed {
         /// The `err_code` received, if any.
-        err_code: Option<String>,
+        err_code: Option<ErrCode>,
     },
     /// The amount paid is not the amount the merchant's order expects.
     #[error("amount mismatch: order expects {expected} fen, notification says {received} fen")]

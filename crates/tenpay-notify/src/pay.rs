@@ -1,7 +1,6 @@
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-use tenpay_xml::{BeijingTime, Currency, Fen, TradeType, XmlMap};
+use tenpay_xml::{BeijingTime, Coupon, Currency, ErrCode, Fen, OutTradeNo, TradeType, XmlMap};
 
 use crate::Error;
 
@@ -24,6 +23,7 @@ use crate::Error;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayNotification {
     raw: XmlMap,
+    out_trade_no: OutTradeNo,
     total_fee: Fen,
     settlement_total_fee: Option<Fen>,
     cash_fee: Option<Fen>,
@@ -35,24 +35,12 @@ pub struct PayNotification {
     coupons: Vec<Coupon>,
 }
 
-/// One coupon used in a payment (`coupon_type_$n`, `coupon_id_$n`, `coupon_fee_$n`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct Coupon {
-    /// The coupon id.
-    pub coupon_id: String,
-    /// `CASH` or `NO_CASH`.
-    pub coupon_type: Option<String>,
-    /// The coupon's amount.
-    pub coupon_fee: Fen,
-}
-
 /// A payment whose amount the merchant confirmed: mark the order paid with this.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SettledPayment {
     /// The merchant's order number.
-    pub out_trade_no: String,
+    pub out_trade_no: OutTradeNo,
     /// WeChat Pay's transaction id.
     pub transaction_id: Option<String>,
     /// The confirmed amount.
@@ -106,7 +94,21 @@ fn fen(name: &str, value: &str) -> Result<Fen, Error> {
 
 impl PayNotification {
     pub(crate) fn from_verified(raw: XmlMap) -> Result<Self, Error> {
+        let out_trade_no = match raw.get("out_trade_no").filter(|v| !v.is_empty()) {
+            Some(v) => v.parse().map_err(|e: tenpay_xml::IdError| {
+                Error::Field(tenpay_xml::Error::InvalidValue {
+                    field: "out_trade_no".to_owned(),
+                    reason: e.to_string(),
+                })
+            })?,
+            None => {
+                return Err(Error::Field(tenpay_xml::Error::MissingField(
+                    "out_trade_no".to_owned(),
+                )));
+            }
+        };
         let mut n = Self {
+            out_trade_no,
             total_fee: Fen::default(),
             settlement_total_fee: None,
             cash_fee: None,
@@ -119,7 +121,7 @@ impl PayNotification {
             raw: XmlMap::new(),
         };
         // One pass over the fields: the amounts, times and enums are decoded here.
-        let (mut out_trade_no, mut result_code, mut total_fee) = (false, false, None);
+        let (mut result_code, mut total_fee) = (false, None);
         let mut coupon_count = None;
         // Coupon fields by index: [id, fee, type].
         let mut slots: Vec<[Option<&str>; 3]> = Vec::new();
@@ -128,7 +130,6 @@ impl PayNotification {
                 continue;
             }
             match k {
-                "out_trade_no" => out_trade_no = true,
                 "result_code" => result_code = true,
                 "total_fee" => total_fee = Some(fen(k, v)?),
                 "settlement_total_fee" => n.settlement_total_fee = Some(fen(k, v)?),
@@ -163,7 +164,6 @@ impl PayNotification {
             }
         }
         for (present, name) in [
-            (out_trade_no, "out_trade_no"),
             (result_code, "result_code"),
             (total_fee.is_some(), "total_fee"),
         ] {
@@ -190,11 +190,8 @@ impl PayNotification {
                 |stem: &str| Error::Field(tenpay_xml::Error::MissingField(format!("{stem}_{i}")));
             let coupon_id = id.ok_or_else(|| missing("coupon_id"))?;
             let coupon_fee = fen("coupon_fee", fee.ok_or_else(|| missing("coupon_fee"))?)?;
-            n.coupons.push(Coupon {
-                coupon_id: coupon_id.to_owned(),
-                coupon_type: kind.map(str::to_owned),
-                coupon_fee,
-            });
+            n.coupons
+                .push(Coupon::new(coupon_id, coupon_fee, kind.map(Into::into)));
         }
         n.raw = raw;
         Ok(n)
@@ -212,8 +209,8 @@ impl PayNotification {
 
     /// The merchant's order number: look the order up with it.
     #[must_use]
-    pub fn out_trade_no(&self) -> &str {
-        self.text("out_trade_no").unwrap_or_default()
+    pub fn out_trade_no(&self) -> &OutTradeNo {
+        &self.out_trade_no
     }
 
     /// WeChat Pay's transaction id.
@@ -314,8 +311,8 @@ impl PayNotification {
 
     /// Error code when the payment failed.
     #[must_use]
-    pub fn err_code(&self) -> Option<&str> {
-        self.text("err_code")
+    pub fn err_code(&self) -> Option<ErrCode> {
+        self.text("err_code").map(ErrCode::from)
     }
 
     /// Error description when the payment failed.
@@ -380,7 +377,7 @@ impl PayNotification {
     pub fn settle(self, expected: Fen) -> Result<SettledPayment, Error> {
         if !self.is_success() {
             return Err(Error::PaymentFailed {
-                err_code: self.err_code().map(str::to_owned),
+                err_code: self.err_code(),
             });
         }
         if self.total_fee != expected {
@@ -390,7 +387,7 @@ impl PayNotification {
             });
         }
         Ok(SettledPayment {
-            out_trade_no: self.out_trade_no().to_owned(),
+            out_trade_no: self.out_trade_no.clone(),
             transaction_id: self.transaction_id().map(str::to_owned),
             total_fee: self.total_fee,
             notification: self,

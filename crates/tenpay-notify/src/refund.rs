@@ -7,7 +7,7 @@ use base64::prelude::BASE64_STANDARD;
 use md5::{Digest, Md5};
 use serde::Deserialize;
 use tenpay_sign::ApiKey;
-use tenpay_xml::{BeijingDateTime, Fen, Parser, RefundStatus, XmlMap};
+use tenpay_xml::{BeijingDateTime, Fen, OutRefundNo, OutTradeNo, Parser, RefundStatus, XmlMap};
 
 use crate::Error;
 
@@ -29,11 +29,11 @@ pub struct RefundNotification {
     /// WeChat Pay's transaction id.
     pub transaction_id: String,
     /// The merchant's order number.
-    pub out_trade_no: String,
+    pub out_trade_no: OutTradeNo,
     /// WeChat Pay's refund id.
     pub refund_id: String,
     /// The merchant's refund number.
-    pub out_refund_no: String,
+    pub out_refund_no: OutRefundNo,
     /// The order amount.
     pub total_fee: Fen,
     /// The settled order amount.

@@ -305,8 +305,8 @@ impl<H: Dispatch> NotifyService<H> {
             });
         }
         let (kind, out_trade_no) = match &verdict {
-            Ok(Notification::Pay(p)) => ("pay", p.out_trade_no().to_owned()),
-            Ok(Notification::Refund(r)) => ("refund", r.out_trade_no.clone()),
+            Ok(Notification::Pay(p)) => ("pay", p.out_trade_no().to_string()),
+            Ok(Notification::Refund(r)) => ("refund", r.out_trade_no.to_string()),
             Err(_) => ("refused", String::new()),
         };
         let refused = verdict.as_ref().err().map(ToString::to_string);

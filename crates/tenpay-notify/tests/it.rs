@@ -116,12 +116,41 @@ fn failed_payment_is_a_verified_notification_not_an_error() {
     });
     let p = pay(&notifier(SignType::Md5), &body).unwrap();
     assert!(!p.is_success());
+    assert_eq!(p.err_code(), Some(tenpay_notify::ErrCode::NotEnough));
+    let e = p.settle(Fen::new(888)).unwrap_err();
     assert_eq!(
-        p.settle(Fen::new(888)),
-        Err(Error::PaymentFailed {
-            err_code: Some("NOTENOUGH".into())
-        })
+        e,
+        Error::PaymentFailed {
+            err_code: Some(tenpay_notify::ErrCode::NotEnough)
+        }
     );
+    assert_eq!(
+        e.to_string(),
+        "the payment failed (err_code NOTENOUGH); nothing to settle"
+    );
+}
+
+#[test]
+fn ids_are_typed_and_a_signed_malformed_out_trade_no_is_refused() {
+    let p = pay(
+        &notifier(SignType::Md5),
+        &pay_body(SignType::Md5, false, |_| {}),
+    )
+    .unwrap();
+    let no: &tenpay_notify::OutTradeNo = p.out_trade_no();
+    assert_eq!(no.as_str(), p.raw().get("out_trade_no").unwrap());
+    // Even correctly signed, a number WeChat Pay would never have accepted is not acted on.
+    let body = pay_body(SignType::Md5, false, |m| {
+        m.insert("out_trade_no", "1217752501 DROP").unwrap();
+        m.sign(&key(), SignType::Md5).unwrap();
+    });
+    match refused(&notifier(SignType::Md5), &body) {
+        Error::Field(tenpay_xml::Error::InvalidValue { field, reason }) => {
+            assert_eq!(field, "out_trade_no");
+            assert!(reason.contains("OutTradeNo must be 1 to 32"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 fn refused(n: &Notifier, body: &[u8]) -> Error {

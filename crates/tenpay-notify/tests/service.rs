@@ -91,7 +91,7 @@ async fn acks_only_after_the_handler_succeeds() {
             let Notification::Pay(p) = n else {
                 return Err("unexpected refund".to_owned());
             };
-            match p.out_trade_no() {
+            match p.out_trade_no().as_str() {
                 "fail" => Err("database is down".to_owned()),
                 "panic" => panic!("handler bug"),
                 _ => {
@@ -173,7 +173,7 @@ async fn deliveries_see_refused_bodies_too() {
         let log = Arc::clone(&log);
         async move {
             let verdict = match &d.verdict {
-                Ok(Notification::Pay(p)) => Ok(p.out_trade_no().to_owned()),
+                Ok(Notification::Pay(p)) => Ok(p.out_trade_no().to_string()),
                 Ok(_) => Ok("another kind".to_owned()),
                 Err(e) => Err(e.to_string()),
             };

@@ -1,41 +1,4 @@
-//! A faithful local WeChat Pay V2 server for tests: the other side of the wire, on 127.0.0.1.
-//!
-//! It checks request signatures and fields like the real server, keeps orders and refunds in a
-//! state machine, answers signed with the request's algorithm, delivers payment and refund
-//! notifications on WeChat Pay's retry schedule (divided by a time scale) and judges the
-//! merchant's reply, serves bills and the sandbox sign key, and injects faults on demand.
-//! Paths are the production paths, so a client only swaps its base URL.
-//!
-//! It is written from the protocol reference with `tenpay-sign` and `tenpay-xml` only, not
-//! from the client's types, so that a mistake in a client is caught rather than mirrored.
-//!
-//! ```
-//! use tenpay_sim::{Merchant, Simulator};
-//! use tenpay_sign::{ApiKey, SignType};
-//! use tenpay_xml::XmlMap;
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d")?;
-//! let sim = Simulator::builder()
-//!     .merchant(Merchant::new("wx2421b1c4370ec43b", "10000100", key.clone()))
-//!     .time_scale(1000) // WeChat's 15 s retry interval becomes 15 ms
-//!     .start()
-//!     .await?;
-//! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
-//!
-//! // A request built by hand, as any client would send it.
-//! let mut req = XmlMap::new();
-//! for (k, v) in [("appid", "wx2421b1c4370ec43b"), ("mch_id", "10000100"), ("nonce_str", "n1"),
-//!                ("body", "test"), ("out_trade_no", "T1"), ("total_fee", "1"),
-//!                ("spbill_create_ip", "127.0.0.1"), ("notify_url", "http://127.0.0.1:9/notify"),
-//!                ("trade_type", "NATIVE"), ("product_id", "P1")] {
-//!     req.insert(k, v)?;
-//! }
-//! req.sign(&key, SignType::Md5)?;
-//! let _ = req; // POST req.to_xml() to format!("{}/pay/unifiedorder", sim.base_url())
-//! sim.shutdown().await;
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod bill;

@@ -137,7 +137,7 @@ struct ValueDe<'a>(&'a str);
 macro_rules! parse_int {
     ($($method:ident $visit:ident $ty:ty),*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-            let n: $ty = crate::types::parse_decimal(self.0).map_err(|reason| {
+            let n: $ty = crate::fen::parse_decimal(self.0).map_err(|reason| {
                 DeError(Error::InvalidValue { field: String::new(), reason })
             })?;
             visitor.$visit(n)

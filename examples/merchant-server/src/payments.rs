@@ -559,7 +559,7 @@ impl Payments {
             OpError::Invalid(format!("unknown refund_status {}", item.refund_status))
         })?;
         let report = RefundReport {
-            out_refund_no: item.out_refund_no.clone(),
+            out_refund_no: item.out_refund_no.to_string(),
             out_trade_no: answer.out_trade_no.clone().unwrap_or_default(),
             refund_id: item.refund_id.clone(),
             refund_fee: item.refund_fee,
@@ -618,9 +618,11 @@ impl Payments {
             body,
             verified: true,
         };
-        let no = n.out_trade_no().to_owned();
+        let no = n.out_trade_no().to_string();
         if !n.is_success() {
-            let code = n.err_code().unwrap_or("?").to_owned();
+            let code = n
+                .err_code()
+                .map_or_else(|| "?".to_owned(), |c| c.to_string());
             let verdict = self
                 .store
                 .record_pay_failure(evidence, &no, &code)
@@ -707,7 +709,7 @@ impl Payments {
             body,
             verified: true,
         };
-        let report = match self.query_refund(&r.out_refund_no).await {
+        let report = match self.query_refund(r.out_refund_no.as_str()).await {
             Ok((report, _)) => report,
             Err(e) => {
                 let why = match &e {
@@ -716,13 +718,13 @@ impl Payments {
                     }
                     other => format!("refundquery: {other}"),
                 };
-                tracing::warn!(out_refund_no = %Escaped(&r.out_refund_no), why = %Escaped(&why), "refund notification not confirmed");
+                tracing::warn!(out_refund_no = %r.out_refund_no, why = %Escaped(&why), "refund notification not confirmed");
                 let _ = self
                     .store
                     .record_refused(
                         evidence,
                         &format!("not confirmed: {why}"),
-                        Some(&r.out_trade_no),
+                        Some(r.out_trade_no.as_str()),
                         None,
                     )
                     .await;

@@ -339,15 +339,16 @@ async fn configuration_and_transport_errors_are_typed_with_their_causes() {
     }
     assert!(std::error::Error::source(&e).is_some());
     let e = OutTradeNo::new("no spaces").unwrap_err();
+    assert_eq!(
+        (e.name(), e.max_len(), e.value()),
+        ("OutTradeNo", 32, "no spaces")
+    );
+    // Through `?` in a client function it becomes a configuration error with the same text.
+    let e = Error::from(e);
+    assert!(matches!(&e, Error::Config(ConfigError::Id(_))), "{e:?}");
     assert!(
-        matches!(
-            e,
-            Error::Config(ConfigError::Id {
-                name: "OutTradeNo",
-                max: 32,
-                ..
-            })
-        ),
+        e.to_string()
+            .contains("OutTradeNo must be 1 to 32 characters"),
         "{e}"
     );
     // Nothing listens on port 9 of loopback: a connect error, retryable, with reqwest's cause.

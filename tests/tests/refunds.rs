@@ -29,7 +29,7 @@ async fn refund_outcomes_end_with_the_books_equal_to_wechat_pay(database_url: &s
     env.pay(&no).await;
 
     // Processed by WeChat Pay, but the answer's signature does not verify: unknown, PROCESSING.
-    env.sim.inject(fault(FaultKind::BadSignature));
+    env.sim.inject(fault(FaultKind::BadSignature)).unwrap();
     let (status, r) = env
         .refund(&no, json!({ "amount_fen": 50, "out_refund_no": ra1 }))
         .await;
@@ -37,9 +37,11 @@ async fn refund_outcomes_end_with_the_books_equal_to_wechat_pay(database_url: &s
     assert_eq!(r["state"], "PROCESSING");
     assert_eq!(r["submission"], "unknown");
     // An identical repeat answered FREQUENCY_LIMITED: still open, never closed.
-    env.sim.inject(fault(FaultKind::BusinessError {
-        err_code: "FREQUENCY_LIMITED".into(),
-    }));
+    env.sim
+        .inject(fault(FaultKind::BusinessError {
+            err_code: "FREQUENCY_LIMITED".into(),
+        }))
+        .unwrap();
     let (status, r) = env
         .refund(&no, json!({ "amount_fen": 50, "out_refund_no": ra1 }))
         .await;
@@ -64,16 +66,18 @@ async fn refund_outcomes_end_with_the_books_equal_to_wechat_pay(database_url: &s
     assert_eq!((status, r["state"].as_str()), (200, Some("SUCCESS")), "{r}");
 
     // A final refusal of the first submission (not processed): closed, the amount free again.
-    env.sim.inject(fault(FaultKind::BusinessError {
-        err_code: "NOTENOUGH".into(),
-    }));
+    env.sim
+        .inject(fault(FaultKind::BusinessError {
+            err_code: "NOTENOUGH".into(),
+        }))
+        .unwrap();
     let (status, r) = env
         .refund(&no, json!({ "amount_fen": 50, "out_refund_no": rd1 }))
         .await;
     assert_eq!(status, 422, "{r}");
     assert_eq!(r["state"], "REFUNDCLOSE");
     // Processed, then the connection dropped: unknown (or accepted by the client's own retry).
-    env.sim.inject(fault(FaultKind::Drop));
+    env.sim.inject(fault(FaultKind::Drop)).unwrap();
     let (status, r) = env
         .refund(&no, json!({ "amount_fen": 50, "out_refund_no": rd2 }))
         .await;
@@ -114,9 +118,11 @@ async fn a_refund_notification_counts_only_when_refundquery_confirms_it() {
     let env = start("refund-confirm").await;
     let no = env.new_order(100, "APP").await;
     env.pay(&no).await;
-    env.sim.inject(fault(FaultKind::BusinessError {
-        err_code: "NOTENOUGH".into(),
-    }));
+    env.sim
+        .inject(fault(FaultKind::BusinessError {
+            err_code: "NOTENOUGH".into(),
+        }))
+        .unwrap();
     let (status, _) = env
         .refund(&no, json!({ "amount_fen": 40, "out_refund_no": "RX1" }))
         .await;

@@ -69,41 +69,22 @@ pub(crate) fn run(command: Command) -> Result<u8, Failure> {
         }) => {
             let key = load_key(&key)?;
             let st: SignType = sign_type.into();
-            let mut m = XmlMap::new();
-            let mut put =
-                |k: &str, v: &str| m.insert(k, v).map_err(|e| bad_input(format!("{k}: {e}")));
-            put("return_code", "SUCCESS")?;
-            put("appid", &appid)?;
-            put("mch_id", &mch_id)?;
-            put("nonce_str", &format!("{:032x}", nanos()))?;
-            put("result_code", if failed { "FAIL" } else { "SUCCESS" })?;
+            // Exactly what the simulator sends for a paid (or failed) NATIVE order.
+            let mut payload = tenpay_sim::notify::PayPayload::new(
+                appid,
+                mch_id,
+                out_trade_no,
+                tenpay_xml::Fen::new(total_fee),
+            )
+            .transaction_id(format!(
+                "4200000000{:018}",
+                nanos() % 1_000_000_000_000_000_000
+            ))
+            .with_sign_type_field(with_sign_type_field);
             if failed {
-                put("err_code", "PAYERROR")?;
-                put("err_code_des", "支付失败")?;
+                payload = payload.failed("PAYERROR");
             }
-            put("openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")?;
-            put("is_subscribe", "N")?;
-            put("trade_type", "NATIVE")?;
-            put("bank_type", "CFT")?;
-            put("total_fee", &total_fee.to_string())?;
-            put("fee_type", "CNY")?;
-            put("cash_fee", &total_fee.to_string())?;
-            put(
-                "transaction_id",
-                &format!("4200000000{:018}", nanos() % 1_000_000_000_000_000_000),
-            )?;
-            put("out_trade_no", &out_trade_no)?;
-            put(
-                "time_end",
-                &tenpay_xml::BeijingTime::from_unix(unix_now())
-                    .map(|t| t.to_string())
-                    .unwrap_or_default(),
-            )?;
-            if with_sign_type_field {
-                put("sign_type", st.as_str())?;
-            }
-            m.sign(&key, st).map_err(|e| bad_input(e.to_string()))?;
-            post_notification(&url, m.to_xml())
+            post_notification(&url, &payload.sign(&key, st))
         }
     }
 }
@@ -113,10 +94,6 @@ fn nanos() -> u128 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0)
-}
-
-fn unix_now() -> i64 {
-    i64::try_from(nanos() / 1_000_000_000).unwrap_or(0)
 }
 
 fn canonical(map: &XmlMap) -> Result<Canonical<&str, &str>, Failure> {
@@ -391,6 +368,15 @@ fn sim(
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", sim.base_url());
         let _ = writeln!(out, "control: {}", sim.control_url());
+        let _ = writeln!(out, "dashboard: {}", sim.dashboard_url());
+        if let Some(token) = sim.control_token() {
+            let _ = writeln!(out, "control token: {token} (send it as Authorization: Bearer TOKEN)");
+            eprintln!(
+                "tenpay: warning: the simulator listens on {} (not loopback): anyone who can reach it \
+                 can see and drive it with the control token; give it test keys only",
+                sim.addr()
+            );
+        }
         if let (Some(dir), Some(tls), Some(url)) = (&tls_dir, sim.tls(), sim.tls_base_url()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| bad_input(format!("cannot create {}: {e}", dir.display())))?;
@@ -435,54 +421,27 @@ fn sim(
     })
 }
 
-fn post_notification(url: &str, body: String) -> Result<u8, Failure> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| bad_input("--url must be an http:// URL of a local endpoint"))?;
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let path = if path.is_empty() { "/" } else { path }.to_owned();
-    let authority = authority.to_owned();
-    runtime()?.block_on(async move {
-        use http_body_util::BodyExt as _;
-        let stream = tokio::net::TcpStream::connect(&authority)
-            .await
-            .map_err(|e| network(format!("cannot connect to {authority}: {e}")))?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .map_err(|e| network(format!("HTTP handshake failed: {e}")))?;
-        tokio::spawn(conn);
-        let request = http::Request::post(path)
-            .header(http::header::HOST, authority.as_str())
-            .header(http::header::CONTENT_TYPE, "text/xml")
-            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-            .map_err(|e| bad_input(format!("bad request: {e}")))?;
-        let response = tokio::time::timeout(
-            std::time::Duration::from_secs(10),
-            sender.send_request(request),
-        )
-        .await
-        .map_err(|_| network("no reply within 10 s"))?
-        .map_err(|e| network(format!("request failed: {e}")))?;
-        let status = response.status().as_u16();
-        let reply = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| network(format!("reply unreadable: {e}")))?
-            .to_bytes();
-        let acked = status == 200
-            && XmlMap::parse(&reply).is_ok_and(|m| m.get("return_code") == Some("SUCCESS"));
-        println!("HTTP {status}");
-        println!("{}", String::from_utf8_lossy(&reply));
-        println!(
-            "acknowledged: {}",
-            if acked {
-                "yes"
-            } else {
-                "no (WeChat Pay would send it again)"
-            }
-        );
-        Ok(u8::from(!acked))
-    })
+fn post_notification(url: &str, body: &str) -> Result<u8, Failure> {
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Err(bad_input("--url must be an http:// or https:// URL"));
+    }
+    let attempt = runtime()?.block_on(tenpay_sim::notify::deliver_once(
+        url,
+        body,
+        std::time::Duration::from_secs(10),
+    ));
+    let Some(status) = attempt.status else {
+        return Err(network(attempt.outcome));
+    };
+    println!("HTTP {status}");
+    println!("{}", attempt.reply.as_deref().unwrap_or_default());
+    println!(
+        "acknowledged: {}",
+        if attempt.acknowledged {
+            "yes".to_owned()
+        } else {
+            format!("no ({}; WeChat Pay would send it again)", attempt.outcome)
+        }
+    );
+    Ok(u8::from(!attempt.acknowledged))
 }

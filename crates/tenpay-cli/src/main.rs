@@ -100,12 +100,14 @@ Examples:\n  tenpay verify --key-file key.txt notify.xml\n  tenpay verify --expl
         #[command(flatten)]
         key: KeyArgs,
     },
-    /// Run the WeChat Pay V2 simulator in the foreground (Ctrl-C stops it).
+    /// Run the WeChat Pay V2 simulator in the foreground (Ctrl-C stops it). Give it test keys
+    /// only: it is a test server, and its dashboard shows every notification it signs.
     #[command(
-        after_help = "The first line printed is the base URL.\nExamples:\n  tenpay sim --merchant wx2421b1c4370ec43b:10000100:192006250b4c09247ec02edce69f6a2d\n  tenpay sim --listen 127.0.0.1:0 --time-scale 1000 --tls --merchant APPID:MCH:KEY"
+        after_help = "The first line printed is the base URL; the dashboard is at /_sim/.\nOn an address other than loopback the control API and the dashboard need the control token printed at start.\nExamples:\n  tenpay sim --merchant wx2421b1c4370ec43b:10000100:192006250b4c09247ec02edce69f6a2d\n  tenpay sim --listen 127.0.0.1:0 --time-scale 1000 --tls --merchant APPID:MCH:KEY"
     )]
     Sim {
-        /// The listen address (port 0 picks a free port).
+        /// The listen address (port 0 picks a free port). Anything but loopback requires the
+        /// control token for /_sim/.
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: std::net::SocketAddr,
         /// A merchant as APPID:MCH_ID:@KEYFILE (repeatable; APPID:MCH_ID:KEY works but puts the

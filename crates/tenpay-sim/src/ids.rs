@@ -31,10 +31,7 @@ pub(crate) fn hex_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-/// Seconds since the Unix epoch.
-pub(crate) fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+/// A control token: a v4 UUID (122 bits from the operating system's generator), 32 hex digits.
+pub(crate) fn token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }

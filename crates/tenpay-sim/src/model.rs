@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use tenpay_sign::ApiKey;
+use tenpay_xml::Fen;
 
 /// A merchant account the simulator knows: appid, mch_id and API key, and optionally the
 /// sub-merchants it serves as a service provider.
@@ -100,10 +101,15 @@ pub struct OrderView {
     pub trade_state: String,
     /// `JSAPI`, `NATIVE`, `APP`, `MWEB` or `MICROPAY`.
     pub trade_type: String,
-    /// Amount in fen.
-    pub total_fee: u64,
+    /// Amount (a number of fen in JSON).
+    #[serde(with = "fen_number")]
+    pub total_fee: Fen,
     /// The prepay id (not for MICROPAY).
     pub prepay_id: Option<String>,
+    /// NATIVE: the QR code content.
+    pub code_url: Option<String>,
+    /// When the order was placed (Unix seconds).
+    pub created_at: i64,
     /// WeChat Pay's transaction id, once paid.
     pub transaction_id: Option<String>,
     /// The notification URL.
@@ -122,8 +128,9 @@ pub struct RefundView {
     pub out_refund_no: String,
     /// WeChat Pay's refund id.
     pub refund_id: String,
-    /// Amount in fen.
-    pub refund_fee: u64,
+    /// Amount (a number of fen in JSON).
+    #[serde(with = "fen_number")]
+    pub refund_fee: Fen,
     /// `PROCESSING`, `SUCCESS`, …
     pub refund_status: String,
 }
@@ -173,8 +180,10 @@ pub struct Attempt {
     pub status: Option<u16>,
     /// Whether WeChat Pay would count it as acknowledged (HTTP 200 and `return_code` SUCCESS).
     pub acknowledged: bool,
-    /// What happened, for people.
+    /// What happened, for people: the verdict on the reply, or why there was none.
     pub outcome: String,
+    /// The merchant's reply body (its first 512 bytes), when there was one.
+    pub reply: Option<String>,
 }
 
 /// A fault to inject into an endpoint's next answers.
@@ -251,8 +260,10 @@ impl Fault {
 pub struct PayOptions {
     /// The payer's openid (a fixed test openid when absent; the order's own for JSAPI).
     pub openid: Option<String>,
-    /// A coupon of this many fen is applied (cash paid = total minus coupon).
-    pub coupon_fee: Option<u64>,
+    /// A coupon of this amount is applied (cash paid = total minus coupon; a number of fen in
+    /// JSON).
+    #[serde(default, with = "fen_number_opt")]
+    pub coupon_fee: Option<Fen>,
     /// Whether the notification carries a `sign_type` field (real ones vary). Default: no.
     pub sign_type_field: Option<bool>,
 }
@@ -271,10 +282,10 @@ impl PayOptions {
         self
     }
 
-    /// A coupon of `fen` fen.
+    /// A coupon of this amount.
     #[must_use]
-    pub fn coupon_fee(mut self, fen: u64) -> Self {
-        self.coupon_fee = Some(fen);
+    pub fn coupon_fee(mut self, fee: Fen) -> Self {
+        self.coupon_fee = Some(fee);
         self
     }
 
@@ -283,5 +294,102 @@ impl PayOptions {
     pub fn sign_type_field(mut self, yes: bool) -> Self {
         self.sign_type_field = Some(yes);
         self
+    }
+}
+
+/// How much the simulator keeps, so that one left running for a week under a load test stays
+/// flat. When a list is full, the oldest *completed* entry goes first (an order that is closed,
+/// reversed, failed, or paid with no refund in progress; a delivery acknowledged or abandoned);
+/// when none of the oldest entries is completed, the oldest goes anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Orders kept (default 100,000).
+    pub orders: usize,
+    /// Notifications kept, with their attempts (default 10,000).
+    pub deliveries: usize,
+    /// Faults set at once (default 256); more are refused.
+    pub faults: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            orders: 100_000,
+            deliveries: 10_000,
+            faults: 256,
+        }
+    }
+}
+
+impl Limits {
+    /// The defaults.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Orders kept.
+    #[must_use]
+    pub fn orders(mut self, n: usize) -> Self {
+        self.orders = n.max(1);
+        self
+    }
+
+    /// Notifications kept.
+    #[must_use]
+    pub fn deliveries(mut self, n: usize) -> Self {
+        self.deliveries = n.max(1);
+        self
+    }
+
+    /// Faults set at once.
+    #[must_use]
+    pub fn faults(mut self, n: usize) -> Self {
+        self.faults = n;
+        self
+    }
+}
+
+/// A merchant as the dashboard lists it (never its key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MerchantView {
+    /// The appid.
+    pub appid: String,
+    /// The merchant id.
+    pub mch_id: String,
+    /// Its sub-merchants' ids.
+    pub sub_mch_ids: Vec<String>,
+}
+
+/// `Fen` as a JSON number (the control API's amounts).
+mod fen_number {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use tenpay_xml::Fen;
+
+    pub(super) fn serialize<S: Serializer>(v: &Fen, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(v.get())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Fen, D::Error> {
+        u64::deserialize(d).map(Fen::new)
+    }
+}
+
+/// `Option<Fen>` as an optional JSON number.
+mod fen_number_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use tenpay_xml::Fen;
+
+    pub(super) fn serialize<S: Serializer>(v: &Option<Fen>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(f) => s.serialize_some(&f.get()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Fen>, D::Error> {
+        Option::<u64>::deserialize(d).map(|o| o.map(Fen::new))
     }
 }

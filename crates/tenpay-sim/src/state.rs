@@ -1,10 +1,12 @@
-//! The simulator's memory: orders, refunds, deliveries, faults.
+//! The simulator's memory: orders and their refunds, faults, call counts, within [`Limits`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use tenpay_sign::SignType;
+use tenpay_xml::Fen;
 
-use crate::model::{DeliveryView, Fault, OrderView, RefundView};
+use crate::error::Refusal;
+use crate::model::{Fault, FaultKind, Limits, OrderView, RefundView};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TradeState {
@@ -58,9 +60,11 @@ pub(crate) struct Order {
     pub(crate) sub_mch_id: Option<String>,
     pub(crate) sub_appid: Option<String>,
     pub(crate) out_trade_no: String,
-    pub(crate) fingerprint: String,
+    /// A digest of every field that defines the order (not the fields themselves: a large
+    /// `detail` is not kept twice).
+    pub(crate) fingerprint: [u8; 16],
     pub(crate) trade_type: String,
-    pub(crate) total_fee: u64,
+    pub(crate) total_fee: Fen,
     pub(crate) fee_type: String,
     pub(crate) body: String,
     pub(crate) attach: Option<String>,
@@ -76,7 +80,8 @@ pub(crate) struct Order {
     pub(crate) transaction_id: Option<String>,
     pub(crate) time_end: Option<i64>,
     pub(crate) payer_openid: Option<String>,
-    pub(crate) coupon_fee: u64,
+    pub(crate) coupon_fee: Fen,
+    pub(crate) created_at: i64,
     pub(crate) refunds: Vec<Refund>,
     pub(crate) micropay: MicropayPlan,
     pub(crate) err_code: Option<String>,
@@ -86,19 +91,39 @@ pub(crate) struct Order {
 pub(crate) struct Refund {
     pub(crate) out_refund_no: String,
     pub(crate) refund_id: String,
-    pub(crate) refund_fee: u64,
+    pub(crate) refund_fee: Fen,
     pub(crate) status: &'static str,
     pub(crate) success_time: Option<i64>,
     pub(crate) notify_url: Option<String>,
 }
 
 impl Order {
-    /// The refunds' total (each fits the order, so the sum cannot overflow; saturating all
-    /// the same).
-    pub(crate) fn refunded(&self) -> u64 {
+    /// The refunds' total, or `None` if it overflowed (it cannot: each refund is checked to
+    /// fit the order when it is made).
+    pub(crate) fn refunded(&self) -> Option<Fen> {
         self.refunds
             .iter()
-            .fold(0u64, |sum, r| sum.saturating_add(r.refund_fee))
+            .try_fold(Fen::ZERO, |sum, r| sum.checked_add(r.refund_fee))
+    }
+
+    /// What the payer paid in cash: the amount less the coupon (which is checked to be
+    /// smaller when it is applied).
+    pub(crate) fn cash_fee(&self) -> Fen {
+        self.total_fee
+            .checked_sub(self.coupon_fee)
+            .unwrap_or(Fen::ZERO)
+    }
+
+    /// Nothing more will happen to it: closed, reversed, failed, or paid with every refund
+    /// final.
+    pub(crate) fn is_completed(&self) -> bool {
+        match self.state {
+            TradeState::Closed | TradeState::Revoked | TradeState::PayError => true,
+            TradeState::Success | TradeState::Refund => {
+                self.refunds.iter().all(|r| r.status != "PROCESSING")
+            }
+            TradeState::NotPay | TradeState::UserPaying => false,
+        }
     }
 
     pub(crate) fn view(&self) -> OrderView {
@@ -110,6 +135,8 @@ impl Order {
             trade_type: self.trade_type.clone(),
             total_fee: self.total_fee,
             prepay_id: self.prepay_id.clone(),
+            code_url: self.code_url.clone(),
+            created_at: self.created_at,
             transaction_id: self.transaction_id.clone(),
             notify_url: self.notify_url.clone(),
             sign_type: self.sign_type.as_str().to_owned(),
@@ -130,16 +157,102 @@ impl Order {
 /// Orders are keyed by (mch_id, sub_mch_id or "", out_trade_no).
 pub(crate) type OrderKey = (String, String, String);
 
-#[derive(Debug, Default)]
+/// How many of the oldest entries are looked at for a completed one before the oldest of all
+/// is dropped.
+const EVICTION_SCAN: usize = 64;
+
+#[derive(Debug)]
 pub(crate) struct State {
-    pub(crate) orders: HashMap<OrderKey, Order>,
-    pub(crate) deliveries: Vec<DeliveryView>,
-    pub(crate) faults: Vec<Fault>,
+    orders: HashMap<OrderKey, Order>,
+    /// Order keys, oldest first (each key once).
+    placed: VecDeque<OrderKey>,
+    faults: Vec<Fault>,
     /// Calls per endpoint (every request that reached an endpoint, faults included).
-    pub(crate) calls: HashMap<String, u64>,
+    calls: HashMap<&'static str, u64>,
+    limits: Limits,
 }
 
 impl State {
+    pub(crate) fn new(limits: Limits) -> Self {
+        Self {
+            orders: HashMap::new(),
+            placed: VecDeque::new(),
+            faults: Vec::new(),
+            calls: HashMap::new(),
+            limits,
+        }
+    }
+
+    pub(crate) fn order(&self, key: &OrderKey) -> Option<&Order> {
+        self.orders.get(key)
+    }
+
+    pub(crate) fn order_mut(&mut self, key: &OrderKey) -> Option<&mut Order> {
+        self.orders.get_mut(key)
+    }
+
+    pub(crate) fn orders(&self) -> impl Iterator<Item = &Order> {
+        self.orders.values()
+    }
+
+    pub(crate) fn orders_mut(&mut self) -> impl Iterator<Item = &mut Order> {
+        self.orders.values_mut()
+    }
+
+    /// Keeps a new order, dropping the oldest completed one when the limit is reached.
+    pub(crate) fn insert_order(&mut self, key: OrderKey, order: Order) {
+        if self.orders.len() >= self.limits.orders && !self.orders.contains_key(&key) {
+            self.evict_order();
+        }
+        if self.orders.insert(key.clone(), order).is_none() {
+            self.placed.push_back(key);
+        }
+    }
+
+    fn evict_order(&mut self) {
+        let completed = self
+            .placed
+            .iter()
+            .take(EVICTION_SCAN)
+            .position(|k| self.orders.get(k).is_none_or(Order::is_completed))
+            .unwrap_or(0);
+        if let Some(key) = self.placed.remove(completed) {
+            self.orders.remove(&key);
+        }
+    }
+
+    pub(crate) fn count_call(&mut self, endpoint: &'static str) {
+        *self.calls.entry(endpoint).or_default() += 1;
+    }
+
+    pub(crate) fn calls(&self, endpoint: &str) -> u64 {
+        self.calls.get(endpoint).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn all_calls(&self) -> HashMap<String, u64> {
+        self.calls
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect()
+    }
+
+    pub(crate) fn add_fault(&mut self, fault: Fault) -> Result<(), Refusal> {
+        if self.faults.len() >= self.limits.faults {
+            return Err(Refusal::TooManyFaults {
+                limit: self.limits.faults,
+            });
+        }
+        self.faults.push(fault);
+        Ok(())
+    }
+
+    pub(crate) fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
+    pub(crate) fn faults(&self) -> &[Fault] {
+        &self.faults
+    }
     pub(crate) fn find_order(
         &mut self,
         key: &OrderKey,
@@ -156,7 +269,7 @@ impl State {
     }
 
     /// Takes the first matching fault for `endpoint`, consuming one use of a counted fault.
-    pub(crate) fn take_fault(&mut self, endpoint: &str) -> Option<crate::model::FaultKind> {
+    pub(crate) fn take_fault(&mut self, endpoint: &str) -> Option<FaultKind> {
         let roll = crate::ids::random_u64() % 1000;
         let i = self.faults.iter().position(|f| {
             (f.endpoint == endpoint || f.endpoint == "*")

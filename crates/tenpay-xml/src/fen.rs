@@ -59,6 +59,45 @@ impl Fen {
         self.0
     }
 
+    /// No amount.
+    pub const ZERO: Self = Self(0);
+
+    /// The sum, or `None` when it would overflow.
+    ///
+    /// ```
+    /// use tenpay_xml::Fen;
+    /// assert_eq!(Fen::new(1).checked_add(Fen::new(2)), Some(Fen::new(3)));
+    /// assert_eq!(Fen::new(u64::MAX).checked_add(Fen::new(1)), None);
+    /// ```
+    #[must_use]
+    pub const fn checked_add(self, other: Self) -> Option<Self> {
+        match self.0.checked_add(other.0) {
+            Some(n) => Some(Self(n)),
+            None => None,
+        }
+    }
+
+    /// The difference, or `None` when `other` is larger.
+    ///
+    /// ```
+    /// use tenpay_xml::Fen;
+    /// assert_eq!(Fen::new(3).checked_sub(Fen::new(2)), Some(Fen::new(1)));
+    /// assert_eq!(Fen::new(1).checked_sub(Fen::new(2)), None);
+    /// ```
+    #[must_use]
+    pub const fn checked_sub(self, other: Self) -> Option<Self> {
+        match self.0.checked_sub(other.0) {
+            Some(n) => Some(Self(n)),
+            None => None,
+        }
+    }
+
+    /// Whether the amount is zero.
+    #[must_use]
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
     /// Reads a yuan amount as bills write it: `8.88`, `0.01`, `8.8`, `8` (at most two decimals,
     /// no sign).
     ///

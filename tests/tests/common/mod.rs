@@ -208,7 +208,7 @@ impl Env {
             .refunds
             .iter()
             .filter(|r| r.refund_status == "SUCCESS")
-            .map(|r| r.refund_fee)
+            .map(|r| r.refund_fee.get())
             .sum()
     }
 

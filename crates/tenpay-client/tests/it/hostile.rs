@@ -213,7 +213,7 @@ async fn a_micropay_answer_that_does_not_verify_is_queried_not_final() {
         ("HD1", FaultKind::BadSignature),
         ("HD2", FaultKind::Truncated),
     ] {
-        sim.inject(Fault::next("micropay", kind, 1));
+        sim.inject(Fault::next("micropay", kind, 1)).unwrap();
         let outcome = c
             .pay_with_code(&Micropay::new(
                 "刷卡",

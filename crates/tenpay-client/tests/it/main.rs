@@ -148,8 +148,11 @@ async fn every_trade_type_query_close() {
             .await
             .unwrap();
         assert_eq!(q.trade_state, TradeState::NotPay);
-        sim.pay(&format!("A{tag}"), &PayOptions::new().coupon_fee(88))
-            .unwrap();
+        sim.pay(
+            &format!("A{tag}"),
+            &PayOptions::new().coupon_fee(Fen::new(88)),
+        )
+        .unwrap();
         let q = c
             .order_query(&OrderQuery::by_out_trade_no(no(&format!("A{tag}"))))
             .await
@@ -302,7 +305,8 @@ async fn error_classes() {
     );
     assert_eq!(sim.calls("orderquery"), before + 1);
     // A tampered answer signature is refused (and not retried).
-    sim.inject(Fault::next("orderquery", FaultKind::BadSignature, 1));
+    sim.inject(Fault::next("orderquery", FaultKind::BadSignature, 1))
+        .unwrap();
     let e = c
         .order_query(&OrderQuery::by_out_trade_no(no("X")))
         .await
@@ -325,7 +329,8 @@ async fn error_classes() {
         }),
     ] {
         let before = sim.calls("orderquery");
-        sim.inject(Fault::next("orderquery", kind.clone(), 3));
+        sim.inject(Fault::next("orderquery", kind.clone(), 3))
+            .unwrap();
         let e = c
             .order_query(&OrderQuery::by_out_trade_no(no("X")))
             .await
@@ -338,7 +343,8 @@ async fn error_classes() {
         );
     }
     // SYSTEMERROR once, then the answer: retried transparently.
-    sim.inject(Fault::next("orderquery", FaultKind::SystemError, 1));
+    sim.inject(Fault::next("orderquery", FaultKind::SystemError, 1))
+        .unwrap();
     let e = c
         .order_query(&OrderQuery::by_out_trade_no(no("X")))
         .await
@@ -351,7 +357,8 @@ async fn error_classes() {
         .retries(0, Duration::ZERO)
         .build()
         .unwrap();
-    sim.inject(Fault::next("orderquery", FaultKind::Delay { ms: 400 }, 1));
+    sim.inject(Fault::next("orderquery", FaultKind::Delay { ms: 400 }, 1))
+        .unwrap();
     let e = slow
         .order_query(&OrderQuery::by_out_trade_no(no("X")))
         .await
@@ -375,7 +382,8 @@ async fn a_refund_retried_after_a_dropped_connection_is_refunded_once() {
     let c = client(&sim, SignType::Md5);
     c.unified_order(&order("D1")).await.unwrap();
     sim.pay("D1", &PayOptions::new()).unwrap();
-    sim.inject(Fault::next("refund", FaultKind::Drop, 1));
+    sim.inject(Fault::next("refund", FaultKind::Drop, 1))
+        .unwrap();
     let r = c.refund(&refund_of("D1", "DR1", 8)).await.unwrap();
     assert_eq!(r.out_refund_no, "DR1");
     assert_eq!(sim.calls("refund"), 2);

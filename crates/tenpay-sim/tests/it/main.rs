@@ -321,8 +321,13 @@ async fn pay_notification_is_signed_with_the_orders_algorithm_and_verifies() {
             st,
         )
         .await;
-        sim.pay(no, &PayOptions::new().coupon_fee(88).sign_type_field(field))
-            .unwrap();
+        sim.pay(
+            no,
+            &PayOptions::new()
+                .coupon_fee(tenpay_xml::Fen::new(88))
+                .sign_type_field(field),
+        )
+        .unwrap();
     }
     assert!(
         eventually(2000, || sim
@@ -940,7 +945,8 @@ async fn faults_on_demand() {
     let sim = sim().await;
     let url = format!("{}/pay/orderquery", sim.base_url());
     let q = || body(&[("out_trade_no", "X")], SignType::Md5, &key());
-    sim.inject(Fault::next("orderquery", FaultKind::SystemError, 1));
+    sim.inject(Fault::next("orderquery", FaultKind::SystemError, 1))
+        .unwrap();
     assert_eq!(
         md5_err_code(&sim, "/pay/orderquery", &[("out_trade_no", "X")])
             .await
@@ -953,13 +959,16 @@ async fn faults_on_demand() {
             .as_deref(),
         Some("ORDERNOTEXIST")
     );
-    sim.inject(Fault::next("orderquery", FaultKind::Http500, 1));
+    sim.inject(Fault::next("orderquery", FaultKind::Http500, 1))
+        .unwrap();
     assert_eq!(post(&url, q()).await.0, 500);
-    sim.inject(Fault::next("orderquery", FaultKind::Html, 1));
+    sim.inject(Fault::next("orderquery", FaultKind::Html, 1))
+        .unwrap();
     let (status, html) = post(&url, q()).await;
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&html).contains("<html>"));
-    sim.inject(Fault::next("orderquery", FaultKind::BadSignature, 1));
+    sim.inject(Fault::next("orderquery", FaultKind::BadSignature, 1))
+        .unwrap();
     let (_, bad) = post(&url, q()).await;
     assert!(
         XmlMap::parse(&bad)
@@ -967,11 +976,14 @@ async fn faults_on_demand() {
             .verify(&key(), SignType::Md5)
             .is_err()
     );
-    sim.inject(Fault::next("orderquery", FaultKind::Drop, 1));
+    sim.inject(Fault::next("orderquery", FaultKind::Drop, 1))
+        .unwrap();
     assert!(http("POST", &url, q()).await.is_err());
-    sim.inject(Fault::next("orderquery", FaultKind::Truncated, 1));
+    sim.inject(Fault::next("orderquery", FaultKind::Truncated, 1))
+        .unwrap();
     assert!(http("POST", &url, q()).await.is_err());
-    sim.inject(Fault::next("*", FaultKind::Delay { ms: 100 }, 1));
+    sim.inject(Fault::next("*", FaultKind::Delay { ms: 100 }, 1))
+        .unwrap();
     let start = std::time::Instant::now();
     post(&url, q()).await;
     assert!(start.elapsed() >= Duration::from_millis(100));
@@ -981,7 +993,8 @@ async fn faults_on_demand() {
             err_code: "NOTENOUGH".into(),
         },
         1,
-    ));
+    ))
+    .unwrap();
     assert_eq!(
         md5_err_code(&sim, "/pay/orderquery", &[("out_trade_no", "X")])
             .await
@@ -1007,7 +1020,8 @@ async fn faults_on_demand() {
     )
     .await;
     sim.pay("DR", &PayOptions::default()).unwrap();
-    sim.inject(Fault::next("refund", FaultKind::Drop, 1));
+    sim.inject(Fault::next("refund", FaultKind::Drop, 1))
+        .unwrap();
     let refund = [
         ("out_trade_no", "DR"),
         ("out_refund_no", "DR1"),
@@ -1090,7 +1104,8 @@ async fn probabilistic_faults() {
         "authcodetoopenid",
         FaultKind::SystemError,
         1000,
-    ));
+    ))
+    .unwrap();
     for _ in 0..5 {
         let m = call(
             &sim,
@@ -1106,7 +1121,8 @@ async fn probabilistic_faults() {
         "authcodetoopenid",
         FaultKind::SystemError,
         0,
-    ));
+    ))
+    .unwrap();
     for _ in 0..5 {
         let m = call(
             &sim,
@@ -1123,7 +1139,8 @@ async fn probabilistic_faults() {
         "authcodetoopenid",
         FaultKind::SystemError,
         500,
-    ));
+    ))
+    .unwrap();
     let mut failed = 0;
     for _ in 0..200 {
         let m = call(

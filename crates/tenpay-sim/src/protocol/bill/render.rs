@@ -1,10 +1,10 @@
-//! Bills: the CSV layout of the reference (backtick-prefixed cells, yuan amounts, summary).
+//! Rendering bills: the CSV layout of the reference (backtick-prefixed cells, yuan amounts, summary).
 
 use std::io::Write as _;
 
 use tenpay_xml::Fen;
 
-use crate::engine::beijing_dashed;
+use crate::clock::dashed as beijing_dashed;
 use crate::state::{State, TradeState};
 
 /// The modern (2018+, "免充值券结算") 27-column layout every merchant gets by default.
@@ -14,13 +14,18 @@ const SUMMARY: &str =
 /// Real bills start with a UTF-8 byte order mark.
 const BOM: &str = "\u{feff}";
 
-fn yuan(fen: u64) -> String {
-    Fen::new(fen).to_yuan()
+fn yuan(fee: Fen) -> String {
+    fee.to_yuan()
 }
 
-/// The fee of `fen` at 0.60%, in hundred-thousandths of a yuan: exactly 6 per fen.
-fn fee_units(fen: u64) -> i128 {
-    i128::from(fen) * 6
+/// A sum of amounts (in u128: no sum of u64 amounts overflows it) as yuan.
+fn big_yuan(fen: u128) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+/// The fee of an amount at 0.60%, in hundred-thousandths of a yuan: exactly 6 per fen.
+fn fee_units(fee: Fen) -> i128 {
+    i128::from(fee.get()) * 6
 }
 
 /// A fee with the bill's five decimals, negative when returned.
@@ -40,11 +45,7 @@ pub(crate) fn render(
     day_start: i64,
 ) -> Option<String> {
     let in_day = |t: Option<i64>| t.is_some_and(|t| t >= day_start && t < day_start + 86_400);
-    let mut orders: Vec<_> = state
-        .orders
-        .values()
-        .filter(|o| o.mch_id == mch_id)
-        .collect();
+    let mut orders: Vec<_> = state.orders().filter(|o| o.mch_id == mch_id).collect();
     orders.sort_by_key(|o| (o.time_end, o.out_trade_no.clone()));
     let mut rows = Vec::new();
     let (mut count, mut settled, mut refunded, mut fees, mut ordered) =
@@ -81,8 +82,8 @@ pub(crate) fn render(
                 yuan(o.total_fee),
             ));
             count += 1;
-            settled += u128::from(o.total_fee);
-            ordered += u128::from(o.total_fee);
+            settled += u128::from(o.total_fee.get());
+            ordered += u128::from(o.total_fee.get());
             fees += fee;
         }
         if bill_type != "SUCCESS" {
@@ -101,12 +102,11 @@ pub(crate) fn render(
                     yuan(r.refund_fee),
                 ));
                 count += 1;
-                refunded += u128::from(r.refund_fee);
+                refunded += u128::from(r.refund_fee.get());
                 fees += fee;
             }
         }
     }
-    let big_yuan = |fen: u128| format!("{}.{:02}", fen / 100, fen % 100);
     let summary = format!(
         "`{count},`{},`{},`0.00,`{},`{},`{}",
         big_yuan(settled),
@@ -144,7 +144,7 @@ struct Movement<'a> {
     business_no: &'a str,
     name: &'static str,
     income: bool,
-    fen: u64,
+    fee: Fen,
     voucher: &'a str,
 }
 
@@ -162,7 +162,7 @@ pub(crate) fn render_fund_flow(
     day_start: i64,
 ) -> Option<String> {
     let mut moves: Vec<Movement<'_>> = Vec::new();
-    for o in state.orders.values().filter(|o| o.mch_id == mch_id) {
+    for o in state.orders().filter(|o| o.mch_id == mch_id) {
         let paid = matches!(o.state, TradeState::Success | TradeState::Refund);
         let (Some(transaction_id), Some(time_end), true) = (&o.transaction_id, o.time_end, paid)
         else {
@@ -175,7 +175,7 @@ pub(crate) fn render_fund_flow(
                     business_no: transaction_id,
                     name: "交易",
                     income: true,
-                    fen: o.total_fee,
+                    fee: o.total_fee,
                     voucher: &o.out_trade_no,
                 });
                 for r in &o.refunds {
@@ -185,7 +185,7 @@ pub(crate) fn render_fund_flow(
                             business_no: &r.refund_id,
                             name: "退款",
                             income: false,
-                            fen: r.refund_fee,
+                            fee: r.refund_fee,
                             voucher: &r.out_refund_no,
                         });
                     }
@@ -196,31 +196,37 @@ pub(crate) fn render_fund_flow(
                 business_no: transaction_id,
                 name: "手续费",
                 income: false,
-                fen: (o.total_fee * 6 + 500) / 1000,
+                // 0.6%, rounded half up; 6 × u64::MAX + 500 fits u128, the result fits u64.
+                fee: Fen::new(
+                    u64::try_from((u128::from(o.total_fee.get()) * 6 + 500) / 1000)
+                        .unwrap_or(u64::MAX),
+                ),
                 voucher: &o.out_trade_no,
             }),
             _ => {}
         }
     }
     moves.sort_by(|a, b| (a.time, a.business_no).cmp(&(b.time, b.business_no)));
+    // Balances saturate at zero and at u64::MAX fen (documented above: they never go below
+    // zero, and no simulated day moves 184 trillion yuan).
     let mut balance: u64 = if account == "Fees" { 100_000_000 } else { 0 };
     let mut rows = Vec::new();
-    let (mut incomes, mut income, mut expenses, mut expense) = (0u64, 0u64, 0u64, 0u64);
+    let (mut incomes, mut income, mut expenses, mut expense) = (0u64, 0u128, 0u64, 0u128);
     for (seq, m) in moves.iter().enumerate() {
         balance = if m.income {
-            balance.saturating_add(m.fen)
+            balance.saturating_add(m.fee.get())
         } else {
-            balance.saturating_sub(m.fen)
+            balance.saturating_sub(m.fee.get())
         };
         if m.time < day_start || m.time >= day_start + 86_400 {
             continue;
         }
         if m.income {
             incomes += 1;
-            income += m.fen;
+            income += u128::from(m.fee.get());
         } else {
             expenses += 1;
-            expense += m.fen;
+            expense += u128::from(m.fee.get());
         }
         rows.push(format!(
             "`{},`{},`{}{:010},`{},`{},`{},`{},`{},`system,`,`{}",
@@ -231,16 +237,16 @@ pub(crate) fn render_fund_flow(
             m.name,
             m.name,
             if m.income { "收入" } else { "支出" },
-            yuan(m.fen),
-            yuan(balance),
+            yuan(m.fee),
+            yuan(Fen::new(balance)),
             m.voucher,
         ));
     }
     let summary = format!(
         "`{},`{incomes},`{},`{expenses},`{}",
         incomes + expenses,
-        yuan(income),
-        yuan(expense)
+        big_yuan(income),
+        big_yuan(expense)
     );
     layout(FUND_FLOW_HEADER, rows, FUND_FLOW_SUMMARY, &summary)
 }

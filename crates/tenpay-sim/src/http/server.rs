@@ -1,4 +1,5 @@
-//! The HTTP side: one listener for the API paths and the `/_sim/` control API.
+//! The API listener: WeChat Pay's paths, with injected faults, and `/_sim/` handed to the
+//! control API and the dashboard.
 
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -10,8 +11,9 @@ use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
-use crate::engine::{Endpoint, Engine, Reply, Verdict, protocol_fail};
+use super::Site;
 use crate::model::FaultKind;
+use crate::protocol::{Endpoint, Engine, Reply, Verdict, protocol_fail};
 
 /// A reply body that can also stop half way (the `Truncated` fault).
 #[derive(Debug)]
@@ -106,14 +108,15 @@ pub(crate) struct Conn {
 }
 
 pub(crate) async fn handle(
-    engine: Arc<Engine>,
+    site: Arc<Site>,
     conn: Arc<Conn>,
     req: Request<Incoming>,
 ) -> Result<Response<SimBody>, Dropped> {
     let path = req.uri().path().to_owned();
     if path == "/_sim" || path.starts_with("/_sim/") {
-        return Ok(crate::control::handle(engine, req).await);
+        return Ok(super::control::handle(&site, req).await);
     }
+    let engine = &site.engine;
     let Some((endpoint, sandbox)) = Endpoint::route(&path) else {
         return Ok(respond(
             StatusCode::NOT_FOUND,
@@ -134,7 +137,7 @@ pub(crate) async fn handle(
     };
     let fault = {
         let mut state = engine.lock();
-        *state.calls.entry(endpoint.name().to_owned()).or_default() += 1;
+        state.count_call(endpoint.name());
         state.take_fault(endpoint.name())
     };
     match &fault {
@@ -158,9 +161,10 @@ pub(crate) async fn handle(
         _ => {}
     }
     let reply = match engine.check(endpoint, sandbox, post, &body) {
-        Err(msg) => Reply::Xml(protocol_fail(&msg)),
+        Err(Verdict::Protocol(msg)) => Reply::Xml(protocol_fail(&msg)),
+        Err(_) => Reply::Xml(protocol_fail("系统错误")),
         Ok(checked)
-            if endpoint.secapi() && !has_client_cert(&engine, &conn, &checked.merchant.mch_id) =>
+            if endpoint.secapi() && !has_client_cert(engine, &conn, &checked.merchant.mch_id) =>
         {
             Reply::Xml(protocol_fail("证书错误：此接口需要商户API证书（双向TLS）"))
         }
@@ -225,7 +229,7 @@ fn corrupt_sign(mut bytes: Vec<u8>) -> Vec<u8> {
 /// Serves connections until `shutdown` fires; with an acceptor, over TLS.
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
-    engine: Arc<Engine>,
+    site: Arc<Site>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -237,12 +241,12 @@ pub(crate) async fn serve(
         };
         let Ok((stream, _)) = accepted else { continue };
         let _ = stream.set_nodelay(true);
-        let engine = Arc::clone(&engine);
+        let site = Arc::clone(&site);
         let stop = shutdown.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
             match tls {
-                None => serve_connection(stream, engine, Conn::default(), stop).await,
+                None => serve_connection(stream, site, Conn::default(), stop).await,
                 Some(acceptor) => {
                     let Ok(Ok(stream)) = tokio::time::timeout(
                         std::time::Duration::from_secs(10),
@@ -260,7 +264,7 @@ pub(crate) async fn serve(
                         .map(|c| c.to_vec());
                     serve_connection(
                         stream,
-                        engine,
+                        site,
                         Conn {
                             tls: true,
                             peer_cert,
@@ -276,7 +280,7 @@ pub(crate) async fn serve(
 
 async fn serve_connection<S>(
     stream: S,
-    engine: Arc<Engine>,
+    site: Arc<Site>,
     conn: Conn,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) where
@@ -284,7 +288,7 @@ async fn serve_connection<S>(
 {
     let conn = Arc::new(conn);
     let service =
-        hyper::service::service_fn(move |req| handle(Arc::clone(&engine), Arc::clone(&conn), req));
+        hyper::service::service_fn(move |req| handle(Arc::clone(&site), Arc::clone(&conn), req));
     let connection = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service);

@@ -1,0 +1,216 @@
+//! A running simulator, and what a test does with it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::model::{DeliveryView, Fault, OrderView, PayOptions};
+use crate::protocol::Engine;
+use crate::tls::TlsMaterial;
+
+/// A running simulator. Dropping it stops the listener; [`SimHandle::shutdown`] also waits.
+pub struct SimHandle {
+    addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
+    engine: Arc<Engine>,
+    control_token: Option<String>,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    tls_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl SimHandle {
+    pub(crate) fn new(
+        addr: SocketAddr,
+        tls_addr: Option<SocketAddr>,
+        engine: Arc<Engine>,
+        control_token: Option<String>,
+        stop: tokio::sync::watch::Sender<bool>,
+        task: tokio::task::JoinHandle<()>,
+        tls_task: Option<tokio::task::JoinHandle<()>>,
+    ) -> Self {
+        Self {
+            addr,
+            tls_addr,
+            engine,
+            control_token,
+            stop,
+            task: Some(task),
+            tls_task,
+        }
+    }
+
+    /// The listening address.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to give a client instead of `https://api.mch.weixin.qq.com`.
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The TLS listener's base URL (`https://127.0.0.1:PORT`), when started with TLS.
+    #[must_use]
+    pub fn tls_base_url(&self) -> Option<String> {
+        self.tls_addr.map(|a| format!("https://{a}"))
+    }
+
+    /// The generated CA and client identities, when started with TLS.
+    #[must_use]
+    pub fn tls(&self) -> Option<&TlsMaterial> {
+        self.engine.tls.as_ref()
+    }
+
+    /// The control API's URL.
+    #[must_use]
+    pub fn control_url(&self) -> String {
+        format!("http://{}/_sim", self.addr)
+    }
+
+    /// The dashboard's URL (with the control token, when one is required).
+    #[must_use]
+    pub fn dashboard_url(&self) -> String {
+        match &self.control_token {
+            Some(t) => format!("http://{}/_sim/?token={t}", self.addr),
+            None => format!("http://{}/_sim/", self.addr),
+        }
+    }
+
+    /// The token the control API requires, if any (always on a non-loopback address).
+    #[must_use]
+    pub fn control_token(&self) -> Option<&str> {
+        self.control_token.as_deref()
+    }
+
+    /// The simulated user pays the order (the only merchant's, or the only one with that
+    /// number); the payment notification goes out.
+    ///
+    /// # Errors
+    /// [`Error::Refused`] with [`crate::Refusal::UnknownOrder`], `Ambiguous`, `WrongState`
+    /// (not `NOTPAY`) or `CouponTooLarge`.
+    pub fn pay(&self, out_trade_no: &str, options: &PayOptions) -> Result<OrderView, Error> {
+        Ok(self.engine.pay(None, out_trade_no, options)?)
+    }
+
+    /// As [`SimHandle::pay`], for one merchant's order.
+    ///
+    /// # Errors
+    /// As [`SimHandle::pay`].
+    pub fn pay_for(
+        &self,
+        mch_id: &str,
+        out_trade_no: &str,
+        options: &PayOptions,
+    ) -> Result<OrderView, Error> {
+        Ok(self.engine.pay(Some(mch_id), out_trade_no, options)?)
+    }
+
+    /// The payment fails (`PAYERROR` with `err_code`); a `result_code=FAIL` notification goes out.
+    ///
+    /// # Errors
+    /// As [`SimHandle::pay`].
+    pub fn fail(&self, out_trade_no: &str, err_code: &str) -> Result<OrderView, Error> {
+        Ok(self.engine.fail(None, out_trade_no, err_code)?)
+    }
+
+    /// Closes an unpaid order.
+    ///
+    /// # Errors
+    /// As [`SimHandle::pay`].
+    pub fn close(&self, out_trade_no: &str) -> Result<OrderView, Error> {
+        Ok(self.engine.close(None, out_trade_no)?)
+    }
+
+    /// A PROCESSING refund succeeds now (instead of after 60 s, scaled); its notification
+    /// goes out.
+    ///
+    /// # Errors
+    /// [`crate::Refusal::UnknownRefund`], `Ambiguous`, `RefundNotProcessing`.
+    pub fn complete_refund(&self, out_refund_no: &str) -> Result<OrderView, Error> {
+        Ok(self.engine.conclude_refund(None, out_refund_no, true)?)
+    }
+
+    /// A PROCESSING refund fails now (`CHANGE`: the money could not be returned); its
+    /// notification goes out.
+    ///
+    /// # Errors
+    /// As [`SimHandle::complete_refund`].
+    pub fn fail_refund(&self, out_refund_no: &str) -> Result<OrderView, Error> {
+        Ok(self.engine.conclude_refund(None, out_refund_no, false)?)
+    }
+
+    /// One more attempt of a notification, now.
+    ///
+    /// # Errors
+    /// [`crate::Refusal::UnknownDelivery`].
+    pub fn redeliver(&self, delivery_id: u64) -> Result<(), Error> {
+        Ok(self.engine.redeliver(delivery_id)?)
+    }
+
+    /// Every order.
+    #[must_use]
+    pub fn orders(&self) -> Vec<OrderView> {
+        self.engine.orders()
+    }
+
+    /// One order.
+    ///
+    /// # Errors
+    /// [`crate::Refusal::UnknownOrder`] or `Ambiguous` (several merchants have one).
+    pub fn order(&self, out_trade_no: &str) -> Result<OrderView, Error> {
+        Ok(self.engine.order_view(None, out_trade_no)?)
+    }
+
+    /// Every notification kept, with every attempt so far.
+    #[must_use]
+    pub fn deliveries(&self) -> Vec<DeliveryView> {
+        self.engine.outbox.deliveries()
+    }
+
+    /// How many requests reached an endpoint (`unifiedorder`, `refund`, …), faults included.
+    #[must_use]
+    pub fn calls(&self, endpoint: &str) -> u64 {
+        self.engine.lock().calls(endpoint)
+    }
+
+    /// Injects a fault.
+    ///
+    /// # Errors
+    /// [`crate::Refusal::TooManyFaults`] when [`crate::Limits::faults`] are already set.
+    pub fn inject(&self, fault: Fault) -> Result<(), Error> {
+        Ok(self.engine.lock().add_fault(fault)?)
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.engine.lock().clear_faults();
+    }
+
+    /// Stops listening, lets open connections finish their current request, and waits.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.tls_task.take() {
+            let _ = task.await;
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Delivery: POST to the merchant, judge the reply, retry on WeChat's schedule, keep a bounded
+//! log of every notification and attempt.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::rt::TokioIo;
+use rustls_pki_types::ServerName;
+
+use crate::clock::Clock;
+use crate::error::Refusal;
+use crate::ids::seq;
+use crate::model::{Attempt, DeliveryKind, DeliveryView};
+
+/// WeChat Pay's notification retry intervals after the first attempt (seconds, before the
+/// simulator's time scale divides them).
+pub const RETRY_SCHEDULE_SECS: [u64; 15] = [
+    15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
+];
+
+/// How much of a merchant's reply is read (and kept for people).
+const MAX_REPLY_BYTES: usize = 64 * 1024;
+const KEPT_REPLY_BYTES: usize = 512;
+
+/// Where a notification goes: `http(s)://host[:port]/path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub(crate) https: bool,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) path: String,
+}
+
+impl Target {
+    pub(crate) fn parse(url: &str) -> Result<Self, &'static str> {
+        let (https, rest) = if let Some(r) = url.strip_prefix("http://") {
+            (false, r)
+        } else if let Some(r) = url.strip_prefix("https://") {
+            (true, r)
+        } else {
+            return Err("must be an absolute http(s) URL");
+        };
+        if url.len() > 256 {
+            return Err("longer than 256 characters");
+        }
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if path.contains('?') {
+            return Err("must not carry a query string");
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, after) = v6.split_once(']').ok_or("bad IPv6 host")?;
+            (h, after.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            }
+        };
+        if host.is_empty() {
+            return Err("has no host");
+        }
+        let port = match port {
+            Some(p) => p.parse().map_err(|_| "bad port")?,
+            None if https => 443,
+            None => 80,
+        };
+        Ok(Self {
+            https,
+            host: host.to_owned(),
+            port,
+            path: if path.is_empty() {
+                "/".into()
+            } else {
+                path.into()
+            },
+        })
+    }
+
+    pub(crate) fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+/// Why an attempt got no reply to judge.
+#[derive(Debug, thiserror::Error)]
+enum AttemptError {
+    #[error("bad notify_url: {0}")]
+    Url(&'static str),
+    #[error("connect failed: {0}")]
+    Connect(#[source] std::io::Error),
+    #[error("bad TLS server name")]
+    ServerName,
+    #[error("TLS setup failed")]
+    TlsSetup,
+    #[error("TLS handshake failed: {0}")]
+    Tls(#[source] std::io::Error),
+    #[error("HTTP failed: {0}")]
+    Http(#[source] hyper::Error),
+    #[error("bad request: {0}")]
+    Request(#[source] http::Error),
+    #[error("reply unreadable or over {MAX_REPLY_BYTES} bytes")]
+    Reply,
+    #[error("no reply within {0:?}")]
+    Timeout(Duration),
+}
+
+/// The notifications sent so far, with their attempts: at most `limit`, the oldest finished
+/// (acknowledged or abandoned) dropped first.
+#[derive(Debug)]
+struct Log {
+    deliveries: VecDeque<DeliveryView>,
+    limit: usize,
+}
+
+impl Log {
+    fn push(&mut self, d: DeliveryView) {
+        if self.deliveries.len() >= self.limit {
+            let finished = self
+                .deliveries
+                .iter()
+                .take(64)
+                .position(|d| d.acknowledged || d.abandoned)
+                .unwrap_or(0);
+            self.deliveries.remove(finished);
+        }
+        self.deliveries.push_back(d);
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<&mut DeliveryView> {
+        self.deliveries.iter_mut().find(|d| d.id == id)
+    }
+}
+
+/// Sends notifications and keeps their log.
+pub(crate) struct Outbox {
+    log: Mutex<Log>,
+    clock: Clock,
+    timeout: Duration,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl Outbox {
+    pub(crate) fn new(
+        clock: Clock,
+        timeout: Duration,
+        tls: Arc<rustls::ClientConfig>,
+        limit: usize,
+    ) -> Self {
+        Self {
+            log: Mutex::new(Log {
+                deliveries: VecDeque::new(),
+                limit: limit.max(1),
+            }),
+            clock,
+            timeout,
+            tls,
+        }
+    }
+
+    fn log(&self) -> MutexGuard<'_, Log> {
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every notification kept, oldest first.
+    pub(crate) fn deliveries(&self) -> Vec<DeliveryView> {
+        self.log().deliveries.iter().cloned().collect()
+    }
+
+    /// Records a notification and starts its attempts in the background.
+    pub(crate) fn send(
+        self: &Arc<Self>,
+        kind: DeliveryKind,
+        mch_id: &str,
+        out_trade_no: &str,
+        url: String,
+        body: String,
+    ) -> u64 {
+        let id = seq();
+        self.log().push(DeliveryView {
+            id,
+            kind,
+            mch_id: mch_id.to_owned(),
+            out_trade_no: out_trade_no.to_owned(),
+            url: url.clone(),
+            body: body.clone(),
+            acknowledged: false,
+            abandoned: false,
+            attempts: Vec::new(),
+        });
+        let outbox = Arc::clone(self);
+        tokio::spawn(async move { outbox.retry(id, url, body).await });
+        id
+    }
+
+    /// One more attempt of a notification now, outside its schedule (the dashboard's
+    /// "redeliver"); the scheduled attempts go on until one is acknowledged.
+    pub(crate) fn redeliver(self: &Arc<Self>, id: u64) -> Result<(), Refusal> {
+        let (url, body) = {
+            let log = self.log();
+            let d = log
+                .deliveries
+                .iter()
+                .find(|d| d.id == id)
+                .ok_or(Refusal::UnknownDelivery { id })?;
+            (d.url.clone(), d.body.clone())
+        };
+        let outbox = Arc::clone(self);
+        tokio::spawn(async move {
+            let attempt = outbox.attempt(&url, &body).await;
+            if let Some(d) = outbox.log().get_mut(id) {
+                d.acknowledged |= attempt.acknowledged;
+                d.attempts.push(attempt);
+            }
+        });
+        Ok(())
+    }
+
+    async fn retry(self: Arc<Self>, id: u64, url: String, body: String) {
+        for n in 0..=RETRY_SCHEDULE_SECS.len() {
+            if n > 0 {
+                tokio::time::sleep(self.clock.scaled(RETRY_SCHEDULE_SECS[n - 1])).await;
+                // Acknowledged in the meantime (a redelivery): stop.
+                match self.log().get_mut(id) {
+                    Some(d) if !d.acknowledged => {}
+                    _ => return,
+                }
+            }
+            let attempt = self.attempt(&url, &body).await;
+            tracing::debug!(id, n, acknowledged = attempt.acknowledged, outcome = %attempt.outcome, "sim: notification attempt");
+            let mut log = self.log();
+            let Some(d) = log.get_mut(id) else {
+                return;
+            };
+            let acknowledged = attempt.acknowledged;
+            d.attempts.push(attempt);
+            if acknowledged {
+                d.acknowledged = true;
+                return;
+            }
+            if n == RETRY_SCHEDULE_SECS.len() {
+                d.abandoned = true;
+            }
+        }
+    }
+
+    async fn attempt(&self, url: &str, body: &str) -> Attempt {
+        let at_ms = self.clock.elapsed_ms();
+        let mut a = post(url, body, self.timeout, &self.tls).await;
+        a.at_ms = at_ms;
+        a
+    }
+}
+
+/// One delivery of a notification body to `url`, judged as WeChat Pay judges the reply (HTTP
+/// 200 and `return_code` SUCCESS), within `timeout`. `https://` URLs are checked against the
+/// public web PKI. `at_ms` is 0.
+pub async fn deliver_once(url: &str, body: &str, timeout: Duration) -> Attempt {
+    let tls = crate::tls::delivery_config(None, &[]).ok();
+    match tls {
+        Some(tls) => post(url, body, timeout, &tls).await,
+        None => failed(AttemptError::TlsSetup),
+    }
+}
+
+async fn post(
+    url: &str,
+    body: &str,
+    timeout: Duration,
+    tls: &Arc<rustls::ClientConfig>,
+) -> Attempt {
+    let exchange = async {
+        let target = Target::parse(url).map_err(AttemptError::Url)?;
+        let stream = tokio::net::TcpStream::connect((target.host.as_str(), target.port))
+            .await
+            .map_err(AttemptError::Connect)?;
+        if !target.https {
+            return exchange(TokioIo::new(stream), &target, body).await;
+        }
+        let name =
+            ServerName::try_from(target.host.clone()).map_err(|_| AttemptError::ServerName)?;
+        let stream = tokio_rustls::TlsConnector::from(Arc::clone(tls))
+            .connect(name, stream)
+            .await
+            .map_err(AttemptError::Tls)?;
+        exchange(TokioIo::new(stream), &target, body).await
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Ok(Ok((status, reply))) => judge(status, &reply),
+        Ok(Err(e)) => failed(e),
+        Err(_) => failed(AttemptError::Timeout(timeout)),
+    }
+}
+
+fn failed(e: AttemptError) -> Attempt {
+    Attempt {
+        at_ms: 0,
+        status: None,
+        acknowledged: false,
+        outcome: e.to_string(),
+        reply: None,
+    }
+}
+
+/// One POST of the notification over an open connection (plain or TLS).
+async fn exchange<I>(io: I, target: &Target, body: &str) -> Result<(u16, Bytes), AttemptError>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(AttemptError::Http)?;
+    tokio::spawn(conn);
+    let authority = if target.host.contains(':') {
+        format!("[{}]:{}", target.host, target.port)
+    } else {
+        format!("{}:{}", target.host, target.port)
+    };
+    let request = http::Request::post(&target.path)
+        .header(http::header::HOST, authority)
+        .header(http::header::CONTENT_TYPE, "text/xml")
+        .header(http::header::USER_AGENT, "Mozilla/4.0 (tenpay-sim)")
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .map_err(AttemptError::Request)?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(AttemptError::Http)?;
+    let status = response.status().as_u16();
+    let reply = Limited::new(response.into_body(), MAX_REPLY_BYTES)
+        .collect()
+        .await
+        .map_err(|_| AttemptError::Reply)?
+        .to_bytes();
+    Ok((status, reply))
+}
+
+/// WeChat Pay counts a reply as an acknowledgement only when it is HTTP 200 and its
+/// `return_code` is `SUCCESS`.
+fn judge(status: u16, reply: &[u8]) -> Attempt {
+    let (acknowledged, outcome) = if status != 200 {
+        (false, format!("HTTP {status}"))
+    } else {
+        match tenpay_xml::XmlMap::parse(reply) {
+            Ok(m) if m.get("return_code") == Some("SUCCESS") => (true, "acknowledged".into()),
+            Ok(m) => (
+                false,
+                format!("return_code={:?}", m.get("return_code").unwrap_or("")),
+            ),
+            Err(e) => (false, format!("reply is not a WeChat Pay ack: {e}")),
+        }
+    };
+    let kept = &reply[..reply.len().min(KEPT_REPLY_BYTES)];
+    Attempt {
+        at_ms: 0,
+        status: Some(status),
+        acknowledged,
+        outcome,
+        reply: Some(String::from_utf8_lossy(kept).into_owned()),
+    }
+}
+
+/// How long to wait for a merchant's reply before counting the attempt as failed.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);

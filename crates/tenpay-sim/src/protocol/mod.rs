@@ -1,0 +1,300 @@
+//! The protocol side: the shared request checks, the dispatch to one module per endpoint
+//! family, and the signed answers.
+
+mod bill;
+pub(crate) mod control;
+mod micropay;
+mod order;
+mod refund;
+mod route;
+mod rules;
+mod sandbox;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tenpay_sign::{ApiKey, SignType};
+use tenpay_xml::XmlMap;
+
+pub(crate) use route::Endpoint;
+
+use crate::clock::Clock;
+use crate::ids::nonce;
+use crate::model::{Limits, Merchant};
+use crate::notify::Outbox;
+use crate::state::{OrderKey, State};
+use crate::tls::TlsMaterial;
+
+/// What to send back.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// An XML body (HTTP 200).
+    Xml(String),
+    /// Raw bytes (bills), HTTP 200.
+    Raw {
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
+}
+
+/// The simulated WeChat Pay: merchants, state, the clock and the outbox of notifications.
+pub(crate) struct Engine {
+    pub(crate) merchants: Vec<Merchant>,
+    state: Mutex<State>,
+    pub(crate) clock: Clock,
+    pub(crate) allow_any_notify_url: bool,
+    pub(crate) tls: Option<TlsMaterial>,
+    pub(crate) outbox: Arc<Outbox>,
+}
+
+/// A request that passed the protocol checks.
+pub(crate) struct Req<'a> {
+    pub(crate) map: XmlMap,
+    pub(crate) merchant: &'a Merchant,
+    pub(crate) sign_type: SignType,
+    pub(crate) sandbox: bool,
+    pub(crate) sub_mch_id: Option<String>,
+    pub(crate) sub_appid: Option<String>,
+}
+
+impl Req<'_> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.map.get(name).filter(|v| !v.is_empty())
+    }
+
+    fn key(&self) -> &ApiKey {
+        if self.sandbox {
+            &self.merchant.sandbox_key
+        } else {
+            &self.merchant.key
+        }
+    }
+
+    pub(crate) fn order_key(&self, out_trade_no: &str) -> OrderKey {
+        (
+            self.merchant.mch_id.clone(),
+            self.sub_mch_id.clone().unwrap_or_default(),
+            out_trade_no.to_owned(),
+        )
+    }
+
+    /// The order a request is about: its key and the `transaction_id` (which takes precedence
+    /// when given), or the protocol error when it names neither.
+    pub(crate) fn order_ref(&self) -> Result<(OrderKey, Option<&str>), Verdict> {
+        let out_trade_no = self.get("out_trade_no").unwrap_or_default();
+        let transaction_id = self.get("transaction_id");
+        if out_trade_no.is_empty() && transaction_id.is_none() {
+            return Err(Verdict::Protocol("缺少参数out_trade_no".into()));
+        }
+        Ok((self.order_key(out_trade_no), transaction_id))
+    }
+}
+
+/// An endpoint's verdict before it is written.
+pub(crate) enum Verdict {
+    /// `return_code=FAIL` with this message, unsigned.
+    Protocol(String),
+    /// `result_code=FAIL` with `err_code` and description, signed.
+    Business(String, String),
+    /// Success fields, signed.
+    Ok(Vec<(String, String)>),
+    /// A body that is not the usual envelope (bills, bill errors, the sandbox key).
+    Reply(Reply),
+}
+
+pub(crate) fn ok<I, K, V>(fields: I) -> Verdict
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+{
+    Verdict::Ok(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect(),
+    )
+}
+
+pub(crate) fn biz(code: &str, des: impl Into<String>) -> Verdict {
+    Verdict::Business(code.to_owned(), des.into())
+}
+
+/// `return_code=FAIL` as the server writes it (no signature).
+pub(crate) fn protocol_fail(msg: &str) -> String {
+    let mut m = XmlMap::new();
+    let _ = m.insert("return_code", "FAIL");
+    let _ = m.insert("return_msg", msg);
+    m.to_xml()
+}
+
+fn fail(msg: &str) -> Verdict {
+    Verdict::Protocol(msg.to_owned())
+}
+
+impl Engine {
+    pub(crate) fn new(
+        merchants: Vec<Merchant>,
+        limits: Limits,
+        clock: Clock,
+        allow_any_notify_url: bool,
+        tls: Option<TlsMaterial>,
+        outbox: Arc<Outbox>,
+    ) -> Self {
+        Self {
+            merchants,
+            state: Mutex::new(State::new(limits)),
+            clock,
+            allow_any_notify_url,
+            tls,
+            outbox,
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves state a test will look at; keep serving it.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn merchant(&self, mch_id: &str) -> Option<&Merchant> {
+        self.merchants.iter().find(|m| m.mch_id == mch_id)
+    }
+
+    /// The protocol checks every endpoint shares; `Err` is a `return_code=FAIL` verdict.
+    pub(crate) fn check<'a>(
+        &'a self,
+        endpoint: Endpoint,
+        sandbox: bool,
+        post: bool,
+        body: &[u8],
+    ) -> Result<Req<'a>, Verdict> {
+        if !post {
+            return Err(fail("请使用post方法"));
+        }
+        if body.is_empty() {
+            return Err(fail("post数据为空"));
+        }
+        let map = XmlMap::parse(body).map_err(|e| match e {
+            tenpay_xml::Error::NotUtf8 { .. } => fail("编码格式错误，请使用UTF-8编码"),
+            _ => fail("XML格式错误"),
+        })?;
+        let get = |name: &str| map.get(name).filter(|v| !v.is_empty());
+        let sign_type = match get("sign_type") {
+            None => SignType::Md5,
+            Some(s) => s
+                .parse::<SignType>()
+                .map_err(|_| fail("sign_type参数错误"))?,
+        };
+        if (sandbox || endpoint == Endpoint::GetSignKey) && !matches!(sign_type, SignType::Md5) {
+            return Err(fail("沙箱环境仅支持MD5签名"));
+        }
+        // The fund flow takes HMAC-SHA256 only (the simulator's wording).
+        if endpoint == Endpoint::DownloadFundFlow && !matches!(sign_type, SignType::HmacSha256) {
+            return Err(fail("sign_type参数错误，仅支持HMAC-SHA256"));
+        }
+        let mch_id = get("mch_id").ok_or_else(|| fail("缺少参数mch_id"))?;
+        let merchant = self
+            .merchant(mch_id)
+            .ok_or_else(|| fail("商户号mch_id不存在"))?;
+        if endpoint != Endpoint::GetSignKey {
+            let appid = get("appid").ok_or_else(|| fail("缺少参数appid"))?;
+            if appid != merchant.appid {
+                return Err(fail("appid和mch_id不匹配"));
+            }
+        }
+        let sub_mch_id = get("sub_mch_id").map(str::to_owned);
+        let sub_appid = get("sub_appid").map(str::to_owned);
+        if let Some(sub) = &sub_mch_id {
+            let found = merchant
+                .subs
+                .iter()
+                .find(|s| &s.sub_mch_id == sub)
+                .ok_or_else(|| fail("sub_mch_id与mch_id不匹配"))?;
+            if sub_appid.is_some() && sub_appid != found.sub_appid {
+                return Err(fail("sub_appid和sub_mch_id不匹配"));
+            }
+        } else if sub_appid.is_some() {
+            return Err(fail("缺少参数sub_mch_id"));
+        }
+        let nonce_str = get("nonce_str").ok_or_else(|| fail("缺少参数nonce_str"))?;
+        if nonce_str.chars().count() > 32 {
+            return Err(fail("nonce_str参数长度有误"));
+        }
+        get("sign").ok_or_else(|| fail("缺少参数sign"))?;
+        let key = if sandbox {
+            &merchant.sandbox_key
+        } else {
+            &merchant.key
+        };
+        map.verify(key, sign_type).map_err(|_| fail("签名错误"))?;
+        Ok(Req {
+            map,
+            merchant,
+            sign_type,
+            sandbox,
+            sub_mch_id,
+            sub_appid,
+        })
+    }
+
+    /// Writes a verdict: protocol failures unsigned, everything else signed with the request's
+    /// algorithm, a fresh nonce and no `sign_type` field.
+    pub(crate) fn write(&self, req: &Req<'_>, verdict: Verdict) -> Reply {
+        let (result_code, err, fields) = match verdict {
+            Verdict::Protocol(msg) => return Reply::Xml(protocol_fail(&msg)),
+            Verdict::Reply(r) => return r,
+            Verdict::Business(code, des) => ("FAIL", Some((code, des)), Vec::new()),
+            Verdict::Ok(fields) => ("SUCCESS", None, fields),
+        };
+        let mut m = XmlMap::new();
+        let mut put = |k: &str, v: &str| {
+            let _ = m.insert(k, v);
+        };
+        put("return_code", "SUCCESS");
+        put("return_msg", "OK");
+        put("appid", &req.merchant.appid);
+        put("mch_id", &req.merchant.mch_id);
+        if let Some(s) = &req.sub_appid {
+            put("sub_appid", s);
+        }
+        if let Some(s) = &req.sub_mch_id {
+            put("sub_mch_id", s);
+        }
+        put("nonce_str", &nonce());
+        put("result_code", result_code);
+        if let Some((code, des)) = &err {
+            put("err_code", code);
+            put("err_code_des", des);
+        }
+        for (k, v) in &fields {
+            put(k, v);
+        }
+        let _ = m.sign(req.key(), req.sign_type);
+        Reply::Xml(m.to_xml())
+    }
+
+    /// Runs an endpoint on a checked request: the required fields, the field lengths, then
+    /// the endpoint's family module.
+    pub(crate) fn run(self: &Arc<Self>, endpoint: Endpoint, req: &Req<'_>) -> Verdict {
+        if let Some(n) = endpoint.required().iter().find(|n| req.get(n).is_none()) {
+            return Verdict::Protocol(format!("缺少参数{n}"));
+        }
+        if let Some(v) = rules::lengths(req) {
+            return v;
+        }
+        match endpoint {
+            Endpoint::UnifiedOrder => self.unified_order(req),
+            Endpoint::OrderQuery => self.order_query(req),
+            Endpoint::CloseOrder => self.close_order(req),
+            Endpoint::Refund => self.refund(req),
+            Endpoint::RefundQuery => self.refund_query(req),
+            Endpoint::DownloadBill => self.download_bill(req),
+            Endpoint::DownloadFundFlow => self.download_fund_flow(req),
+            Endpoint::Micropay => self.micropay(req),
+            Endpoint::Reverse => self.reverse(req),
+            Endpoint::AuthCodeToOpenid => micropay::auth_code_to_openid(req),
+            Endpoint::GetSignKey => sandbox::get_sign_key(req),
+        }
+    }
+}

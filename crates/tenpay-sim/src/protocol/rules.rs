@@ -1,0 +1,94 @@
+//! Field rules: lengths, the merchant's numbers, amounts, times, with the errors WeChat Pay
+//! gives.
+
+use tenpay_xml::{BeijingTime, Fen};
+
+use super::{Req, Verdict, biz};
+use crate::clock::now_unix;
+
+/// The longest value (in bytes) WeChat Pay accepts for each field, from the protocol's field
+/// tables. `spbill_create_ip` is String(16) for IPv4; 64 leaves room for IPv6.
+const MAX_LEN: &[(&str, usize)] = &[
+    ("body", 128),
+    ("attach", 127),
+    ("detail", 6000),
+    ("device_info", 32),
+    ("notify_url", 256),
+    ("product_id", 32),
+    ("goods_tag", 32),
+    ("limit_pay", 32),
+    ("openid", 128),
+    ("sub_openid", 128),
+    ("scene_info", 256),
+    ("spbill_create_ip", 64),
+    ("refund_desc", 80),
+    ("auth_code", 128),
+    ("transaction_id", 32),
+    ("refund_id", 32),
+    ("fee_type", 16),
+    ("refund_fee_type", 16),
+    ("op_user_id", 32),
+];
+
+/// The largest amount: the protocol's amounts are `Int` (32-bit).
+pub(crate) const MAX_FEE: Fen = Fen::new(2_147_483_647);
+
+/// The first field of the request longer than WeChat Pay allows, as WeChat answers it.
+pub(crate) fn lengths(req: &Req<'_>) -> Option<Verdict> {
+    MAX_LEN.iter().find_map(|&(name, max)| {
+        req.get(name).filter(|v| v.len() > max).map(|_| {
+            biz(
+                "PARAM_ERROR",
+                format!("{name}参数长度有误：不能超过{max}字节"),
+            )
+        })
+    })
+}
+
+/// out_trade_no (and out_refund_no): `0-9a-zA-Z_-|*@`, at most `max` characters.
+pub(crate) fn valid_trade_no(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-|*@".contains(&b))
+}
+
+/// A positive amount no larger than [`MAX_FEE`].
+pub(crate) fn amount(value: Option<&str>) -> Option<Fen> {
+    value?
+        .parse::<Fen>()
+        .ok()
+        .filter(|f| !f.is_zero() && *f <= MAX_FEE)
+}
+
+/// Field rules shared by unifiedorder and micropay; `Ok((out_trade_no, total_fee))`.
+pub(crate) fn order_fields<'r>(
+    req: &'r Req<'_>,
+    min_expire_minutes: i64,
+) -> Result<(&'r str, Fen), Verdict> {
+    let out_trade_no = req.get("out_trade_no").unwrap_or_default();
+    if !valid_trade_no(out_trade_no, 32) {
+        return Err(biz(
+            "PARAM_ERROR",
+            "out_trade_no参数格式错误：最长32位，只能是数字、大小写字母_-|*@",
+        ));
+    }
+    let Some(total_fee) = amount(req.get("total_fee")) else {
+        return Err(biz(
+            "PARAM_ERROR",
+            "total_fee参数格式错误：必须为正整数，单位为分，不超过2147483647",
+        ));
+    };
+    if let Some(expire) = req.get("time_expire") {
+        let Ok(t) = expire.parse::<BeijingTime>() else {
+            return Err(biz("PARAM_ERROR", "time_expire参数格式错误"));
+        };
+        if t.unix() < now_unix() + min_expire_minutes * 60 {
+            return Err(biz(
+                "PARAM_ERROR",
+                "time_expire时间过短，刷卡至少1分钟，其他5分钟",
+            ));
+        }
+    }
+    Ok((out_trade_no, total_fee))
+}

@@ -1,6 +1,8 @@
 //! tenpay-sim over real HTTP on 127.0.0.1, with requests built by hand from the reference.
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
+mod bounds;
+mod control;
 mod support;
 
 use std::time::Duration;

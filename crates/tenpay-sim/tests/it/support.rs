@@ -57,6 +57,16 @@ pub fn body(extra: &[(&str, &str)], st: SignType, key: &ApiKey) -> Vec<u8> {
 }
 
 pub async fn http(method: &str, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), String> {
+    http_with(method, url, body, &[]).await
+}
+
+/// As [`http`], with extra request headers.
+pub async fn http_with(
+    method: &str,
+    url: &str,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> Result<(u16, Vec<u8>), String> {
     let rest = url.strip_prefix("http://").unwrap();
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let stream = tokio::net::TcpStream::connect(authority)
@@ -66,13 +76,15 @@ pub async fn http(method: &str, url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(conn);
-    let req = http::Request::builder()
+    let mut req = http::Request::builder()
         .method(method)
         .uri(if path.is_empty() { "/" } else { path })
         .header("host", authority)
-        .header("content-type", "text/xml")
-        .body(Full::new(Bytes::from(body)))
-        .unwrap();
+        .header("content-type", "text/xml");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Full::new(Bytes::from(body))).unwrap();
     let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
     let status = resp.status().as_u16();
     let bytes = resp

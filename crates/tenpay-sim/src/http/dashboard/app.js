@@ -136,7 +136,7 @@
         el('td', { class: 'mono', text: String(d.id) }),
         el('td', { text: d.kind }),
         el('td', { class: 'mono', text: d.out_trade_no }),
-        el('td', { class: 'mono', text: d.url }),
+        el('td', { class: 'mono url', text: d.url }),
         el('td', {}, el('span', { class: 'badge ' + verdict, 'data-field': 'verdict', text: verdict })),
         attempts,
         el('td', {},

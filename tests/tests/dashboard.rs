@@ -1,0 +1,236 @@
+//! The simulator's dashboard in a real browser: Chromium driven over WebDriver (chromedriver)
+//! sees a new order appear, pays it with the page's button, sees the notification
+//! acknowledged by a real merchant endpoint (tenpay-notify's service), redelivers it and sees
+//! the second attempt.
+//!
+//! Needs Chromium and chromedriver: `bash .ci/chromium.sh` installs them from Debian's
+//! packages and prints the driver's path; set `TENPAY_TEST_CHROMEDRIVER` to it. Without it the
+//! test shows as ignored, with that reason. With `TENPAY_DASHBOARD_SCREENSHOT=PATH` it also
+//! saves the page as PNG (the simulator README's picture is made this way).
+#![allow(clippy::unwrap_used, missing_docs)]
+#![cfg_attr(not(tenpay_browser), allow(dead_code, unused_imports))]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use fantoccini::{Client as Browser, ClientBuilder, Locator};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tenpay_client::{Client, Fen, OutTradeNo, UnifiedOrder};
+use tenpay_notify::{Notification, Notifier, NotifyService};
+use tenpay_sign::{ApiKey, SignType};
+use tenpay_sim::{Merchant, Simulator};
+
+const APPID: &str = "wx2421b1c4370ec43b";
+const MCH: &str = "10000100";
+const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn driver() -> Driver {
+    let path = std::env::var("TENPAY_TEST_CHROMEDRIVER").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn browser(driver: &Driver) -> Browser {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--window-size=1400,1050", "--lang=en-US"]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .unwrap()
+}
+
+/// A merchant notify endpoint: tenpay-notify's service on hyper, acknowledging every verified
+/// payment notification.
+async fn merchant(key: ApiKey, handled: Arc<AtomicUsize>) -> SocketAddr {
+    let service = NotifyService::new(
+        Notifier::new(APPID, MCH, key, SignType::HmacSha256),
+        move |n: Notification| {
+            let handled = Arc::clone(&handled);
+            async move {
+                if matches!(n, Notification::Pay(_)) {
+                    handled.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok::<(), String>(())
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let svc = TowerToHyperService::new(service.clone());
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc),
+            );
+        }
+    });
+    addr
+}
+
+/// Waits (up to 15 s) until the elements matching `css` have a text for which `ok` holds.
+async fn until_text(b: &Browser, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..150 {
+        for e in b.find_all(Locator::Css(css)).await.unwrap() {
+            let t = e.text().await.unwrap_or_default();
+            if ok(&t) {
+                return t;
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: no element with the expected text (last seen: {last:?})");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(tenpay_browser),
+    ignore = "needs Chromium and chromedriver: set TENPAY_TEST_CHROMEDRIVER (bash .ci/chromium.sh prints it)"
+)]
+async fn the_dashboard_pays_and_redelivers_in_a_real_browser() {
+    let key = ApiKey::new(KEY).unwrap();
+    let sim = Simulator::builder()
+        .merchant(Merchant::new(APPID, MCH, key.clone()))
+        .start()
+        .await
+        .unwrap();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let notify = merchant(key.clone(), Arc::clone(&handled)).await;
+    let client = Client::builder(APPID, MCH, key, SignType::HmacSha256)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let driver = driver().await;
+    let b = browser(&driver).await;
+    b.goto(&sim.dashboard_url()).await.unwrap();
+    until_text(&b, "#status", |t| t == "live").await;
+    until_text(&b, "#no-orders", |t| t.contains("No orders yet")).await;
+
+    // A new order appears without reloading.
+    let no = OutTradeNo::new("DASH-20261201-1").unwrap();
+    for (n, fee) in [("DASH-20261201-0", 1_200), (no.as_str(), 888)] {
+        client
+            .unified_order(&UnifiedOrder::native(
+                "A cup of tea",
+                OutTradeNo::new(n).unwrap(),
+                Fen::new(fee),
+                "127.0.0.1",
+                format!("http://{notify}/wechat/notify/pay"),
+                "TEA-1",
+            ))
+            .await
+            .unwrap();
+    }
+    let row = format!("tr[data-order='{no}']");
+    until_text(&b, &format!("{row} [data-field=state]"), |t| t == "NOTPAY").await;
+    assert_eq!(
+        until_text(&b, &format!("{row} td.num"), |t| !t.is_empty()).await,
+        "8.88"
+    );
+
+    // "Pay": the order is paid and the notification arrives, acknowledged by the merchant.
+    b.find(Locator::Css(&format!("{row} button[data-action=pay]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_text(&b, &format!("{row} [data-field=state]"), |t| t == "SUCCESS").await;
+    let delivery = format!("#deliveries tr[data-order='{no}']");
+    until_text(
+        &b,
+        &format!("{delivery} > td > [data-field=verdict]"),
+        |t| t == "acknowledged",
+    )
+    .await;
+    until_text(&b, &format!("{delivery} .attempt[data-attempt='1']"), |t| {
+        t.contains("HTTP 200") && t.contains("acknowledged")
+    })
+    .await;
+    assert_eq!(handled.load(Ordering::SeqCst), 1);
+
+    // "Redeliver": a second attempt, acknowledged again (the merchant sees it twice).
+    b.find(Locator::Css(&format!(
+        "{delivery} button[data-action=redeliver]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    until_text(&b, &format!("{delivery} .attempt[data-attempt='2']"), |t| {
+        t.contains("HTTP 200") && t.contains("acknowledged")
+    })
+    .await;
+    assert_eq!(handled.load(Ordering::SeqCst), 2);
+    assert_eq!(sim.deliveries()[0].attempts.len(), 2);
+
+    if let Ok(path) = std::env::var("TENPAY_DASHBOARD_SCREENSHOT") {
+        // Show what a page left open looks like: the other order's QR code, the signed body.
+        for summary in [
+            "tr[data-order='DASH-20261201-0'] details summary".to_owned(),
+            format!("{delivery} details[data-key^='body'] summary"),
+        ] {
+            b.find(Locator::Css(&summary))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        std::fs::write(path, b.screenshot().await.unwrap()).unwrap();
+    }
+    b.close().await.unwrap();
+    sim.shutdown().await;
+}

@@ -48,6 +48,8 @@ pub(crate) fn run(command: Command) -> Result<u8, Failure> {
             tls,
             tls_dir,
             allow_any_notify_url,
+            max_orders,
+            max_deliveries,
         } => sim(
             listen,
             merchants,
@@ -55,6 +57,9 @@ pub(crate) fn run(command: Command) -> Result<u8, Failure> {
             time_scale,
             tls.then_some(tls_dir),
             allow_any_notify_url,
+            tenpay_sim::Limits::new()
+                .orders(max_orders)
+                .deliveries(max_deliveries),
         ),
         Command::Notify(NotifyCommand::Pay {
             url,
@@ -325,6 +330,7 @@ fn sim(
     time_scale: u32,
     tls_dir: Option<std::path::PathBuf>,
     allow_any: bool,
+    limits: tenpay_sim::Limits,
 ) -> Result<u8, Failure> {
     let mut merchants = Vec::new();
     for spec in &specs {
@@ -356,7 +362,8 @@ fn sim(
         let mut builder = tenpay_sim::Simulator::builder()
             .listen(listen)
             .time_scale(time_scale)
-            .allow_any_notify_url(allow_any);
+            .allow_any_notify_url(allow_any)
+            .limits(limits);
         for m in merchants {
             builder = builder.merchant(m);
         }

@@ -130,6 +130,12 @@ Examples:\n  tenpay verify --key-file key.txt notify.xml\n  tenpay verify --expl
         /// Accept notify_url hosts other than loopback (your own test network).
         #[arg(long)]
         allow_any_notify_url: bool,
+        /// Orders kept (the oldest completed ones are dropped first).
+        #[arg(long, default_value_t = 100_000)]
+        max_orders: usize,
+        /// Notifications kept, with their attempts.
+        #[arg(long, default_value_t = 10_000)]
+        max_deliveries: usize,
     },
     /// Send test notifications to a local merchant endpoint.
     #[command(subcommand)]

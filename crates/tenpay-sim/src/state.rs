@@ -1,6 +1,7 @@
 //! The simulator's memory: orders and their refunds, faults, call counts, within [`Limits`].
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use tenpay_sign::SignType;
 use tenpay_xml::Fen;
@@ -163,9 +164,9 @@ const EVICTION_SCAN: usize = 64;
 
 #[derive(Debug)]
 pub(crate) struct State {
-    orders: HashMap<OrderKey, Order>,
-    /// Order keys, oldest first (each key once).
-    placed: VecDeque<OrderKey>,
+    orders: HashMap<Arc<OrderKey>, Order>,
+    /// Order keys, oldest first (each key once, shared with the map).
+    placed: VecDeque<Arc<OrderKey>>,
     faults: Vec<Fault>,
     /// Calls per endpoint (every request that reached an endpoint, faults included).
     calls: HashMap<&'static str, u64>,
@@ -204,7 +205,8 @@ impl State {
         if self.orders.len() >= self.limits.orders && !self.orders.contains_key(&key) {
             self.evict_order();
         }
-        if self.orders.insert(key.clone(), order).is_none() {
+        let key = Arc::new(key);
+        if self.orders.insert(Arc::clone(&key), order).is_none() {
             self.placed.push_back(key);
         }
     }
@@ -214,10 +216,10 @@ impl State {
             .placed
             .iter()
             .take(EVICTION_SCAN)
-            .position(|k| self.orders.get(k).is_none_or(Order::is_completed))
+            .position(|k| self.orders.get(&**k).is_none_or(Order::is_completed))
             .unwrap_or(0);
         if let Some(key) = self.placed.remove(completed) {
-            self.orders.remove(&key);
+            self.orders.remove(&*key);
         }
     }
 

@@ -16,8 +16,8 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The TLS material could not be generated, or a notify root certificate is unusable.
-    #[error("TLS setup failed: {0}")]
-    Tls(String),
+    #[error("TLS setup failed")]
+    Tls(#[source] crate::tls::TlsError),
     /// No merchant was configured.
     #[error("the simulator needs at least one merchant")]
     NoMerchant,

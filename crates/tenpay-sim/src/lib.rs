@@ -21,7 +21,7 @@ pub use model::{
     OrderView, PayOptions, RefundView, SubMerchant,
 };
 pub use notify::RETRY_SCHEDULE_SECS;
-pub use tls::{ClientIdentity, TlsMaterial};
+pub use tls::{ClientIdentity, TlsError, TlsMaterial};
 
 /// The control API's operations and paths (documentation only; see [`SimHandle`] for the same
 /// operations from Rust).

@@ -71,11 +71,37 @@ pub(crate) struct Generated {
     pub(crate) acceptor: tokio_rustls::TlsAcceptor,
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+/// Why the TLS material could not be made, or a notify root certificate is unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+pub struct TlsError {
+    what: &'static str,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
-pub(crate) fn generate(mch_ids: &[String]) -> Result<Generated, String> {
+impl TlsError {
+    fn new(what: &'static str) -> Self {
+        Self { what, source: None }
+    }
+}
+
+/// The generation step failed with `e`.
+fn err<E: std::error::Error + Send + Sync + 'static>(e: E) -> TlsError {
+    TlsError {
+        what: "generating the certificates",
+        source: Some(Box::new(e)),
+    }
+}
+
+fn bad_root<E: std::error::Error + Send + Sync + 'static>(e: E) -> TlsError {
+    TlsError {
+        what: "a notify root certificate is unusable",
+        source: Some(Box::new(e)),
+    }
+}
+
+pub(crate) fn generate(mch_ids: &[String]) -> Result<Generated, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
 
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
@@ -162,7 +188,7 @@ pub(crate) fn generate(mch_ids: &[String]) -> Result<Generated, String> {
 pub(crate) fn delivery_config(
     own_ca_pem: Option<&str>,
     extra_pems: &[String],
-) -> Result<Arc<rustls::ClientConfig>, String> {
+) -> Result<Arc<rustls::ClientConfig>, TlsError> {
     use rustls_pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -172,14 +198,14 @@ pub(crate) fn delivery_config(
     {
         let mut found = false;
         for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-            let cert = cert.map_err(|e| format!("notify root certificate: {e}"))?;
+            let cert = cert.map_err(bad_root)?;
             roots
                 .add(cert)
-                .map_err(|e| format!("notify root certificate: {e}"))?;
+                .map_err(bad_root)?;
             found = true;
         }
         if !found {
-            return Err("notify root certificate: no CERTIFICATE in the PEM".into());
+            return Err(TlsError::new("a notify root PEM holds no CERTIFICATE"));
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());

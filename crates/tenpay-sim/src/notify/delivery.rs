@@ -86,23 +86,24 @@ impl Target {
     }
 }
 
-/// Why an attempt got no reply to judge.
+/// Why an attempt got no reply to judge: its text is the attempt's outcome, for people (so
+/// each message carries its cause; nothing walks a source chain here).
 #[derive(Debug, thiserror::Error)]
 enum AttemptError {
     #[error("bad notify_url: {0}")]
     Url(&'static str),
     #[error("connect failed: {0}")]
-    Connect(#[source] std::io::Error),
+    Connect(std::io::Error),
     #[error("bad TLS server name")]
     ServerName,
     #[error("TLS setup failed")]
     TlsSetup,
     #[error("TLS handshake failed: {0}")]
-    Tls(#[source] std::io::Error),
+    Tls(std::io::Error),
     #[error("HTTP failed: {0}")]
-    Http(#[source] hyper::Error),
+    Http(hyper::Error),
     #[error("bad request: {0}")]
-    Request(#[source] http::Error),
+    Request(http::Error),
     #[error("reply unreadable or over {MAX_REPLY_BYTES} bytes")]
     Reply,
     #[error("no reply within {0:?}")]

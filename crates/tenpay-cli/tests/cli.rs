@@ -313,6 +313,8 @@ fn sim_on_port_zero_then_notify_pay() {
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let control = lines.next().unwrap().unwrap();
     assert_eq!(control, format!("control: {base}/_sim"));
+    let dashboard = lines.next().unwrap().unwrap();
+    assert_eq!(dashboard, format!("dashboard: {base}/_sim/"));
     let merchant = lines.next().unwrap().unwrap();
     assert!(merchant.contains("mch_id=10000100") && !merchant.contains(KEY));
 
@@ -463,11 +465,11 @@ fn sim_with_tls_writes_the_identities() {
         .unwrap();
     let lines: Vec<String> = BufReader::new(child.stdout.take().unwrap())
         .lines()
-        .take(4)
+        .take(5)
         .map(Result::unwrap)
         .collect();
     assert!(lines[0].starts_with("http://127.0.0.1:"));
-    assert!(lines[2].starts_with("tls: https://127.0.0.1:"), "{lines:?}");
+    assert!(lines[3].starts_with("tls: https://127.0.0.1:"), "{lines:?}");
     for f in [
         "ca.pem",
         "10000100.cert.pem",

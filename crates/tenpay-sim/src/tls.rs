@@ -199,9 +199,7 @@ pub(crate) fn delivery_config(
         let mut found = false;
         for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
             let cert = cert.map_err(bad_root)?;
-            roots
-                .add(cert)
-                .map_err(bad_root)?;
+            roots.add(cert).map_err(bad_root)?;
             found = true;
         }
         if !found {

@@ -77,7 +77,14 @@ async fn field_lengths_and_amount_limits_are_wechats() {
     hundred.push(("notify_url", NOWHERE));
     call(&sim, "/pay/unifiedorder", &hundred, SignType::Md5).await;
     sim.pay("LEN6", &PayOptions::new()).unwrap();
-    for fee in ["18446744073709551615", "18446744073709551616", "101"] {
+    // refund_desc is String(80).
+    let desc: &'static str = "d".repeat(81).leak();
+    for (fee, desc, field) in [
+        ("18446744073709551615", "", "refund_fee"),
+        ("18446744073709551616", "", "refund_fee"),
+        ("101", "", "累计退款金额"),
+        ("1", desc, "refund_desc"),
+    ] {
         let m = call(
             &sim,
             "/secapi/pay/refund",
@@ -86,30 +93,15 @@ async fn field_lengths_and_amount_limits_are_wechats() {
                 ("out_refund_no", "R-LEN6"),
                 ("total_fee", "100"),
                 ("refund_fee", fee),
+                ("refund_desc", desc),
             ],
             SignType::Md5,
         )
         .await;
         assert_eq!(err_code(&m), Some("PARAM_ERROR"), "{fee}: {m:?}");
+        assert!(m.get("err_code_des").unwrap().contains(field), "{m:?}");
     }
     assert!(sim.order("LEN6").unwrap().refunds.is_empty());
-    // refund_desc is String(80).
-    let desc: &'static str = "d".repeat(81).leak();
-    let m = call(
-        &sim,
-        "/secapi/pay/refund",
-        &[
-            ("out_trade_no", "LEN6"),
-            ("out_refund_no", "R-LEN6"),
-            ("total_fee", "100"),
-            ("refund_fee", "1"),
-            ("refund_desc", desc),
-        ],
-        SignType::Md5,
-    )
-    .await;
-    assert_eq!(err_code(&m), Some("PARAM_ERROR"), "{m:?}");
-    assert!(m.get("err_code_des").unwrap().contains("refund_desc"));
     sim.shutdown().await;
 }
 

@@ -6,9 +6,9 @@ use tenpay_sign::{Canonical, SignType};
 use tenpay_xml::XmlMap;
 
 use crate::input::{
-    Failure, bad_input, key_problem, load_key, network, parse_message, read_input, report,
+    Failure, Fields, bad_input, key_problem, load_key, network, parse_message, read_input, report,
 };
-use crate::{Command, NotifyCommand};
+use crate::{Command, NotifyCommand, ProfileCommand};
 
 pub(crate) fn run(command: Command) -> Result<u8, Failure> {
     match command {
@@ -61,6 +61,48 @@ pub(crate) fn run(command: Command) -> Result<u8, Failure> {
                 .orders(max_orders)
                 .deliveries(max_deliveries),
         ),
+        Command::Profile { cmd, merchant } => profile(cmd, &merchant),
+        Command::Order {
+            cmd,
+            merchant,
+            output,
+        } => crate::ops::order(cmd, &merchant, output),
+        Command::Refund {
+            cmd,
+            merchant,
+            output,
+        } => crate::ops::refund(cmd, &merchant, output),
+        Command::Micropay {
+            args,
+            merchant,
+            output,
+        } => crate::ops::micropay(args, &merchant, output),
+        Command::Call {
+            args,
+            merchant,
+            output,
+        } => crate::ops::call(args, &merchant, output),
+        Command::Doctor { merchant, output } => crate::doctor::doctor(&merchant, output),
+        Command::Bill {
+            cmd,
+            merchant,
+            output,
+        } => crate::bills::bill(cmd, &merchant, output),
+        Command::Fundflow {
+            cmd,
+            merchant,
+            output,
+        } => crate::bills::fund_flow(cmd, &merchant, output),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(
+                shell,
+                &mut crate::Cli::command(),
+                "tenpay",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
         Command::Notify(NotifyCommand::Pay {
             url,
             out_trade_no,
@@ -94,6 +136,29 @@ pub(crate) fn run(command: Command) -> Result<u8, Failure> {
     }
 }
 
+fn profile(cmd: ProfileCommand, merchant: &crate::profile::MerchantArgs) -> Result<u8, Failure> {
+    match cmd {
+        ProfileCommand::List => {
+            let (path, names) = crate::profile::list(merchant)?;
+            match path {
+                Some(p) => println!("config: {}", p.display()),
+                None => println!("config: none (no file at the default place)"),
+            }
+            for (name, default) in names {
+                println!("{name}{}", if default { " (default)" } else { "" });
+            }
+            Ok(0)
+        }
+        ProfileCommand::Show => {
+            let p = crate::profile::Profile::resolve(merchant)?;
+            for (k, v) in p.describe() {
+                println!("{k:12} {v}");
+            }
+            Ok(0)
+        }
+    }
+}
+
 fn nanos() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -101,12 +166,12 @@ fn nanos() -> u128 {
         .unwrap_or(0)
 }
 
-fn canonical(map: &XmlMap) -> Result<Canonical<&str, &str>, Failure> {
+fn canonical(map: &Fields) -> Result<Canonical<&str, &str>, Failure> {
     Canonical::new(map.iter()).map_err(|e| bad_input(e.to_string()))
 }
 
 fn verify(
-    map: &XmlMap,
+    map: &Fields,
     key: &tenpay_sign::ApiKey,
     flag: Option<SignType>,
     explain: bool,
@@ -154,7 +219,7 @@ fn verify(
 }
 
 fn likely_causes(
-    map: &XmlMap,
+    map: &Fields,
     canonical: &Canonical<&str, &str>,
     key: &tenpay_sign::ApiKey,
     st: SignType,

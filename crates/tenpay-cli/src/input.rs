@@ -72,8 +72,27 @@ pub(crate) fn read_input(file: &str) -> Result<Vec<u8>, Failure> {
     Ok(data)
 }
 
+/// A message's fields, in the order received: from a JSON object (straight to the signer: any
+/// name the signer accepts, XML element name or not) or from an `<xml>` message (through the
+/// hardened reader).
+#[derive(Debug, Default)]
+pub(crate) struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
 /// The message as fields: a JSON object (strings and numbers) or an `<xml>` message.
-pub(crate) fn parse_message(data: &[u8]) -> Result<XmlMap, Failure> {
+pub(crate) fn parse_message(data: &[u8]) -> Result<Fields, Failure> {
     let trimmed = data
         .strip_prefix("\u{FEFF}".as_bytes())
         .unwrap_or(data)
@@ -82,7 +101,7 @@ pub(crate) fn parse_message(data: &[u8]) -> Result<XmlMap, Failure> {
         Some(b'{') => {
             let value: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(trimmed)
                 .map_err(|e| bad_input(format!("not a JSON object: {e}")))?;
-            let mut map = XmlMap::new();
+            let mut fields = Vec::with_capacity(value.len());
             for (k, v) in value {
                 let v = match v {
                     serde_json::Value::String(s) => s,
@@ -94,13 +113,19 @@ pub(crate) fn parse_message(data: &[u8]) -> Result<XmlMap, Failure> {
                         )));
                     }
                 };
-                map.insert(&k, &v)
-                    .map_err(|e| bad_input(format!("field {k:?}: {e}")))?;
+                fields.push((k, v));
             }
-            Ok(map)
+            Ok(Fields(fields))
         }
-        Some(b'<') => XmlMap::parse(data)
-            .map_err(|e| bad_input(format!("not an acceptable <xml> message: {e}"))),
+        Some(b'<') => {
+            let map = XmlMap::parse(data)
+                .map_err(|e| bad_input(format!("not an acceptable <xml> message: {e}")))?;
+            Ok(Fields(
+                map.iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+            ))
+        }
         _ => Err(bad_input(
             "input is neither a JSON object nor an <xml> message",
         )),

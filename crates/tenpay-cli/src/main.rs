@@ -1,6 +1,10 @@
 #![doc = include_str!("../README.md")]
+mod bills;
 mod commands;
+mod doctor;
 mod input;
+mod ops;
+mod profile;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,10 +29,10 @@ struct Cli {
 pub(crate) struct KeyArgs {
     /// Read the API key from this file (surrounding whitespace is ignored).
     #[arg(long, value_name = "PATH", global = true)]
-    key_file: Option<PathBuf>,
+    pub(crate) key_file: Option<PathBuf>,
     /// The API key itself (prefer --key-file or TENPAY_KEY: this lands in shell history).
     #[arg(long, value_name = "KEY", global = true, hide_env_values = true)]
-    key: Option<String>,
+    pub(crate) key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -140,6 +144,103 @@ Examples:\n  tenpay verify --key-file key.txt notify.xml\n  tenpay verify --expl
     /// Send test notifications to a local merchant endpoint.
     #[command(subcommand)]
     Notify(NotifyCommand),
+    /// Merchant profiles (~/.config/tenpay/config.toml): list them, show one (never its key).
+    #[command(after_help = PROFILE_HELP)]
+    Profile {
+        #[command(subcommand)]
+        cmd: ProfileCommand,
+        #[command(flatten)]
+        merchant: profile::MerchantArgs,
+    },
+    /// Ask WeChat Pay about an order, or close it.
+    Order {
+        #[command(subcommand)]
+        cmd: ops::OrderCommand,
+        #[command(flatten)]
+        merchant: profile::MerchantArgs,
+        #[command(flatten)]
+        output: ops::OutputArgs,
+    },
+    /// Refund an order, or ask about its refunds.
+    Refund {
+        #[command(subcommand)]
+        cmd: ops::RefundCommand,
+        #[command(flatten)]
+        merchant: profile::MerchantArgs,
+        #[command(flatten)]
+        output: ops::OutputArgs,
+    },
+    /// Charge a payment code: micropay, then query while the payer confirms, then reverse if
+    /// it is still unpaid (the payer is never charged twice).
+    #[command(
+        after_help = "Example:\n  tenpay micropay --auth-code 134567890123456789 --out-trade-no T1 --total-fee 888 --body 'A cup of tea'"
+    )]
+    Micropay {
+        #[command(flatten)]
+        args: ops::MicropayArgs,
+        #[command(flatten)]
+        merchant: profile::MerchantArgs,
+        #[command(flatten)]
+        output: ops::OutputArgs,
+    },
+    /// Call any V2 path with the profile's merchant: signed, the answer verified.
+    #[command(
+        after_help = "Examples:\n  tenpay call /pay/orderquery out_trade_no=T1\n  tenpay call /secapi/pay/refund --certificate out_trade_no=T1 out_refund_no=R1 total_fee=888 refund_fee=1"
+    )]
+    Call {
+        #[command(flatten)]
+        args: ops::CallArgs,
+        #[command(flatten)]
+        merchant: profile::MerchantArgs,
+        #[command(flatten)]
+        output: ops::OutputArgs,
+    },
+    /// Check a profile and say in plain words what is wrong: the key (SIGNERROR's usual
+    /// causes named), the appid/mch_id pair, the certificate, the clock. Exit 0 only when
+    /// everything passes.
+    #[command(
+        after_help = "Examples:\n  tenpay doctor --profile shop\n  TENPAY_APPID=wx... TENPAY_MCH_ID=... TENPAY_API_KEY_FILE=key.txt tenpay doctor --json"
+    )]
+    Doctor {
+        #[command(flatten)]
+        merchant: profile::MerchantArgs,
+        #[command(flatten)]
+        output: ops::OutputArgs,
+    },
+    /// Trade bills: download one, or parse one into JSON Lines.
+    Bill {
+        #[command(subcommand)]
+        cmd: bills::BillCommand,
+        #[command(flatten)]
+        merchant: profile::MerchantArgs,
+        #[command(flatten)]
+        output: ops::OutputArgs,
+    },
+    /// Fund flows: download one.
+    Fundflow {
+        #[command(subcommand)]
+        cmd: bills::FundFlowCommand,
+        #[command(flatten)]
+        merchant: profile::MerchantArgs,
+        #[command(flatten)]
+        output: ops::OutputArgs,
+    },
+    /// Print shell completions.
+    #[command(after_help = "Example:\n  tenpay completions bash > /etc/bash_completion.d/tenpay")]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
+const PROFILE_HELP: &str = "The config file (--config, TENPAY_CONFIG, or ~/.config/tenpay/config.toml):\n\n  default = \"shop\"\n  [profiles.shop]\n  appid = \"wx2421b1c4370ec43b\"\n  mch_id = \"10000100\"\n  key_file = \"/etc/tenpay/shop.key\"\n  sign_type = \"HMAC-SHA256\"\n  cert_p12 = \"/etc/tenpay/apiclient_cert.p12\"\n\nEnvironment variables override it (the merchant server reads the same): TENPAY_APPID, TENPAY_MCH_ID,\nTENPAY_API_KEY_FILE or TENPAY_API_KEY (alias TENPAY_KEY), TENPAY_SIGN_TYPE, TENPAY_BASE_URL,\nTENPAY_CERT_P12 (+ TENPAY_CERT_P12_PASSWORD) or TENPAY_CERT_PEM + TENPAY_KEY_PEM, TENPAY_CA_PEM,\nTENPAY_SUB_MCH_ID; flags override both.";
+
+#[derive(Debug, Subcommand)]
+enum ProfileCommand {
+    /// The profiles in the config file.
+    List,
+    /// One profile, resolved with the environment and flags (never the key).
+    Show,
 }
 
 #[derive(Debug, Subcommand)]

@@ -97,6 +97,16 @@ impl Identity {
         self
     }
 
+    /// The leaf certificate (DER), decoded as the client would decode it for `mch_id` (the
+    /// PKCS#12 password defaults to it): to check its subject and validity before use.
+    ///
+    /// # Errors
+    /// [`Error::Config`] with [`ConfigError::Certificate`] when it does not open.
+    pub fn certificate_der(&self, mch_id: &str) -> Result<Vec<u8>, Error> {
+        let (certs, _) = self.load(mch_id)?;
+        Ok(certs.first().map(|c| c.to_vec()).unwrap_or_default())
+    }
+
     /// The certificate chain and key, decoded.
     pub(crate) fn load(&self, mch_id: &str) -> Result<LoadedIdentity, Error> {
         match &self.source {

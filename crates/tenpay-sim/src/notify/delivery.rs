@@ -140,12 +140,16 @@ impl Log {
 /// Sends notifications and keeps their log.
 pub(crate) struct Outbox {
     log: Mutex<Log>,
+    /// The runtime the simulator was started on: deliveries are spawned there, so a control
+    /// operation works from any thread (a synchronous test, the dashboard).
+    rt: tokio::runtime::Handle,
     clock: Clock,
     timeout: Duration,
     tls: Arc<rustls::ClientConfig>,
 }
 
 impl Outbox {
+    /// Must be called on the runtime the deliveries run on.
     pub(crate) fn new(
         clock: Clock,
         timeout: Duration,
@@ -157,6 +161,7 @@ impl Outbox {
                 deliveries: VecDeque::new(),
                 limit: limit.max(1),
             }),
+            rt: tokio::runtime::Handle::current(),
             clock,
             timeout,
             tls,
@@ -196,7 +201,8 @@ impl Outbox {
             attempts: Vec::new(),
         });
         let outbox = Arc::clone(self);
-        tokio::spawn(async move { outbox.retry(id, url, body).await });
+        self.rt
+            .spawn(async move { outbox.retry(id, url, body).await });
         id
     }
 
@@ -213,7 +219,7 @@ impl Outbox {
             (d.url.clone(), d.body.clone())
         };
         let outbox = Arc::clone(self);
-        tokio::spawn(async move {
+        self.rt.spawn(async move {
             let attempt = outbox.attempt(&url, &body).await;
             if let Some(d) = outbox.log().get_mut(id) {
                 d.acknowledged |= attempt.acknowledged;

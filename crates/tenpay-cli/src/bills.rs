@@ -30,9 +30,12 @@ pub(crate) enum BillCommand {
         /// Ask WeChat Pay for gzip (smaller on the wire; the file written is the bill's text).
         #[arg(long)]
         gzip: bool,
-        /// Write here instead of standard output.
+        /// Write here instead of standard output (removed again if the download fails).
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// The largest bill accepted, in bytes (inflated; default 512 MiB).
+        #[arg(long, value_name = "BYTES")]
+        max_bytes: Option<usize>,
     },
     /// Parse a bill (plain or gzip, `-` for standard input) into JSON Lines: one object per
     /// row, then {"summary": …}.
@@ -120,8 +123,13 @@ pub(crate) fn bill(
             bill_type,
             gzip,
             output,
+            max_bytes,
         } => {
-            let client = Profile::resolve(merchant)?.client()?;
+            let mut builder = Profile::resolve(merchant)?.builder()?;
+            if let Some(max) = max_bytes {
+                builder = builder.max_bill_bytes(max);
+            }
+            let client = builder.build().map_err(|e| bad_input(report(&e)))?;
             let mut req = DownloadBill::new(&date, BillType::from(bill_type.as_str()))
                 .map_err(|e| bad_input(report(&e)))?;
             if gzip {
@@ -165,7 +173,8 @@ pub(crate) fn bill(
             let outcome = match result {
                 Ok(o) => o,
                 Err(f) => {
-                    if let Some(t) = &tmp {
+                    // Nothing half-written is left behind.
+                    if let Some(t) = &target {
                         let _ = std::fs::remove_file(t);
                     }
                     return Err(f);

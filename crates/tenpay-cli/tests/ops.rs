@@ -507,3 +507,81 @@ fn completions_and_json_names_for_the_signer() {
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert_eq!(out(&o).trim().len(), 32);
 }
+
+/// A server that answers every request with `body` (a fresh copy each time) as a stream of
+/// `chunks` chunks: a gzip bomb, or gigabytes of bill text.
+fn hostile_server(chunk: Vec<u8>, chunks: usize) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let chunk = chunk.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = std::io::Read::read(&mut s, &mut buf);
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n";
+                if s.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                for _ in 0..chunks {
+                    let framed =
+                        [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+                    if s.write_all(&framed).is_err() {
+                        return; // the client hung up: what it should do
+                    }
+                }
+                let _ = s.write_all(b"0\r\n\r\n");
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn bill_download_from_a_hostile_server_fails_cleanly() {
+    let env = Env::new("hostile");
+    // 64 MiB of bill text, endlessly: over the cap of 1 MiB, stopped there.
+    let line = "`2026-11-30 10:00:00,`wx2421b1c4370ec43b,`10000100,`0,`,`4200,`M1,`o,`NATIVE,`SUCCESS,`CFT,`CNY,`8.88\r\n";
+    let text = line.repeat(64 * 1024 / line.len() + 1).into_bytes();
+    let huge = hostile_server(text, 1024);
+    let file = env.dir.join("huge.csv");
+    let o = env
+        .cmd(&[
+            "bill",
+            "download",
+            "--date",
+            "20261130",
+            "--max-bytes",
+            "1048576",
+            "-o",
+            file.to_str().unwrap(),
+        ])
+        .env("TENPAY_BASE_URL", format!("http://{huge}"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(5), "{}{}", out(&o), err(&o));
+    assert!(err(&o).contains("1048576"), "{}", err(&o));
+    assert!(!file.exists(), "a half-written bill is removed");
+    // A gzip bomb: 64 MiB of zeros in about 64 kB, inflated through the same cap.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![b'0'; 64 << 20]).unwrap();
+    let bomb = hostile_server(gz.finish().unwrap(), 1);
+    let o = env
+        .cmd(&[
+            "bill",
+            "download",
+            "--date",
+            "20261130",
+            "--gzip",
+            "--max-bytes",
+            "1048576",
+            "-o",
+            file.to_str().unwrap(),
+        ])
+        .env("TENPAY_BASE_URL", format!("http://{bomb}"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(5), "{}{}", out(&o), err(&o));
+    assert!(!file.exists());
+}

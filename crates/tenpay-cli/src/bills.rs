@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use tenpay_client::{
     AccountType, BillOutcome, BillReader, BillRow, BillSummary, BillType, DownloadBill,
-    DownloadFundFlow, Fen,
+    DownloadFundFlow, Fen, FundFlowReader, FundFlowRow, FundFlowSummary,
 };
 
 use crate::input::{Failure, bad_input, report};
@@ -69,12 +69,24 @@ pub(crate) enum FundFlowCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Parse a fund flow (plain or gzip, `-` for standard input) into JSON Lines: one object
+    /// per movement, then {"summary": …}.
+    #[command(
+        after_help = "Amounts are integers in fen.\nExample:\n  tenpay fundflow parse basic.csv | jq -c 'select(.direction == \"支出\")'"
+    )]
+    Parse {
+        /// The fund flow file, or - for standard input.
+        #[arg(default_value = "-")]
+        file: String,
+    },
 }
 
-/// A writer that counts what passes through it and shows the count on a terminal.
+/// A writer that counts what passes through it (bytes and rows) and shows the counts on a
+/// terminal.
 struct Progress<W> {
     inner: W,
     bytes: u64,
+    rows: u64,
     shown: u64,
     show: bool,
 }
@@ -88,9 +100,10 @@ impl<W: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Progress<W> {
         let poll = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
         if let std::task::Poll::Ready(Ok(n)) = &poll {
             self.bytes += *n as u64;
+            self.rows += buf[..*n].iter().filter(|&&b| b == b'\n').count() as u64;
             if self.show && self.bytes - self.shown >= 1 << 20 {
                 self.shown = self.bytes;
-                eprint!("\rtenpay: {} MiB", self.bytes >> 20);
+                eprint!("\rtenpay: {} MiB, {} lines", self.bytes >> 20, self.rows);
             }
         }
         poll
@@ -150,6 +163,7 @@ pub(crate) fn bill(
                         let mut w = Progress {
                             inner: file,
                             bytes: 0,
+                            rows: 0,
                             shown: 0,
                             show,
                         };
@@ -159,6 +173,7 @@ pub(crate) fn bill(
                         let mut w = Progress {
                             inner: tokio::io::stdout(),
                             bytes: 0,
+                            rows: 0,
                             shown: 0,
                             show: false,
                         };
@@ -213,12 +228,15 @@ pub(crate) fn fund_flow(
     merchant: &MerchantArgs,
     out: OutputArgs,
 ) -> Result<u8, Failure> {
-    let FundFlowCommand::Download {
-        date,
-        account,
-        gzip,
-        output,
-    } = cmd;
+    let (date, account, gzip, output) = match cmd {
+        FundFlowCommand::Parse { file } => return parse_fund_flow(&file),
+        FundFlowCommand::Download {
+            date,
+            account,
+            gzip,
+            output,
+        } => (date, account, gzip, output),
+    };
     let client = Profile::resolve(merchant)?.client()?;
     let mut req = DownloadFundFlow::new(&date, AccountType::from(account.as_str()))
         .map_err(|e| bad_input(report(&e)))?;
@@ -246,31 +264,14 @@ pub(crate) fn fund_flow(
     let write_err = |e: std::io::Error| bad_input(format!("cannot write: {e}"));
     if out.json {
         for row in &flow.rows {
-            let mut obj = serde_json::Map::new();
-            let mut text = |k: &str, v: &Option<String>| {
-                if let Some(v) = v {
-                    obj.insert(k.into(), v.clone().into());
-                }
-            };
-            text("booked_at", &row.booked_at);
-            text("business_no", &row.business_no);
-            text("flow_no", &row.flow_no);
-            text("business_name", &row.business_name);
-            text("business_type", &row.business_type);
-            text("applicant", &row.applicant);
-            text("remark", &row.remark);
-            text("voucher_no", &row.voucher_no);
-            if let Some(d) = &row.direction {
-                obj.insert("direction".into(), d.as_str().into());
-            }
-            if let Some(a) = row.amount {
-                obj.insert("amount".into(), a.get().into());
-            }
-            if let Some(b) = row.balance {
-                obj.insert("balance".into(), b.get().into());
-            }
-            writeln!(sink, "{}", serde_json::Value::Object(obj)).map_err(write_err)?;
+            writeln!(sink, "{}", fund_flow_json(row)).map_err(write_err)?;
         }
+        writeln!(
+            sink,
+            "{}",
+            serde_json::json!({ "summary": fund_flow_summary_json(&flow.summary) })
+        )
+        .map_err(write_err)?;
     } else {
         sink.write_all(flow.text.as_bytes()).map_err(write_err)?;
     }
@@ -469,6 +470,62 @@ fn parse(file: &str) -> Result<u8, Failure> {
     let summary = reader
         .summary()
         .map_or(serde_json::Value::Null, summary_json);
+    writeln!(out, "{}", serde_json::json!({ "summary": summary })).map_err(write_err)?;
+    out.flush().map_err(write_err)?;
+    Ok(0)
+}
+
+fn fund_flow_json(row: &FundFlowRow) -> serde_json::Value {
+    let mut obj = serde_json::Map::new();
+    let mut text = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            obj.insert(k.into(), v.clone().into());
+        }
+    };
+    text("booked_at", &row.booked_at);
+    text("business_no", &row.business_no);
+    text("flow_no", &row.flow_no);
+    text("business_name", &row.business_name);
+    text("business_type", &row.business_type);
+    text("applicant", &row.applicant);
+    text("remark", &row.remark);
+    text("voucher_no", &row.voucher_no);
+    if let Some(d) = &row.direction {
+        obj.insert("direction".into(), d.as_str().into());
+    }
+    for (k, v) in [("amount", row.amount), ("balance", row.balance)] {
+        if let Some(v) = v {
+            obj.insert(k.into(), v.get().into());
+        }
+    }
+    serde_json::Value::Object(obj)
+}
+
+fn fund_flow_summary_json(s: &FundFlowSummary) -> serde_json::Value {
+    let mut obj = serde_json::Map::new();
+    obj.insert("total_count".into(), s.count.into());
+    obj.insert("income_count".into(), s.income_count.into());
+    obj.insert("expense_count".into(), s.expense_count.into());
+    for (k, v) in [("income", s.income), ("expense", s.expense)] {
+        if let Some(v) = v {
+            obj.insert(k.into(), v.get().into());
+        }
+    }
+    serde_json::Value::Object(obj)
+}
+
+fn parse_fund_flow(file: &str) -> Result<u8, Failure> {
+    let mut reader = FundFlowReader::new(open(file)?).map_err(|e| bad_input(report(&e)))?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let write_err = |e: std::io::Error| bad_input(format!("cannot write: {e}"));
+    for row in reader.by_ref() {
+        let row = row.map_err(|e| bad_input(report(&e)))?;
+        writeln!(out, "{}", fund_flow_json(&row)).map_err(write_err)?;
+    }
+    let summary = reader
+        .summary()
+        .map_or(serde_json::Value::Null, fund_flow_summary_json);
     writeln!(out, "{}", serde_json::json!({ "summary": summary })).map_err(write_err)?;
     out.flush().map_err(write_err)?;
     Ok(0)

@@ -423,6 +423,28 @@ fn bills_download_and_parse() {
     let none = env.run(&["bill", "download", "--date", "20200101"]);
     assert_eq!(none.status.code(), Some(1));
     assert!(err(&none).contains("No Bill Exist"), "{}", err(&none));
+    // The fund flow of the Basic account: the payment came in.
+    let flow = env.dir.join("basic.csv");
+    let f = env.run(&[
+        "fundflow",
+        "download",
+        "--date",
+        &date,
+        "-o",
+        flow.to_str().unwrap(),
+    ]);
+    assert_eq!(f.status.code(), Some(0), "{}", err(&f));
+    let p = env.run(&["fundflow", "parse", flow.to_str().unwrap()]);
+    assert_eq!(p.status.code(), Some(0), "{}", err(&p));
+    let rows: Vec<serde_json::Value> = out(&p)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["amount"], 888, "{}", out(&p));
+    assert_eq!(rows[0]["direction"], "收入");
+    assert_eq!(rows.last().unwrap()["summary"]["income_count"], 1);
+    let j = env.run(&["fundflow", "download", "--date", &date, "--json"]);
+    assert_eq!(out(&j), out(&p));
     // The old 24-column layout, without BOM, gzip, from standard input.
     let raw = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -293,58 +293,11 @@ pub(crate) fn yuan(cell: Option<&String>) -> Result<Option<Fen>, Error> {
     }
 }
 
-/// A bill's layout, before typing: header, backtick-prefixed rows, summary header, summary row.
-pub(crate) struct Table {
-    pub(crate) columns: Vec<String>,
-    pub(crate) rows: Vec<BTreeMap<String, String>>,
-    pub(crate) summary: BTreeMap<String, String>,
-}
-
 pub(crate) fn malformed(why: &str) -> Error {
     Error::NotXml {
         reason: format!("malformed bill: {why}"),
         excerpt: String::new(),
     }
-}
-
-pub(crate) fn parse_table(text: &str) -> Result<Table, Error> {
-    let header = |line: &str| -> Vec<String> {
-        line.trim_end_matches('\r')
-            .split(',')
-            .map(str::to_owned)
-            .collect()
-    };
-    // Real bills start with a UTF-8 byte order mark.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let columns = header(lines.next().ok_or_else(|| malformed("empty"))?);
-    let mut rows = Vec::new();
-    let mut summary_columns = None;
-    for line in lines.by_ref() {
-        if !line.starts_with('`') {
-            summary_columns = Some(header(line));
-            break;
-        }
-        let values = cells(line);
-        if values.len() != columns.len() {
-            return Err(malformed(
-                "a row has another number of cells than the header",
-            ));
-        }
-        rows.push(columns.iter().cloned().zip(values).collect());
-    }
-    let summary_columns = summary_columns.ok_or_else(|| malformed("no summary"))?;
-    let values = cells(lines.next().ok_or_else(|| malformed("no summary row"))?);
-    if values.len() != summary_columns.len() {
-        return Err(malformed(
-            "the summary row has another number of cells than its header",
-        ));
-    }
-    Ok(Table {
-        columns,
-        rows,
-        summary: summary_columns.into_iter().zip(values).collect(),
-    })
 }
 
 /// Parses the trade bill text: header, rows, summary header, summary row.

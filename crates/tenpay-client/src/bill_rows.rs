@@ -227,11 +227,9 @@ fn parse_cell<T>(
 /// ```
 #[derive(Debug)]
 pub struct BillReader<R> {
-    input: R,
+    lines: TableLines<R>,
     layout: Arc<Layout>,
-    line: String,
     summary: Option<BillSummary>,
-    finished: bool,
 }
 
 impl<R: BufRead> BillReader<R> {
@@ -239,19 +237,13 @@ impl<R: BufRead> BillReader<R> {
     ///
     /// # Errors
     /// An empty input, a line over 64 KiB, text that is not UTF-8.
-    pub fn new(mut input: R) -> Result<Self, Error> {
-        let mut line = String::new();
-        if !next_line(&mut input, &mut line)? {
-            return Err(malformed("empty"));
-        }
-        let header = line.strip_prefix('\u{feff}').unwrap_or(&line);
-        let columns = header.split(',').map(str::to_owned).collect();
+    pub fn new(input: R) -> Result<Self, Error> {
+        let lines = TableLines::new(input)?;
+        let layout = Arc::new(Layout::new(lines.columns.clone()));
         Ok(Self {
-            input,
-            layout: Arc::new(Layout::new(columns)),
-            line,
+            lines,
+            layout,
             summary: None,
-            finished: false,
         })
     }
 
@@ -266,58 +258,96 @@ impl<R: BufRead> BillReader<R> {
     pub fn summary(&self) -> Option<&BillSummary> {
         self.summary.as_ref()
     }
-
-    fn read_summary(&mut self) -> Result<(), Error> {
-        let names: Vec<String> = self.line.split(',').map(str::to_owned).collect();
-        if !next_line(&mut self.input, &mut self.line)? {
-            return Err(malformed("no summary row"));
-        }
-        let values = cells(&self.line);
-        if values.len() != names.len() {
-            return Err(malformed(
-                "the summary row has another number of cells than its header",
-            ));
-        }
-        let cells: BTreeMap<String, String> = names.into_iter().zip(values).collect();
-        self.summary = Some(crate::bill::summary_from(cells)?);
-        Ok(())
-    }
 }
 
 impl<R: BufRead> Iterator for BillReader<R> {
     type Item = Result<BillRow, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        match self.lines.next_row()? {
+            Ok(Row::Cells(values)) => Some(BillRow::new(&self.layout, values)),
+            Ok(Row::Summary(cells)) => match crate::bill::summary_from(cells) {
+                Ok(s) => {
+                    self.summary = Some(s);
+                    None
+                }
+                Err(e) => Some(Err(e)),
+            },
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// What [`TableLines`] read next.
+pub(crate) enum Row {
+    /// A row's cells, as many as the header's columns.
+    Cells(Vec<String>),
+    /// The summary, by its own header's names; no row follows.
+    Summary(BTreeMap<String, String>),
+}
+
+/// The layout every bill and fund flow shares, read line by line: a header (a leading UTF-8
+/// BOM skipped), backtick-prefixed rows, a summary header, a summary row.
+#[derive(Debug)]
+pub(crate) struct TableLines<R> {
+    input: R,
+    pub(crate) columns: Vec<String>,
+    line: String,
+    finished: bool,
+}
+
+impl<R: BufRead> TableLines<R> {
+    pub(crate) fn new(mut input: R) -> Result<Self, Error> {
+        let mut line = String::new();
+        if !next_line(&mut input, &mut line)? {
+            return Err(malformed("empty"));
+        }
+        let header = line.strip_prefix('\u{feff}').unwrap_or(&line);
+        let columns = header.split(',').map(str::to_owned).collect();
+        Ok(Self {
+            input,
+            columns,
+            line,
+            finished: false,
+        })
+    }
+
+    /// The next row or the summary; `None` after the summary or an error.
+    pub(crate) fn next_row(&mut self) -> Option<Result<Row, Error>> {
         if self.finished {
             return None;
         }
-        let result = (|| {
+        let result = self.read();
+        if !matches!(result, Ok(Row::Cells(_))) {
+            self.finished = true;
+        }
+        Some(result)
+    }
+
+    fn read(&mut self) -> Result<Row, Error> {
+        if !next_line(&mut self.input, &mut self.line)? {
+            return Err(malformed("no summary"));
+        }
+        if !self.line.starts_with('`') {
+            let names: Vec<String> = self.line.split(',').map(str::to_owned).collect();
             if !next_line(&mut self.input, &mut self.line)? {
-                return Err(malformed("no summary"));
-            }
-            if !self.line.starts_with('`') {
-                self.read_summary()?;
-                return Ok(None);
+                return Err(malformed("no summary row"));
             }
             let values = cells(&self.line);
-            if values.len() != self.layout.columns.len() {
+            if values.len() != names.len() {
                 return Err(malformed(
-                    "a row has another number of cells than the header",
+                    "the summary row has another number of cells than its header",
                 ));
             }
-            BillRow::new(&self.layout, values).map(Some)
-        })();
-        match result {
-            Ok(Some(row)) => Some(Ok(row)),
-            Ok(None) => {
-                self.finished = true;
-                None
-            }
-            Err(e) => {
-                self.finished = true;
-                Some(Err(e))
-            }
+            return Ok(Row::Summary(names.into_iter().zip(values).collect()));
         }
+        let values = cells(&self.line);
+        if values.len() != self.columns.len() {
+            return Err(malformed(
+                "a row has another number of cells than the header",
+            ));
+        }
+        Ok(Row::Cells(values))
     }
 }
 

@@ -1,13 +1,15 @@
 //! downloadfundflow: the movements of one of the merchant's fund accounts on one day.
 
 use std::collections::BTreeMap;
+use std::io::BufRead;
 
 use serde::Serialize;
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::{Fen, XmlMap};
 
 use crate::answer::{Answer, Verifier};
-use crate::bill::{BillOutcome, malformed, parse_table, read_text, yuan};
+use crate::bill::{BillOutcome, malformed, read_text, yuan};
+use crate::bill_rows::{Row, TableLines};
 use crate::{Endpoint, Error};
 
 tenpay_xml::wire_enum!(
@@ -160,39 +162,114 @@ fn count(cells: &BTreeMap<String, String>, name: &str) -> Result<u64, Error> {
         .ok_or_else(|| malformed(&format!("summary {name}")))
 }
 
-/// Parses the fund flow text (the trade bill's layout with its own columns).
-pub(crate) fn parse_fund_flow(text: String) -> Result<FundFlow, Error> {
-    let table = parse_table(&text)?;
-    let mut rows = Vec::with_capacity(table.rows.len());
-    for cells in table.rows {
-        let get = |k: &str| cells.get(k).filter(|v| !v.is_empty()).cloned();
-        let direction = get("收支类型").map(|d| Direction::from(d.as_str()));
-        rows.push(FundFlowRow {
-            booked_at: get("记账时间"),
-            business_no: get("微信支付业务单号"),
-            flow_no: get("资金流水单号"),
-            business_name: get("业务名称"),
-            business_type: get("业务类型"),
-            direction,
-            amount: yuan(cell(&cells, &["收支金额(元)", "收支金额（元）"]))?,
-            balance: yuan(cell(&cells, &["账户结余(元)", "账户结余（元）"]))?,
-            applicant: get("资金变更提交申请人"),
-            remark: get("备注"),
-            voucher_no: get("业务凭证号"),
-            cells,
-        });
+/// Reads a fund flow row by row from any `BufRead`, in constant memory, like
+/// [`BillReader`](crate::BillReader): the header once, one [`FundFlowRow`] per item, then the
+/// summary ([`FundFlowReader::summary`], once the rows are read).
+///
+/// ```
+/// use tenpay_client::FundFlowReader;
+/// let text = "\u{feff}记账时间,微信支付业务单号,收支类型,收支金额(元),账户结余(元)\r\n\
+///             `2026-11-30 10:00:00,`4200001,`收入,`8.88,`8.88\r\n\
+///             资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\r\n`1,`1,`8.88,`0,`0.00\r\n";
+/// let mut reader = FundFlowReader::new(text.as_bytes())?;
+/// let rows: Vec<_> = reader.by_ref().collect::<Result<_, _>>()?;
+/// assert_eq!(rows[0].amount.map(|f| f.get()), Some(888));
+/// assert_eq!(reader.summary().map(|s| s.income_count), Some(1));
+/// # Ok::<(), tenpay_client::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct FundFlowReader<R> {
+    lines: TableLines<R>,
+    summary: Option<FundFlowSummary>,
+}
+
+impl<R: BufRead> FundFlowReader<R> {
+    /// Reads the header.
+    ///
+    /// # Errors
+    /// An empty input, a line over 64 KiB, text that is not UTF-8.
+    pub fn new(input: R) -> Result<Self, Error> {
+        Ok(Self {
+            lines: TableLines::new(input)?,
+            summary: None,
+        })
     }
-    let cells = table.summary;
-    let summary = FundFlowSummary {
+
+    /// The column names, in order.
+    #[must_use]
+    pub fn columns(&self) -> &[String] {
+        &self.lines.columns
+    }
+
+    /// The summary, once every row has been read.
+    #[must_use]
+    pub fn summary(&self) -> Option<&FundFlowSummary> {
+        self.summary.as_ref()
+    }
+}
+
+impl<R: BufRead> Iterator for FundFlowReader<R> {
+    type Item = Result<FundFlowRow, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.lines.next_row()? {
+            Ok(Row::Cells(values)) => {
+                let cells = self.lines.columns.iter().cloned().zip(values).collect();
+                Some(fund_flow_row(cells))
+            }
+            Ok(Row::Summary(cells)) => match fund_flow_summary(cells) {
+                Ok(s) => {
+                    self.summary = Some(s);
+                    None
+                }
+                Err(e) => Some(Err(e)),
+            },
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+fn fund_flow_row(cells: BTreeMap<String, String>) -> Result<FundFlowRow, Error> {
+    let get = |k: &str| cells.get(k).filter(|v| !v.is_empty()).cloned();
+    let direction = get("收支类型").map(|d| Direction::from(d.as_str()));
+    Ok(FundFlowRow {
+        booked_at: get("记账时间"),
+        business_no: get("微信支付业务单号"),
+        flow_no: get("资金流水单号"),
+        business_name: get("业务名称"),
+        business_type: get("业务类型"),
+        direction,
+        amount: yuan(cell(&cells, &["收支金额(元)", "收支金额（元）"]))?,
+        balance: yuan(cell(&cells, &["账户结余(元)", "账户结余（元）"]))?,
+        applicant: get("资金变更提交申请人"),
+        remark: get("备注"),
+        voucher_no: get("业务凭证号"),
+        cells,
+    })
+}
+
+fn fund_flow_summary(cells: BTreeMap<String, String>) -> Result<FundFlowSummary, Error> {
+    Ok(FundFlowSummary {
         count: count(&cells, "资金流水总笔数")?,
         income_count: count(&cells, "收入笔数")?,
         income: yuan(cells.get("收入金额"))?,
         expense_count: count(&cells, "支出笔数")?,
         expense: yuan(cells.get("支出金额"))?,
         cells,
-    };
+    })
+}
+
+/// Parses the fund flow text (the trade bill's layout with its own columns).
+pub(crate) fn parse_fund_flow(text: String) -> Result<FundFlow, Error> {
+    let mut reader = FundFlowReader::new(text.as_bytes())?;
+    let rows = reader.by_ref().collect::<Result<Vec<_>, _>>()?;
+    let columns = reader.columns().to_vec();
+    let summary = reader
+        .summary()
+        .cloned()
+        .ok_or_else(|| malformed("no summary"))?;
     Ok(FundFlow {
-        columns: table.columns,
+        columns,
         rows,
         summary,
         text,

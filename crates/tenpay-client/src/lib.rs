@@ -25,7 +25,8 @@ pub use client::{
 pub use endpoint::Endpoint;
 pub use error::{ConfigError, Error};
 pub use fundflow::{
-    AccountType, Direction, DownloadFundFlow, FundFlow, FundFlowRow, FundFlowSummary,
+    AccountType, Direction, DownloadFundFlow, FundFlow, FundFlowReader, FundFlowRow,
+    FundFlowSummary,
 };
 pub use micropay::{
     AuthCodeToOpenid, AuthCodeToOpenidResponse, Micropay, MicropayOutcome, MicropayResponse,

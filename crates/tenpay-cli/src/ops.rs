@@ -200,6 +200,20 @@ fn trace_request<E: Endpoint>(client: &tenpay_client::Client, request: &E, out: 
     }
 }
 
+/// Sends a typed request and prints its answer's fields (traced on request).
+async fn ask<E: Endpoint>(
+    client: &tenpay_client::Client,
+    request: &E,
+    out: OutputArgs,
+    raw: fn(&E::Response) -> &XmlMap,
+) -> Result<(), Failure> {
+    trace_request(client, request, out);
+    let answer = client.execute(request).await.map_err(|e| failure(&e))?;
+    trace_answer(raw(&answer), out);
+    print(raw(&answer), &[], out);
+    Ok(())
+}
+
 fn trace_answer(fields: &XmlMap, out: OutputArgs) {
     if out.trace {
         eprintln!("< {}", fields.to_xml());
@@ -229,17 +243,11 @@ pub(crate) fn order(
                         return Err(bad_input("give --out-trade-no or --transaction-id"));
                     }
                 };
-                trace_request(&client, &q, out);
-                let a = client.order_query(&q).await.map_err(|e| failure(&e))?;
-                trace_answer(&a.raw, out);
-                print(&a.raw, &[], out);
+                ask(&client, &q, out, |a| &a.raw).await?;
             }
             OrderCommand::Close { out_trade_no } => {
                 let c = CloseOrder::new(trade_no(&out_trade_no)?);
-                trace_request(&client, &c, out);
-                let a = client.close_order(&c).await.map_err(|e| failure(&e))?;
-                trace_answer(&a.raw, out);
-                print(&a.raw, &[], out);
+                ask(&client, &c, out, |a| &a.raw).await?;
             }
         }
         Ok(0)
@@ -273,10 +281,7 @@ pub(crate) fn refund(
                 if let Some(reason) = reason {
                     r = r.desc(reason);
                 }
-                trace_request(&client, &r, out);
-                let a = client.refund(&r).await.map_err(|e| failure(&e))?;
-                trace_answer(&a.raw, out);
-                print(&a.raw, &[], out);
+                ask(&client, &r, out, |a| &a.raw).await?;
             }
             RefundCommand::Query {
                 out_refund_no,
@@ -295,10 +300,7 @@ pub(crate) fn refund(
                         ));
                     }
                 };
-                trace_request(&client, &q, out);
-                let a = client.refund_query(&q).await.map_err(|e| failure(&e))?;
-                trace_answer(&a.raw, out);
-                print(&a.raw, &[], out);
+                ask(&client, &q, out, |a| &a.raw).await?;
             }
         }
         Ok(0)

@@ -27,7 +27,7 @@ pub(crate) enum BillCommand {
         /// ALL, SUCCESS, REFUND or RECHARGE_REFUND.
         #[arg(long = "type", default_value = "ALL")]
         bill_type: String,
-        /// Ask WeChat Pay for gzip (smaller on the wire; the file written is the bill's text).
+        /// Ask WeChat Pay for gzip: the file is written as sent (gzip); `bill parse` reads it.
         #[arg(long)]
         gzip: bool,
         /// Write here instead of standard output (removed again if the download fails).
@@ -167,7 +167,7 @@ pub(crate) fn bill(
                             shown: 0,
                             show,
                         };
-                        client.download_bill_to(&req, &mut w).await
+                        client.download_bill_raw_to(&req, &mut w).await
                     }
                     None => {
                         let mut w = Progress {
@@ -177,7 +177,7 @@ pub(crate) fn bill(
                             shown: 0,
                             show: false,
                         };
-                        client.download_bill_to(&req, &mut w).await
+                        client.download_bill_raw_to(&req, &mut w).await
                     }
                 };
                 if show {

@@ -353,6 +353,36 @@ impl Client {
     where
         W: tokio::io::AsyncWrite + Unpin + ?Sized,
     {
+        self.stream_bill(request, out, true).await
+    }
+
+    /// As [`Client::download_bill_to`], but writes the bill as WeChat Pay sent it: a gzip
+    /// answer (asked for with [`DownloadBill::gzip`]) stays gzip, capped at
+    /// [`ClientBuilder::max_bill_bytes`](crate::ClientBuilder::max_bill_bytes) compressed.
+    /// [`BillReader`] reads it back through a gzip decoder.
+    ///
+    /// # Errors
+    /// As [`Client::download_bill_to`].
+    pub async fn download_bill_raw_to<W>(
+        &self,
+        request: &DownloadBill,
+        out: &mut W,
+    ) -> Result<BillOutcome<u64>, Error>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
+        self.stream_bill(request, out, false).await
+    }
+
+    async fn stream_bill<W>(
+        &self,
+        request: &DownloadBill,
+        out: &mut W,
+        inflate: bool,
+    ) -> Result<BillOutcome<u64>, Error>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
         use std::io::Write as _;
         use tokio::io::AsyncWriteExt as _;
 
@@ -401,7 +431,7 @@ impl Client {
             reason: format!("bad gzip bill: {e}"),
             excerpt: String::new(),
         };
-        if first.starts_with(&[0x1f, 0x8b]) {
+        if inflate && first.starts_with(&[0x1f, 0x8b]) {
             // Every member, through the limit, one answer chunk at a time.
             let mut inflate = flate2::write::MultiGzDecoder::new(Vec::new());
             let mut chunk = Some(first);

@@ -22,6 +22,8 @@ DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tenpay') THEN
     CREATE ROLE tenpay LOGIN PASSWORD 'tenpay';
   END IF;
+  -- Tests that need a database of their own make one.
+  ALTER ROLE tenpay CREATEDB;
 END $$;
 SQL
 if ! su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname = 'tenpay_test'\"" | grep -q 1; then

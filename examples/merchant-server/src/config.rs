@@ -21,6 +21,10 @@
 //! | `HTTP_HEADER_TIMEOUT_SECS`, `HTTP_BODY_TIMEOUT_SECS`, `HTTP_REQUEST_TIMEOUT_SECS` | read and request bounds | 10, 10, 30 |
 //! | `HTTP_MAX_CONNECTIONS` | open connections per listener | 10000 |
 //! | `AUDIT_RETENTION_DAYS` | how long refused notify deliveries are kept | 30 |
+//! | `SWEEP_INTERVAL_SECS` | between two sweeps (0: no sweeper) | 60 |
+//! | `SWEEP_UNPAID_AFTER_SECS`, `SWEEP_REFUND_AFTER_SECS` | when an unpaid order, a PROCESSING refund is queried | 300, 300 |
+//! | `ORDER_TTL_SECS` | an order still unpaid this long is closed | 7200 |
+//! | `SWEEP_BATCH`, `SWEEP_BACKOFF_SECS` | rows per sweep; the first lease, growing per look | 100, 60 |
 //! | `LOG` (`tracing` filter), `LOG_FORMAT` (`human` or `json`) | logging | `info`, `human` |
 
 use std::collections::HashMap;
@@ -215,6 +219,8 @@ pub struct Config {
     pub admin_limits: HttpLimits,
     /// How long refused notify deliveries are kept.
     pub audit_retention: Duration,
+    /// The sweeper's schedule.
+    pub sweep: crate::sweeper::SweepConfig,
 }
 
 impl Config {
@@ -246,6 +252,7 @@ impl Config {
             public_limits: HttpLimits::default(),
             admin_limits: HttpLimits::default(),
             audit_retention: Duration::from_secs(30 * 86_400),
+            sweep: crate::sweeper::SweepConfig::default(),
         }
     }
 
@@ -366,6 +373,20 @@ impl Config {
         c.admin_limits = limits;
         if let Some(d) = v.number("AUDIT_RETENTION_DAYS")? {
             c.audit_retention = Duration::from_secs(d.saturating_mul(86_400));
+        }
+        for (var, field) in [
+            ("SWEEP_INTERVAL_SECS", &mut c.sweep.interval),
+            ("SWEEP_UNPAID_AFTER_SECS", &mut c.sweep.unpaid_after),
+            ("ORDER_TTL_SECS", &mut c.sweep.order_ttl),
+            ("SWEEP_REFUND_AFTER_SECS", &mut c.sweep.refund_after),
+            ("SWEEP_BACKOFF_SECS", &mut c.sweep.backoff),
+        ] {
+            if let Some(s) = v.number(var)? {
+                *field = Duration::from_secs(s);
+            }
+        }
+        if let Some(n) = v.number("SWEEP_BATCH")? {
+            c.sweep.batch = u32::try_from(n).map_err(|_| problem("SWEEP_BATCH", "too large"))?;
         }
         c.identity = match (
             v.get("TENPAY_CERT_P12"),

@@ -13,6 +13,7 @@
 //! | [`http`] | the two listeners, one file per surface, bounded connections |
 //! | [`auth`] | session tokens for the app, the admin token |
 //! | [`server`] | start and stop |
+//! | [`sweeper`] | the background recovery: unpaid orders queried or closed, refunds resolved |
 //! | [`logging`] | `tracing-subscriber`, escaped values |
 //! | [`simulator`] | simulator mode for the quickstart and tests |
 //!
@@ -37,6 +38,7 @@ pub mod payments;
 pub mod server;
 pub mod simulator;
 pub mod store;
+pub mod sweeper;
 
 pub use config::Config;
 pub use server::{Running, Server, StartError};

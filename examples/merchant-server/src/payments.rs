@@ -393,7 +393,11 @@ impl Payments {
         let no = OutTradeNo::new(out_trade_no).map_err(|e| OpError::Invalid(e.to_string()))?;
         match self.client.close_order(&CloseOrder::new(no)).await {
             Ok(_) => {}
-            Err(e) if e.err_code() == Some(&ErrCode::OrderClosed) => {}
+            // Closed there already, or never placed there (unifiedorder never got through):
+            // nobody can pay it; close it here.
+            Err(e)
+                if e.err_code() == Some(&ErrCode::OrderClosed)
+                    || e.err_code() == Some(&ErrCode::OrderNotExist) => {}
             Err(e) if e.err_code() == Some(&ErrCode::OrderPaid) => {
                 return Err(conflict(
                     "already_paid",

@@ -152,9 +152,11 @@ impl Server {
             authenticator,
             config.trusted_proxies.clone(),
         );
+        let sweep_stats = Arc::new(crate::sweeper::SweepStats::default());
         let admin_router = http::admin::router(
             payments.clone(),
             AdminToken::new(config.admin_token.clone()),
+            Arc::clone(&sweep_stats),
         );
         let public = http::serve(public_listener, public_router, config.public_limits).map_err(
             |source| StartError::Bind {
@@ -172,6 +174,13 @@ impl Server {
                 }
             })?;
         let pruner = tokio::spawn(prune_refused(store.clone(), config.audit_retention));
+        let sweeper = (!config.sweep.interval.is_zero()).then(|| {
+            tokio::spawn(crate::sweeper::run(
+                payments.clone(),
+                config.sweep,
+                Arc::clone(&sweep_stats),
+            ))
+        });
         tracing::info!(public = %public.addr(), admin = %admin.addr(), "merchant server started");
         Ok(Running {
             public,
@@ -179,6 +188,7 @@ impl Server {
             payments,
             tokens,
             pruner,
+            sweeper,
         })
     }
 }
@@ -207,6 +217,7 @@ pub struct Running {
     payments: Payments,
     tokens: SessionTokens,
     pruner: JoinHandle<()>,
+    sweeper: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -249,12 +260,18 @@ impl Running {
     /// Stops accepting on both listeners, finishes requests in flight, and waits.
     pub async fn shutdown(self) {
         self.pruner.abort();
+        if let Some(s) = &self.sweeper {
+            s.abort();
+        }
         tokio::join!(self.public.shutdown(), self.admin.shutdown());
     }
 
     /// Stops at once, as a crash would.
     pub fn kill(self) {
         self.pruner.abort();
+        if let Some(s) = &self.sweeper {
+            s.abort();
+        }
         self.public.kill();
         self.admin.kill();
     }

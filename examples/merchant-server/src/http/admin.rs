@@ -8,7 +8,10 @@
 //! | `POST /orders/{out_trade_no}/refunds` | refund `{amount_fen, out_refund_no?, reason?}`; repeat with the same `out_refund_no` |
 //! | `GET /refunds/{out_refund_no}` | one refund |
 //! | `POST /refunds/{out_refund_no}/query` | ask WeChat Pay (refundquery) and record the result |
-//! | `GET /anomalies` | what a person must act on |
+//! | `GET /anomalies` | what a person must act on (resolved ones with their resolution) |
+//! | `POST /anomalies/{kind}/{reference}/resolve` | `{resolution}`: what a person did about it |
+//! | `GET /metrics` | Prometheus text: orders, refunds, notifications, open anomalies, the sweeper |
+//! | `GET /healthz`, `GET /readyz` | alive; the database answers (no token needed) |
 //! | `GET /audit?out_trade_no=…` | the notifications received, with verdicts |
 //!
 //! Refund answers: 201 created and accepted, 200 a repeat, 202 outcome unknown (the refund is
@@ -25,12 +28,28 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use super::error::{ApiError, bad_json};
+use std::sync::Arc;
+
 use crate::auth::AdminToken;
+use crate::domain::AnomalyKind;
 use crate::payments::{CreateRefund, Payments};
+use crate::sweeper::SweepStats;
 
 /// The back office router.
-pub fn router(payments: Payments, token: AdminToken) -> Router {
+pub fn router(payments: Payments, token: AdminToken, sweep: Arc<SweepStats>) -> Router {
+    let probes = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .with_state(payments.clone());
     Router::new()
+        .route(
+            "/metrics",
+            get(move |State(p): State<Payments>| metrics(p, Arc::clone(&sweep))),
+        )
+        .route(
+            "/anomalies/{kind}/{reference}/resolve",
+            post(resolve_anomaly),
+        )
         .route("/orders/{out_trade_no}", get(get_order))
         .route("/orders/{out_trade_no}/close", post(close_order))
         .route("/orders/{out_trade_no}/refunds", post(create_refund))
@@ -40,6 +59,143 @@ pub fn router(payments: Payments, token: AdminToken) -> Router {
         .route("/audit", get(audit))
         .route_layer(axum::middleware::from_fn_with_state(token, require_token))
         .with_state(payments)
+        .merge(probes)
+}
+
+async fn readyz(State(p): State<Payments>) -> Response {
+    match p.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readyz: the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database does not answer\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(p: Payments, sweep: Arc<SweepStats>) -> Result<Response, ApiError> {
+    use std::fmt::Write as _;
+    use std::sync::atomic::Ordering::Relaxed;
+    let counts = p
+        .store()
+        .counts()
+        .await
+        .map_err(crate::payments::OpError::from)?;
+    let mut out = String::new();
+    let mut family = |name: &str, help: &str, label: &str, rows: &[(String, i64)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for (value, n) in rows {
+            let value = value.replace(['\\', '"', '\n'], "_");
+            let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {n}");
+        }
+    };
+    family("tenpay_orders", "Orders by state.", "state", &counts.orders);
+    family(
+        "tenpay_refunds",
+        "Refunds by state.",
+        "state",
+        &counts.refunds,
+    );
+    family(
+        "tenpay_notifications",
+        "Notify deliveries by kind and verdict.",
+        "kind",
+        &counts.notifications,
+    );
+    family(
+        "tenpay_open_anomalies",
+        "Anomalies not yet resolved, by kind.",
+        "kind",
+        &counts.open_anomalies,
+    );
+    for (name, help, value) in [
+        (
+            "tenpay_sweeps_total",
+            "Sweeps run.",
+            sweep.sweeps.load(Relaxed),
+        ),
+        (
+            "tenpay_sweep_orders_queried_total",
+            "Orders queried by the sweeper.",
+            sweep.orders_queried.load(Relaxed),
+        ),
+        (
+            "tenpay_sweep_orders_found_paid_total",
+            "Paid orders found by the sweeper's queries.",
+            sweep.orders_found_paid.load(Relaxed),
+        ),
+        (
+            "tenpay_sweep_orders_closed_total",
+            "Expired orders closed by the sweeper.",
+            sweep.orders_closed.load(Relaxed),
+        ),
+        (
+            "tenpay_sweep_refunds_queried_total",
+            "Refunds queried by the sweeper.",
+            sweep.refunds_queried.load(Relaxed),
+        ),
+        (
+            "tenpay_sweep_errors_total",
+            "Sweeper looks that failed (retried after their lease).",
+            sweep.errors.load(Relaxed),
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
+    let last = sweep.last_sweep_at.load(Relaxed);
+    let _ = writeln!(
+        out,
+        "# HELP tenpay_sweep_last_timestamp_seconds When the last sweep finished (0: never).\n# TYPE tenpay_sweep_last_timestamp_seconds gauge\ntenpay_sweep_last_timestamp_seconds {last}"
+    );
+    Ok((
+        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        out,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct Resolution {
+    resolution: String,
+}
+
+async fn resolve_anomaly(
+    State(p): State<Payments>,
+    Path((kind, reference)): Path<(String, String)>,
+    body: Result<Json<Resolution>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(r) = body.map_err(|e| bad_json(&e))?;
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_anomaly",
+            "no such unresolved anomaly",
+        )
+    };
+    let kind = AnomalyKind::parse(&kind).map_err(|_| not_found())?;
+    if r.resolution.trim().is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "resolution must say what was done",
+        ));
+    }
+    let done = p
+        .store()
+        .resolve_anomaly(kind, &reference, &r.resolution)
+        .await
+        .map_err(crate::payments::OpError::from)?;
+    if done {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(not_found())
+    }
 }
 
 async fn require_token(State(token): State<AdminToken>, req: Request, next: Next) -> Response {

@@ -50,6 +50,8 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// PostgreSQL (row locks with SKIP LOCKED) rather than SQLite (one writer at a time).
+    postgres: bool,
 }
 
 /// One delivery to a notify URL (or a verified query answer), for the audit trail.
@@ -130,6 +132,19 @@ pub struct RefundReport {
     pub state: RefundState,
 }
 
+/// Row counts for `/metrics`: `(label, count)` pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Orders by state.
+    pub orders: Vec<(String, i64)>,
+    /// Refunds by state.
+    pub refunds: Vec<(String, i64)>,
+    /// Notifications by `kind:verified` or `kind:refused`.
+    pub notifications: Vec<(String, i64)>,
+    /// Unresolved anomalies by kind.
+    pub open_anomalies: Vec<(String, i64)>,
+}
+
 /// What a refund report did to the books.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundVerdict {
@@ -186,7 +201,10 @@ impl Store {
                 .await?;
         }
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            postgres: !sqlite,
+        })
     }
 
     // ----- orders -----
@@ -883,6 +901,145 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(rows::anomaly).collect()
+    }
+
+    // ----- the sweeper -----
+
+    /// Claims up to `limit` orders still payable and placed before `placed_before` whose next
+    /// look is due, and pushes that look into the future (a lease, growing with each look:
+    /// `backoff` × (looks + 1), at most 11 ×). On PostgreSQL the candidates are locked with
+    /// SKIP LOCKED, so instances sharing the database claim disjoint rows; SQLite has one
+    /// writer at a time.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn claim_unpaid(
+        &self,
+        now: i64,
+        placed_before: i64,
+        backoff: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let lock = if self.postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE orders SET sweeps = sweeps + 1, \
+             sweep_after = $1 + $3 * (CASE WHEN sweeps >= 10 THEN 11 ELSE sweeps + 1 END) \
+             WHERE out_trade_no IN (SELECT out_trade_no FROM orders \
+               WHERE state IN ({}) AND created_at <= $2 AND sweep_after <= $1 \
+               ORDER BY sweep_after LIMIT $4{lock}) \
+             RETURNING out_trade_no",
+            in_list(&OrderState::PAYABLE)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now)
+            .bind(placed_before)
+            .bind(backoff)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Claims up to `limit` PROCESSING refunds last changed before `changed_before`, as
+    /// [`Store::claim_unpaid`] does (the lease is `backoff`).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn claim_processing_refunds(
+        &self,
+        now: i64,
+        changed_before: i64,
+        backoff: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let lock = if self.postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE refunds SET sweep_after = $1 + $3 \
+             WHERE out_refund_no IN (SELECT out_refund_no FROM refunds \
+               WHERE state = '{}' AND updated_at <= $2 AND sweep_after <= $1 \
+               ORDER BY sweep_after LIMIT $4{lock}) \
+             RETURNING out_refund_no",
+            RefundState::Processing.as_str()
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now)
+            .bind(changed_before)
+            .bind(backoff)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Marks an anomaly resolved (once: a resolved one is not changed again).
+    ///
+    /// # Errors
+    /// The database's. `Ok(false)`: no such unresolved anomaly.
+    pub async fn resolve_anomaly(
+        &self,
+        kind: AnomalyKind,
+        reference: &str,
+        resolution: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE anomalies SET resolved_at = $1, resolution = $2 \
+             WHERE kind = $3 AND reference = $4 AND resolved_at IS NULL",
+        )
+        .bind(now())
+        .bind(resolution)
+        .bind(kind.as_str())
+        .bind(reference)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Rows per state (orders, refunds), per verdict (notifications), and open anomalies: what
+    /// `/metrics` reports.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn counts(&self) -> Result<Counts, StoreError> {
+        let by = |sql: &'static str| async move {
+            let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+                .collect::<Result<Vec<_>, StoreError>>()
+        };
+        Ok(Counts {
+            orders: by("SELECT state, COUNT(*) FROM orders GROUP BY state ORDER BY state").await?,
+            refunds: by("SELECT state, COUNT(*) FROM refunds GROUP BY state ORDER BY state").await?,
+            notifications: by(
+                "SELECT kind || ':' || CASE WHEN verified = 1 THEN 'verified' ELSE 'refused' END, COUNT(*) \
+                 FROM notifications GROUP BY kind, verified ORDER BY 1",
+            )
+            .await?,
+            open_anomalies: by(
+                "SELECT kind, COUNT(*) FROM anomalies WHERE resolved_at IS NULL GROUP BY kind ORDER BY kind",
+            )
+            .await?,
+        })
+    }
+
+    /// Whether the database answers.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 }
 

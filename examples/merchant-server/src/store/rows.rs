@@ -130,13 +130,18 @@ pub struct Anomaly {
     pub detail: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// When a person resolved it (Unix seconds), if they have.
+    pub resolved_at: Option<i64>,
+    /// What they did.
+    pub resolution: Option<String>,
 }
 
 pub(super) const ORDER_COLUMNS: &str = "out_trade_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, prepay_id, transaction_id, refunded_fen, created_at, paid_at, paid_via";
 pub(super) const REFUND_COLUMNS: &str = "out_refund_no, out_trade_no, amount_fen, reason, state, refund_id, submissions, last_error, created_at, updated_at";
 pub(super) const AUDIT_COLUMNS: &str =
     "kind, received_at, verified, body_len, body_sha256, body, verdict, out_trade_no";
-pub(super) const ANOMALY_COLUMNS: &str = "kind, reference, out_trade_no, detail, created_at";
+pub(super) const ANOMALY_COLUMNS: &str =
+    "kind, reference, out_trade_no, detail, created_at, resolved_at, resolution";
 
 pub(super) fn order(row: &AnyRow) -> Result<Order, StoreError> {
     Ok(Order {
@@ -193,5 +198,7 @@ pub(super) fn anomaly(row: &AnyRow) -> Result<Anomaly, StoreError> {
         out_trade_no: row.try_get(2)?,
         detail: row.try_get(3)?,
         created_at: row.try_get(4)?,
+        resolved_at: row.try_get(5)?,
+        resolution: row.try_get(6)?,
     })
 }

@@ -1,0 +1,188 @@
+//! The sweeper: WeChat Pay's guidance is that a notification can be lost, so the merchant
+//! queries what it has not heard about. On every instance, in the background:
+//!
+//! - orders still unpaid some minutes after they were placed are queried (orderquery) and,
+//!   when paid, settled exactly as a notification would settle them (the same transition and
+//!   audit trail, `paid_via = orderquery`); those older than the order's lifetime are closed at
+//!   WeChat Pay (closeorder) and here;
+//! - refunds still PROCESSING (an unknown outcome included) are resolved with refundquery.
+//!
+//! Each row is claimed with a lease before it is looked at (SKIP LOCKED on PostgreSQL), so
+//! instances sharing a database never look at one row at the same time, and a failure
+//! (SYSTEMERROR, a timeout, WeChat Pay down) only waits for the lease to run out: nothing is
+//! lost, and the lease grows with each look.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::domain::OrderState;
+use crate::payments::{OpError, Payments};
+
+/// When and how much the sweeper looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepConfig {
+    /// Between two sweeps (`SWEEP_INTERVAL_SECS`, default 60; 0 turns the sweeper off).
+    pub interval: Duration,
+    /// An order is queried once it is this old (`SWEEP_UNPAID_AFTER_SECS`, default 300).
+    pub unpaid_after: Duration,
+    /// An order still unpaid this long after it was placed is closed
+    /// (`ORDER_TTL_SECS`, default 7200).
+    pub order_ttl: Duration,
+    /// A refund is queried once it has been PROCESSING this long
+    /// (`SWEEP_REFUND_AFTER_SECS`, default 300).
+    pub refund_after: Duration,
+    /// Rows claimed per sweep and kind (`SWEEP_BATCH`, default 100).
+    pub batch: u32,
+    /// The first lease; each further look of the same order waits one more
+    /// (`SWEEP_BACKOFF_SECS`, default 60).
+    pub backoff: Duration,
+}
+
+impl Default for SweepConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(60),
+            unpaid_after: Duration::from_secs(300),
+            order_ttl: Duration::from_secs(7200),
+            refund_after: Duration::from_secs(300),
+            batch: 100,
+            backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the sweeper did, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct SweepStats {
+    /// Sweeps run.
+    pub sweeps: AtomicU64,
+    /// Orders queried.
+    pub orders_queried: AtomicU64,
+    /// Orders found paid by the query.
+    pub orders_found_paid: AtomicU64,
+    /// Orders closed for being too old.
+    pub orders_closed: AtomicU64,
+    /// Refunds queried.
+    pub refunds_queried: AtomicU64,
+    /// Looks that failed (they are retried after their lease).
+    pub errors: AtomicU64,
+    /// When the last sweep finished (Unix seconds; 0: never).
+    pub last_sweep_at: AtomicI64,
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Orders queried.
+    pub orders_queried: u64,
+    /// Found paid.
+    pub orders_found_paid: u64,
+    /// Closed.
+    pub orders_closed: u64,
+    /// Refunds queried.
+    pub refunds_queried: u64,
+    /// Failed looks.
+    pub errors: u64,
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// One sweep: claim, look, settle or close; then refunds.
+///
+/// # Errors
+/// The database's, when claiming fails (a failed look is counted, not returned).
+pub async fn sweep_once(payments: &Payments, cfg: &SweepConfig) -> Result<SweepReport, OpError> {
+    let mut report = SweepReport::default();
+    let at = now();
+    let claimed = payments
+        .store()
+        .claim_unpaid(
+            at,
+            at.saturating_sub(secs(cfg.unpaid_after)),
+            secs(cfg.backoff).max(1),
+            i64::from(cfg.batch),
+        )
+        .await?;
+    for no in claimed {
+        report.orders_queried += 1;
+        let view = match payments.refresh(None, &no).await {
+            Ok(v) => v,
+            Err(e) => {
+                report.errors += 1;
+                tracing::warn!(out_trade_no = %no, error = %e, "sweeper: orderquery failed; retried after the lease");
+                continue;
+            }
+        };
+        let order = &view.order;
+        if !OrderState::PAYABLE.contains(&order.state) {
+            // Claimed as payable, now settled: the query found the payment.
+            if order.paid_at.is_some() {
+                report.orders_found_paid += 1;
+                tracing::info!(out_trade_no = %no, "sweeper: paid order found by query");
+            }
+            continue;
+        }
+        let expired = order.created_at <= at.saturating_sub(secs(cfg.order_ttl));
+        if expired && OrderState::CLOSABLE.contains(&order.state) {
+            match payments.close(&no).await {
+                Ok(_) => {
+                    report.orders_closed += 1;
+                    tracing::info!(out_trade_no = %no, "sweeper: expired order closed");
+                }
+                Err(e) => {
+                    report.errors += 1;
+                    tracing::warn!(out_trade_no = %no, error = %e, "sweeper: closing failed; retried after the lease");
+                }
+            }
+        }
+    }
+    let refunds = payments
+        .store()
+        .claim_processing_refunds(
+            at,
+            at.saturating_sub(secs(cfg.refund_after)),
+            secs(cfg.backoff).max(1),
+            i64::from(cfg.batch),
+        )
+        .await?;
+    for no in refunds {
+        report.refunds_queried += 1;
+        if let Err(e) = payments.resolve_refund(&no).await {
+            report.errors += 1;
+            tracing::warn!(out_refund_no = %no, error = %e, "sweeper: refundquery failed; retried after the lease");
+        }
+    }
+    Ok(report)
+}
+
+/// Sweeps every `interval` until the task is aborted.
+pub(crate) async fn run(payments: Payments, cfg: SweepConfig, stats: Arc<SweepStats>) {
+    loop {
+        tokio::time::sleep(cfg.interval).await;
+        match sweep_once(&payments, &cfg).await {
+            Ok(r) => {
+                let add = |c: &AtomicU64, n: u64| c.fetch_add(n, Ordering::Relaxed);
+                add(&stats.sweeps, 1);
+                add(&stats.orders_queried, r.orders_queried);
+                add(&stats.orders_found_paid, r.orders_found_paid);
+                add(&stats.orders_closed, r.orders_closed);
+                add(&stats.refunds_queried, r.refunds_queried);
+                add(&stats.errors, r.errors);
+                stats.last_sweep_at.store(now(), Ordering::Relaxed);
+            }
+            Err(e) => {
+                stats.errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, "sweeper: claiming failed");
+            }
+        }
+    }
+}

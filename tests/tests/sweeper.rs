@@ -1,0 +1,222 @@
+//! The sweeper (real servers, the simulator, SQLite and PostgreSQL): notifications that never
+//! arrive are made up for by orderquery, expired orders are closed at WeChat Pay and here,
+//! PROCESSING refunds are resolved, and two instances on one PostgreSQL database never query
+//! one order twice. Plus the back office's metrics, probes and anomaly resolution.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+use tenpay_merchant_server::sweeper::SweepConfig;
+use tenpay_merchant_server::{Config, Server};
+
+/// Notifications go nowhere (port 9 of loopback): only the sweeper can find the payments.
+fn deaf(c: &mut Config, unpaid_after: Duration) {
+    c.public_base_url = Some("http://127.0.0.1:9".into());
+    c.sweep = SweepConfig {
+        interval: Duration::from_millis(200),
+        unpaid_after,
+        order_ttl: Duration::from_secs(3600),
+        refund_after: Duration::ZERO,
+        batch: 50,
+        backoff: Duration::from_secs(1),
+    };
+}
+
+async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done().await {
+        assert!(Instant::now() < deadline, "{what}: not within 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_notifications_are_found_by_the_sweeper_sqlite() {
+    let env = start_with(&temp_db("sweep"), |c| deaf(c, Duration::ZERO)).await;
+    let mut nos = Vec::new();
+    for _ in 0..20 {
+        let no = env.new_order(888, "NATIVE").await;
+        env.sim.pay(&no, &tenpay_sim::PayOptions::new()).unwrap();
+        nos.push(no);
+    }
+    for no in &nos {
+        let o = env.wait_state(no, "PAID").await;
+        assert_eq!(o["paid_via"], "orderquery", "{o}");
+    }
+    // The notification deliveries really failed: the books come from the queries alone.
+    assert!(env.sim.deliveries().iter().all(|d| !d.acknowledged));
+    // The audit trail keeps each verified orderquery answer.
+    let (_, audit) = env
+        .admin_get(&format!("/audit?out_trade_no={}", nos[0]))
+        .await;
+    assert!(audit.to_string().contains("orderquery"), "{audit}");
+    // A refund whose notification is lost too: resolved by refundquery.
+    let (status, r) = env.refund(&nos[0], json!({ "amount_fen": 300 })).await;
+    assert!(status == 201 || status == 202, "{status} {r}");
+    let rno = r["out_refund_no"].as_str().unwrap().to_owned();
+    wait_until("the refund resolved", async || {
+        env.admin_get(&format!("/refunds/{rno}")).await.1["state"] == "SUCCESS"
+    })
+    .await;
+    // Metrics say what happened.
+    let text = env
+        .http
+        .get(format!("{}/metrics", env.server.admin_url()))
+        .bearer_auth(env.admin_token())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("tenpay_orders{state=\"PAID\"} 19"), "{text}");
+    assert!(
+        text.contains("tenpay_refunds{state=\"SUCCESS\"} 1"),
+        "{text}"
+    );
+    let found: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tenpay_sweep_orders_found_paid_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(found, 20, "{text}");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_orders_are_closed_at_wechat_and_here() {
+    let env = start_with(&temp_db("expire"), |c| {
+        deaf(c, Duration::ZERO);
+        c.sweep.order_ttl = Duration::ZERO;
+    })
+    .await;
+    let no = env.new_order(500, "NATIVE").await;
+    let o = env.wait_state(&no, "CLOSED").await;
+    assert_eq!(o["state"], "CLOSED");
+    assert_eq!(env.sim.order(&no).unwrap().trade_state, "CLOSED");
+    // Closed at WeChat Pay too: the payer can no longer pay it.
+    assert!(env.sim.pay(&no, &tenpay_sim::PayOptions::new()).is_err());
+    // An order whose unifiedorder never got through (WeChat Pay answers ORDERNOTEXIST): nobody
+    // can pay it, so it is closed here rather than retried for ever.
+    let ghost = tenpay_merchant_server::store::NewOrder {
+        out_trade_no: format!("GHOST{}", unix_now()),
+        user_id: "alice".into(),
+        item: "a".into(),
+        description: "d".into(),
+        amount: tenpay_xml::Fen::new(100),
+        trade_type: "NATIVE".into(),
+        openid: None,
+        payer_ip: "127.0.0.1".into(),
+    };
+    env.server.store().insert_order(&ghost).await.unwrap();
+    env.wait_state(&ghost.out_trade_no, "CLOSED").await;
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_metrics_and_resolving_anomalies() {
+    let env = start("probes").await;
+    let admin = env.server.admin_url();
+    for probe in ["/healthz", "/readyz"] {
+        let r = env
+            .http
+            .get(format!("{admin}{probe}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{probe}");
+    }
+    let r = env
+        .http
+        .get(format!("{admin}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "metrics need the admin token");
+    // An anomaly: a payment for an order closed here (the simulator still takes it).
+    let no = env.new_order(700, "NATIVE").await;
+    env.server.store().close_order(&no).await.unwrap();
+    env.sim.pay(&no, &tenpay_sim::PayOptions::new()).unwrap();
+    wait_until("the anomaly", async || {
+        env.admin_get("/anomalies")
+            .await
+            .1
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    let (_, list) = env.admin_get("/anomalies").await;
+    let a = &list[0];
+    assert!(a["resolved_at"].is_null());
+    let path = format!(
+        "/anomalies/{}/{}/resolve",
+        a["kind"].as_str().unwrap(),
+        a["reference"].as_str().unwrap()
+    );
+    let (status, _) = env
+        .admin_post(&path, json!({ "resolution": "refunded by hand" }))
+        .await;
+    assert_eq!(status, 204);
+    let (_, list) = env.admin_get("/anomalies").await;
+    assert_eq!(list[0]["resolution"], "refunded by hand");
+    assert!(list[0]["resolved_at"].is_i64());
+    // Resolved once: again is 404, and an empty resolution is refused.
+    let (status, _) = env
+        .admin_post(&path, json!({ "resolution": "again" }))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = env.admin_post(&path, json!({ "resolution": " " })).await;
+    assert_eq!(status, 422);
+    env.stop().await;
+}
+
+/// A database of its own on the test server (the shared one holds other tests' orders, which
+/// the sweeper would query too): `BASE`'s server, a fresh database named after `name`.
+async fn fresh_database(base: &str, name: &str) -> String {
+    use sqlx::Connection as _;
+    let db = format!("tenpay_{name}_{}_{}", std::process::id(), unix_now());
+    let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {db}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (server, _) = base.rsplit_once('/').unwrap();
+    format!("{server}/{db}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(tenpay_postgres),
+    ignore = "needs PostgreSQL: run `.ci/postgres.sh` and set TENPAY_TEST_POSTGRES_URL to the URL it prints (CI does)"
+)]
+async fn two_instances_on_postgres_never_query_one_order_twice() {
+    let base = std::env::var("TENPAY_TEST_POSTGRES_URL").expect("TENPAY_TEST_POSTGRES_URL");
+    let url = fresh_database(&base, "sweep").await;
+    // Orders become due 3 s after they are placed: all are paid by then, so each one needs
+    // exactly one orderquery, whichever instance makes it.
+    let env = start_with(&url, |c| deaf(c, Duration::from_secs(3))).await;
+    let second = Server::new(env.config.clone()).start().await.unwrap();
+    let before = env.sim.calls("orderquery");
+    let mut nos = Vec::new();
+    for _ in 0..200 {
+        let no = env.new_order(100, "NATIVE").await;
+        env.sim.pay(&no, &tenpay_sim::PayOptions::new()).unwrap();
+        nos.push(no);
+    }
+    for no in &nos {
+        let o = env.wait_state(no, "PAID").await;
+        assert_eq!(o["paid_via"], "orderquery", "{o}");
+    }
+    assert_eq!(
+        env.sim.calls("orderquery") - before,
+        200,
+        "an order was queried twice"
+    );
+    second.shutdown().await;
+    env.stop().await;
+}

@@ -220,3 +220,144 @@ async fn two_instances_on_postgres_never_query_one_order_twice() {
     second.shutdown().await;
     env.stop().await;
 }
+
+fn today() -> String {
+    tenpay_xml::BeijingTime::from_unix(unix_now())
+        .unwrap()
+        .to_string()[..8]
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
+    let db = temp_db("reconcile");
+    let env = start_with(&db, |c| {
+        deaf(c, Duration::ZERO);
+        c.sweep.interval = Duration::ZERO; // no sweeper: only reconciliation repairs
+    })
+    .await;
+    let paid_here = async |fee: u64| {
+        let no = env.new_order(fee, "NATIVE").await;
+        env.sim.pay(&no, &tenpay_sim::PayOptions::new()).unwrap();
+        env.admin_get(&format!("/orders/{no}?refresh=true")).await;
+        env.wait_state(&no, "PAID").await;
+        no
+    };
+    let fine = paid_here(100).await;
+    let changed = paid_here(200).await;
+    let refunded_elsewhere = paid_here(300).await;
+    // Paid at WeChat Pay, never heard of here.
+    let unheard = env.new_order(400, "NATIVE").await;
+    env.sim
+        .pay(&unheard, &tenpay_sim::PayOptions::new())
+        .unwrap();
+    // The books' amount changed behind the server's back.
+    {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        sqlx::query("UPDATE orders SET amount_fen = 201 WHERE out_trade_no = ?")
+            .bind(&changed)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    // A refund made at WeChat Pay without the server (another tool, the merchant platform).
+    let c = &env.config;
+    let client =
+        tenpay_client::Client::builder(&c.appid, &c.mch_id, c.api_key.clone(), c.sign_type)
+            .base_url(&c.wechat_base_url)
+            .add_root_certificate_pem(c.extra_ca_pem.clone().unwrap())
+            .identity(c.identity.clone().unwrap())
+            .build()
+            .unwrap();
+    client
+        .refund(&tenpay_client::Refund::by_out_trade_no(
+            tenpay_client::OutTradeNo::new(refunded_elsewhere.clone()).unwrap(),
+            tenpay_client::OutRefundNo::new(format!("{refunded_elsewhere}R")).unwrap(),
+            tenpay_client::Fen::new(300),
+            tenpay_client::Fen::new(50),
+        ))
+        .await
+        .unwrap();
+    wait_until("the outside refund succeeded", async || {
+        env.sim.order(&refunded_elsewhere).unwrap().refunds[0].refund_status == "SUCCESS"
+    })
+    .await;
+
+    let date = today();
+    let (status, r) = env
+        .admin_post(&format!("/reconciliations/{date}"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["rows"], 5, "{r}");
+    assert_eq!(r["matched"], 2, "{r}"); // `fine`, and the payment of `refunded_elsewhere`
+    assert_eq!(r["repaired"][0]["out_trade_no"], unheard, "{r}");
+    assert_eq!(r["repaired"].as_array().unwrap().len(), 1);
+    assert_eq!(r["amount_mismatches"][0]["out_trade_no"], changed, "{r}");
+    assert_eq!(r["amount_mismatches"][0]["bill_fen"], 200);
+    assert_eq!(r["amount_mismatches"][0]["books_fen"], 201);
+    assert_eq!(
+        r["unknown_refunds"][0]["out_refund_no"],
+        format!("{refunded_elsewhere}R")
+    );
+    for empty in ["unknown_payments", "missing_payments", "missing_refunds"] {
+        assert_eq!(r[empty], json!([]), "{empty}: {r}");
+    }
+    assert!(r["service_charge"].as_i64().unwrap() > 0);
+    // The unheard payment is in the books now, the same way a notification would put it.
+    let o = env.order(&unheard).await;
+    assert_eq!(
+        (o["state"].as_str(), o["paid_via"].as_str()),
+        (Some("PAID"), Some("orderquery"))
+    );
+    let _ = fine;
+    let anomalies = env
+        .admin_get("/anomalies")
+        .await
+        .1
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(anomalies, 2, "the mismatch and the unknown refund");
+
+    // Again: nothing repaired twice, no anomaly twice, the same differences.
+    let (_, again) = env
+        .admin_post(&format!("/reconciliations/{date}"), json!({}))
+        .await;
+    assert_eq!(again["repaired"], json!([]), "{again}");
+    assert_eq!(again["matched"], 3);
+    assert_eq!(again["amount_mismatches"], r["amount_mismatches"]);
+    assert_eq!(again["unknown_refunds"], r["unknown_refunds"]);
+    assert_eq!(
+        env.admin_get("/anomalies")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        anomalies
+    );
+    // Kept, as JSON and as a page.
+    let (status, kept) = env.admin_get(&format!("/reconciliations/{date}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(kept, again);
+    let page = env
+        .http
+        .get(format!(
+            "{}/reconciliations/{date}/html",
+            env.server.admin_url()
+        ))
+        .bearer_auth(env.admin_token())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("<a href=\"/orders/{changed}\">")),
+        "{page}"
+    );
+    assert_eq!(env.admin_get("/reconciliations/20200101").await.0, 404);
+    env.stop().await;
+}

@@ -24,6 +24,7 @@
 //! | `SWEEP_INTERVAL_SECS` | between two sweeps (0: no sweeper) | 60 |
 //! | `SWEEP_UNPAID_AFTER_SECS`, `SWEEP_REFUND_AFTER_SECS` | when an unpaid order, a PROCESSING refund is queried | 300, 300 |
 //! | `ORDER_TTL_SECS` | an order still unpaid this long is closed | 7200 |
+//! | `RECONCILE_HOUR` | reconcile yesterday's bill after this hour, Beijing time (`off`: on demand only) | 10 |
 //! | `SWEEP_BATCH`, `SWEEP_BACKOFF_SECS` | rows per sweep; the first lease, growing per look | 100, 60 |
 //! | `LOG` (`tracing` filter), `LOG_FORMAT` (`human` or `json`) | logging | `info`, `human` |
 
@@ -221,6 +222,9 @@ pub struct Config {
     pub audit_retention: Duration,
     /// The sweeper's schedule.
     pub sweep: crate::sweeper::SweepConfig,
+    /// Reconcile yesterday's bill once a day after this hour, Beijing time (`RECONCILE_HOUR`,
+    /// default 10; `off`: on demand only).
+    pub reconcile_hour: Option<u8>,
 }
 
 impl Config {
@@ -253,6 +257,7 @@ impl Config {
             admin_limits: HttpLimits::default(),
             audit_retention: Duration::from_secs(30 * 86_400),
             sweep: crate::sweeper::SweepConfig::default(),
+            reconcile_hour: Some(10),
         }
     }
 
@@ -384,6 +389,17 @@ impl Config {
             if let Some(s) = v.number(var)? {
                 *field = Duration::from_secs(s);
             }
+        }
+        if let Some(h) = v.get("RECONCILE_HOUR") {
+            c.reconcile_hour = match h.trim() {
+                "off" => None,
+                h => Some(
+                    h.parse::<u8>()
+                        .ok()
+                        .filter(|h| *h < 24)
+                        .ok_or_else(|| problem("RECONCILE_HOUR", "must be 0 to 23, or off"))?,
+                ),
+            };
         }
         if let Some(n) = v.number("SWEEP_BATCH")? {
             c.sweep.batch = u32::try_from(n).map_err(|_| problem("SWEEP_BATCH", "too large"))?;

@@ -94,6 +94,8 @@ states!(
         RefundChange = "REFUND_CHANGE",
         /// WeChat Pay closed a refund the books had as refunded.
         RefundClosedAfterSuccess = "REFUND_CLOSED_AFTER_SUCCESS",
+        /// The day's bill and the books disagree (reconciliation): see the detail.
+        ReconciliationDifference = "RECONCILIATION_DIFFERENCE",
     }
 );
 

@@ -13,6 +13,7 @@
 //! | [`http`] | the two listeners, one file per surface, bounded connections |
 //! | [`auth`] | session tokens for the app, the admin token |
 //! | [`server`] | start and stop |
+//! | [`reconcile`] | the daily reconciliation against the bill |
 //! | [`sweeper`] | the background recovery: unpaid orders queried or closed, refunds resolved |
 //! | [`logging`] | `tracing-subscriber`, escaped values |
 //! | [`simulator`] | simulator mode for the quickstart and tests |
@@ -35,6 +36,7 @@ pub mod domain;
 pub mod http;
 pub mod logging;
 pub mod payments;
+pub mod reconcile;
 pub mod server;
 pub mod simulator;
 pub mod store;

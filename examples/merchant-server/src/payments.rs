@@ -172,6 +172,12 @@ impl Payments {
         }
     }
 
+    /// The client (for the operations built on it: reconciliation).
+    #[must_use]
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The store.
     #[must_use]
     pub fn store(&self) -> &Store {

@@ -174,6 +174,9 @@ impl Server {
                 }
             })?;
         let pruner = tokio::spawn(prune_refused(store.clone(), config.audit_retention));
+        let reconciler = config
+            .reconcile_hour
+            .map(|h| tokio::spawn(crate::reconcile::daily(payments.clone(), h)));
         let sweeper = (!config.sweep.interval.is_zero()).then(|| {
             tokio::spawn(crate::sweeper::run(
                 payments.clone(),
@@ -189,6 +192,7 @@ impl Server {
             tokens,
             pruner,
             sweeper,
+            reconciler,
         })
     }
 }
@@ -218,6 +222,7 @@ pub struct Running {
     tokens: SessionTokens,
     pruner: JoinHandle<()>,
     sweeper: Option<JoinHandle<()>>,
+    reconciler: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -260,8 +265,8 @@ impl Running {
     /// Stops accepting on both listeners, finishes requests in flight, and waits.
     pub async fn shutdown(self) {
         self.pruner.abort();
-        if let Some(s) = &self.sweeper {
-            s.abort();
+        for task in [&self.sweeper, &self.reconciler].into_iter().flatten() {
+            task.abort();
         }
         tokio::join!(self.public.shutdown(), self.admin.shutdown());
     }
@@ -269,8 +274,8 @@ impl Running {
     /// Stops at once, as a crash would.
     pub fn kill(self) {
         self.pruner.abort();
-        if let Some(s) = &self.sweeper {
-            s.abort();
+        for task in [&self.sweeper, &self.reconciler].into_iter().flatten() {
+            task.abort();
         }
         self.public.kill();
         self.admin.kill();

@@ -82,5 +82,7 @@ pub fn config_for(sim: &SimHandle, database_url: &str) -> Result<Config, DemoErr
     config.extra_ca_pem = Some(tls.ca_pem.clone());
     config.identity = Some(Identity::from_pkcs12(identity.pkcs12.clone()));
     config.database_url = DatabaseUrl::new(database_url).map_err(DemoError::Setting)?;
+    // A simulator has no yesterday: reconcile on demand (POST /reconciliations/{date}).
+    config.reconcile_hour = None;
     Ok(config)
 }

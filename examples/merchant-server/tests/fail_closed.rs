@@ -70,4 +70,19 @@ fn each_missing_or_blank_setting_is_named() {
         (2, true),
         "{stderr}"
     );
+    // The operations settings are checked too.
+    for (var, value) in [
+        ("RECONCILE_HOUR", "24"),
+        ("SWEEP_INTERVAL_SECS", "soon"),
+        ("SWEEP_BATCH", "-1"),
+    ] {
+        let mut vars: Vec<_> = full.to_vec();
+        vars.push((var, value));
+        let (code, stderr) = run(&vars);
+        assert_eq!(
+            (code, stderr.starts_with(&format!("merchant-server: {var}"))),
+            (2, true),
+            "{var}={value}: {stderr}"
+        );
+    }
 }

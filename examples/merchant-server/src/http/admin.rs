@@ -10,6 +10,8 @@
 //! | `POST /refunds/{out_refund_no}/query` | ask WeChat Pay (refundquery) and record the result |
 //! | `GET /anomalies` | what a person must act on (resolved ones with their resolution) |
 //! | `POST /anomalies/{kind}/{reference}/resolve` | `{resolution}`: what a person did about it |
+//! | `POST /reconciliations/{yyyyMMdd}` | reconcile that day against WeChat Pay's bill now (JSON report) |
+//! | `GET /reconciliations/{yyyyMMdd}` | the kept report, JSON; `…/html` as a page |
 //! | `GET /metrics` | Prometheus text: orders, refunds, notifications, open anomalies, the sweeper |
 //! | `GET /healthz`, `GET /readyz` | alive; the database answers (no token needed) |
 //! | `GET /audit?out_trade_no=…` | the notifications received, with verdicts |
@@ -45,6 +47,14 @@ pub fn router(payments: Payments, token: AdminToken, sweep: Arc<SweepStats>) -> 
         .route(
             "/metrics",
             get(move |State(p): State<Payments>| metrics(p, Arc::clone(&sweep))),
+        )
+        .route(
+            "/reconciliations/{bill_date}",
+            post(run_reconciliation).get(get_reconciliation),
+        )
+        .route(
+            "/reconciliations/{bill_date}/html",
+            get(reconciliation_page),
         )
         .route(
             "/anomalies/{kind}/{reference}/resolve",
@@ -158,6 +168,52 @@ async fn metrics(p: Payments, sweep: Arc<SweepStats>) -> Result<Response, ApiErr
         out,
     )
         .into_response())
+}
+
+async fn run_reconciliation(
+    State(p): State<Payments>,
+    Path(bill_date): Path<String>,
+) -> Result<Response, ApiError> {
+    let report = crate::reconcile::reconcile(&p, &bill_date).await?;
+    Ok(Json(report).into_response())
+}
+
+async fn kept_report(p: &Payments, bill_date: &str) -> Result<crate::reconcile::Report, ApiError> {
+    crate::reconcile::day(bill_date)?;
+    let json = p
+        .store()
+        .reconciliation(bill_date)
+        .await
+        .map_err(crate::payments::OpError::from)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_reconciled",
+                "this date is not reconciled yet: POST it",
+            )
+        })?;
+    serde_json::from_str(&json).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "bad_report",
+            e.to_string(),
+        )
+    })
+}
+
+async fn get_reconciliation(
+    State(p): State<Payments>,
+    Path(bill_date): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(kept_report(&p, &bill_date).await?).into_response())
+}
+
+async fn reconciliation_page(
+    State(p): State<Payments>,
+    Path(bill_date): Path<String>,
+) -> Result<Response, ApiError> {
+    let report = kept_report(&p, &bill_date).await?;
+    Ok(axum::response::Html(crate::reconcile::html(&report)).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -903,6 +903,103 @@ impl Store {
         rows.iter().map(rows::anomaly).collect()
     }
 
+    // ----- reconciliation -----
+
+    /// Orders paid in `[from, to)`: out_trade_no and amount.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn paid_between(&self, from: i64, to: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT out_trade_no, amount_fen FROM orders WHERE paid_at >= $1 AND paid_at < $2",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Refunds that reached SUCCESS in `[from, to)`: out_refund_no and amount.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn refunded_between(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT out_refund_no, amount_fen FROM refunds WHERE state = 'SUCCESS' AND updated_at >= $1 AND updated_at < $2",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Records a reconciliation difference for a person (once per reference).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn reconciliation_anomaly(
+        &self,
+        reference: &str,
+        out_trade_no: Option<&str>,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_anomaly(
+            &mut tx,
+            AnomalyKind::ReconciliationDifference,
+            reference,
+            out_trade_no,
+            detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Keeps a date's report (replacing an earlier run's).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn save_reconciliation(
+        &self,
+        bill_date: &str,
+        report: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO reconciliations (bill_date, created_at, report) VALUES ($1, $2, $3) \
+             ON CONFLICT (bill_date) DO UPDATE SET created_at = $2, report = $3",
+        )
+        .bind(bill_date)
+        .bind(now())
+        .bind(report)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A date's report (JSON), if reconciled.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn reconciliation(&self, bill_date: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT report FROM reconciliations WHERE bill_date = $1")
+            .bind(bill_date)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get(0).map_err(StoreError::from))
+            .transpose()
+    }
+
     // ----- the sweeper -----
 
     /// Claims up to `limit` orders still payable and placed before `placed_before` whose next

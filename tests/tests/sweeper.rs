@@ -115,6 +115,28 @@ async fn expired_orders_are_closed_at_wechat_and_here() {
     };
     env.server.store().insert_order(&ghost).await.unwrap();
     env.wait_state(&ghost.out_trade_no, "CLOSED").await;
+    // An order whose unifiedorder was refused (FAILED) is queried once, then left alone.
+    env.sim
+        .inject(tenpay_sim::Fault::next(
+            "unifiedorder",
+            tenpay_sim::FaultKind::BusinessError {
+                err_code: "INVALID_REQUEST".into(),
+            },
+            1,
+        ))
+        .unwrap();
+    let body =
+        json!({ "item": "a", "description": "d", "amount_fen": 100, "trade_type": "NATIVE" });
+    let (status, _) = env.create_as(&env.alice.clone(), body).await;
+    assert!(status >= 400, "{status}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let queried = env.sim.calls("orderquery");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        env.sim.calls("orderquery"),
+        queried,
+        "a failed order is not queried for ever"
+    );
     env.stop().await;
 }
 

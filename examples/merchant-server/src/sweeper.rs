@@ -132,7 +132,12 @@ pub async fn sweep_once(payments: &Payments, cfg: &SweepConfig) -> Result<SweepR
             continue;
         }
         let expired = order.created_at <= at.saturating_sub(secs(cfg.order_ttl));
-        if expired && OrderState::CLOSABLE.contains(&order.state) {
+        if expired && !OrderState::CLOSABLE.contains(&order.state) {
+            // Expired and not closable (unifiedorder failed): nothing more to learn.
+            payments.store().stop_sweeping(&no).await?;
+            continue;
+        }
+        if expired {
             match payments.close(&no).await {
                 Ok(_) => {
                     report.orders_closed += 1;

@@ -1043,6 +1043,19 @@ impl Store {
             .collect()
     }
 
+    /// Takes an order off the sweeper's list (expired, and not closable: a failed order).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn stop_sweeping(&self, out_trade_no: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE orders SET sweep_after = $1 WHERE out_trade_no = $2")
+            .bind(i64::MAX)
+            .bind(out_trade_no)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Claims up to `limit` PROCESSING refunds last changed before `changed_before`, as
     /// [`Store::claim_unpaid`] does (the lease is `backoff`).
     ///

@@ -137,17 +137,19 @@ pub async fn reconcile(payments: &Payments, bill_date: &str) -> Result<Report, O
     let _ = std::fs::remove_file(&path);
     result?;
     for (no, amount) in paid {
-        let d = Difference {
-            out_trade_no: no.clone(),
-            out_refund_no: None,
-            bill_fen: None,
-            books_fen: u64::try_from(amount).ok(),
-            note: format!("paid here on {bill_date}, not in WeChat Pay's bill"),
-        };
-        store
-            .reconciliation_anomaly(&format!("{bill_date}:pay:{no}"), Some(&no), &d.note)
-            .await?;
-        report.missing_payments.push(d);
+        flag(
+            store,
+            &mut report.missing_payments,
+            &format!("{bill_date}:pay:{no}"),
+            Difference {
+                out_trade_no: no.clone(),
+                out_refund_no: None,
+                bill_fen: None,
+                books_fen: u64::try_from(amount).ok(),
+                note: format!("paid here on {bill_date}, not in WeChat Pay's bill"),
+            },
+        )
+        .await?;
     }
     for (no, amount) in refunded {
         let order = store
@@ -155,17 +157,19 @@ pub async fn reconcile(payments: &Payments, bill_date: &str) -> Result<Report, O
             .await?
             .map(|r| r.out_trade_no)
             .unwrap_or_default();
-        let d = Difference {
-            out_trade_no: order.clone(),
-            out_refund_no: Some(no.clone()),
-            bill_fen: None,
-            books_fen: u64::try_from(amount).ok(),
-            note: format!("refunded here on {bill_date}, not in WeChat Pay's bill"),
-        };
-        store
-            .reconciliation_anomaly(&format!("{bill_date}:refund:{no}"), Some(&order), &d.note)
-            .await?;
-        report.missing_refunds.push(d);
+        flag(
+            store,
+            &mut report.missing_refunds,
+            &format!("{bill_date}:refund:{no}"),
+            Difference {
+                out_trade_no: order.clone(),
+                out_refund_no: Some(no.clone()),
+                bill_fen: None,
+                books_fen: u64::try_from(amount).ok(),
+                note: format!("refunded here on {bill_date}, not in WeChat Pay's bill"),
+            },
+        )
+        .await?;
     }
     for list in [
         &mut report.missing_payments,
@@ -218,39 +222,35 @@ async fn read(
                 match paid.remove(&no) {
                     Some(books) if bill == u64::try_from(books).ok() => report.matched += 1,
                     Some(books) => {
-                        let d = Difference {
-                            out_trade_no: no.clone(),
-                            out_refund_no: None,
-                            bill_fen: bill,
-                            books_fen: u64::try_from(books).ok(),
-                            note: "the bill's amount is not the books'".into(),
-                        };
-                        store
-                            .reconciliation_anomaly(
-                                &format!("{date}:amount:{no}"),
-                                Some(&no),
-                                &d.note,
-                            )
-                            .await?;
-                        report.amount_mismatches.push(d);
-                    }
-                    None => match store.order(&no).await? {
-                        None => {
-                            let d = Difference {
+                        flag(
+                            store,
+                            &mut report.amount_mismatches,
+                            &format!("{date}:amount:{no}"),
+                            Difference {
                                 out_trade_no: no.clone(),
                                 out_refund_no: None,
                                 bill_fen: bill,
-                                books_fen: None,
-                                note: "paid in the bill, no such order here".into(),
-                            };
-                            store
-                                .reconciliation_anomaly(
-                                    &format!("{date}:unknown:{no}"),
-                                    Some(&no),
-                                    &d.note,
-                                )
-                                .await?;
-                            report.unknown_payments.push(d);
+                                books_fen: u64::try_from(books).ok(),
+                                note: "the bill's amount is not the books'".into(),
+                            },
+                        )
+                        .await?;
+                    }
+                    None => match store.order(&no).await? {
+                        None => {
+                            flag(
+                                store,
+                                &mut report.unknown_payments,
+                                &format!("{date}:unknown:{no}"),
+                                Difference {
+                                    out_trade_no: no.clone(),
+                                    out_refund_no: None,
+                                    bill_fen: bill,
+                                    books_fen: None,
+                                    note: "paid in the bill, no such order here".into(),
+                                },
+                            )
+                            .await?;
                         }
                         Some(o) if OrderState::PAYABLE.contains(&o.state) => {
                             let note = match payments.refresh(None, &no).await {
@@ -288,21 +288,19 @@ async fn read(
                 match refunded.remove(&rno) {
                     Some(books) if bill == u64::try_from(books).ok() => report.matched += 1,
                     Some(books) => {
-                        let d = Difference {
-                            out_trade_no: no.clone(),
-                            out_refund_no: Some(rno.clone()),
-                            bill_fen: bill,
-                            books_fen: u64::try_from(books).ok(),
-                            note: "the bill's refund amount is not the books'".into(),
-                        };
-                        store
-                            .reconciliation_anomaly(
-                                &format!("{date}:refund-amount:{rno}"),
-                                Some(&no),
-                                &d.note,
-                            )
-                            .await?;
-                        report.amount_mismatches.push(d);
+                        flag(
+                            store,
+                            &mut report.amount_mismatches,
+                            &format!("{date}:refund-amount:{rno}"),
+                            Difference {
+                                out_trade_no: no.clone(),
+                                out_refund_no: Some(rno.clone()),
+                                bill_fen: bill,
+                                books_fen: u64::try_from(books).ok(),
+                                note: "the bill's refund amount is not the books'".into(),
+                            },
+                        )
+                        .await?;
                     }
                     None => {
                         match store.refund(&rno).await? {
@@ -356,6 +354,20 @@ async fn read(
             }
         }
     }
+    Ok(())
+}
+
+/// Records a difference for a person (an anomaly, once per `reference`) and in the report.
+async fn flag(
+    store: &crate::store::Store,
+    list: &mut Vec<Difference>,
+    reference: &str,
+    d: Difference,
+) -> Result<(), OpError> {
+    store
+        .reconciliation_anomaly(reference, Some(&d.out_trade_no), &d.note)
+        .await?;
+    list.push(d);
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! `merchant-server [--config FILE] [--simulator]`: see `README.md` beside this crate.
+//! `merchant-server [--config FILE] [--simulator]` serves; `merchant-server [--config FILE]
+//! reconcile YYYYMMDD` reconciles one day and exits. See `README.md` beside this crate.
 //!
 //! Exits 2 with one line naming the variable when the configuration is missing or unusable;
 //! the in-process simulator starts only with `--simulator`.
@@ -11,10 +12,13 @@ use tenpay_merchant_server::config::{self, Config};
 use tenpay_merchant_server::{Server, logging, simulator};
 
 const USAGE: &str = "usage: merchant-server [--config FILE] [--simulator]
+       merchant-server [--config FILE] reconcile YYYYMMDD
 
   --config FILE  read NAME=value lines from FILE (the environment overrides them)
   --simulator    run against an in-process WeChat Pay simulator with a test merchant:
                  fake payments, for development only
+  reconcile DATE reconcile that day (Beijing time) against WeChat Pay's bill, keep the
+                 report, print it as JSON; exit 0 when nothing needs a person, 1 otherwise
 
 Settings (environment): see examples/merchant-server/README.md.";
 
@@ -31,6 +35,7 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut config_file = None;
     let mut simulator_mode = false;
+    let mut reconcile_date = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -39,6 +44,10 @@ async fn main() -> ExitCode {
                 None => return error_exit("--config needs a file"),
             },
             "--simulator" => simulator_mode = true,
+            "reconcile" => match it.next() {
+                Some(d) => reconcile_date = Some(d.clone()),
+                None => return error_exit("reconcile needs a date, YYYYMMDD"),
+            },
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -90,6 +99,9 @@ async fn main() -> ExitCode {
             Err(e) => return error_exit(&e.to_string()),
         }
     };
+    if let Some(date) = reconcile_date {
+        return reconcile(&config, &date).await;
+    }
     let admin_token = config.admin_token.clone();
     let running = match Server::new(config).start().await {
         Ok(r) => r,
@@ -125,6 +137,44 @@ async fn main() -> ExitCode {
         sim.shutdown().await;
     }
     ExitCode::SUCCESS
+}
+
+/// `reconcile DATE`: the store and the client only (no listeners), one day, the report.
+async fn reconcile(config: &Config, date: &str) -> ExitCode {
+    if tenpay_merchant_server::reconcile::day(date).is_err() {
+        return error_exit(&format!("reconcile: {date:?} is not a YYYYMMDD date"));
+    }
+    let (store, client) = match Server::connect(config).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("merchant-server: {}", report(&e));
+            return ExitCode::from(1);
+        }
+    };
+    let base = config
+        .public_base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let payments = tenpay_merchant_server::payments::Payments::new(
+        client,
+        store,
+        base,
+        config.server_ip.clone(),
+    );
+    match tenpay_merchant_server::reconcile::reconcile(&payments, date).await {
+        Ok(r) => {
+            println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            if r.differences() == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("merchant-server: reconcile {date}: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Ctrl-C, or SIGTERM (what service managers send).

@@ -78,12 +78,12 @@ impl Server {
         self
     }
 
-    /// Opens the store (migrating it), builds the client, binds both listeners and serves.
+    /// The store and the client of a configuration, without listeners: for commands
+    /// (`merchant-server reconcile`) that run one operation and exit.
     ///
     /// # Errors
-    /// [`StartError`].
-    pub async fn start(self) -> Result<Running, StartError> {
-        let config = self.config;
+    /// [`StartError::Store`], [`StartError::Client`].
+    pub async fn connect(config: &Config) -> Result<(Store, Client), StartError> {
         let store = Store::connect(&config.database_url)
             .await
             .map_err(|source| StartError::Store {
@@ -108,6 +108,16 @@ impl Server {
             builder = builder.add_root_certificate_pem(ca.clone());
         }
         let client = builder.build().map_err(StartError::Client)?;
+        Ok((store, client))
+    }
+
+    /// Opens the store (migrating it), builds the client, binds both listeners and serves.
+    ///
+    /// # Errors
+    /// [`StartError`].
+    pub async fn start(self) -> Result<Running, StartError> {
+        let config = self.config;
+        let (store, client) = Self::connect(&config).await?;
         let notifier = Notifier::new(
             &config.appid,
             &config.mch_id,

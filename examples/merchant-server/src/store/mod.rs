@@ -910,16 +910,12 @@ impl Store {
     /// # Errors
     /// The database's.
     pub async fn paid_between(&self, from: i64, to: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
+        self.numbers_in(
             "SELECT out_trade_no, amount_fen FROM orders WHERE paid_at >= $1 AND paid_at < $2",
+            from,
+            to,
         )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
+        .await
     }
 
     /// Refunds that reached SUCCESS in `[from, to)`: out_refund_no and amount.
@@ -931,13 +927,26 @@ impl Store {
         from: i64,
         to: i64,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
+        self.numbers_in(
             "SELECT out_refund_no, amount_fen FROM refunds WHERE state = 'SUCCESS' AND updated_at >= $1 AND updated_at < $2",
+            from,
+            to,
         )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?;
+        .await
+    }
+
+    /// `(number, amount)` rows of a query over the time range `[$1, $2)`.
+    async fn numbers_in(
+        &self,
+        sql: &'static str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(sql)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect()
@@ -1031,16 +1040,7 @@ impl Store {
              RETURNING out_trade_no",
             in_list(&OrderState::PAYABLE)
         );
-        let rows = sqlx::query(&sql)
-            .bind(now)
-            .bind(placed_before)
-            .bind(backoff)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
-            .collect()
+        self.claim(&sql, [now, placed_before, backoff, limit]).await
     }
 
     /// Takes an order off the sweeper's list (expired, and not closable: a failed order).
@@ -1081,11 +1081,15 @@ impl Store {
              RETURNING out_refund_no",
             RefundState::Processing.as_str()
         );
-        let rows = sqlx::query(&sql)
-            .bind(now)
-            .bind(changed_before)
-            .bind(backoff)
-            .bind(limit)
+        self.claim(&sql, [now, changed_before, backoff, limit])
+            .await
+    }
+
+    /// Runs a claiming `UPDATE … RETURNING number` with its four numbers bound as `$1`–`$4`.
+    async fn claim(&self, sql: &str, binds: [i64; 4]) -> Result<Vec<String>, StoreError> {
+        let rows = binds
+            .into_iter()
+            .fold(sqlx::query(sql), sqlx::query::Query::bind)
             .fetch_all(&self.pool)
             .await?;
         rows.iter()

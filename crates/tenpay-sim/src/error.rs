@@ -53,6 +53,14 @@ pub enum Refusal {
         /// The states the operation needs.
         expected: &'static str,
     },
+    /// The order's `time_expire` has passed: the payer can no longer pay it.
+    #[error("order {out_trade_no} expired at {time_expire}")]
+    Expired {
+        /// The order.
+        out_trade_no: String,
+        /// Its `time_expire` (`yyyyMMddHHmmss`, Beijing time).
+        time_expire: String,
+    },
     /// No refund has this number.
     #[error("no refund {out_refund_no}")]
     UnknownRefund {

@@ -266,6 +266,10 @@ pub struct PayOptions {
     pub coupon_fee: Option<Fen>,
     /// Whether the notification carries a `sign_type` field (real ones vary). Default: no.
     pub sign_type_field: Option<bool>,
+    /// The payer's payment began before the order was closed (or expired) and completes
+    /// after: WeChat Pay reports it paid although the merchant closed it, a race its guidance
+    /// names (the merchant refunds). Default: no, a closed or expired order cannot be paid.
+    pub after_close: Option<bool>,
 }
 
 impl PayOptions {
@@ -293,6 +297,14 @@ impl PayOptions {
     #[must_use]
     pub fn sign_type_field(mut self, yes: bool) -> Self {
         self.sign_type_field = Some(yes);
+        self
+    }
+
+    /// The payment completes although the order was closed or expired meanwhile (see the
+    /// field).
+    #[must_use]
+    pub fn after_close(mut self, yes: bool) -> Self {
+        self.after_close = Some(yes);
         self
     }
 }

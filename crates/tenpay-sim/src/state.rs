@@ -83,6 +83,9 @@ pub(crate) struct Order {
     pub(crate) payer_openid: Option<String>,
     pub(crate) coupon_fee: Fen,
     pub(crate) created_at: i64,
+    /// `time_expire` (Unix seconds), when the order was placed with one: it cannot be paid
+    /// after.
+    pub(crate) expires_at: Option<i64>,
     pub(crate) refunds: Vec<Refund>,
     pub(crate) micropay: MicropayPlan,
     pub(crate) err_code: Option<String>,

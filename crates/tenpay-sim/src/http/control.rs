@@ -30,6 +30,7 @@ fn refused(r: &Refusal) -> Response<SimBody> {
         Refusal::UnknownOrder { .. } => "unknown_order",
         Refusal::Ambiguous { .. } => "ambiguous",
         Refusal::WrongState { .. } => "wrong_state",
+        Refusal::Expired { .. } => "expired",
         Refusal::UnknownRefund { .. } => "unknown_refund",
         Refusal::RefundNotProcessing { .. } => "refund_not_processing",
         Refusal::CouponTooLarge { .. } => "coupon_too_large",

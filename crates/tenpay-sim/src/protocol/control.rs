@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::Engine;
 use super::order::{key_of, mark_paid, pay_payload};
+use crate::clock::now_unix;
 use crate::error::Refusal;
 use crate::model::{DeliveryKind, MerchantView, OrderView, PayOptions};
 use crate::state::{Order, State, TradeState};
@@ -19,7 +20,8 @@ impl Engine {
         opts: &PayOptions,
     ) -> Result<OrderView, Refusal> {
         let sign_type_field = opts.sign_type_field.unwrap_or(false);
-        self.conclude(mch_id, out_trade_no, sign_type_field, |order| {
+        let late = opts.after_close.unwrap_or(false);
+        self.conclude(mch_id, out_trade_no, sign_type_field, late, |order| {
             let coupon = opts.coupon_fee.unwrap_or_default();
             if !coupon.is_zero() && coupon >= order.total_fee {
                 return Err(Refusal::CouponTooLarge {
@@ -40,29 +42,38 @@ impl Engine {
         out_trade_no: &str,
         err_code: &str,
     ) -> Result<OrderView, Refusal> {
-        self.conclude(mch_id, out_trade_no, false, |order| {
+        self.conclude(mch_id, out_trade_no, false, false, |order| {
             order.state = TradeState::PayError;
             order.err_code = Some(err_code.to_owned());
             Ok(())
         })
     }
 
-    /// Ends a NOTPAY order with `outcome` (paid or failed), then sends its payment
-    /// notification to the order's notify_url.
+    /// Ends a NOTPAY order (before its `time_expire`) with `outcome` (paid or failed), then
+    /// sends its payment notification to the order's notify_url. `late`: a CLOSED or expired
+    /// order too (a payment that began before the close).
     fn conclude(
         self: &Arc<Self>,
         mch_id: Option<&str>,
         out_trade_no: &str,
         sign_type_field: bool,
+        late: bool,
         outcome: impl FnOnce(&mut Order) -> Result<(), Refusal>,
     ) -> Result<OrderView, Refusal> {
         let mut state = self.lock();
         let order = find(&mut state, mch_id, out_trade_no)?;
-        if order.state != TradeState::NotPay {
+        let open = order.state == TradeState::NotPay || (late && order.state == TradeState::Closed);
+        if !open {
             return Err(Refusal::WrongState {
                 out_trade_no: out_trade_no.to_owned(),
                 state: order.state.as_str(),
-                expected: "NOTPAY",
+                expected: if late { "NOTPAY or CLOSED" } else { "NOTPAY" },
+            });
+        }
+        if let Some(at) = order.expires_at.filter(|at| *at <= now_unix() && !late) {
+            return Err(Refusal::Expired {
+                out_trade_no: out_trade_no.to_owned(),
+                time_expire: crate::clock::compact(at),
             });
         }
         outcome(order)?;

@@ -197,6 +197,10 @@ pub(super) fn new_order(
         payer_openid: None,
         coupon_fee: Fen::ZERO,
         created_at: now_unix(),
+        expires_at: req
+            .get("time_expire")
+            .and_then(|t| t.parse::<tenpay_xml::BeijingTime>().ok())
+            .map(|t| t.unix()),
         refunds: Vec::new(),
         micropay: MicropayPlan::None,
         err_code: None,

@@ -259,3 +259,53 @@ async fn beyond_loopback_the_control_api_needs_its_token() {
     assert_eq!(status, 200);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_closed_order_is_paid_only_by_a_payment_that_began_before_the_close() {
+    let sim = sim().await;
+    let merchant = MerchantServer::start(&[]).await;
+    call(
+        &sim,
+        "/pay/unifiedorder",
+        &order_fields("LATE-1", "NATIVE", &merchant.url()),
+        SignType::Md5,
+    )
+    .await;
+    let closed = call(
+        &sim,
+        "/pay/closeorder",
+        &[("out_trade_no", "LATE-1")],
+        SignType::Md5,
+    )
+    .await;
+    assert_eq!(closed.get("result_code"), Some("SUCCESS"), "{closed:?}");
+    assert!(matches!(
+        sim.pay("LATE-1", &PayOptions::new()),
+        Err(tenpay_sim::Error::Refused(
+            tenpay_sim::Refusal::WrongState {
+                state: "CLOSED",
+                ..
+            }
+        ))
+    ));
+    // The race WeChat Pay's guidance names: the payment completes after the close.
+    let o = sim
+        .pay("LATE-1", &PayOptions::new().after_close(true))
+        .unwrap();
+    assert_eq!(o.trade_state, "SUCCESS");
+    assert!(
+        eventually(3000, || sim
+            .deliveries()
+            .iter()
+            .any(|d| d.out_trade_no == "LATE-1" && d.acknowledged))
+        .await
+    );
+    let q = call(
+        &sim,
+        "/pay/orderquery",
+        &[("out_trade_no", "LATE-1")],
+        SignType::Md5,
+    )
+    .await;
+    assert_eq!(q.get("trade_state"), Some("SUCCESS"), "{q:?}");
+}

@@ -112,6 +112,7 @@ async fn expired_orders_are_closed_at_wechat_and_here() {
         trade_type: "NATIVE".into(),
         openid: None,
         payer_ip: "127.0.0.1".into(),
+        expires_at: unix_now() - 1,
     };
     env.server.store().insert_order(&ghost).await.unwrap();
     env.wait_state(&ghost.out_trade_no, "CLOSED").await;
@@ -162,7 +163,7 @@ async fn probes_metrics_and_resolving_anomalies() {
     assert_eq!(r.status(), 401, "metrics need the admin token");
     // An anomaly: a payment for an order closed here (the simulator still takes it).
     let no = env.new_order(700, "NATIVE").await;
-    env.server.store().close_order(&no).await.unwrap();
+    env.server.store().close_attempt(&no).await.unwrap();
     env.sim.pay(&no, &tenpay_sim::PayOptions::new()).unwrap();
     wait_until("the anomaly", async || {
         env.admin_get("/anomalies")

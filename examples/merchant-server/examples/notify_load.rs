@@ -76,10 +76,11 @@ async fn main() {
                 trade_type: "APP".into(),
                 openid: None,
                 payer_ip: "127.0.0.1".into(),
+                expires_at: i64::MAX / 2,
             })
             .await
             .unwrap();
-        store.order_prepared(&no, "wx0").await.unwrap();
+        store.attempt_prepared(&no, "wx0").await.unwrap();
         bodies.push(notification(&no, i, &key));
     }
     eprintln!("{orders} orders in {:.1} s", setup.elapsed().as_secs_f64());

@@ -14,7 +14,8 @@
 //! | [`auth`] | session tokens for the app, the admin token |
 //! | [`server`] | start and stop |
 //! | [`reconcile`] | the daily reconciliation against the bill |
-//! | [`sweeper`] | the background recovery: unpaid orders queried or closed, refunds resolved |
+//! | [`sweeper`] | the background recovery: unpaid attempts queried or closed, refunds resolved |
+//! | [`metrics`] | WeChat Pay call latency histograms for `/metrics` |
 //! | [`logging`] | `tracing-subscriber`, escaped values |
 //! | [`simulator`] | simulator mode for the quickstart and tests |
 //!
@@ -35,6 +36,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod payments;
 pub mod reconcile;
 pub mod server;

@@ -160,7 +160,8 @@ async fn reconcile(config: &Config, date: &str) -> ExitCode {
         store,
         base,
         config.server_ip.clone(),
-    );
+    )
+    .attempt_ttl(config.sweep.order_ttl);
     match tenpay_merchant_server::reconcile::reconcile(&payments, date).await {
         Ok(r) => {
             println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());

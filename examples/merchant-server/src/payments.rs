@@ -16,8 +16,8 @@ use crate::auth::UserId;
 use crate::domain::{AnomalyKind, OrderState, RefundState, Submission, classify_submission};
 use crate::logging::Escaped;
 use crate::store::{
-    Evidence, NewOrder, Order, PaymentVerdict, Refund, RefundReport, Refusal, Reservation, Store,
-    StoreError,
+    Attempt, Evidence, NewAttempt, NewOrder, Order, PaymentVerdict, Refund, RefundReport, Refusal,
+    Reservation, Store, StoreError,
 };
 
 /// Orders above this are refused (100 million yuan).
@@ -81,6 +81,10 @@ pub struct CreateOrder {
 pub struct CreatedOrder {
     /// The order number.
     pub out_trade_no: String,
+    /// The payment attempt's number at WeChat Pay (the order's own for the first attempt).
+    pub attempt: String,
+    /// When the attempt expires (Unix seconds).
+    pub expires_at: i64,
     /// Its state (NOTPAY).
     pub state: OrderState,
     /// The trade type.
@@ -129,6 +133,8 @@ pub struct OrderView {
     pub order: Order,
     /// Its refunds.
     pub refunds: Vec<Refund>,
+    /// Its payment attempts, first first.
+    pub attempts: Vec<Attempt>,
 }
 
 /// The operations, shared by every surface.
@@ -138,7 +144,13 @@ pub struct Payments {
     store: Store,
     public_base_url: String,
     server_ip: String,
+    attempt_ttl: std::time::Duration,
+    latency: std::sync::Arc<crate::metrics::CallLatency>,
 }
+
+/// WeChat Pay refuses a `time_expire` less than 5 minutes ahead; an attempt that expires
+/// sooner here is closed by the sweeper before WeChat Pay's own expiry.
+const MIN_WIRE_EXPIRY_SECS: i64 = 6 * 60;
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -169,13 +181,33 @@ impl Payments {
             store,
             public_base_url,
             server_ip,
+            attempt_ttl: std::time::Duration::from_secs(7200),
+            latency: std::sync::Arc::default(),
         }
+    }
+
+    /// How long a payment attempt may be paid (`ORDER_TTL_SECS`): sent as `time_expire`
+    /// (at least 6 minutes, WeChat Pay's floor), and the sweeper closes it after.
+    #[must_use]
+    pub fn attempt_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.attempt_ttl = ttl;
+        self
+    }
+
+    fn expiry(&self) -> i64 {
+        now().saturating_add(i64::try_from(self.attempt_ttl.as_secs()).unwrap_or(i64::MAX / 2))
     }
 
     /// The client (for the operations built on it: reconciliation).
     #[must_use]
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// WeChat Pay call latency, for `/metrics`.
+    #[must_use]
+    pub fn latency(&self) -> &crate::metrics::CallLatency {
+        &self.latency
     }
 
     /// The store.
@@ -235,32 +267,106 @@ impl Payments {
             "{stamp}{}",
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         );
-        let no = OutTradeNo::new(&out_trade_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+        OutTradeNo::new(&out_trade_no).map_err(|e| OpError::Invalid(e.to_string()))?;
         let ip = if req.trade_type == "NATIVE" {
             self.server_ip.clone()
         } else {
             payer_ip.to_string()
         };
+        let expires_at = self.expiry();
         self.store
             .insert_order(&NewOrder {
                 out_trade_no: out_trade_no.clone(),
                 user_id: user.as_str().to_owned(),
-                item: req.item.clone(),
-                description: req.description.clone(),
+                item: req.item,
+                description: req.description,
                 amount: Fen::new(req.amount_fen),
-                trade_type: req.trade_type.clone(),
-                openid: openid.clone(),
-                payer_ip: ip.clone(),
+                trade_type: req.trade_type,
+                openid,
+                payer_ip: ip,
+                expires_at,
             })
             .await?;
-        let fee = Fen::new(req.amount_fen);
-        let notify_url = format!("{}/wechat/notify/pay", self.public_base_url);
-        let desc = req.description.as_str();
-        let call = match req.trade_type.as_str() {
-            "JSAPI" => {
-                UnifiedOrder::jsapi(desc, no, fee, ip, notify_url, openid.unwrap_or_default())
+        let order = self
+            .store
+            .order(&out_trade_no)
+            .await?
+            .ok_or(OpError::UnknownOrder)?;
+        self.place(&order, &out_trade_no, expires_at).await
+    }
+
+    /// Pays an unpaid order again, through a new attempt (a new `out_trade_no`: WeChat Pay
+    /// never takes a changed or closed order under the same number). The current attempt is
+    /// closed at WeChat Pay first, so that it cannot be paid as well; when that fails it is
+    /// left to the sweeper, and a payment of both is recorded as `SECOND_PAYMENT`.
+    ///
+    /// # Errors
+    /// [`OpError::UnknownOrder`]; [`OpError::Conflict`] when the order is paid (WeChat Pay
+    /// may say so only now) or has too many attempts; [`OpError::Upstream`] as for
+    /// [`Payments::create_order`].
+    pub async fn repay(
+        &self,
+        owner: Option<&UserId>,
+        order_no: &str,
+    ) -> Result<CreatedOrder, OpError> {
+        let view = self.order(owner, order_no).await?;
+        if view.order.state.is_paid() {
+            return Err(conflict(
+                "already_paid",
+                format!("order is {}", view.order.state),
+            ));
+        }
+        let current = view
+            .attempts
+            .iter()
+            .find(|a| view.order.attempt.as_deref() == Some(a.out_trade_no.as_str()));
+        if let Some(a) = current.filter(|a| OrderState::CLOSABLE.contains(&a.state)) {
+            match self.close_attempt(&a.out_trade_no).await {
+                Ok(()) => {}
+                Err(e @ OpError::Conflict { .. }) => {
+                    // Paid there: learn it now rather than charging twice.
+                    let _ = self.query_attempt(&a.out_trade_no).await;
+                    return Err(e);
+                }
+                Err(e) => tracing::warn!(
+                    out_trade_no = %a.out_trade_no,
+                    error = %crate::logging::report(&e),
+                    "the previous attempt could not be closed; the sweeper closes it"
+                ),
             }
-            "NATIVE" => UnifiedOrder::native(desc, no, fee, ip, notify_url, &req.item),
+        }
+        let attempt = match self.store.new_attempt(order_no, self.expiry()).await? {
+            NewAttempt::Created(a) => a,
+            NewAttempt::UnknownOrder => return Err(OpError::UnknownOrder),
+            NewAttempt::Refused(why) => return Err(conflict("not_payable", why)),
+        };
+        self.place(&view.order, &attempt.out_trade_no, attempt.expires_at)
+            .await
+    }
+
+    /// Places attempt `attempt_no` of `order` at WeChat Pay (unifiedorder, with its
+    /// `time_expire`) and returns what the app needs to pay it.
+    async fn place(
+        &self,
+        order: &Order,
+        attempt_no: &str,
+        expires_at: i64,
+    ) -> Result<CreatedOrder, OpError> {
+        let no = OutTradeNo::new(attempt_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+        let fee = order.amount;
+        let ip = order.payer_ip.clone();
+        let notify_url = format!("{}/wechat/notify/pay", self.public_base_url);
+        let desc = order.description.as_str();
+        let call = match order.trade_type.as_str() {
+            "JSAPI" => UnifiedOrder::jsapi(
+                desc,
+                no,
+                fee,
+                ip,
+                notify_url,
+                order.openid.clone().unwrap_or_default(),
+            ),
+            "NATIVE" => UnifiedOrder::native(desc, no, fee, ip, notify_url, &order.item),
             "MWEB" => UnifiedOrder::mweb(
                 desc,
                 no,
@@ -271,24 +377,30 @@ impl Payments {
             ),
             _ => UnifiedOrder::app(desc, no, fee, ip, notify_url),
         };
-        let answer = match self.client.unified_order(&call).await {
+        let wire_expiry = expires_at.max(now().saturating_add(MIN_WIRE_EXPIRY_SECS));
+        let call = call.time_window(None, tenpay_xml::BeijingTime::from_unix(wire_expiry));
+        let answer = match self
+            .latency
+            .time("unifiedorder", self.client.unified_order(&call))
+            .await
+        {
             Ok(a) => a,
             Err(e) => {
-                // A verified refusal is final; anything else leaves the order NEW (WeChat Pay
-                // may have it: the sweeper asks).
+                // A verified refusal is final; anything else leaves the attempt NEW (WeChat
+                // Pay may have it: the sweeper asks).
                 if matches!(
                     e,
                     tenpay_client::Error::Business { .. } | tenpay_client::Error::Protocol { .. }
                 ) {
-                    self.store.order_failed(&out_trade_no).await?;
+                    self.store.attempt_failed(attempt_no).await?;
                 }
                 return Err(OpError::Upstream(e));
             }
         };
         self.store
-            .order_prepared(&out_trade_no, &answer.prepay_id)
+            .attempt_prepared(attempt_no, &answer.prepay_id)
             .await?;
-        let pay = match req.trade_type.as_str() {
+        let pay = match order.trade_type.as_str() {
             "APP" => serde_json::to_value(self.client.app_params(&answer.prepay_id)),
             "JSAPI" => serde_json::to_value(self.client.jsapi_params(&answer.prepay_id)),
             "NATIVE" => Ok(json!({ "code_url": answer.code_url })),
@@ -296,9 +408,11 @@ impl Payments {
         }
         .unwrap_or(Value::Null);
         Ok(CreatedOrder {
-            out_trade_no,
+            out_trade_no: order.out_trade_no.clone(),
+            attempt: attempt_no.to_owned(),
+            expires_at,
             state: OrderState::NotPay,
-            trade_type: req.trade_type,
+            trade_type: order.trade_type.clone(),
             prepay_id: answer.prepay_id,
             pay,
         })
@@ -319,72 +433,96 @@ impl Payments {
         }
         .ok_or(OpError::UnknownOrder)?;
         let refunds = self.store.refunds(out_trade_no).await?;
-        Ok(OrderView { order, refunds })
+        let attempts = self.store.attempts(out_trade_no).await?;
+        Ok(OrderView {
+            order,
+            refunds,
+            attempts,
+        })
     }
 
-    /// Asks WeChat Pay (orderquery) about an unpaid order and settles a payment it reports
-    /// exactly as a notification would.
+    /// Asks WeChat Pay (orderquery) about each unpaid attempt of an order and settles a
+    /// payment it reports exactly as a notification would.
     ///
     /// # Errors
-    /// As [`Payments::order`]; [`OpError::Upstream`] when the query failed.
+    /// As [`Payments::order`]; [`OpError::Upstream`] when a query failed.
     pub async fn refresh(
         &self,
         owner: Option<&UserId>,
         out_trade_no: &str,
     ) -> Result<OrderView, OpError> {
         let view = self.order(owner, out_trade_no).await?;
-        if !OrderState::PAYABLE.contains(&view.order.state) {
-            return Ok(view);
-        }
-        let no = OutTradeNo::new(out_trade_no).map_err(|e| OpError::Invalid(e.to_string()))?;
-        let answer = match self
-            .client
-            .order_query(&OrderQuery::by_out_trade_no(no))
-            .await
-        {
-            Ok(a) => a,
-            Err(e) if e.err_code() == Some(&ErrCode::OrderNotExist) => return Ok(view),
-            Err(e) => return Err(OpError::Upstream(e)),
-        };
-        if matches!(answer.trade_state, TradeState::Success | TradeState::Refund) {
-            let body = answer.raw.to_xml();
-            let evidence = Evidence {
-                kind: "orderquery",
-                body: body.as_bytes(),
-                verified: true,
-            };
-            let paid = answer.total_fee.unwrap_or_default();
-            let transaction_id = answer.transaction_id.clone().unwrap_or_default();
-            let recorded = self
-                .store
-                .record_paid(evidence, out_trade_no, "orderquery", |expected| {
-                    if expected == paid {
-                        Ok(transaction_id)
-                    } else {
-                        Err(paid)
-                    }
-                })
-                .await?;
-            match recorded {
-                Ok(verdict) => {
-                    tracing::info!(out_trade_no, ?verdict, "payment found by orderquery")
-                }
-                Err(refusal) => {
-                    self.refuse_verified(
-                        evidence,
-                        out_trade_no,
-                        &refusal,
-                        answer.transaction_id.as_deref(),
-                    )
-                    .await?;
-                    return Err(conflict("amount_mismatch", refusal.to_string()));
-                }
+        for a in &view.attempts {
+            if OrderState::PAYABLE.contains(&a.state) {
+                self.query_attempt(&a.out_trade_no).await?;
             }
         }
         self.order(owner, out_trade_no).await
     }
 
-    /// Closes an unpaid order at WeChat Pay, then here.
+    /// Asks WeChat Pay (orderquery) about one attempt and settles a payment it reports
+    /// exactly as a notification would (a closed attempt's payment is the paid-after-close
+    /// anomaly). Whether this query recorded the order as paid.
+    ///
+    /// # Errors
+    /// [`OpError::Upstream`] when the query failed; [`OpError::Conflict`] for a payment of
+    /// another amount (recorded as an anomaly); the store's.
+    pub async fn query_attempt(&self, attempt_no: &str) -> Result<bool, OpError> {
+        let no = OutTradeNo::new(attempt_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+        let query = OrderQuery::by_out_trade_no(no);
+        let answer = match self
+            .latency
+            .time("orderquery", self.client.order_query(&query))
+            .await
+        {
+            Ok(a) => a,
+            Err(e) if e.err_code() == Some(&ErrCode::OrderNotExist) => return Ok(false),
+            Err(e) => return Err(OpError::Upstream(e)),
+        };
+        if !matches!(answer.trade_state, TradeState::Success | TradeState::Refund) {
+            return Ok(false);
+        }
+        let body = answer.raw.to_xml();
+        let evidence = Evidence {
+            kind: "orderquery",
+            body: body.as_bytes(),
+            verified: true,
+        };
+        let paid = answer.total_fee.unwrap_or_default();
+        let transaction_id = answer.transaction_id.clone().unwrap_or_default();
+        let recorded = self
+            .store
+            .record_paid(evidence, attempt_no, "orderquery", |expected| {
+                if expected == paid {
+                    Ok(transaction_id)
+                } else {
+                    Err(paid)
+                }
+            })
+            .await?;
+        match recorded {
+            Ok(verdict) => {
+                tracing::info!(
+                    out_trade_no = attempt_no,
+                    ?verdict,
+                    "payment found by orderquery"
+                );
+                Ok(verdict == PaymentVerdict::Paid)
+            }
+            Err(refusal) => {
+                self.refuse_verified(
+                    evidence,
+                    attempt_no,
+                    &refusal,
+                    answer.transaction_id.as_deref(),
+                )
+                .await?;
+                Err(conflict("amount_mismatch", refusal.to_string()))
+            }
+        }
+    }
+
+    /// Closes an unpaid order: each of its open attempts at WeChat Pay, then here.
     ///
     /// # Errors
     /// [`OpError::Conflict`] when it is not unpaid, or WeChat Pay says it is paid.
@@ -396,8 +534,26 @@ impl Payments {
                 format!("order is {}", view.order.state),
             ));
         }
-        let no = OutTradeNo::new(out_trade_no).map_err(|e| OpError::Invalid(e.to_string()))?;
-        match self.client.close_order(&CloseOrder::new(no)).await {
+        for a in &view.attempts {
+            if OrderState::CLOSABLE.contains(&a.state) {
+                self.close_attempt(&a.out_trade_no).await?;
+            }
+        }
+        self.order(None, out_trade_no).await
+    }
+
+    /// Closes one attempt at WeChat Pay (closeorder), then here.
+    ///
+    /// # Errors
+    /// [`OpError::Conflict`] (`already_paid`) when WeChat Pay says it is paid;
+    /// [`OpError::Upstream`].
+    pub async fn close_attempt(&self, attempt_no: &str) -> Result<(), OpError> {
+        let no = OutTradeNo::new(attempt_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+        match self
+            .latency
+            .time("closeorder", self.client.close_order(&CloseOrder::new(no)))
+            .await
+        {
             Ok(_) => {}
             // Closed there already, or never placed there (unifiedorder never got through):
             // nobody can pay it; close it here.
@@ -412,8 +568,8 @@ impl Payments {
             }
             Err(e) => return Err(OpError::Upstream(e)),
         }
-        self.store.close_order(out_trade_no).await?;
-        self.order(None, out_trade_no).await
+        self.store.close_attempt(attempt_no).await?;
+        Ok(())
     }
 
     /// Refunds part or all of a paid order, or repeats an earlier refund request. The outcome
@@ -442,7 +598,6 @@ impl Payments {
             .unwrap_or_else(|| format!("R{}", &uuid::Uuid::new_v4().simple().to_string()[..24]));
         let refund_no =
             OutRefundNo::new(&out_refund_no).map_err(|e| OpError::Invalid(e.to_string()))?;
-        let trade_no = OutTradeNo::new(out_trade_no).map_err(|_| OpError::UnknownOrder)?;
         let amount = Fen::new(req.amount_fen);
         let (refund, created) = match self
             .store
@@ -484,6 +639,9 @@ impl Payments {
             .order(out_trade_no)
             .await?
             .ok_or(OpError::UnknownOrder)?;
+        // WeChat Pay knows the payment by the attempt that paid it.
+        let paid_no = order.paid_attempt.as_deref().unwrap_or(out_trade_no);
+        let trade_no = OutTradeNo::new(paid_no).map_err(|_| OpError::UnknownOrder)?;
         let first = self.store.begin_submission(&out_refund_no).await? == 1;
         // Always the stored amount and reason: a repeat is the same request.
         let mut call =
@@ -492,7 +650,11 @@ impl Payments {
         if let Some(reason) = &refund.reason {
             call = call.desc(reason);
         }
-        let result = self.client.refund(&call).await.map(|a| a.refund_id);
+        let result = self
+            .latency
+            .time("refund", self.client.refund(&call))
+            .await
+            .map(|a| a.refund_id);
         let submission = classify_submission(&result, first);
         let (label, advice) = match &submission {
             Submission::Accepted { refund_id } => {
@@ -555,9 +717,10 @@ impl Payments {
 
     async fn query_refund(&self, out_refund_no: &str) -> Result<(RefundReport, String), OpError> {
         let no = OutRefundNo::new(out_refund_no).map_err(|_| OpError::UnknownRefund)?;
+        let query = RefundQuery::by_out_refund_no(no);
         let answer = self
-            .client
-            .refund_query(&RefundQuery::by_out_refund_no(no))
+            .latency
+            .time("refundquery", self.client.refund_query(&query))
             .await
             .map_err(OpError::Upstream)?;
         let item = answer
@@ -568,9 +731,15 @@ impl Payments {
         let state = RefundState::from_wire(&item.refund_status).ok_or_else(|| {
             OpError::Invalid(format!("unknown refund_status {}", item.refund_status))
         })?;
+        // The answer names the attempt; the books, its order.
+        let attempt_no = answer.out_trade_no.clone().unwrap_or_default();
+        let out_trade_no = match self.store.attempt(&attempt_no).await? {
+            Some(a) => a.order_no,
+            None => attempt_no,
+        };
         let report = RefundReport {
             out_refund_no: item.out_refund_no.to_string(),
-            out_trade_no: answer.out_trade_no.clone().unwrap_or_default(),
+            out_trade_no,
             refund_id: item.refund_id.clone(),
             refund_fee: item.refund_fee,
             state,

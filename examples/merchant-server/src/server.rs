@@ -151,7 +151,8 @@ impl Server {
             store.clone(),
             public_base_url,
             config.server_ip.clone(),
-        );
+        )
+        .attempt_ttl(config.sweep.order_ttl);
         let tokens = SessionTokens::new(config.session_secret.clone());
         let authenticator = self
             .authenticator

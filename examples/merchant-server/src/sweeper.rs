@@ -1,10 +1,11 @@
 //! The sweeper: WeChat Pay's guidance is that a notification can be lost, so the merchant
 //! queries what it has not heard about. On every instance, in the background:
 //!
-//! - orders still unpaid some minutes after they were placed are queried (orderquery) and,
-//!   when paid, settled exactly as a notification would settle them (the same transition and
-//!   audit trail, `paid_via = orderquery`); those older than the order's lifetime are closed at
-//!   WeChat Pay (closeorder) and here;
+//! - payment attempts still unpaid some minutes after they were placed are queried
+//!   (orderquery) and, when paid, settled exactly as a notification would settle them (the
+//!   same transition and audit trail, `paid_via = orderquery`); those past their expiry, and
+//!   those superseded (a newer attempt exists, or another attempt paid the order), are closed
+//!   at WeChat Pay (closeorder) and here;
 //! - refunds still PROCESSING (an unknown outcome included) are resolved with refundquery.
 //!
 //! Each row is claimed with a lease before it is looked at (SKIP LOCKED on PostgreSQL), so
@@ -26,7 +27,7 @@ pub struct SweepConfig {
     pub interval: Duration,
     /// An order is queried once it is this old (`SWEEP_UNPAID_AFTER_SECS`, default 300).
     pub unpaid_after: Duration,
-    /// An order still unpaid this long after it was placed is closed
+    /// A payment attempt's lifetime: its `time_expire`, after which it is closed
     /// (`ORDER_TTL_SECS`, default 7200).
     pub order_ttl: Duration,
     /// A refund is queried once it has been PROCESSING this long
@@ -53,8 +54,10 @@ impl Default for SweepConfig {
 }
 
 /// What the sweeper did, for `/metrics`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SweepStats {
+    /// When the stats were made (Unix seconds): the lag's start before the first sweep.
+    pub started_at: i64,
     /// Sweeps run.
     pub sweeps: AtomicU64,
     /// Orders queried.
@@ -69,6 +72,31 @@ pub struct SweepStats {
     pub errors: AtomicU64,
     /// When the last sweep finished (Unix seconds; 0: never).
     pub last_sweep_at: AtomicI64,
+}
+
+impl Default for SweepStats {
+    fn default() -> Self {
+        Self {
+            started_at: now(),
+            sweeps: AtomicU64::default(),
+            orders_queried: AtomicU64::default(),
+            orders_found_paid: AtomicU64::default(),
+            orders_closed: AtomicU64::default(),
+            refunds_queried: AtomicU64::default(),
+            errors: AtomicU64::default(),
+            last_sweep_at: AtomicI64::default(),
+        }
+    }
+}
+
+impl SweepStats {
+    /// Seconds since the last sweep finished (since the stats were made, before the first):
+    /// alert when it grows well past the interval.
+    #[must_use]
+    pub fn lag_seconds(&self) -> i64 {
+        let last = self.last_sweep_at.load(Ordering::Relaxed);
+        now().saturating_sub(if last == 0 { self.started_at } else { last })
+    }
 }
 
 /// What one sweep did.
@@ -114,39 +142,46 @@ pub async fn sweep_once(payments: &Payments, cfg: &SweepConfig) -> Result<SweepR
         .await?;
     for no in claimed {
         report.orders_queried += 1;
-        let view = match payments.refresh(None, &no).await {
-            Ok(v) => v,
+        let found = match payments.query_attempt(&no).await {
+            Ok(found) => found,
             Err(e) => {
                 report.errors += 1;
                 tracing::warn!(out_trade_no = %no, error = %e, "sweeper: orderquery failed; retried after the lease");
                 continue;
             }
         };
-        let order = &view.order;
-        if !OrderState::PAYABLE.contains(&order.state) {
-            // Claimed as payable, now settled: the query found the payment.
-            if order.paid_at.is_some() {
-                report.orders_found_paid += 1;
-                tracing::info!(out_trade_no = %no, "sweeper: paid order found by query");
-            }
+        if found {
+            report.orders_found_paid += 1;
+            tracing::info!(out_trade_no = %no, "sweeper: paid attempt found by query");
             continue;
         }
-        let expired = order.created_at <= at.saturating_sub(secs(cfg.order_ttl));
-        if expired && !OrderState::CLOSABLE.contains(&order.state) {
+        let store = payments.store();
+        let Some(attempt) = store.attempt(&no).await? else {
+            continue;
+        };
+        if !OrderState::PAYABLE.contains(&attempt.state) {
+            continue;
+        }
+        let superseded = match store.order(&attempt.order_no).await? {
+            Some(o) => o.state.is_paid() || o.attempt.as_deref() != Some(no.as_str()),
+            None => false,
+        };
+        if attempt.expires_at > at && !superseded {
+            continue;
+        }
+        if !OrderState::CLOSABLE.contains(&attempt.state) {
             // Expired and not closable (unifiedorder failed): nothing more to learn.
-            payments.store().stop_sweeping(&no).await?;
+            store.stop_sweeping(&no).await?;
             continue;
         }
-        if expired {
-            match payments.close(&no).await {
-                Ok(_) => {
-                    report.orders_closed += 1;
-                    tracing::info!(out_trade_no = %no, "sweeper: expired order closed");
-                }
-                Err(e) => {
-                    report.errors += 1;
-                    tracing::warn!(out_trade_no = %no, error = %e, "sweeper: closing failed; retried after the lease");
-                }
+        match payments.close_attempt(&no).await {
+            Ok(()) => {
+                report.orders_closed += 1;
+                tracing::info!(out_trade_no = %no, superseded, "sweeper: attempt closed");
+            }
+            Err(e) => {
+                report.errors += 1;
+                tracing::warn!(out_trade_no = %no, error = %e, "sweeper: closing failed; retried after the lease");
             }
         }
     }

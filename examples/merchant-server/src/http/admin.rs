@@ -104,6 +104,12 @@ async fn metrics(p: Payments, sweep: Arc<SweepStats>) -> Result<Response, ApiErr
     };
     family("tenpay_orders", "Orders by state.", "state", &counts.orders);
     family(
+        "tenpay_attempts",
+        "Payment attempts by state.",
+        "state",
+        &counts.attempts,
+    );
+    family(
         "tenpay_refunds",
         "Refunds by state.",
         "state",
@@ -163,6 +169,21 @@ async fn metrics(p: Payments, sweep: Arc<SweepStats>) -> Result<Response, ApiErr
         out,
         "# HELP tenpay_sweep_last_timestamp_seconds When the last sweep finished (0: never).\n# TYPE tenpay_sweep_last_timestamp_seconds gauge\ntenpay_sweep_last_timestamp_seconds {last}"
     );
+    let lag = sweep.lag_seconds();
+    let _ = writeln!(
+        out,
+        "# HELP tenpay_sweep_lag_seconds Since the last sweep finished (since the server started, before the first).\n# TYPE tenpay_sweep_lag_seconds gauge\ntenpay_sweep_lag_seconds {lag}"
+    );
+    let differences = counts
+        .open_anomalies
+        .iter()
+        .find(|(k, _)| k == AnomalyKind::ReconciliationDifference.as_str())
+        .map_or(0, |(_, n)| *n);
+    let _ = writeln!(
+        out,
+        "# HELP tenpay_reconciliation_differences Reconciliation differences not yet resolved.\n# TYPE tenpay_reconciliation_differences gauge\ntenpay_reconciliation_differences {differences}"
+    );
+    out.push_str(&p.latency().render());
     Ok((
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         out,

@@ -46,6 +46,7 @@ pub fn router(
     let app = Router::new()
         .route("/orders", post(create_order))
         .route("/orders/{out_trade_no}", get(get_order))
+        .route("/orders/{out_trade_no}/attempts", post(repay))
         .route_layer(axum::middleware::from_fn_with_state(
             authenticator,
             authenticate,
@@ -123,6 +124,16 @@ async fn create_order(
     let Json(req) = body.map_err(|e| bad_json(&e))?;
     let ip = payer_ip(peer, &headers, &s.trusted_proxies);
     let created = s.payments.create_order(&user, req, ip).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// `POST /orders/{out_trade_no}/attempts`: pay an unpaid order again (a new attempt).
+async fn repay(
+    State(s): State<AppState>,
+    Extension(user): Extension<UserId>,
+    Path(no): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let created = s.payments.repay(Some(&user), &no).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

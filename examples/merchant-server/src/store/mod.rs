@@ -7,6 +7,7 @@
 //! takes SQLite's write lock (or the order's row lock on PostgreSQL) before it reads.
 //! Queries use `$1, $2, …` placeholders, each once and in order, which both backends accept.
 
+mod attempts;
 mod rows;
 
 use sha2::{Digest, Sha256};
@@ -16,7 +17,8 @@ use tenpay_xml::Fen;
 
 use crate::config::DatabaseUrl;
 use crate::domain::{AnomalyKind, OrderState, RefundState, UnknownState, money};
-pub use rows::{Anomaly, AuditRow, NewOrder, Order, Refund};
+pub use attempts::{MAX_ATTEMPTS, NewAttempt};
+pub use rows::{Anomaly, Attempt, AuditRow, NewOrder, Order, Refund};
 
 /// At most this many refunds per order (WeChat Pay's limit).
 pub const MAX_REFUNDS_PER_ORDER: i64 = 50;
@@ -137,6 +139,8 @@ pub struct RefundReport {
 pub struct Counts {
     /// Orders by state.
     pub orders: Vec<(String, i64)>,
+    /// Payment attempts by state.
+    pub attempts: Vec<(String, i64)>,
     /// Refunds by state.
     pub refunds: Vec<(String, i64)>,
     /// Notifications by `kind:verified` or `kind:refused`.
@@ -158,6 +162,14 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// `$1, $2, …, $n`.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn in_list(states: &[OrderState]) -> String {
@@ -207,257 +219,7 @@ impl Store {
         })
     }
 
-    // ----- orders -----
-
-    /// Stores a new order (NEW).
-    ///
-    /// # Errors
-    /// The database's (a duplicate `out_trade_no` included).
-    pub async fn insert_order(&self, o: &NewOrder) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO orders (out_trade_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&o.out_trade_no)
-        .bind(&o.user_id)
-        .bind(&o.item)
-        .bind(&o.description)
-        .bind(money::to_db(o.amount)?)
-        .bind(&o.trade_type)
-        .bind(&o.openid)
-        .bind(&o.payer_ip)
-        .bind(OrderState::New.as_str())
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
-        tracing::info!(out_trade_no = %o.out_trade_no, state = "NEW", "order created");
-        Ok(())
-    }
-
-    /// NEW → NOTPAY with the prepay id.
-    ///
-    /// # Errors
-    /// The database's.
-    pub async fn order_prepared(
-        &self,
-        out_trade_no: &str,
-        prepay_id: &str,
-    ) -> Result<(), StoreError> {
-        self.move_new(out_trade_no, OrderState::NotPay, Some(prepay_id))
-            .await
-    }
-
-    /// NEW → FAILED (WeChat Pay refused the order for good).
-    ///
-    /// # Errors
-    /// The database's.
-    pub async fn order_failed(&self, out_trade_no: &str) -> Result<(), StoreError> {
-        self.move_new(out_trade_no, OrderState::Failed, None).await
-    }
-
-    async fn move_new(
-        &self,
-        out_trade_no: &str,
-        to: OrderState,
-        prepay_id: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let moved = sqlx::query(
-            "UPDATE orders SET state = $1, prepay_id = $2 WHERE out_trade_no = $3 AND state = 'NEW'",
-        )
-        .bind(to.as_str())
-        .bind(prepay_id)
-        .bind(out_trade_no)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if moved == 1 {
-            tracing::info!(out_trade_no, state = to.as_str(), "order moved");
-        }
-        Ok(())
-    }
-
-    /// One order.
-    ///
-    /// # Errors
-    /// The database's.
-    pub async fn order(&self, out_trade_no: &str) -> Result<Option<Order>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM orders WHERE out_trade_no = $1",
-            rows::ORDER_COLUMNS
-        ))
-        .bind(out_trade_no)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(rows::order).transpose()
-    }
-
-    /// One order, if it belongs to `user_id`.
-    ///
-    /// # Errors
-    /// The database's.
-    pub async fn order_of(
-        &self,
-        user_id: &str,
-        out_trade_no: &str,
-    ) -> Result<Option<Order>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM orders WHERE out_trade_no = $1 AND user_id = $2",
-            rows::ORDER_COLUMNS
-        ))
-        .bind(out_trade_no)
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(rows::order).transpose()
-    }
-
-    /// NEW / NOTPAY / PAYERROR → CLOSED; whether it moved.
-    ///
-    /// # Errors
-    /// The database's.
-    pub async fn close_order(&self, out_trade_no: &str) -> Result<bool, StoreError> {
-        let moved = sqlx::query(&format!(
-            "UPDATE orders SET state = 'CLOSED' WHERE out_trade_no = $1 AND state IN ({})",
-            in_list(&OrderState::CLOSABLE)
-        ))
-        .bind(out_trade_no)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if moved == 1 {
-            tracing::info!(out_trade_no, state = "CLOSED", "order moved");
-        }
-        Ok(moved == 1)
-    }
-
     // ----- payments -----
-
-    /// A verified successful payment of `out_trade_no`, with the evidence, in one transaction:
-    /// the audit row, the amount check (`settle` gets the order's amount and returns the
-    /// transaction id, or refuses), and the one transition to PAID. A payment the books
-    /// cannot take (the order is closed, or paid by another transaction) is an anomaly,
-    /// recorded with it.
-    ///
-    /// `Ok(Err(_))`: refused and rolled back; the caller records the evidence with
-    /// [`Store::record_refused`].
-    ///
-    /// # Errors
-    /// The database's (nothing recorded).
-    pub async fn record_paid(
-        &self,
-        evidence: Evidence<'_>,
-        out_trade_no: &str,
-        via: &str,
-        settle: impl FnOnce(Fen) -> Result<String, Fen>,
-    ) -> Result<Result<PaymentVerdict, Refusal>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let audit_id = insert_audit(&mut tx, evidence, "pending", Some(out_trade_no)).await?;
-        let Some((amount, state, paid_tx)) = order_payment_facts(&mut tx, out_trade_no).await?
-        else {
-            return Ok(Err(Refusal::UnknownOrder));
-        };
-        let transaction_id = match settle(amount) {
-            Ok(t) => t,
-            Err(received) => {
-                return Ok(Err(Refusal::AmountMismatch {
-                    expected: amount,
-                    received,
-                }));
-            }
-        };
-        let moved = sqlx::query(&format!(
-            "UPDATE orders SET state = 'PAID', transaction_id = $1, paid_at = $2, paid_via = $3 \
-             WHERE out_trade_no = $4 AND state IN ({})",
-            in_list(&OrderState::PAYABLE)
-        ))
-        .bind(&transaction_id)
-        .bind(now())
-        .bind(via)
-        .bind(out_trade_no)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let verdict = if moved == 1 {
-            PaymentVerdict::Paid
-        } else {
-            // Read again: on PostgreSQL another instance may have moved it while we waited for
-            // the row lock.
-            let (_, state, paid_tx) = order_payment_facts(&mut tx, out_trade_no)
-                .await?
-                .unwrap_or((amount, state, paid_tx));
-            if state == OrderState::Closed {
-                let detail = format!(
-                    "transaction {transaction_id} paid {amount} fen for closed order {out_trade_no}: refund the payer"
-                );
-                insert_anomaly(
-                    &mut tx,
-                    AnomalyKind::PaidAfterClose,
-                    &transaction_id,
-                    Some(out_trade_no),
-                    &detail,
-                )
-                .await?;
-                PaymentVerdict::Anomaly(AnomalyKind::PaidAfterClose)
-            } else if paid_tx.as_deref() == Some(transaction_id.as_str()) {
-                PaymentVerdict::Duplicate(state)
-            } else {
-                let detail = format!(
-                    "order {out_trade_no} is paid by transaction {} and again by {transaction_id}: refund one",
-                    paid_tx.as_deref().unwrap_or("?")
-                );
-                insert_anomaly(
-                    &mut tx,
-                    AnomalyKind::SecondPayment,
-                    &transaction_id,
-                    Some(out_trade_no),
-                    &detail,
-                )
-                .await?;
-                PaymentVerdict::Anomaly(AnomalyKind::SecondPayment)
-            }
-        };
-        let text = match &verdict {
-            PaymentVerdict::Paid => "paid".to_owned(),
-            PaymentVerdict::Duplicate(s) => format!("duplicate: order already {s}"),
-            PaymentVerdict::Anomaly(k) => format!("anomaly: {k}"),
-        };
-        set_verdict(&mut tx, &audit_id, &text).await?;
-        tx.commit().await?;
-        Ok(Ok(verdict))
-    }
-
-    /// A verified failed payment: NEW / NOTPAY → PAYERROR, with its audit row. Returns the
-    /// verdict.
-    ///
-    /// # Errors
-    /// The database's (nothing recorded).
-    pub async fn record_pay_failure(
-        &self,
-        evidence: Evidence<'_>,
-        out_trade_no: &str,
-        err_code: &str,
-    ) -> Result<String, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let audit_id = insert_audit(&mut tx, evidence, "pending", Some(out_trade_no)).await?;
-        let moved = sqlx::query(
-            "UPDATE orders SET state = 'PAYERROR' WHERE out_trade_no = $1 AND state IN ('NEW', 'NOTPAY')",
-        )
-        .bind(out_trade_no)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let verdict = format!(
-            "payment failed: {err_code} ({})",
-            if moved == 1 {
-                "recorded"
-            } else {
-                "order unchanged"
-            }
-        );
-        set_verdict(&mut tx, &audit_id, &verdict).await?;
-        tx.commit().await?;
-        Ok(verdict)
-    }
 
     /// A delivery that was refused (by verification, or by the books), with an anomaly when
     /// the refusal is one.
@@ -869,9 +631,11 @@ impl Store {
         let rows = match out_trade_no {
             Some(no) => {
                 sqlx::query(&format!(
-                    "SELECT {} FROM notifications WHERE out_trade_no = $1 ORDER BY id",
+                    "SELECT {} FROM notifications WHERE out_trade_no = $1 \
+                     OR out_trade_no IN (SELECT out_trade_no FROM attempts WHERE order_no = $2) ORDER BY id",
                     rows::AUDIT_COLUMNS
                 ))
+                .bind(no)
                 .bind(no)
                 .fetch_all(&self.pool)
                 .await?
@@ -905,51 +669,129 @@ impl Store {
 
     // ----- reconciliation -----
 
-    /// Orders paid in `[from, to)`: out_trade_no and amount.
+    /// Attempts paid in `[from, to)`, in pages: attempt number and the order's amount, after
+    /// the page that ended with `after` (`None`: the first page), at most `limit`.
     ///
     /// # Errors
     /// The database's.
-    pub async fn paid_between(&self, from: i64, to: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        self.numbers_in(
-            "SELECT out_trade_no, amount_fen FROM orders WHERE paid_at >= $1 AND paid_at < $2",
-            from,
-            to,
-        )
-        .await
-    }
-
-    /// Refunds that reached SUCCESS in `[from, to)`: out_refund_no and amount.
-    ///
-    /// # Errors
-    /// The database's.
-    pub async fn refunded_between(
+    pub async fn paid_page(
         &self,
         from: i64,
         to: i64,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
-        self.numbers_in(
-            "SELECT out_refund_no, amount_fen FROM refunds WHERE state = 'SUCCESS' AND updated_at >= $1 AND updated_at < $2",
+        after: Option<&(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        self.page(
+            "SELECT a.paid_at, a.out_trade_no, o.amount_fen FROM attempts a \
+             JOIN orders o ON o.out_trade_no = a.order_no \
+             WHERE a.paid_at < $1 AND (a.paid_at > $2 OR (a.paid_at = $3 AND a.out_trade_no > $4)) \
+             ORDER BY a.paid_at, a.out_trade_no LIMIT $5",
             from,
             to,
+            after,
+            limit,
         )
         .await
     }
 
-    /// `(number, amount)` rows of a query over the time range `[$1, $2)`.
-    async fn numbers_in(
+    /// Refunds that reached SUCCESS in `[from, to)`, in pages as [`Store::paid_page`]:
+    /// out_refund_no and amount.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn refunded_page(
+        &self,
+        from: i64,
+        to: i64,
+        after: Option<&(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        self.page(
+            "SELECT updated_at, out_refund_no, amount_fen FROM refunds WHERE state = 'SUCCESS' \
+             AND updated_at < $1 AND (updated_at > $2 OR (updated_at = $3 AND out_refund_no > $4)) \
+             ORDER BY updated_at, out_refund_no LIMIT $5",
+            from,
+            to,
+            after,
+            limit,
+        )
+        .await
+    }
+
+    /// One page of `(time, number, amount)` rows in `[from, to)` after `after`.
+    async fn page(
         &self,
         sql: &'static str,
         from: i64,
         to: i64,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
+        after: Option<&(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        // Before the first page: just before `from`, and every number is greater than "".
+        let (t, no) = after.map_or((from - 1, ""), |(t, no)| (*t, no.as_str()));
         let rows = sqlx::query(sql)
-            .bind(from)
             .bind(to)
+            .bind(t)
+            .bind(t)
+            .bind(no)
+            .bind(limit)
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect()
+    }
+
+    /// The attempts among `numbers`, with their order and its amount, for a batch of bill rows.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn attempts_among(
+        &self,
+        numbers: &[&str],
+    ) -> Result<Vec<(Attempt, Fen)>, StoreError> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let columns = rows::ATTEMPT_COLUMNS
+            .split(", ")
+            .map(|c| format!("a.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns}, o.amount_fen FROM attempts a JOIN orders o ON o.out_trade_no = a.order_no \
+             WHERE a.out_trade_no IN ({})",
+            placeholders(numbers.len())
+        );
+        let rows = numbers
+            .iter()
+            .fold(sqlx::query(&sql), |q, n| q.bind(*n))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((rows::attempt(r)?, money::from_db(r.try_get(10)?)?)))
+            .collect()
+    }
+
+    /// The refunds among `numbers`, for a batch of bill rows.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn refunds_among(&self, numbers: &[&str]) -> Result<Vec<Refund>, StoreError> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {} FROM refunds WHERE out_refund_no IN ({})",
+            rows::REFUND_COLUMNS,
+            placeholders(numbers.len())
+        );
+        let rows = numbers
+            .iter()
+            .fold(sqlx::query(&sql), |q, n| q.bind(*n))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::refund).collect()
     }
 
     /// Records a reconciliation difference for a person (once per reference).
@@ -1010,51 +852,6 @@ impl Store {
     }
 
     // ----- the sweeper -----
-
-    /// Claims up to `limit` orders still payable and placed before `placed_before` whose next
-    /// look is due, and pushes that look into the future (a lease, growing with each look:
-    /// `backoff` × (looks + 1), at most 11 ×). On PostgreSQL the candidates are locked with
-    /// SKIP LOCKED, so instances sharing the database claim disjoint rows; SQLite has one
-    /// writer at a time.
-    ///
-    /// # Errors
-    /// The database's.
-    pub async fn claim_unpaid(
-        &self,
-        now: i64,
-        placed_before: i64,
-        backoff: i64,
-        limit: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        let lock = if self.postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "UPDATE orders SET sweeps = sweeps + 1, \
-             sweep_after = $1 + $3 * (CASE WHEN sweeps >= 10 THEN 11 ELSE sweeps + 1 END) \
-             WHERE out_trade_no IN (SELECT out_trade_no FROM orders \
-               WHERE state IN ({}) AND created_at <= $2 AND sweep_after <= $1 \
-               ORDER BY sweep_after LIMIT $4{lock}) \
-             RETURNING out_trade_no",
-            in_list(&OrderState::PAYABLE)
-        );
-        self.claim(&sql, [now, placed_before, backoff, limit]).await
-    }
-
-    /// Takes an order off the sweeper's list (expired, and not closable: a failed order).
-    ///
-    /// # Errors
-    /// The database's.
-    pub async fn stop_sweeping(&self, out_trade_no: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE orders SET sweep_after = $1 WHERE out_trade_no = $2")
-            .bind(i64::MAX)
-            .bind(out_trade_no)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
 
     /// Claims up to `limit` PROCESSING refunds last changed before `changed_before`, as
     /// [`Store::claim_unpaid`] does (the lease is `backoff`).
@@ -1134,6 +931,7 @@ impl Store {
         };
         Ok(Counts {
             orders: by("SELECT state, COUNT(*) FROM orders GROUP BY state ORDER BY state").await?,
+            attempts: by("SELECT state, COUNT(*) FROM attempts GROUP BY state ORDER BY state").await?,
             refunds: by("SELECT state, COUNT(*) FROM refunds GROUP BY state ORDER BY state").await?,
             notifications: by(
                 "SELECT kind || ':' || CASE WHEN verified = 1 THEN 'verified' ELSE 'refused' END, COUNT(*) \
@@ -1174,25 +972,6 @@ fn same_request(
             existing.out_refund_no, existing.amount, existing.out_trade_no
         ))
     }
-}
-
-async fn order_payment_facts(
-    tx: &mut Tx<'_>,
-    out_trade_no: &str,
-) -> Result<Option<(Fen, OrderState, Option<String>)>, StoreError> {
-    let row =
-        sqlx::query("SELECT amount_fen, state, transaction_id FROM orders WHERE out_trade_no = $1")
-            .bind(out_trade_no)
-            .fetch_optional(&mut **tx)
-            .await?;
-    row.map(|row| {
-        Ok((
-            money::from_db(row.try_get(0)?)?,
-            OrderState::parse(&row.try_get::<String, _>(1)?)?,
-            row.try_get(2)?,
-        ))
-    })
-    .transpose()
 }
 
 async fn refund_in(tx: &mut Tx<'_>, out_refund_no: &str) -> Result<Option<Refund>, StoreError> {

@@ -31,6 +31,34 @@ pub struct NewOrder {
     pub openid: Option<String>,
     /// The IP sent as `spbill_create_ip`.
     pub payer_ip: String,
+    /// When its first attempt expires (Unix seconds; sent as `time_expire`).
+    pub expires_at: i64,
+}
+
+/// A payment attempt: one `out_trade_no` at WeChat Pay for a business order. Its state is
+/// one of NEW, NOTPAY, PAYERROR, FAILED, CLOSED and PAID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    /// Its number at WeChat Pay (the first attempt's is the order's own).
+    pub out_trade_no: String,
+    /// The business order.
+    pub order_no: String,
+    /// 1 for the first attempt.
+    pub seq: i64,
+    /// The state.
+    pub state: OrderState,
+    /// The prepay id.
+    pub prepay_id: Option<String>,
+    /// WeChat Pay's transaction id, once paid.
+    pub transaction_id: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When it expires (Unix seconds): the sweeper closes it then.
+    pub expires_at: i64,
+    /// Unix seconds, once paid.
+    pub paid_at: Option<i64>,
+    /// How the payment became known: `notification` or `orderquery`.
+    pub paid_via: Option<String>,
 }
 
 /// An order row.
@@ -68,6 +96,10 @@ pub struct Order {
     pub paid_at: Option<i64>,
     /// How the payment became known: `notification` or `orderquery`.
     pub paid_via: Option<String>,
+    /// The attempt being paid now (its `out_trade_no` at WeChat Pay).
+    pub attempt: Option<String>,
+    /// The attempt that paid it: refunds name this number at WeChat Pay.
+    pub paid_attempt: Option<String>,
 }
 
 /// A refund row.
@@ -136,7 +168,8 @@ pub struct Anomaly {
     pub resolution: Option<String>,
 }
 
-pub(super) const ORDER_COLUMNS: &str = "out_trade_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, prepay_id, transaction_id, refunded_fen, created_at, paid_at, paid_via";
+pub(super) const ORDER_COLUMNS: &str = "out_trade_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, prepay_id, transaction_id, refunded_fen, created_at, paid_at, paid_via, attempt, paid_attempt";
+pub(super) const ATTEMPT_COLUMNS: &str = "out_trade_no, order_no, seq, state, prepay_id, transaction_id, created_at, expires_at, paid_at, paid_via";
 pub(super) const REFUND_COLUMNS: &str = "out_refund_no, out_trade_no, amount_fen, reason, state, refund_id, submissions, last_error, created_at, updated_at";
 pub(super) const AUDIT_COLUMNS: &str =
     "kind, received_at, verified, body_len, body_sha256, body, verdict, out_trade_no";
@@ -160,6 +193,23 @@ pub(super) fn order(row: &AnyRow) -> Result<Order, StoreError> {
         created_at: row.try_get(12)?,
         paid_at: row.try_get(13)?,
         paid_via: row.try_get(14)?,
+        attempt: row.try_get(15)?,
+        paid_attempt: row.try_get(16)?,
+    })
+}
+
+pub(super) fn attempt(row: &AnyRow) -> Result<Attempt, StoreError> {
+    Ok(Attempt {
+        out_trade_no: row.try_get(0)?,
+        order_no: row.try_get(1)?,
+        seq: row.try_get(2)?,
+        state: OrderState::parse(&row.try_get::<String, _>(3)?)?,
+        prepay_id: row.try_get(4)?,
+        transaction_id: row.try_get(5)?,
+        created_at: row.try_get(6)?,
+        expires_at: row.try_get(7)?,
+        paid_at: row.try_get(8)?,
+        paid_via: row.try_get(9)?,
     })
 }
 

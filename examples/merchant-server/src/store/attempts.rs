@@ -1,0 +1,562 @@
+//! Orders and their payment attempts: placing, re-paying, the paid transition, failures,
+//! closing, and the sweeper's claims.
+//!
+//! A business order (`orders`) is paid through attempts (`attempts`), each its own
+//! `out_trade_no` at WeChat Pay; the first attempt's number is the order's. Every attempt
+//! transition also moves the order when the attempt is the order's current one, so an unpaid
+//! order's state is its current attempt's; a paid order stays paid whatever its other
+//! attempts do.
+
+use sqlx::Row;
+use tenpay_xml::Fen;
+
+use super::rows::{self, Attempt, NewOrder, Order};
+use super::{
+    Evidence, PaymentVerdict, Refusal, Store, StoreError, Tx, in_list, insert_anomaly,
+    insert_audit, now, set_verdict,
+};
+use crate::domain::{AnomalyKind, OrderState, money};
+
+/// At most this many attempts per order.
+pub const MAX_ATTEMPTS: i64 = 20;
+
+/// What asking for a new attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewAttempt {
+    /// A new attempt, NEW, now the order's current one.
+    Created(Attempt),
+    /// No such order.
+    UnknownOrder,
+    /// The order cannot be paid again (it is paid, or has too many attempts); nothing written.
+    Refused(String),
+}
+
+/// What the paid transition needs to know about an attempt and its order.
+struct Facts {
+    order_no: String,
+    amount: Fen,
+    attempt_state: OrderState,
+    attempt_tx: Option<String>,
+    order_state: OrderState,
+    order_tx: Option<String>,
+    paid_attempt: Option<String>,
+}
+
+async fn facts(tx: &mut Tx<'_>, attempt_no: &str) -> Result<Option<Facts>, StoreError> {
+    let row = sqlx::query(
+        "SELECT a.order_no, o.amount_fen, a.state, a.transaction_id, o.state, o.transaction_id, o.paid_attempt \
+         FROM attempts a JOIN orders o ON o.out_trade_no = a.order_no WHERE a.out_trade_no = $1",
+    )
+    .bind(attempt_no)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|row| {
+        Ok(Facts {
+            order_no: row.try_get(0)?,
+            amount: money::from_db(row.try_get(1)?)?,
+            attempt_state: OrderState::parse(&row.try_get::<String, _>(2)?)?,
+            attempt_tx: row.try_get(3)?,
+            order_state: OrderState::parse(&row.try_get::<String, _>(4)?)?,
+            order_tx: row.try_get(5)?,
+            paid_attempt: row.try_get(6)?,
+        })
+    })
+    .transpose()
+}
+
+/// Moves an attempt from one of `from` to `to` (keeping a prepay id when given), and its
+/// order too when it is the order's current attempt and in one of `from`. Whether the attempt
+/// moved.
+async fn move_attempt(
+    tx: &mut Tx<'_>,
+    attempt_no: &str,
+    to: OrderState,
+    from: &[OrderState],
+    prepay_id: Option<&str>,
+) -> Result<bool, StoreError> {
+    let list = in_list(from);
+    let row = sqlx::query(&format!(
+        "UPDATE attempts SET state = $1, prepay_id = COALESCE($2, prepay_id) \
+         WHERE out_trade_no = $3 AND state IN ({list}) RETURNING order_no"
+    ))
+    .bind(to.as_str())
+    .bind(prepay_id)
+    .bind(attempt_no)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(false) };
+    let order_no: String = row.try_get(0)?;
+    sqlx::query(&format!(
+        "UPDATE orders SET state = $1, prepay_id = COALESCE($2, prepay_id) \
+         WHERE out_trade_no = $3 AND attempt = $4 AND state IN ({list})"
+    ))
+    .bind(to.as_str())
+    .bind(prepay_id)
+    .bind(&order_no)
+    .bind(attempt_no)
+    .execute(&mut **tx)
+    .await?;
+    tracing::info!(
+        out_trade_no = attempt_no,
+        order_no,
+        state = to.as_str(),
+        "attempt moved"
+    );
+    Ok(true)
+}
+
+impl Store {
+    /// Stores a new order (NEW) and its first attempt, under the order's own number.
+    ///
+    /// # Errors
+    /// The database's (a duplicate `out_trade_no` included).
+    pub async fn insert_order(&self, o: &NewOrder) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let t = now();
+        sqlx::query(
+            "INSERT INTO orders (out_trade_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, created_at, attempt) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&o.out_trade_no)
+        .bind(&o.user_id)
+        .bind(&o.item)
+        .bind(&o.description)
+        .bind(money::to_db(o.amount)?)
+        .bind(&o.trade_type)
+        .bind(&o.openid)
+        .bind(&o.payer_ip)
+        .bind(OrderState::New.as_str())
+        .bind(t)
+        .bind(&o.out_trade_no)
+        .execute(&mut *tx)
+        .await?;
+        insert_attempt(
+            &mut tx,
+            &o.out_trade_no,
+            &o.out_trade_no,
+            1,
+            t,
+            o.expires_at,
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(out_trade_no = %o.out_trade_no, state = "NEW", "order created");
+        Ok(())
+    }
+
+    /// A new attempt for an unpaid order (its number: the order's, `-` and the attempt's
+    /// sequence number), made the order's current one; the order is NEW again. The caller has
+    /// closed the previous attempt, or failed to and leaves it to the sweeper.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn new_attempt(
+        &self,
+        order_no: &str,
+        expires_at: i64,
+    ) -> Result<NewAttempt, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Locks the order (see `reserve_refund`).
+        let found = sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
+            .bind(order_no)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if found == 0 {
+            return Ok(NewAttempt::UnknownOrder);
+        }
+        let row = sqlx::query(
+            "SELECT o.state, (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM attempts WHERE order_no = $1) \
+             FROM orders o WHERE o.out_trade_no = $2",
+        )
+        .bind(order_no)
+        .bind(order_no)
+        .fetch_one(&mut *tx)
+        .await?;
+        let state = OrderState::parse(&row.try_get::<String, _>(0)?)?;
+        let last: i64 = row.try_get(1)?;
+        if state.is_paid() {
+            return Ok(NewAttempt::Refused(format!("order is {state}")));
+        }
+        let number = format!("{order_no}-{}", last + 1);
+        if last >= MAX_ATTEMPTS || number.len() > tenpay_xml::OutTradeNo::MAX_LEN {
+            return Ok(NewAttempt::Refused(format!(
+                "order has {last} attempts; place a new order"
+            )));
+        }
+        let t = now();
+        insert_attempt(&mut tx, &number, order_no, last + 1, t, expires_at).await?;
+        sqlx::query(
+            "UPDATE orders SET attempt = $1, state = 'NEW', prepay_id = NULL WHERE out_trade_no = $2",
+        )
+        .bind(&number)
+        .bind(order_no)
+        .execute(&mut *tx)
+        .await?;
+        let attempt = attempt_in(&mut tx, &number)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        tx.commit().await?;
+        tracing::info!(out_trade_no = %number, order_no, "attempt created");
+        Ok(NewAttempt::Created(attempt))
+    }
+
+    /// An attempt's NEW → NOTPAY, with the prepay id.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn attempt_prepared(
+        &self,
+        attempt_no: &str,
+        prepay_id: &str,
+    ) -> Result<(), StoreError> {
+        self.move_attempt(
+            attempt_no,
+            OrderState::NotPay,
+            &[OrderState::New],
+            Some(prepay_id),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// An attempt's NEW → FAILED (WeChat Pay refused it for good).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn attempt_failed(&self, attempt_no: &str) -> Result<(), StoreError> {
+        self.move_attempt(attempt_no, OrderState::Failed, &[OrderState::New], None)
+            .await
+            .map(drop)
+    }
+
+    /// An attempt's NEW / NOTPAY / PAYERROR → CLOSED (closed at WeChat Pay, or never placed
+    /// there); whether it moved.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn close_attempt(&self, attempt_no: &str) -> Result<bool, StoreError> {
+        self.move_attempt(attempt_no, OrderState::Closed, &OrderState::CLOSABLE, None)
+            .await
+    }
+
+    async fn move_attempt(
+        &self,
+        attempt_no: &str,
+        to: OrderState,
+        from: &[OrderState],
+        prepay_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let moved = move_attempt(&mut tx, attempt_no, to, from, prepay_id).await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    /// One order.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn order(&self, out_trade_no: &str) -> Result<Option<Order>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM orders WHERE out_trade_no = $1",
+            rows::ORDER_COLUMNS
+        ))
+        .bind(out_trade_no)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::order).transpose()
+    }
+
+    /// One order, if it belongs to `user_id`.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn order_of(
+        &self,
+        user_id: &str,
+        out_trade_no: &str,
+    ) -> Result<Option<Order>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM orders WHERE out_trade_no = $1 AND user_id = $2",
+            rows::ORDER_COLUMNS
+        ))
+        .bind(out_trade_no)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::order).transpose()
+    }
+
+    /// One attempt, by its number at WeChat Pay.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn attempt(&self, attempt_no: &str) -> Result<Option<Attempt>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM attempts WHERE out_trade_no = $1",
+            rows::ATTEMPT_COLUMNS
+        ))
+        .bind(attempt_no)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::attempt).transpose()
+    }
+
+    /// An order's attempts, first first.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn attempts(&self, order_no: &str) -> Result<Vec<Attempt>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM attempts WHERE order_no = $1 ORDER BY seq",
+            rows::ATTEMPT_COLUMNS
+        ))
+        .bind(order_no)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::attempt).collect()
+    }
+
+    /// A verified successful payment of attempt `attempt_no`, with the evidence, in one
+    /// transaction: the audit row, the amount check (`settle` gets the order's amount and
+    /// returns the transaction id, or refuses), and the one transition to PAID of the attempt
+    /// and of its order. A payment the books cannot take is an anomaly, recorded with it: the
+    /// attempt was closed (paid after close), or the order is paid by another attempt or
+    /// transaction (a second payment).
+    ///
+    /// `Ok(Err(_))`: refused and rolled back; the caller records the evidence with
+    /// [`Store::record_refused`].
+    ///
+    /// # Errors
+    /// The database's (nothing recorded).
+    pub async fn record_paid(
+        &self,
+        evidence: Evidence<'_>,
+        attempt_no: &str,
+        via: &str,
+        settle: impl FnOnce(Fen) -> Result<String, Fen>,
+    ) -> Result<Result<PaymentVerdict, Refusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let audit_id = insert_audit(&mut tx, evidence, "pending", Some(attempt_no)).await?;
+        let Some(f) = facts(&mut tx, attempt_no).await? else {
+            return Ok(Err(Refusal::UnknownOrder));
+        };
+        let transaction_id = match settle(f.amount) {
+            Ok(t) => t,
+            Err(received) => {
+                return Ok(Err(Refusal::AmountMismatch {
+                    expected: f.amount,
+                    received,
+                }));
+            }
+        };
+        let t = now();
+        let moved = sqlx::query(&format!(
+            "UPDATE attempts SET state = 'PAID', transaction_id = $1, paid_at = $2, paid_via = $3 \
+             WHERE out_trade_no = $4 AND state IN ({})",
+            in_list(&OrderState::PAYABLE)
+        ))
+        .bind(&transaction_id)
+        .bind(t)
+        .bind(via)
+        .bind(attempt_no)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // Read again: on PostgreSQL another instance may have moved the rows while this one
+        // waited for the lock.
+        let after = facts(&mut tx, attempt_no).await?;
+        let Facts {
+            order_no,
+            amount,
+            attempt_state,
+            attempt_tx,
+            order_state,
+            order_tx,
+            paid_attempt,
+        } = after.unwrap_or(f);
+        let verdict = if moved == 1 {
+            // The order is paid by this attempt, unless another paid it first. A CLOSED
+            // order's current attempt is closed; this one was still open.
+            let mut payable = OrderState::PAYABLE.to_vec();
+            payable.push(OrderState::Closed);
+            let order_moved = sqlx::query(&format!(
+                "UPDATE orders SET state = 'PAID', transaction_id = $1, paid_at = $2, paid_via = $3, paid_attempt = $4 \
+                 WHERE out_trade_no = $5 AND state IN ({})",
+                in_list(&payable)
+            ))
+            .bind(&transaction_id)
+            .bind(t)
+            .bind(via)
+            .bind(attempt_no)
+            .bind(&order_no)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if order_moved == 1 {
+                PaymentVerdict::Paid
+            } else {
+                let detail = format!(
+                    "order {order_no} is paid by attempt {} (transaction {}) and again by attempt {attempt_no} (transaction {transaction_id}, {amount} fen): refund one",
+                    paid_attempt.as_deref().unwrap_or("?"),
+                    order_tx.as_deref().unwrap_or("?"),
+                );
+                insert_anomaly(
+                    &mut tx,
+                    AnomalyKind::SecondPayment,
+                    &transaction_id,
+                    Some(&order_no),
+                    &detail,
+                )
+                .await?;
+                PaymentVerdict::Anomaly(AnomalyKind::SecondPayment)
+            }
+        } else if attempt_state == OrderState::Closed {
+            let detail = format!(
+                "transaction {transaction_id} paid {amount} fen for attempt {attempt_no} of order {order_no}, which was closed: refund the payer"
+            );
+            insert_anomaly(
+                &mut tx,
+                AnomalyKind::PaidAfterClose,
+                &transaction_id,
+                Some(&order_no),
+                &detail,
+            )
+            .await?;
+            PaymentVerdict::Anomaly(AnomalyKind::PaidAfterClose)
+        } else if attempt_tx.as_deref() == Some(transaction_id.as_str()) {
+            PaymentVerdict::Duplicate(order_state)
+        } else {
+            let detail = format!(
+                "attempt {attempt_no} of order {order_no} is paid by transaction {} and again by {transaction_id}: refund one",
+                attempt_tx.as_deref().unwrap_or("?")
+            );
+            insert_anomaly(
+                &mut tx,
+                AnomalyKind::SecondPayment,
+                &transaction_id,
+                Some(&order_no),
+                &detail,
+            )
+            .await?;
+            PaymentVerdict::Anomaly(AnomalyKind::SecondPayment)
+        };
+        let text = match &verdict {
+            PaymentVerdict::Paid => "paid".to_owned(),
+            PaymentVerdict::Duplicate(s) => format!("duplicate: order already {s}"),
+            PaymentVerdict::Anomaly(k) => format!("anomaly: {k}"),
+        };
+        set_verdict(&mut tx, &audit_id, &text).await?;
+        tx.commit().await?;
+        Ok(Ok(verdict))
+    }
+
+    /// A verified failed payment: the attempt (and its order, if current) NEW / NOTPAY →
+    /// PAYERROR, with its audit row. Returns the verdict.
+    ///
+    /// # Errors
+    /// The database's (nothing recorded).
+    pub async fn record_pay_failure(
+        &self,
+        evidence: Evidence<'_>,
+        attempt_no: &str,
+        err_code: &str,
+    ) -> Result<String, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let audit_id = insert_audit(&mut tx, evidence, "pending", Some(attempt_no)).await?;
+        let moved = move_attempt(
+            &mut tx,
+            attempt_no,
+            OrderState::PayError,
+            &[OrderState::New, OrderState::NotPay],
+            None,
+        )
+        .await?;
+        let verdict = format!(
+            "payment failed: {err_code} ({})",
+            if moved { "recorded" } else { "order unchanged" }
+        );
+        set_verdict(&mut tx, &audit_id, &verdict).await?;
+        tx.commit().await?;
+        Ok(verdict)
+    }
+
+    /// Claims up to `limit` attempts still payable and placed before `placed_before` whose
+    /// next look is due, and pushes that look into the future (a lease, growing with each
+    /// look: `backoff` × (looks + 1), at most 11 ×). On PostgreSQL the candidates are locked
+    /// with SKIP LOCKED, so instances sharing the database claim disjoint rows; SQLite has one
+    /// writer at a time.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn claim_unpaid(
+        &self,
+        now: i64,
+        placed_before: i64,
+        backoff: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let lock = if self.postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE attempts SET sweeps = sweeps + 1, \
+             sweep_after = $1 + $3 * (CASE WHEN sweeps >= 10 THEN 11 ELSE sweeps + 1 END) \
+             WHERE out_trade_no IN (SELECT out_trade_no FROM attempts \
+               WHERE state IN ({}) AND created_at <= $2 AND sweep_after <= $1 \
+               ORDER BY sweep_after LIMIT $4{lock}) \
+             RETURNING out_trade_no",
+            in_list(&OrderState::PAYABLE)
+        );
+        self.claim(&sql, [now, placed_before, backoff, limit]).await
+    }
+
+    /// Takes an attempt off the sweeper's list (expired, and not closable: a failed one).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn stop_sweeping(&self, attempt_no: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE attempts SET sweep_after = $1 WHERE out_trade_no = $2")
+            .bind(i64::MAX)
+            .bind(attempt_no)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn insert_attempt(
+    tx: &mut Tx<'_>,
+    attempt_no: &str,
+    order_no: &str,
+    seq: i64,
+    created_at: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO attempts (out_trade_no, order_no, seq, state, created_at, expires_at) \
+         VALUES ($1, $2, $3, 'NEW', $4, $5)",
+    )
+    .bind(attempt_no)
+    .bind(order_no)
+    .bind(seq)
+    .bind(created_at)
+    .bind(expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn attempt_in(tx: &mut Tx<'_>, attempt_no: &str) -> Result<Option<Attempt>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {} FROM attempts WHERE out_trade_no = $1",
+        rows::ATTEMPT_COLUMNS
+    ))
+    .bind(attempt_no)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(rows::attempt).transpose()
+}

@@ -46,6 +46,8 @@ async fn lost_notifications_are_found_by_the_sweeper_sqlite() {
     for no in &nos {
         let o = env.wait_state(no, "PAID").await;
         assert_eq!(o["paid_via"], "orderquery", "{o}");
+        let sim = env.sim.order(no).unwrap();
+        assert_eq!(o["transaction_id"], sim.transaction_id.unwrap().as_str());
     }
     // The notification deliveries really failed: the books come from the queries alone.
     assert!(env.sim.deliveries().iter().all(|d| !d.acknowledged));
@@ -226,7 +228,7 @@ async fn two_instances_on_postgres_never_query_one_order_twice() {
     let second = Server::new(env.config.clone()).start().await.unwrap();
     let before = env.sim.calls("orderquery");
     let mut nos = Vec::new();
-    for _ in 0..200 {
+    for _ in 0..1000 {
         let no = env.new_order(100, "NATIVE").await;
         env.sim.pay(&no, &tenpay_sim::PayOptions::new()).unwrap();
         nos.push(no);
@@ -234,11 +236,15 @@ async fn two_instances_on_postgres_never_query_one_order_twice() {
     for no in &nos {
         let o = env.wait_state(no, "PAID").await;
         assert_eq!(o["paid_via"], "orderquery", "{o}");
+        // The books equal the simulator's.
+        let sim = env.sim.order(no).unwrap();
+        assert_eq!(o["transaction_id"], sim.transaction_id.unwrap().as_str());
+        assert_eq!(o["amount_fen"], sim.total_fee.get());
     }
     assert_eq!(
         env.sim.calls("orderquery") - before,
-        200,
-        "an order was queried twice"
+        1000,
+        "an attempt was queried twice"
     );
     second.shutdown().await;
     env.stop().await;
@@ -274,6 +280,37 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
     env.sim
         .pay(&unheard, &tenpay_sim::PayOptions::new())
         .unwrap();
+    // Closed here, then paid at WeChat Pay by a payment that began before the close.
+    let late = env.new_order(500, "NATIVE").await;
+    let (status, closed) = env
+        .admin_post(&format!("/orders/{late}/close"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{closed}");
+    env.sim
+        .pay(&late, &tenpay_sim::PayOptions::new().after_close(true))
+        .unwrap();
+    // Paid through a second attempt: the bill names the attempt, the books find its order.
+    let repaid = env.new_order(600, "NATIVE").await;
+    let second = env
+        .http
+        .post(format!(
+            "{}/orders/{repaid}/attempts",
+            env.server.public_url()
+        ))
+        .bearer_auth(&env.alice)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let attempt = second["attempt"].as_str().unwrap().to_owned();
+    env.sim
+        .pay(&attempt, &tenpay_sim::PayOptions::new())
+        .unwrap();
+    env.admin_get(&format!("/orders/{repaid}?refresh=true"))
+        .await;
+    env.wait_state(&repaid, "PAID").await;
     // The books' amount changed behind the server's back.
     {
         use sqlx::Connection as _;
@@ -312,8 +349,13 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
         .admin_post(&format!("/reconciliations/{date}"), json!({}))
         .await;
     assert_eq!(status, 200, "{r}");
-    assert_eq!(r["rows"], 5, "{r}");
-    assert_eq!(r["matched"], 2, "{r}"); // `fine`, and the payment of `refunded_elsewhere`
+    assert_eq!(r["rows"], 7, "{r}");
+    // `fine`, the payment of `refunded_elsewhere`, and `repaid`'s second attempt.
+    assert_eq!(r["matched"], 3, "{r}");
+    assert_eq!(r["paid_after_close"][0]["out_trade_no"], late, "{r}");
+    assert_eq!(r["paid_after_close"].as_array().unwrap().len(), 1);
+    assert_eq!(r["bill_paid_fen"], 100 + 200 + 300 + 400 + 500 + 600, "{r}");
+    assert_eq!(r["bill_refunded_fen"], 50, "{r}");
     assert_eq!(r["repaired"][0]["out_trade_no"], unheard, "{r}");
     assert_eq!(r["repaired"].as_array().unwrap().len(), 1);
     assert_eq!(r["amount_mismatches"][0]["out_trade_no"], changed, "{r}");
@@ -341,15 +383,24 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
         .as_array()
         .unwrap()
         .len();
-    assert_eq!(anomalies, 2, "the mismatch and the unknown refund");
+    assert_eq!(
+        anomalies, 3,
+        "the mismatch, the unknown refund, the payment after close"
+    );
+    assert_eq!(env.order(&late).await["state"], "CLOSED");
 
     // Again: nothing repaired twice, no anomaly twice, the same differences.
     let (_, again) = env
         .admin_post(&format!("/reconciliations/{date}"), json!({}))
         .await;
     assert_eq!(again["repaired"], json!([]), "{again}");
-    assert_eq!(again["matched"], 3);
+    assert_eq!(again["matched"], 4);
     assert_eq!(again["amount_mismatches"], r["amount_mismatches"]);
+    assert_eq!(
+        again["paid_after_close"].as_array().unwrap().len(),
+        1,
+        "{again}"
+    );
     assert_eq!(again["unknown_refunds"], r["unknown_refunds"]);
     assert_eq!(
         env.admin_get("/anomalies")

@@ -110,6 +110,8 @@ pub struct OrderView {
     pub code_url: Option<String>,
     /// When the order was placed (Unix seconds).
     pub created_at: i64,
+    /// Its `time_expire` (Unix seconds), when it was placed with one.
+    pub expires_at: Option<i64>,
     /// WeChat Pay's transaction id, once paid.
     pub transaction_id: Option<String>,
     /// The notification URL.

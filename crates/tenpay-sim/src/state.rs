@@ -141,6 +141,7 @@ impl Order {
             prepay_id: self.prepay_id.clone(),
             code_url: self.code_url.clone(),
             created_at: self.created_at,
+            expires_at: self.expires_at,
             transaction_id: self.transaction_id.clone(),
             notify_url: self.notify_url.clone(),
             sign_type: self.sign_type.as_str().to_owned(),

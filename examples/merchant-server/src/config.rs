@@ -23,7 +23,7 @@
 //! | `AUDIT_RETENTION_DAYS` | how long refused notify deliveries are kept | 30 |
 //! | `SWEEP_INTERVAL_SECS` | between two sweeps (0: no sweeper) | 60 |
 //! | `SWEEP_UNPAID_AFTER_SECS`, `SWEEP_REFUND_AFTER_SECS` | when an unpaid order, a PROCESSING refund is queried | 300, 300 |
-//! | `ORDER_TTL_SECS` | an order still unpaid this long is closed | 7200 |
+//! | `ORDER_TTL_SECS` | a payment attempt's lifetime: its `time_expire` (at least 6 minutes on the wire), then the sweeper closes it | 7200 |
 //! | `RECONCILE_HOUR` | reconcile yesterday's bill after this hour, Beijing time (`off`: on demand only) | 10 |
 //! | `SWEEP_BATCH`, `SWEEP_BACKOFF_SECS` | rows per sweep; the first lease, growing per look | 100, 60 |
 //! | `LOG` (`tracing` filter), `LOG_FORMAT` (`human` or `json`) | logging | `info`, `human` |

@@ -159,6 +159,7 @@ fn quick_sweeper(c: &mut tenpay_merchant_server::Config, ttl: Duration) {
         order_ttl: ttl,
         refund_after: Duration::from_secs(3600),
         batch: 50,
+        concurrency: 4,
         backoff: Duration::from_secs(1),
     };
 }

@@ -22,6 +22,7 @@ fn deaf(c: &mut Config, unpaid_after: Duration) {
         order_ttl: Duration::from_secs(3600),
         refund_after: Duration::ZERO,
         batch: 50,
+        concurrency: 4,
         backoff: Duration::from_secs(1),
     };
 }

@@ -25,7 +25,7 @@
 //! | `SWEEP_UNPAID_AFTER_SECS`, `SWEEP_REFUND_AFTER_SECS` | when an unpaid order, a PROCESSING refund is queried | 300, 300 |
 //! | `ORDER_TTL_SECS` | a payment attempt's lifetime: its `time_expire` (at least 6 minutes on the wire), then the sweeper closes it | 7200 |
 //! | `RECONCILE_HOUR` | reconcile yesterday's bill after this hour, Beijing time (`off`: on demand only) | 10 |
-//! | `SWEEP_BATCH`, `SWEEP_BACKOFF_SECS` | rows per sweep; the first lease, growing per look | 100, 60 |
+//! | `SWEEP_BATCH`, `SWEEP_CONCURRENCY`, `SWEEP_BACKOFF_SECS` | rows per sweep; looks in flight at once; the first lease, growing per look | 100, 8, 60 |
 //! | `LOG` (`tracing` filter), `LOG_FORMAT` (`human` or `json`) | logging | `info`, `human` |
 
 use std::collections::HashMap;
@@ -403,6 +403,12 @@ impl Config {
         }
         if let Some(n) = v.number("SWEEP_BATCH")? {
             c.sweep.batch = u32::try_from(n).map_err(|_| problem("SWEEP_BATCH", "too large"))?;
+        }
+        if let Some(n) = v.number("SWEEP_CONCURRENCY")? {
+            c.sweep.concurrency = u32::try_from(n)
+                .ok()
+                .filter(|n| (1..=256).contains(n))
+                .ok_or_else(|| problem("SWEEP_CONCURRENCY", "must be 1 to 256"))?;
         }
         c.identity = match (
             v.get("TENPAY_CERT_P12"),

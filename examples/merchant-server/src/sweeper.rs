@@ -35,6 +35,8 @@ pub struct SweepConfig {
     pub refund_after: Duration,
     /// Rows claimed per sweep and kind (`SWEEP_BATCH`, default 100).
     pub batch: u32,
+    /// Looks in flight at once within a batch (`SWEEP_CONCURRENCY`, default 8).
+    pub concurrency: u32,
     /// The first lease; each further look of the same order waits one more
     /// (`SWEEP_BACKOFF_SECS`, default 60).
     pub backoff: Duration,
@@ -48,6 +50,7 @@ impl Default for SweepConfig {
             order_ttl: Duration::from_secs(7200),
             refund_after: Duration::from_secs(300),
             batch: 100,
+            concurrency: 8,
             backoff: Duration::from_secs(60),
         }
     }
@@ -140,48 +143,28 @@ pub async fn sweep_once(payments: &Payments, cfg: &SweepConfig) -> Result<SweepR
             i64::from(cfg.batch),
         )
         .await?;
+    let limit = Arc::new(tokio::sync::Semaphore::new(
+        usize::try_from(cfg.concurrency.max(1)).unwrap_or(1),
+    ));
+    let mut looks = tokio::task::JoinSet::new();
     for no in claimed {
         report.orders_queried += 1;
-        let found = match payments.query_attempt(&no).await {
-            Ok(found) => found,
+        let (payments, limit) = (payments.clone(), Arc::clone(&limit));
+        looks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            look_at_attempt(&payments, &no, at).await
+        });
+    }
+    while let Some(done) = looks.join_next().await {
+        match done {
+            Ok(Ok(Look::FoundPaid)) => report.orders_found_paid += 1,
+            Ok(Ok(Look::Closed)) => report.orders_closed += 1,
+            Ok(Ok(Look::Nothing)) => {}
+            Ok(Ok(Look::Failed)) => report.errors += 1,
+            Ok(Err(e)) => return Err(e),
             Err(e) => {
                 report.errors += 1;
-                tracing::warn!(out_trade_no = %no, error = %e, "sweeper: orderquery failed; retried after the lease");
-                continue;
-            }
-        };
-        if found {
-            report.orders_found_paid += 1;
-            tracing::info!(out_trade_no = %no, "sweeper: paid attempt found by query");
-            continue;
-        }
-        let store = payments.store();
-        let Some(attempt) = store.attempt(&no).await? else {
-            continue;
-        };
-        if !OrderState::PAYABLE.contains(&attempt.state) {
-            continue;
-        }
-        let superseded = match store.order(&attempt.order_no).await? {
-            Some(o) => o.state.is_paid() || o.attempt.as_deref() != Some(no.as_str()),
-            None => false,
-        };
-        if attempt.expires_at > at && !superseded {
-            continue;
-        }
-        if !OrderState::CLOSABLE.contains(&attempt.state) {
-            // Expired and not closable (unifiedorder failed): nothing more to learn.
-            store.stop_sweeping(&no).await?;
-            continue;
-        }
-        match payments.close_attempt(&no).await {
-            Ok(()) => {
-                report.orders_closed += 1;
-                tracing::info!(out_trade_no = %no, superseded, "sweeper: attempt closed");
-            }
-            Err(e) => {
-                report.errors += 1;
-                tracing::warn!(out_trade_no = %no, error = %e, "sweeper: closing failed; retried after the lease");
+                tracing::error!(error = %e, "sweeper: a look panicked");
             }
         }
     }
@@ -202,6 +185,59 @@ pub async fn sweep_once(payments: &Payments, cfg: &SweepConfig) -> Result<SweepR
         }
     }
     Ok(report)
+}
+
+/// What looking at one attempt did.
+enum Look {
+    FoundPaid,
+    Closed,
+    Nothing,
+    /// Retried after the lease.
+    Failed,
+}
+
+/// Queries one claimed attempt; closes it when it is expired or superseded.
+async fn look_at_attempt(payments: &Payments, no: &str, at: i64) -> Result<Look, OpError> {
+    match payments.query_attempt(no).await {
+        Ok(true) => {
+            tracing::info!(out_trade_no = %no, "sweeper: paid attempt found by query");
+            return Ok(Look::FoundPaid);
+        }
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!(out_trade_no = %no, error = %e, "sweeper: orderquery failed; retried after the lease");
+            return Ok(Look::Failed);
+        }
+    }
+    let store = payments.store();
+    let Some(attempt) = store.attempt(no).await? else {
+        return Ok(Look::Nothing);
+    };
+    if !OrderState::PAYABLE.contains(&attempt.state) {
+        return Ok(Look::Nothing);
+    }
+    let superseded = match store.order(&attempt.order_no).await? {
+        Some(o) => o.state.is_paid() || o.attempt.as_deref() != Some(no),
+        None => false,
+    };
+    if attempt.expires_at > at && !superseded {
+        return Ok(Look::Nothing);
+    }
+    if !OrderState::CLOSABLE.contains(&attempt.state) {
+        // Expired and not closable (unifiedorder failed): nothing more to learn.
+        store.stop_sweeping(no).await?;
+        return Ok(Look::Nothing);
+    }
+    match payments.close_attempt(no).await {
+        Ok(()) => {
+            tracing::info!(out_trade_no = %no, superseded, "sweeper: attempt closed");
+            Ok(Look::Closed)
+        }
+        Err(e) => {
+            tracing::warn!(out_trade_no = %no, error = %e, "sweeper: closing failed; retried after the lease");
+            Ok(Look::Failed)
+        }
+    }
 }
 
 /// Sweeps every `interval` until the task is aborted.

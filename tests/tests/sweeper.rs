@@ -312,7 +312,23 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
     env.admin_get(&format!("/orders/{repaid}?refresh=true"))
         .await;
     env.wait_state(&repaid, "PAID").await;
-    // The books' amount changed behind the server's back.
+    // The books' amount changed behind the server's back, and a payment only the books have.
+    let books_only = format!("BOOKS{}", unix_now());
+    env.server
+        .store()
+        .insert_order(&tenpay_merchant_server::store::NewOrder {
+            out_trade_no: books_only.clone(),
+            user_id: "alice".into(),
+            item: "a".into(),
+            description: "d".into(),
+            amount: tenpay_xml::Fen::new(700),
+            trade_type: "NATIVE".into(),
+            openid: None,
+            payer_ip: "127.0.0.1".into(),
+            expires_at: unix_now() + 3600,
+        })
+        .await
+        .unwrap();
     {
         use sqlx::Connection as _;
         let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
@@ -321,6 +337,16 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
             .execute(&mut conn)
             .await
             .unwrap();
+        for table in ["orders", "attempts"] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET state = 'PAID', paid_at = ?, transaction_id = 'T1' WHERE out_trade_no = ?"
+            ))
+            .bind(unix_now())
+            .bind(&books_only)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
     }
     // A refund made at WeChat Pay without the server (another tool, the merchant platform).
     let c = &env.config;
@@ -366,7 +392,10 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
         r["unknown_refunds"][0]["out_refund_no"],
         format!("{refunded_elsewhere}R")
     );
-    for empty in ["unknown_payments", "missing_payments", "missing_refunds"] {
+    assert_eq!(r["missing_payments"][0]["out_trade_no"], books_only, "{r}");
+    assert_eq!(r["missing_payments"][0]["books_fen"], 700, "{r}");
+    assert_eq!(r["missing_payments"].as_array().unwrap().len(), 1, "{r}");
+    for empty in ["unknown_payments", "missing_refunds"] {
         assert_eq!(r[empty], json!([]), "{empty}: {r}");
     }
     assert!(r["service_charge"].as_i64().unwrap() > 0);
@@ -385,8 +414,8 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
         .unwrap()
         .len();
     assert_eq!(
-        anomalies, 3,
-        "the mismatch, the unknown refund, the payment after close"
+        anomalies, 4,
+        "the mismatch, the unknown refund, the payment after close, the payment missing from the bill"
     );
     assert_eq!(env.order(&late).await["state"], "CLOSED");
 
@@ -403,6 +432,7 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
         "{again}"
     );
     assert_eq!(again["unknown_refunds"], r["unknown_refunds"]);
+    assert_eq!(again["missing_payments"], r["missing_payments"]);
     assert_eq!(
         env.admin_get("/anomalies")
             .await

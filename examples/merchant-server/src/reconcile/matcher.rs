@@ -1,9 +1,14 @@
-//! Matching the bill's rows against the books in bounded memory: rows are looked up in
-//! batches (one query per [`BATCH`] rows), and what was seen is kept as a sorted list of
-//! 16-byte digests, so that the books' side of the day ("paid here, not in the bill") can be
-//! paged through afterwards. At a million rows that list is 16 MB.
+//! Matching the bill's rows against the books in bounded memory. Payment rows are looked up
+//! in batches (one query per [`BATCH`] rows, up to [`IN_FLIGHT`] batches at once while the
+//! bill is read on); refund rows in batches too. What was seen of the day is kept as 16-byte
+//! digests (16 MB at a million rows). The books' side of the day ("paid here, not in the
+//! bill") is first counted: when the day's count in the books equals what the bill matched,
+//! nothing is missing and nothing more is read; otherwise the day is paged through and each
+//! number looked up among the digests.
 
 use std::collections::HashMap;
+
+use tokio::task::JoinSet;
 
 use sha2::{Digest, Sha256};
 use tenpay_client::BillRow;
@@ -14,8 +19,11 @@ use crate::payments::{OpError, Payments};
 
 /// Bill rows looked up per query.
 pub(super) const BATCH: usize = 500;
+/// Payment batches looked up at once.
+pub(super) const IN_FLIGHT: usize = 3;
 /// Rows of the books read per page.
 const PAGE: i64 = 5_000;
+const PAGE_LEN: usize = 5_000;
 
 fn digest(no: &str) -> [u8; 16] {
     let d = Sha256::digest(no.as_bytes());
@@ -35,21 +43,33 @@ struct RefundRow {
     bill: Option<u64>,
 }
 
+/// A looked-up batch: its rows and what the books have of them.
+type Looked = (
+    Vec<PayRow>,
+    HashMap<String, (String, OrderState, tenpay_xml::Fen, Option<i64>)>,
+);
+
 pub(super) struct Matcher<'a> {
     payments: &'a Payments,
     pub(super) report: Report,
+    /// The day, `[start, end)` in Unix seconds.
+    day: (i64, i64),
     pays: Vec<PayRow>,
+    lookups: JoinSet<Result<Looked, crate::store::StoreError>>,
     refunds: Vec<RefundRow>,
+    /// Digests of the day's payments and refunds in the books that the bill has.
     seen_pays: Vec<[u8; 16]>,
     seen_refunds: Vec<[u8; 16]>,
 }
 
 impl<'a> Matcher<'a> {
-    pub(super) fn new(payments: &'a Payments, report: Report) -> Self {
+    pub(super) fn new(payments: &'a Payments, report: Report, day: (i64, i64)) -> Self {
         Self {
             payments,
             report,
+            day,
             pays: Vec::with_capacity(BATCH),
+            lookups: JoinSet::new(),
             refunds: Vec::with_capacity(BATCH),
             seen_pays: Vec::new(),
             seen_refunds: Vec::new(),
@@ -72,7 +92,10 @@ impl<'a> Matcher<'a> {
                     bill,
                 });
                 if self.pays.len() >= BATCH {
-                    self.flush_pays().await?;
+                    self.send_pays();
+                    if self.lookups.len() >= IN_FLIGHT {
+                        self.receive_pays().await?;
+                    }
                 }
             }
             Some(rno) => {
@@ -94,101 +117,138 @@ impl<'a> Matcher<'a> {
         Ok(())
     }
 
-    /// After the last row: the rest of the batches, then the books' side of `[start, end)`.
-    pub(super) async fn finish(mut self, start: i64, end: i64) -> Result<Report, OpError> {
-        self.flush_pays().await?;
+    /// After the last row: the rest of the batches, then the books' side of the day.
+    pub(super) async fn finish(mut self) -> Result<Report, OpError> {
+        self.send_pays();
+        while !self.lookups.is_empty() {
+            self.receive_pays().await?;
+        }
         self.flush_refunds().await?;
-        self.seen_pays.sort_unstable();
-        self.seen_refunds.sort_unstable();
+        let (start, end) = self.day;
         let store = self.payments.store();
+        let (paid, refunded) = store.settled_counts(start, end).await?;
+        for seen in [&mut self.seen_pays, &mut self.seen_refunds] {
+            seen.sort_unstable();
+            seen.dedup();
+        }
         let date = self.report.bill_date.clone();
-        let mut after = None;
-        loop {
-            let page = store.paid_page(start, end, after.as_ref(), PAGE).await?;
-            for (_, no, amount) in &page {
-                if self.seen_pays.binary_search(&digest(no)).is_err() {
-                    let order = store
-                        .attempt(no)
-                        .await?
-                        .map_or_else(|| no.clone(), |a| a.order_no);
-                    let d = Difference {
-                        out_trade_no: order,
-                        out_refund_no: None,
-                        bill_fen: None,
-                        books_fen: u64::try_from(*amount).ok(),
-                        note: format!("attempt {no} paid here on {date}, not in WeChat Pay's bill"),
-                    };
-                    flag(
-                        self.payments,
-                        &mut self.report.missing_payments,
-                        &format!("{date}:pay:{no}"),
-                        d,
-                    )
-                    .await?;
+        if paid != self.seen_pays.len() as u64 {
+            let mut after = None;
+            loop {
+                let page = store.paid_page(start, end, after.as_ref(), PAGE).await?;
+                for (_, no, amount) in &page {
+                    if self.seen_pays.binary_search(&digest(no)).is_err() {
+                        let order = store
+                            .attempt(no)
+                            .await?
+                            .map_or_else(|| no.clone(), |a| a.order_no);
+                        let d = Difference {
+                            out_trade_no: order,
+                            out_refund_no: None,
+                            bill_fen: None,
+                            books_fen: u64::try_from(*amount).ok(),
+                            note: format!(
+                                "attempt {no} paid here on {date}, not in WeChat Pay's bill"
+                            ),
+                        };
+                        let reference = format!("{date}:pay:{no}");
+                        flag(
+                            self.payments,
+                            &mut self.report.missing_payments,
+                            &reference,
+                            d,
+                        )
+                        .await?;
+                    }
                 }
-            }
-            match page.last() {
-                Some((t, no, _)) if page.len() == usize::try_from(PAGE).unwrap_or(usize::MAX) => {
-                    after = Some((*t, no.clone()));
+                match page.last() {
+                    Some((t, no, _)) if page.len() == PAGE_LEN => after = Some((*t, no.clone())),
+                    _ => break,
                 }
-                _ => break,
             }
         }
-        let mut after = None;
-        loop {
-            let page = store
-                .refunded_page(start, end, after.as_ref(), PAGE)
-                .await?;
-            for (_, rno, amount) in &page {
-                if self.seen_refunds.binary_search(&digest(rno)).is_err() {
-                    let order = store
-                        .refund(rno)
-                        .await?
-                        .map(|r| r.out_trade_no)
-                        .unwrap_or_default();
-                    let d = Difference {
-                        out_trade_no: order,
-                        out_refund_no: Some(rno.clone()),
-                        bill_fen: None,
-                        books_fen: u64::try_from(*amount).ok(),
-                        note: format!("refunded here on {date}, not in WeChat Pay's bill"),
-                    };
-                    flag(
-                        self.payments,
-                        &mut self.report.missing_refunds,
-                        &format!("{date}:refund:{rno}"),
-                        d,
-                    )
+        if refunded != self.seen_refunds.len() as u64 {
+            let mut after = None;
+            loop {
+                let page = store
+                    .refunded_page(start, end, after.as_ref(), PAGE)
                     .await?;
+                for (_, rno, amount) in &page {
+                    if self.seen_refunds.binary_search(&digest(rno)).is_err() {
+                        let order = store
+                            .refund(rno)
+                            .await?
+                            .map(|r| r.out_trade_no)
+                            .unwrap_or_default();
+                        let d = Difference {
+                            out_trade_no: order,
+                            out_refund_no: Some(rno.clone()),
+                            bill_fen: None,
+                            books_fen: u64::try_from(*amount).ok(),
+                            note: format!("refunded here on {date}, not in WeChat Pay's bill"),
+                        };
+                        let reference = format!("{date}:refund:{rno}");
+                        flag(
+                            self.payments,
+                            &mut self.report.missing_refunds,
+                            &reference,
+                            d,
+                        )
+                        .await?;
+                    }
                 }
-            }
-            match page.last() {
-                Some((t, no, _)) if page.len() == usize::try_from(PAGE).unwrap_or(usize::MAX) => {
-                    after = Some((*t, no.clone()));
+                match page.last() {
+                    Some((t, no, _)) if page.len() == PAGE_LEN => after = Some((*t, no.clone())),
+                    _ => break,
                 }
-                _ => break,
             }
         }
         Ok(self.report)
     }
 
-    async fn flush_pays(&mut self) -> Result<(), OpError> {
+    fn in_day(&self, t: Option<i64>) -> bool {
+        t.is_some_and(|t| t >= self.day.0 && t < self.day.1)
+    }
+
+    /// Starts looking up the payment rows read so far.
+    fn send_pays(&mut self) {
         if self.pays.is_empty() {
-            return Ok(());
+            return;
         }
-        let rows = std::mem::take(&mut self.pays);
-        let numbers: Vec<&str> = rows.iter().map(|r| r.no.as_str()).collect();
-        let found: HashMap<String, _> = self
-            .payments
-            .store()
-            .attempts_among(&numbers)
-            .await?
-            .into_iter()
-            .map(|(a, amount)| (a.out_trade_no.clone(), (a, amount)))
-            .collect();
+        let rows = std::mem::replace(&mut self.pays, Vec::with_capacity(BATCH));
+        let store = self.payments.store().clone();
+        self.lookups.spawn(async move {
+            let numbers: Vec<&str> = rows.iter().map(|r| r.no.as_str()).collect();
+            let found = store
+                .attempts_among(&numbers)
+                .await?
+                .into_iter()
+                .map(|(no, order_no, state, amount, paid_at)| {
+                    (no, (order_no, state, amount, paid_at))
+                })
+                .collect();
+            Ok((rows, found))
+        });
+    }
+
+    /// Matches the next looked-up batch.
+    async fn receive_pays(&mut self) -> Result<(), OpError> {
+        let Some(done) = self.lookups.join_next().await else {
+            return Ok(());
+        };
+        let (rows, found) =
+            done.map_err(|e| OpError::Invalid(format!("a bill lookup failed: {e}")))??;
+        self.match_pays(&rows, &found).await
+    }
+
+    async fn match_pays(
+        &mut self,
+        rows: &[PayRow],
+        found: &HashMap<String, (String, OrderState, tenpay_xml::Fen, Option<i64>)>,
+    ) -> Result<(), OpError> {
         let date = self.report.bill_date.clone();
-        for PayRow { no, bill } in &rows {
-            let Some((attempt, amount)) = found.get(no) else {
+        for PayRow { no, bill } in rows {
+            let Some((order_no, state, amount, paid_at)) = found.get(no) else {
                 let d = Difference {
                     out_trade_no: no.clone(),
                     out_refund_no: None,
@@ -206,9 +266,11 @@ impl<'a> Matcher<'a> {
                 continue;
             };
             let books = Some(amount.get());
-            let order = attempt.order_no.clone();
-            self.seen_pays.push(digest(no));
-            match attempt.state {
+            let order = order_no.clone();
+            if self.in_day(*paid_at) {
+                self.seen_pays.push(digest(no));
+            }
+            match state {
                 // Paid here, that day or another (around midnight): the same payment.
                 OrderState::Paid if *bill == books => self.report.matched += 1,
                 OrderState::Paid => {
@@ -248,10 +310,11 @@ impl<'a> Matcher<'a> {
                 _ => {
                     // Paid in the bill, unpaid here: repaired as the sweeper repairs it.
                     let queried = self.payments.query_attempt(no).await;
-                    let now_paid = matches!(
-                        self.payments.store().attempt(no).await?,
-                        Some(a) if a.state == OrderState::Paid
-                    );
+                    let after = self.payments.store().attempt(no).await?;
+                    let now_paid = after.as_ref().is_some_and(|a| a.state == OrderState::Paid);
+                    if self.in_day(after.and_then(|a| a.paid_at)) {
+                        self.seen_pays.push(digest(no));
+                    }
                     let note = match queried {
                         _ if now_paid => {
                             "paid in the bill, unpaid here: settled by orderquery".to_owned()
@@ -304,7 +367,9 @@ impl<'a> Matcher<'a> {
         } in &rows
         {
             let local = found.get(rno);
-            if local.is_some() {
+            if local
+                .is_some_and(|r| r.state == RefundState::Success && self.in_day(Some(r.updated_at)))
+            {
                 self.seen_refunds.push(digest(rno));
             }
             let order = local.map_or_else(|| no.clone(), |r| r.out_trade_no.clone());

@@ -131,7 +131,7 @@ pub async fn reconcile(payments: &Payments, bill_date: &str) -> Result<Report, O
             )
             .await
     };
-    let mut matcher = matcher::Matcher::new(payments, report);
+    let mut matcher = matcher::Matcher::new(payments, report, (start, end));
     let result = match outcome {
         Err(e) => Err(OpError::Upstream(e)),
         Ok(BillOutcome::NoBill { return_msg, .. }) => {
@@ -142,7 +142,7 @@ pub async fn reconcile(payments: &Payments, bill_date: &str) -> Result<Report, O
     };
     let _ = std::fs::remove_file(&path);
     result?;
-    let mut report = matcher.finish(start, end).await?;
+    let mut report = matcher.finish().await?;
     for list in [
         &mut report.missing_payments,
         &mut report.missing_refunds,

@@ -684,8 +684,8 @@ impl Store {
         self.page(
             "SELECT a.paid_at, a.out_trade_no, o.amount_fen FROM attempts a \
              JOIN orders o ON o.out_trade_no = a.order_no \
-             WHERE a.paid_at < $1 AND (a.paid_at > $2 OR (a.paid_at = $3 AND a.out_trade_no > $4)) \
-             ORDER BY a.paid_at, a.out_trade_no LIMIT $5",
+             WHERE a.paid_at < $1 AND (a.paid_at, a.out_trade_no) > ($2, $3) \
+             ORDER BY a.paid_at, a.out_trade_no LIMIT $4",
             from,
             to,
             after,
@@ -708,8 +708,8 @@ impl Store {
     ) -> Result<Vec<(i64, String, i64)>, StoreError> {
         self.page(
             "SELECT updated_at, out_refund_no, amount_fen FROM refunds WHERE state = 'SUCCESS' \
-             AND updated_at < $1 AND (updated_at > $2 OR (updated_at = $3 AND out_refund_no > $4)) \
-             ORDER BY updated_at, out_refund_no LIMIT $5",
+             AND updated_at < $1 AND (updated_at, out_refund_no) > ($2, $3) \
+             ORDER BY updated_at, out_refund_no LIMIT $4",
             from,
             to,
             after,
@@ -718,7 +718,8 @@ impl Store {
         .await
     }
 
-    /// One page of `(time, number, amount)` rows in `[from, to)` after `after`.
+    /// One page of `(time, number, amount)` rows in `[from, to)` after `after` (a row-value
+    /// comparison, so that the index on `(time, number)` serves each page as a range).
     async fn page(
         &self,
         sql: &'static str,
@@ -732,7 +733,6 @@ impl Store {
         let rows = sqlx::query(sql)
             .bind(to)
             .bind(t)
-            .bind(t)
             .bind(no)
             .bind(limit)
             .fetch_all(&self.pool)
@@ -742,25 +742,21 @@ impl Store {
             .collect()
     }
 
-    /// The attempts among `numbers`, with their order and its amount, for a batch of bill rows.
+    /// The attempts among `numbers` (a batch of bill rows): each one's number, order, state,
+    /// the order's amount, and when it was paid.
     ///
     /// # Errors
     /// The database's.
     pub async fn attempts_among(
         &self,
         numbers: &[&str],
-    ) -> Result<Vec<(Attempt, Fen)>, StoreError> {
+    ) -> Result<Vec<(String, String, OrderState, Fen, Option<i64>)>, StoreError> {
         if numbers.is_empty() {
             return Ok(Vec::new());
         }
-        let columns = rows::ATTEMPT_COLUMNS
-            .split(", ")
-            .map(|c| format!("a.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let sql = format!(
-            "SELECT {columns}, o.amount_fen FROM attempts a JOIN orders o ON o.out_trade_no = a.order_no \
-             WHERE a.out_trade_no IN ({})",
+            "SELECT a.out_trade_no, a.order_no, a.state, o.amount_fen, a.paid_at FROM attempts a \
+             JOIN orders o ON o.out_trade_no = a.order_no WHERE a.out_trade_no IN ({})",
             placeholders(numbers.len())
         );
         let rows = numbers
@@ -769,8 +765,37 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| Ok((rows::attempt(r)?, money::from_db(r.try_get(10)?)?)))
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    OrderState::parse(&r.try_get::<String, _>(2)?)?,
+                    money::from_db(r.try_get(3)?)?,
+                    r.try_get(4)?,
+                ))
+            })
             .collect()
+    }
+
+    /// How many attempts were paid in `[from, to)`, and how many refunds reached SUCCESS.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn settled_counts(&self, from: i64, to: i64) -> Result<(u64, u64), StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM attempts WHERE paid_at >= $1 AND paid_at < $2), \
+             (SELECT COUNT(*) FROM refunds WHERE state = 'SUCCESS' AND updated_at >= $3 AND updated_at < $4)",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
+        let n = |i: usize| -> Result<u64, StoreError> {
+            Ok(u64::try_from(row.try_get::<i64, _>(i)?).unwrap_or(0))
+        };
+        Ok((n(0)?, n(1)?))
     }
 
     /// The refunds among `numbers`, for a batch of bill rows.

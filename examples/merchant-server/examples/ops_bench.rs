@@ -258,13 +258,16 @@ async fn reconcile_setup(url: &str, n: usize, bill: &str) {
     let mut gz =
         flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::fast());
     gz.write_all("\u{feff}交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n".as_bytes()).unwrap();
-    for (no, _, _, paid_at) in &rows {
+    // OPS_BENCH_MISSING=k leaves k payments out of the bill (the books' side is paged then).
+    let missing: usize = std::env::var("OPS_BENCH_MISSING").map_or(0, |v| v.parse().unwrap());
+    for (no, _, _, paid_at) in &rows[missing..] {
         let time = tenpay_xml::BeijingDateTime::from_unix(paid_at.unwrap())
             .unwrap()
             .to_string();
         gz.write_all(bill_row(no, "1.00", &time).as_bytes())
             .unwrap();
     }
+    let n = n - missing;
     let total = format!("{}.00", n);
     gz.write_all(
         format!(
@@ -318,12 +321,12 @@ async fn reconcile(url: &str, port: u16) {
         .await
         .unwrap();
     let secs = started.elapsed().as_secs_f64();
-    assert_eq!(report.differences(), 0, "{:?}", report.no_bill);
-    assert_eq!(report.matched, report.rows);
+    assert_eq!(report.matched, report.rows, "{:?}", report.no_bill);
     println!(
-        "reconcile rows={} matched={} seconds={secs:.1} rows_per_s={:.0} peak_rss_mib={:.0} rss_before_mib={base_rss:.0}",
+        "reconcile rows={} matched={} missing_payments={} seconds={secs:.1} rows_per_s={:.0} peak_rss_mib={:.0} rss_before_mib={base_rss:.0}",
         report.rows,
         report.matched,
+        report.missing_payments.len(),
         report.rows as f64 / secs,
         peak_rss_mib()
     );

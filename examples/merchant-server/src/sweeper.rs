@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use crate::domain::OrderState;
 use crate::payments::{OpError, Payments};
+use crate::store::Claimed;
 
 /// When and how much the sweeper looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,12 +148,12 @@ pub async fn sweep_once(payments: &Payments, cfg: &SweepConfig) -> Result<SweepR
         usize::try_from(cfg.concurrency.max(1)).unwrap_or(1),
     ));
     let mut looks = tokio::task::JoinSet::new();
-    for no in claimed {
+    for claim in claimed {
         report.orders_queried += 1;
         let (payments, limit) = (payments.clone(), Arc::clone(&limit));
         looks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            look_at_attempt(&payments, &no, at).await
+            look_at_attempt(&payments, &claim, at).await
         });
     }
     while let Some(done) = looks.join_next().await {
@@ -197,7 +198,8 @@ enum Look {
 }
 
 /// Queries one claimed attempt; closes it when it is expired or superseded.
-async fn look_at_attempt(payments: &Payments, no: &str, at: i64) -> Result<Look, OpError> {
+async fn look_at_attempt(payments: &Payments, claim: &Claimed, at: i64) -> Result<Look, OpError> {
+    let no = claim.out_trade_no.as_str();
     match payments.query_attempt(no).await {
         Ok(true) => {
             tracing::info!(out_trade_no = %no, "sweeper: paid attempt found by query");
@@ -209,21 +211,19 @@ async fn look_at_attempt(payments: &Payments, no: &str, at: i64) -> Result<Look,
             return Ok(Look::Failed);
         }
     }
+    let superseded = claim.superseded;
+    if claim.expires_at > at && !superseded {
+        return Ok(Look::Nothing);
+    }
+    // Read again only for the few that are closed: the query may have settled it meanwhile.
     let store = payments.store();
-    let Some(attempt) = store.attempt(no).await? else {
+    let Some(state) = store.attempt(no).await?.map(|a| a.state) else {
         return Ok(Look::Nothing);
     };
-    if !OrderState::PAYABLE.contains(&attempt.state) {
+    if !OrderState::PAYABLE.contains(&state) {
         return Ok(Look::Nothing);
     }
-    let superseded = match store.order(&attempt.order_no).await? {
-        Some(o) => o.state.is_paid() || o.attempt.as_deref() != Some(no),
-        None => false,
-    };
-    if attempt.expires_at > at && !superseded {
-        return Ok(Look::Nothing);
-    }
-    if !OrderState::CLOSABLE.contains(&attempt.state) {
+    if !OrderState::CLOSABLE.contains(&state) {
         // Expired and not closable (unifiedorder failed): nothing more to learn.
         store.stop_sweeping(no).await?;
         return Ok(Look::Nothing);

@@ -31,6 +31,17 @@ pub enum NewAttempt {
     Refused(String),
 }
 
+/// An attempt the sweeper claimed, with what it decides on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    /// The attempt's number.
+    pub out_trade_no: String,
+    /// When it expires (Unix seconds).
+    pub expires_at: i64,
+    /// Its order is paid, or has a newer current attempt: close it now.
+    pub superseded: bool,
+}
+
 /// What the paid transition needs to know about an attempt and its order.
 struct Facts {
     order_no: String,
@@ -486,7 +497,8 @@ impl Store {
     /// next look is due, and pushes that look into the future (a lease, growing with each
     /// look: `backoff` × (looks + 1), at most 11 ×). On PostgreSQL the candidates are locked
     /// with SKIP LOCKED, so instances sharing the database claim disjoint rows; SQLite has one
-    /// writer at a time.
+    /// writer at a time. Each claimed attempt comes with what the sweeper decides on, read in
+    /// the same statement: when it expires, and whether it is superseded.
     ///
     /// # Errors
     /// The database's.
@@ -496,22 +508,44 @@ impl Store {
         placed_before: i64,
         backoff: i64,
         limit: i64,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<Claimed>, StoreError> {
         let lock = if self.postgres {
             " FOR UPDATE SKIP LOCKED"
         } else {
             ""
         };
+        let paid: Vec<OrderState> = [
+            OrderState::Paid,
+            OrderState::PartiallyRefunded,
+            OrderState::Refunded,
+        ]
+        .to_vec();
         let sql = format!(
             "UPDATE attempts SET sweeps = sweeps + 1, \
              sweep_after = $1 + $3 * (CASE WHEN sweeps >= 10 THEN 11 ELSE sweeps + 1 END) \
              WHERE out_trade_no IN (SELECT out_trade_no FROM attempts \
                WHERE state IN ({}) AND created_at <= $2 AND sweep_after <= $1 \
                ORDER BY sweep_after LIMIT $4{lock}) \
-             RETURNING out_trade_no",
-            in_list(&OrderState::PAYABLE)
+             RETURNING out_trade_no, expires_at, \
+               (SELECT CASE WHEN o.state IN ({}) OR COALESCE(o.attempt, '') <> attempts.out_trade_no \
+                 THEN 1 ELSE 0 END FROM orders o WHERE o.out_trade_no = attempts.order_no)",
+            in_list(&OrderState::PAYABLE),
+            in_list(&paid),
         );
-        self.claim(&sql, [now, placed_before, backoff, limit]).await
+        let rows = [now, placed_before, backoff, limit]
+            .into_iter()
+            .fold(sqlx::query(&sql), sqlx::query::Query::bind)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Claimed {
+                    out_trade_no: r.try_get(0)?,
+                    expires_at: r.try_get(1)?,
+                    superseded: r.try_get::<Option<i64>, _>(2)?.unwrap_or(0) == 1,
+                })
+            })
+            .collect()
     }
 
     /// Takes an attempt off the sweeper's list (expired, and not closable: a failed one).

@@ -3,8 +3,9 @@
 //! bill is read on); refund rows in batches too. What was seen of the day is kept as 16-byte
 //! digests (16 MB at a million rows). The books' side of the day ("paid here, not in the
 //! bill") is first counted: when the day's count in the books equals what the bill matched,
-//! nothing is missing and nothing more is read; otherwise the day is paged through and each
-//! number looked up among the digests.
+//! nothing is missing and nothing more is read; otherwise the books are counted per minute,
+//! and only the minutes whose counts differ are paged through, each number looked up among
+//! the digests.
 
 use std::collections::HashMap;
 
@@ -32,6 +33,50 @@ fn digest(no: &str) -> [u8; 16] {
     out
 }
 
+/// Payments or refunds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Pay,
+    Refund,
+}
+
+impl Side {
+    fn is_pay(self) -> bool {
+        self == Self::Pay
+    }
+}
+
+/// What the bill matched of the day's books: a digest per number, and a count per minute.
+#[derive(Debug, Default)]
+struct Seen {
+    digests: Vec<[u8; 16]>,
+    /// Per minute of the day (1440).
+    per_minute: Vec<u32>,
+}
+
+impl Seen {
+    fn insert(&mut self, day_start: i64, at: i64, no: &str) {
+        if self.per_minute.is_empty() {
+            self.per_minute = vec![0; 1440];
+        }
+        if let Some(c) = usize::try_from((at - day_start) / 60)
+            .ok()
+            .and_then(|m| self.per_minute.get_mut(m))
+        {
+            *c += 1;
+        }
+        self.digests.push(digest(no));
+    }
+
+    /// Sorts the digests; whether the counts are exact (the bill named no number twice).
+    fn finish(&mut self) -> bool {
+        let n = self.digests.len();
+        self.digests.sort_unstable();
+        self.digests.dedup();
+        n == self.digests.len()
+    }
+}
+
 struct PayRow {
     no: String,
     bill: Option<u64>,
@@ -57,9 +102,9 @@ pub(super) struct Matcher<'a> {
     pays: Vec<PayRow>,
     lookups: JoinSet<Result<Looked, crate::store::StoreError>>,
     refunds: Vec<RefundRow>,
-    /// Digests of the day's payments and refunds in the books that the bill has.
-    seen_pays: Vec<[u8; 16]>,
-    seen_refunds: Vec<[u8; 16]>,
+    /// The day's payments and refunds in the books that the bill has.
+    seen_pays: Seen,
+    seen_refunds: Seen,
 }
 
 impl<'a> Matcher<'a> {
@@ -71,8 +116,8 @@ impl<'a> Matcher<'a> {
             pays: Vec::with_capacity(BATCH),
             lookups: JoinSet::new(),
             refunds: Vec::with_capacity(BATCH),
-            seen_pays: Vec::new(),
-            seen_refunds: Vec::new(),
+            seen_pays: Seen::default(),
+            seen_refunds: Seen::default(),
         }
     }
 
@@ -125,76 +170,41 @@ impl<'a> Matcher<'a> {
         }
         self.flush_refunds().await?;
         let (start, end) = self.day;
+        let (paid, refunded) = self.payments.store().settled_counts(start, end).await?;
+        let pays = std::mem::take(&mut self.seen_pays);
+        self.missing(Side::Pay, pays, paid).await?;
+        let refunds = std::mem::take(&mut self.seen_refunds);
+        self.missing(Side::Refund, refunds, refunded).await?;
+        Ok(self.report)
+    }
+
+    /// The day's payments (or refunds) in the books that the bill does not have. `books`: how
+    /// many the books have that day. When the bill matched as many, none is missing; otherwise
+    /// only the minutes whose counts differ are read.
+    async fn missing(&mut self, side: Side, mut seen: Seen, books: u64) -> Result<(), OpError> {
+        let exact = seen.finish();
+        if exact && books == seen.digests.len() as u64 {
+            return Ok(());
+        }
+        let (start, end) = self.day;
         let store = self.payments.store();
-        let (paid, refunded) = store.settled_counts(start, end).await?;
-        for seen in [&mut self.seen_pays, &mut self.seen_refunds] {
-            seen.sort_unstable();
-            seen.dedup();
-        }
+        let counts = store.settled_per_minute(side.is_pay(), start, end).await?;
         let date = self.report.bill_date.clone();
-        if paid != self.seen_pays.len() as u64 {
-            let mut after = None;
-            loop {
-                let page = store.paid_page(start, end, after.as_ref(), PAGE).await?;
-                for (_, no, amount) in &page {
-                    if self.seen_pays.binary_search(&digest(no)).is_err() {
-                        let order = store
-                            .attempt(no)
-                            .await?
-                            .map_or_else(|| no.clone(), |a| a.order_no);
-                        let d = Difference {
-                            out_trade_no: order,
-                            out_refund_no: None,
-                            bill_fen: None,
-                            books_fen: u64::try_from(*amount).ok(),
-                            note: format!(
-                                "attempt {no} paid here on {date}, not in WeChat Pay's bill"
-                            ),
-                        };
-                        let reference = format!("{date}:pay:{no}");
-                        flag(
-                            self.payments,
-                            &mut self.report.missing_payments,
-                            &reference,
-                            d,
-                        )
-                        .await?;
-                    }
-                }
-                match page.last() {
-                    Some((t, no, _)) if page.len() == PAGE_LEN => after = Some((*t, no.clone())),
-                    _ => break,
-                }
+        for (minute, n) in counts {
+            let i = usize::try_from(minute).unwrap_or(usize::MAX);
+            if exact && seen.per_minute.get(i).copied().map(i64::from) == Some(n) {
+                continue;
             }
-        }
-        if refunded != self.seen_refunds.len() as u64 {
+            let from = start + minute * 60;
+            let to = (from + 60).min(end);
             let mut after = None;
             loop {
                 let page = store
-                    .refunded_page(start, end, after.as_ref(), PAGE)
+                    .settled_page(side.is_pay(), from, to, after.as_ref(), PAGE)
                     .await?;
-                for (_, rno, amount) in &page {
-                    if self.seen_refunds.binary_search(&digest(rno)).is_err() {
-                        let order = store
-                            .refund(rno)
-                            .await?
-                            .map(|r| r.out_trade_no)
-                            .unwrap_or_default();
-                        let d = Difference {
-                            out_trade_no: order,
-                            out_refund_no: Some(rno.clone()),
-                            bill_fen: None,
-                            books_fen: u64::try_from(*amount).ok(),
-                            note: format!("refunded here on {date}, not in WeChat Pay's bill"),
-                        };
-                        let reference = format!("{date}:refund:{rno}");
-                        flag(
-                            self.payments,
-                            &mut self.report.missing_refunds,
-                            &reference,
-                            d,
-                        )
-                        .await?;
+                for (_, no, amount) in &page {
+                    if seen.digests.binary_search(&digest(no)).is_err() {
+                        self.missing_one(side, no, *amount, &date).await?;
                     }
                 }
                 match page.last() {
@@ -203,7 +213,48 @@ impl<'a> Matcher<'a> {
                 }
             }
         }
-        Ok(self.report)
+        Ok(())
+    }
+
+    async fn missing_one(
+        &mut self,
+        side: Side,
+        no: &str,
+        amount: i64,
+        date: &str,
+    ) -> Result<(), OpError> {
+        let store = self.payments.store();
+        let (order, refund_no, note, list, reference) = match side {
+            Side::Pay => (
+                store
+                    .attempt(no)
+                    .await?
+                    .map_or_else(|| no.to_owned(), |a| a.order_no),
+                None,
+                format!("attempt {no} paid here on {date}, not in WeChat Pay's bill"),
+                &mut self.report.missing_payments,
+                format!("{date}:pay:{no}"),
+            ),
+            Side::Refund => (
+                store
+                    .refund(no)
+                    .await?
+                    .map(|r| r.out_trade_no)
+                    .unwrap_or_default(),
+                Some(no.to_owned()),
+                format!("refunded here on {date}, not in WeChat Pay's bill"),
+                &mut self.report.missing_refunds,
+                format!("{date}:refund:{no}"),
+            ),
+        };
+        let d = Difference {
+            out_trade_no: order,
+            out_refund_no: refund_no,
+            bill_fen: None,
+            books_fen: u64::try_from(amount).ok(),
+            note,
+        };
+        flag(self.payments, list, &reference, d).await
     }
 
     fn in_day(&self, t: Option<i64>) -> bool {
@@ -267,8 +318,8 @@ impl<'a> Matcher<'a> {
             };
             let books = Some(amount.get());
             let order = order_no.clone();
-            if self.in_day(*paid_at) {
-                self.seen_pays.push(digest(no));
+            if let Some(t) = paid_at.filter(|t| self.in_day(Some(*t))) {
+                self.seen_pays.insert(self.day.0, t, no);
             }
             match state {
                 // Paid here, that day or another (around midnight): the same payment.
@@ -312,8 +363,11 @@ impl<'a> Matcher<'a> {
                     let queried = self.payments.query_attempt(no).await;
                     let after = self.payments.store().attempt(no).await?;
                     let now_paid = after.as_ref().is_some_and(|a| a.state == OrderState::Paid);
-                    if self.in_day(after.and_then(|a| a.paid_at)) {
-                        self.seen_pays.push(digest(no));
+                    if let Some(t) = after
+                        .and_then(|a| a.paid_at)
+                        .filter(|t| self.in_day(Some(*t)))
+                    {
+                        self.seen_pays.insert(self.day.0, t, no);
                     }
                     let note = match queried {
                         _ if now_paid => {
@@ -367,10 +421,10 @@ impl<'a> Matcher<'a> {
         } in &rows
         {
             let local = found.get(rno);
-            if local
-                .is_some_and(|r| r.state == RefundState::Success && self.in_day(Some(r.updated_at)))
+            if let Some(r) =
+                local.filter(|r| r.state == RefundState::Success && self.in_day(Some(r.updated_at)))
             {
-                self.seen_refunds.push(digest(rno));
+                self.seen_refunds.insert(self.day.0, r.updated_at, rno);
             }
             let order = local.map_or_else(|| no.clone(), |r| r.out_trade_no.clone());
             match local {

@@ -669,60 +669,67 @@ impl Store {
 
     // ----- reconciliation -----
 
-    /// Attempts paid in `[from, to)`, in pages: attempt number and the order's amount, after
-    /// the page that ended with `after` (`None`: the first page), at most `limit`.
+    /// Attempts paid (`pay`) or refunds that reached SUCCESS in `[from, to)`, in pages:
+    /// the time, the number and the amount, after the page that ended with `after` (`None`:
+    /// the first page), at most `limit`.
     ///
     /// # Errors
     /// The database's.
-    pub async fn paid_page(
+    pub async fn settled_page(
         &self,
+        pay: bool,
         from: i64,
         to: i64,
         after: Option<&(i64, String)>,
         limit: i64,
     ) -> Result<Vec<(i64, String, i64)>, StoreError> {
-        self.page(
+        let sql = if pay {
             "SELECT a.paid_at, a.out_trade_no, o.amount_fen FROM attempts a \
              JOIN orders o ON o.out_trade_no = a.order_no \
              WHERE a.paid_at < $1 AND (a.paid_at, a.out_trade_no) > ($2, $3) \
-             ORDER BY a.paid_at, a.out_trade_no LIMIT $4",
-            from,
-            to,
-            after,
-            limit,
-        )
-        .await
+             ORDER BY a.paid_at, a.out_trade_no LIMIT $4"
+        } else {
+            "SELECT updated_at, out_refund_no, amount_fen FROM refunds WHERE state = 'SUCCESS' \
+             AND updated_at < $1 AND (updated_at, out_refund_no) > ($2, $3) \
+             ORDER BY updated_at, out_refund_no LIMIT $4"
+        };
+        self.page(sql, from, to, after, limit).await
     }
 
-    /// Refunds that reached SUCCESS in `[from, to)`, in pages as [`Store::paid_page`]:
-    /// out_refund_no and amount.
+    /// How many attempts were paid (`pay`), or refunds reached SUCCESS, in each minute of
+    /// `[from, to)`: (minute since `from`, count), for the minutes that have any.
     ///
     /// # Errors
     /// The database's.
-    pub async fn refunded_page(
+    pub async fn settled_per_minute(
         &self,
+        pay: bool,
         from: i64,
         to: i64,
-        after: Option<&(i64, String)>,
-        limit: i64,
-    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
-        self.page(
-            "SELECT updated_at, out_refund_no, amount_fen FROM refunds WHERE state = 'SUCCESS' \
-             AND updated_at < $1 AND (updated_at, out_refund_no) > ($2, $3) \
-             ORDER BY updated_at, out_refund_no LIMIT $4",
-            from,
-            to,
-            after,
-            limit,
-        )
-        .await
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let sql = if pay {
+            "SELECT (paid_at - $1) / 60, COUNT(*) FROM attempts \
+             WHERE paid_at >= $2 AND paid_at < $3 GROUP BY 1"
+        } else {
+            "SELECT (updated_at - $1) / 60, COUNT(*) FROM refunds \
+             WHERE state = 'SUCCESS' AND updated_at >= $2 AND updated_at < $3 GROUP BY 1"
+        };
+        let rows = sqlx::query(sql)
+            .bind(from)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     /// One page of `(time, number, amount)` rows in `[from, to)` after `after` (a row-value
     /// comparison, so that the index on `(time, number)` serves each page as a range).
     async fn page(
         &self,
-        sql: &'static str,
+        sql: &str,
         from: i64,
         to: i64,
         after: Option<&(i64, String)>,

@@ -6,7 +6,7 @@ use tenpay_xml::XmlMap;
 use tracing::Instrument as _;
 
 use crate::answer::{Answer, Verifier, parse_envelope};
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, MerchantFields};
 use crate::error::excerpt;
 use crate::{ConfigError, Error, Identity, RetryPolicy};
 
@@ -22,7 +22,7 @@ pub(crate) struct Route<'a> {
     pub(crate) retry_safe: bool,
     pub(crate) large_answer: bool,
     pub(crate) sign_type: SignType,
-    pub(crate) merchant_fields: (&'static str, &'static str),
+    pub(crate) merchant_fields: MerchantFields,
 }
 
 /// Which sandbox path layout to use.
@@ -91,8 +91,10 @@ pub(crate) struct Merchant {
     pub(crate) sub_mch_id: Option<String>,
     /// The sandbox key of this mch_id (shared by its sub-merchant and appid views).
     sandbox_key: Arc<tokio::sync::Mutex<Option<(ApiKey, Instant)>>>,
+    /// WeChat Pay's RSA key for bank payments, fetched once per mch_id and kept.
+    pub(crate) public_key: Arc<tokio::sync::Mutex<Option<crate::PublicKey>>>,
     /// A connection pool that presents this mch_id's certificate.
-    http_cert: Option<reqwest::Client>,
+    pub(crate) http_cert: Option<reqwest::Client>,
     verifier: Verifier,
 }
 
@@ -323,6 +325,7 @@ impl Client {
                 sub_appid,
                 sub_mch_id: Some(sub_mch_id),
                 sandbox_key: Arc::clone(&m.sandbox_key),
+                public_key: Arc::clone(&m.public_key),
                 http_cert: m.http_cert.clone(),
                 verifier,
             }),
@@ -351,6 +354,7 @@ impl Client {
                 sub_appid: m.sub_appid.clone(),
                 sub_mch_id: m.sub_mch_id.clone(),
                 sandbox_key: Arc::clone(&m.sandbox_key),
+                public_key: Arc::clone(&m.public_key),
                 http_cert: m.http_cert.clone(),
                 verifier,
             }),
@@ -392,6 +396,7 @@ impl Client {
                 sub_appid: None,
                 sub_mch_id: None,
                 sandbox_key: Arc::new(tokio::sync::Mutex::new(None)),
+                public_key: Arc::new(tokio::sync::Mutex::new(None)),
                 http_cert,
                 verifier,
             }),
@@ -410,7 +415,7 @@ impl Client {
         }
         let sign_type = self.sign_type_for::<E>()?;
         let mut map = request.to_map().map_err(Error::Request)?;
-        self.fill_common(&mut map, sign_type, ("appid", "mch_id"))
+        self.fill_common(&mut map, sign_type, E::MERCHANT_FIELDS)
             .map_err(Error::Request)?;
         map.sign(&self.merchant.key, sign_type)
             .map_err(Error::Request)?;
@@ -449,13 +454,27 @@ impl Client {
         map: XmlMap,
         decode: impl Fn(&Verifier, &ApiKey, Answer) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let inner = &self.inner;
         let (http, key, body) = self.prepare(route, map).await?;
+        self.send_body(route, http, &key, body, decode).await
+    }
+
+    /// Posts a signed body to the route's path, repeating the identical body only where the
+    /// route says it is safe, and decodes each answer with `decode`.
+    pub(crate) async fn send_body<R>(
+        &self,
+        route: &Route<'_>,
+        http: &reqwest::Client,
+        key: &ApiKey,
+        body: String,
+        decode: impl Fn(&Verifier, &ApiKey, Answer) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let inner = &self.inner;
+        let (appid_field, mch_id_field) = route.merchant_fields.answer_names();
         let verifier = self
             .merchant
             .verifier
             .with_sign_type(route.sign_type)
-            .merchant_fields(route.merchant_fields.0, route.merchant_fields.1);
+            .merchant_fields(appid_field, mch_id_field);
         let prefix = inner.sandbox.map_or("", Sandbox::prefix);
         let limit = if route.large_answer {
             inner.max_bill_bytes
@@ -470,7 +489,7 @@ impl Client {
             };
             let url = format!("{base}{prefix}{}", route.path);
             let result = match self.post(http, &url, body.clone(), limit).await {
-                Ok(answer) => decode(&verifier, &key, answer),
+                Ok(answer) => decode(&verifier, key, answer),
                 Err(e) => Err(e),
             };
             let Err(e) = result else { return result };
@@ -512,22 +531,26 @@ impl Client {
         }
     }
 
-    /// The merchant's ids (under `fields`' names: `appid`, `mch_id` by default), sub-merchant
-    /// fields, `nonce_str` and `sign_type` (when HMAC).
+    /// The merchant's ids (under `fields`' names), sub-merchant fields (the pay family's
+    /// only), `nonce_str` and `sign_type` (when HMAC).
     fn fill_common(
         &self,
         map: &mut XmlMap,
         sign_type: SignType,
-        fields: (&str, &str),
+        fields: MerchantFields,
     ) -> Result<(), tenpay_xml::Error> {
         let (inner, m) = (&self.inner, &self.merchant);
-        map.insert(fields.0, &m.appid)?;
-        map.insert(fields.1, &m.mch_id)?;
-        if let Some(s) = &m.sub_appid {
-            map.insert("sub_appid", s)?;
+        if let Some(name) = fields.appid {
+            map.insert(name, &m.appid)?;
         }
-        if let Some(s) = &m.sub_mch_id {
-            map.insert("sub_mch_id", s)?;
+        map.insert(fields.mch_id, &m.mch_id)?;
+        if fields.sub_merchant {
+            if let Some(s) = &m.sub_appid {
+                map.insert("sub_appid", s)?;
+            }
+            if let Some(s) = &m.sub_mch_id {
+                map.insert("sub_mch_id", s)?;
+            }
         }
         map.insert("nonce_str", &(inner.nonce)())?;
         if matches!(sign_type, SignType::HmacSha256) {
@@ -596,20 +619,20 @@ impl Client {
     }
 
     /// The route of a typed endpoint.
-    fn route_for<E: Endpoint>(&self) -> Result<Route<'static>, Error> {
+    pub(crate) fn route_for<E: Endpoint>(&self) -> Result<Route<'static>, Error> {
         Ok(Route {
             path: E::PATH,
             secapi: E::SECAPI,
             retry_safe: E::RETRY_SAFE,
             large_answer: E::LARGE_ANSWER,
             sign_type: self.sign_type_for::<E>()?,
-            merchant_fields: ("appid", "mch_id"),
+            merchant_fields: E::MERCHANT_FIELDS,
         })
     }
 
     /// The pool a route is sent through (the certificate's for `/secapi/`), the signing key,
     /// and the signed body: the merchant's fields, the nonce and `sign_type` added to `map`.
-    async fn prepare(
+    pub(crate) async fn prepare(
         &self,
         route: &Route<'_>,
         mut map: XmlMap,
@@ -631,6 +654,11 @@ impl Client {
         Ok((http, key, map.to_xml()))
     }
 
+    /// The base URL requests go to.
+    pub(crate) fn base(&self) -> &str {
+        &self.inner.base
+    }
+
     /// The largest bill accepted, compressed or inflated.
     pub(crate) fn max_bill_bytes(&self) -> usize {
         self.inner.max_bill_bytes
@@ -638,7 +666,7 @@ impl Client {
 
     /// Sends a body and reads the answer, at most `limit` bytes (checked against
     /// Content-Length first, then while streaming). Redirects are never followed.
-    async fn post(
+    pub(crate) async fn post(
         &self,
         http: &reqwest::Client,
         url: &str,
@@ -895,6 +923,7 @@ impl ClientBuilder {
                 sub_appid: self.sub_appid,
                 sub_mch_id: self.sub_mch_id,
                 sandbox_key: Arc::new(tokio::sync::Mutex::new(None)),
+                public_key: Arc::new(tokio::sync::Mutex::new(None)),
                 http_cert: with_cert,
                 verifier,
             }),

@@ -43,6 +43,42 @@ use tenpay_xml::XmlMap;
 use crate::Error;
 use crate::answer::{Answer, Verifier};
 
+/// How a request names the merchant. The pay family sends `appid` and `mch_id` (and, in
+/// service-provider mode, `sub_appid` and `sub_mch_id`); the money-out family has its own
+/// names (`mch_appid` / `mchid` for transfers, `wxappid` / `mch_id` for red packets) and some
+/// of its endpoints carry no appid at all (`pay_bank`, `getpublickey`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MerchantFields {
+    pub(crate) appid: Option<&'static str>,
+    pub(crate) mch_id: &'static str,
+    pub(crate) sub_merchant: bool,
+}
+
+impl MerchantFields {
+    /// `appid`, `mch_id`, and the sub-merchant's fields in service-provider mode.
+    pub const PAY: Self = Self {
+        appid: Some("appid"),
+        mch_id: "mch_id",
+        sub_merchant: true,
+    };
+
+    /// The appid under `appid` (`None`: not sent) and the mch_id under `mch_id`; no
+    /// sub-merchant fields.
+    #[must_use]
+    pub const fn named(appid: Option<&'static str>, mch_id: &'static str) -> Self {
+        Self {
+            appid,
+            mch_id,
+            sub_merchant: false,
+        }
+    }
+
+    /// The field names answers are checked under (`appid` when the request has none).
+    pub(crate) fn answer_names(self) -> (&'static str, &'static str) {
+        (self.appid.unwrap_or("appid"), self.mch_id)
+    }
+}
+
 /// A V2 endpoint's request: this crate's request types, and yours.
 pub trait Endpoint: Send + Sync {
     /// The typed answer.
@@ -59,6 +95,9 @@ pub trait Endpoint: Send + Sync {
     /// Whether the answer can be large (bills, fund flows: capped by
     /// `ClientBuilder::max_bill_bytes`); otherwise it is capped at `MAX_ANSWER_BYTES`.
     const LARGE_ANSWER: bool = false;
+    /// How the request names the merchant (the pay family's `appid` and `mch_id` unless the
+    /// endpoint says otherwise).
+    const MERCHANT_FIELDS: MerchantFields = MerchantFields::PAY;
 
     /// The request's own fields (the client adds appid, mch_id, the sub-merchant's ids,
     /// `nonce_str`, `sign_type` for HMAC, and `sign`).

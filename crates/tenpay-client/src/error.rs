@@ -148,6 +148,10 @@ pub enum ConfigError {
     /// A `bill_date` that is not a `yyyyMMdd` day.
     #[error("bill_date must be yyyyMMdd, got {0:?}")]
     BillDate(String),
+    /// WeChat Pay's RSA key for bank payments is unusable (not PKCS#1 or SPKI PEM), or a
+    /// text is too long to encrypt under it.
+    #[error("WeChat Pay's public key: {0}")]
+    PublicKey(String),
     /// A raw call's path that is not a V2 path.
     #[error("not a V2 path: {0:?}")]
     Path(String),

@@ -12,6 +12,7 @@ mod micropay;
 mod order;
 mod pay_params;
 mod raw;
+mod payout;
 mod refund;
 mod retry;
 mod tls;
@@ -22,7 +23,7 @@ pub use client::{
     BACKUP_URL, Client, ClientBuilder, DEFAULT_MAX_BILL_BYTES, MAX_ANSWER_BYTES, PRODUCTION_URL,
     Sandbox,
 };
-pub use endpoint::Endpoint;
+pub use endpoint::{Endpoint, MerchantFields};
 pub use error::{ConfigError, Error};
 pub use fundflow::{
     AccountType, Direction, DownloadFundFlow, FundFlow, FundFlowReader, FundFlowRow,
@@ -37,6 +38,12 @@ pub use order::{
     UnifiedOrderResponse,
 };
 pub use pay_params::{AppParams, JsapiParams, PaySigner, mweb_url_with_redirect};
+pub use payout::{
+    BankCode, BankPayment, BankPaymentInfo, BankQuery, BankStatus, MiniProgramRedpack,
+    OutcomeUnknown, PayBank, Payout, PublicKey, Redpack, RedpackInfo, RedpackQuery,
+    RedpackReceiver, RedpackSent, RedpackStatus, SendRedpack, Settled, Transfer, TransferInfo,
+    TransferQuery, TransferStatus, Transferred,
+};
 pub use raw::RawCall;
 pub use refund::{Refund, RefundQuery, RefundQueryResponse, RefundResponse};
 pub use retry::RetryPolicy;
@@ -44,7 +51,7 @@ pub use retry::RetryPolicy;
 /// `tenpay-sim`.
 pub use tenpay_xml::{
     BeijingDateTime, BeijingTime, Coupon, CouponType, Currency, ErrCode, Fee, Fen, IdError,
-    OutRefundNo, OutTradeNo, RefundCoupon, RefundItem, RefundStatus, TradeState, TradeType,
+    MchBillno, OutRefundNo, OutTradeNo, PartnerTradeNo, RefundCoupon, RefundItem, RefundStatus, TradeState, TradeType,
 };
 pub use tls::Identity;
 

@@ -4,6 +4,7 @@ use tenpay_sign::SignType;
 use tenpay_xml::XmlMap;
 
 use crate::client::Route;
+use crate::endpoint::MerchantFields;
 use crate::{Client, Error};
 
 /// A call to a V2 endpoint this crate does not model: the path, the request's own fields, and
@@ -39,7 +40,7 @@ pub struct RawCall {
     retry_safe: bool,
     sign_type: Option<SignType>,
     signed_answer: bool,
-    merchant_fields: (&'static str, &'static str),
+    merchant_fields: MerchantFields,
     error: Option<tenpay_xml::Error>,
 }
 
@@ -69,7 +70,7 @@ impl RawCall {
             retry_safe: false,
             sign_type: None,
             signed_answer: true,
-            merchant_fields: ("appid", "mch_id"),
+            merchant_fields: MerchantFields::PAY,
             error: None,
         })
     }
@@ -109,7 +110,7 @@ impl RawCall {
     /// The names of the fields for the appid and the mch_id, in the request and the answer.
     #[must_use]
     pub fn merchant_fields(mut self, appid: &'static str, mch_id: &'static str) -> Self {
-        self.merchant_fields = (appid, mch_id);
+        self.merchant_fields = MerchantFields::named(Some(appid), mch_id);
         self
     }
 

@@ -178,6 +178,64 @@ impl SimHandle {
         Ok(self.engine.order_view(None, out_trade_no)?)
     }
 
+    /// Every transfer to balance kept (money out).
+    #[must_use]
+    pub fn transfers(&self) -> Vec<crate::TransferView> {
+        self.engine.transfer_views()
+    }
+
+    /// Every bank payment kept, with the card number and name as the simulator decrypted
+    /// them.
+    #[must_use]
+    pub fn bank_payments(&self) -> Vec<crate::BankPaymentView> {
+        self.engine.bank_views()
+    }
+
+    /// Every red packet kept.
+    #[must_use]
+    pub fn redpacks(&self) -> Vec<crate::RedpackView> {
+        self.engine.redpack_views()
+    }
+
+    /// A merchant's operation account balance, which money out draws from.
+    #[must_use]
+    pub fn balance(&self, mch_id: &str) -> Option<tenpay_xml::Fen> {
+        self.engine.balance(mch_id)
+    }
+
+    /// The simulated user opens a red packet (a group packet: the next share, for `openid`
+    /// or the seed user).
+    ///
+    /// # Errors
+    /// [`crate::Refusal::UnknownOrder`] (no such packet), `Ambiguous`, `WrongState` (nothing
+    /// left to claim).
+    pub fn claim_redpack(
+        &self,
+        mch_billno: &str,
+        openid: Option<&str>,
+    ) -> Result<crate::RedpackView, Error> {
+        Ok(self.engine.claim_redpack(None, mch_billno, openid)?)
+    }
+
+    /// A group packet of `num` shares of `total`, as the retired `sendgroupredpack` made
+    /// them (WeChat Pay no longer sends new ones; their records are still read with
+    /// gethbinfo).
+    ///
+    /// # Errors
+    /// `UnknownOrder` for an unknown merchant; `WrongState` when the balance is short.
+    pub fn seed_group_redpack(
+        &self,
+        mch_id: &str,
+        mch_billno: &str,
+        openid: &str,
+        total: tenpay_xml::Fen,
+        num: u32,
+    ) -> Result<crate::RedpackView, Error> {
+        Ok(self
+            .engine
+            .seed_group_redpack(mch_id, mch_billno, openid, total, num)?)
+    }
+
     /// Every notification kept, with every attempt so far.
     #[must_use]
     pub fn deliveries(&self) -> Vec<DeliveryView> {

@@ -9,6 +9,7 @@ mod http;
 mod ids;
 mod model;
 pub mod notify;
+mod payouts;
 mod protocol;
 mod state;
 mod tls;
@@ -18,8 +19,9 @@ pub use error::{Error, Refusal};
 pub use handle::SimHandle;
 pub use model::{
     Attempt, DeliveryKind, DeliveryView, Fault, FaultKind, Limits, Merchant, MerchantView,
-    OrderView, PayOptions, RefundView, SubMerchant,
+    DEFAULT_BALANCE, OrderView, PayOptions, RefundView, SubMerchant,
 };
+pub use payouts::{BankPaymentView, RedpackView, TransferView};
 pub use notify::RETRY_SCHEDULE_SECS;
 pub use tls::{ClientIdentity, TlsError, TlsMaterial};
 

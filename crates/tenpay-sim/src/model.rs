@@ -14,7 +14,13 @@ pub struct Merchant {
     pub(crate) sandbox_key: ApiKey,
     pub(crate) subs: Vec<SubMerchant>,
     pub(crate) refund_notify_url: Option<String>,
+    /// The operation account's opening balance, which transfers, bank payments and red
+    /// packets draw from.
+    pub(crate) balance: Fen,
 }
+
+/// A merchant's funded balance unless set: 10,000,000.00 yuan.
+pub const DEFAULT_BALANCE: Fen = Fen::new(1_000_000_000);
 
 /// A sub-merchant of a service provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +44,17 @@ impl Merchant {
             key,
             subs: Vec::new(),
             refund_notify_url: None,
+            balance: DEFAULT_BALANCE,
         }
+    }
+
+    /// The operation account's opening balance (default 10,000,000.00 yuan), which money
+    /// out (transfers, bank payments, red packets) draws from; below the amount, WeChat Pay
+    /// answers `NOTENOUGH`.
+    #[must_use]
+    pub fn balance(mut self, balance: Fen) -> Self {
+        self.balance = balance;
+        self
     }
 
     /// Adds a sub-merchant (service-provider mode).
@@ -195,6 +211,9 @@ pub struct Attempt {
 pub enum FaultKind {
     /// A signed `result_code=FAIL` `SYSTEMERROR` answer; the request is not processed.
     SystemError,
+    /// The request is processed (a transfer booked, a packet sent), then answered
+    /// `SYSTEMERROR`: the unknown outcome a client must not turn into a second payment.
+    SystemErrorAfterProcessing,
     /// A signed `result_code=FAIL` answer with this `err_code`; the request is not processed.
     BusinessError {
         /// The `err_code`, e.g. `NOTENOUGH`.

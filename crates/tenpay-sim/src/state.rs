@@ -175,6 +175,8 @@ pub(crate) struct State {
     /// Calls per endpoint (every request that reached an endpoint, faults included).
     calls: HashMap<&'static str, u64>,
     limits: Limits,
+    /// Money out: the operation accounts, transfers, bank payments, red packets.
+    pub(crate) payouts: crate::payouts::PayoutBook,
 }
 
 impl State {
@@ -185,7 +187,13 @@ impl State {
             faults: Vec::new(),
             calls: HashMap::new(),
             limits,
+            payouts: crate::payouts::PayoutBook::default(),
         }
+    }
+
+    /// How many money-out records (and account movements) are kept.
+    pub(crate) fn payout_cap(&self) -> usize {
+        self.limits.orders
     }
 
     pub(crate) fn order(&self, key: &OrderKey) -> Option<&Order> {

@@ -15,10 +15,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// assert_eq!(err.to_string(), r#"OutTradeNo must be 1 to 32 characters of 0-9a-zA-Z_-|*@, got "has space""#);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{name} must be 1 to {max} characters of 0-9a-zA-Z_-|*@, got {value:?}")]
+#[error("{name} must be 1 to {max} characters of {charset}, got {value:?}")]
 pub struct IdError {
     name: &'static str,
     max: usize,
+    charset: &'static str,
     value: String,
 }
 
@@ -42,17 +43,23 @@ impl IdError {
     }
 }
 
-fn check(name: &'static str, max: usize, s: &str) -> Result<(), IdError> {
+/// The characters of the pay family's numbers.
+const PAY_CHARSET: &str = "0-9a-zA-Z_-|*@";
+/// The money-out family's numbers: letters and digits only.
+const ALNUM: &str = "0-9a-zA-Z";
+
+fn check(name: &'static str, max: usize, charset: &'static str, s: &str) -> Result<(), IdError> {
+    let extra: &[u8] = if charset == PAY_CHARSET { b"_-|*@" } else { b"" };
     let ok = !s.is_empty()
         && s.len() <= max
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-|*@".contains(&b));
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || extra.contains(&b));
     if ok {
         Ok(())
     } else {
         Err(IdError {
             name,
             max,
+            charset,
             value: s.chars().take(70).collect(),
         })
     }
@@ -60,6 +67,9 @@ fn check(name: &'static str, max: usize, s: &str) -> Result<(), IdError> {
 
 macro_rules! merchant_no {
     ($(#[$doc:meta])* $name:ident, $max:literal) => {
+        merchant_no!($(#[$doc])* $name, $max, PAY_CHARSET);
+    };
+    ($(#[$doc:meta])* $name:ident, $max:literal, $charset:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
@@ -72,10 +82,10 @@ macro_rules! merchant_no {
             /// Checks and wraps the number.
             ///
             /// # Errors
-            #[doc = concat!("[`IdError`] unless it is 1 to ", stringify!($max), " characters of `0-9a-zA-Z_-|*@`.")]
+            #[doc = concat!("[`IdError`] unless it is 1 to ", stringify!($max), " characters of the allowed set (see the type).")]
             pub fn new(s: impl Into<String>) -> Result<Self, IdError> {
                 let s = s.into();
-                check(stringify!($name), $max, &s)?;
+                check(stringify!($name), $max, $charset, &s)?;
                 Ok(Self(s))
             }
 
@@ -166,4 +176,33 @@ merchant_no!(
     /// The merchant's refund number (`out_refund_no`): 1 to 64 characters of `0-9a-zA-Z_-|*@`.
     OutRefundNo,
     64
+);
+
+merchant_no!(
+    /// A transfer's or bank payment's number (`partner_trade_no`): 1 to 32 letters and digits,
+    /// unique for ever. A repeat under the same number is the same payment.
+    ///
+    /// ```
+    /// use tenpay_xml::PartnerTradeNo;
+    /// assert!(PartnerTradeNo::new("T20261201000001").is_ok());
+    /// assert!(PartnerTradeNo::new("T-1").is_err());
+    /// ```
+    PartnerTradeNo,
+    32,
+    ALNUM
+);
+
+merchant_no!(
+    /// A red packet's number (`mch_billno`): 1 to 28 letters and digits (WeChat Pay
+    /// recommends mch_id + yyyyMMdd + 10 digits). A repeat under the same number is the same
+    /// packet.
+    ///
+    /// ```
+    /// use tenpay_xml::MchBillno;
+    /// assert!(MchBillno::new("10000098201411111234567890").is_ok());
+    /// assert!(MchBillno::new("x".repeat(29)).is_err());
+    /// ```
+    MchBillno,
+    28,
+    ALNUM
 );

@@ -59,6 +59,9 @@ struct Snapshot {
     faults: Vec<Fault>,
     calls: std::collections::HashMap<String, u64>,
     time_scale: u32,
+    transfers: Vec<crate::TransferView>,
+    bank_payments: Vec<crate::BankPaymentView>,
+    redpacks: Vec<crate::RedpackView>,
 }
 
 pub(crate) async fn handle(site: &Site, req: Request<Incoming>) -> Response<SimBody> {
@@ -88,6 +91,7 @@ pub(crate) async fn handle(site: &Site, req: Request<Incoming>) -> Response<SimB
     }
     let mch_id = query(&req, "mch_id");
     let err_code = query(&req, "err_code");
+    let openid = query(&req, "openid");
     let body: Bytes = match Limited::new(req.into_body(), 64 * 1024).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "body too large"),
@@ -112,6 +116,9 @@ pub(crate) async fn handle(site: &Site, req: Request<Incoming>) -> Response<SimB
                     faults,
                     calls,
                     time_scale: engine.clock.scale(),
+                    transfers: engine.transfer_views(),
+                    bank_payments: engine.bank_views(),
+                    redpacks: engine.redpack_views(),
                 },
             );
         }
@@ -146,6 +153,15 @@ pub(crate) async fn handle(site: &Site, req: Request<Incoming>) -> Response<SimB
         (&Method::POST, ["refunds", no, "complete"]) => engine.conclude_refund(mch, no, true),
         (&Method::POST, ["refunds", no, "fail"]) => engine.conclude_refund(mch, no, false),
         (&Method::GET, ["deliveries"]) => return json(StatusCode::OK, &engine.outbox.deliveries()),
+        (&Method::GET, ["transfers"]) => return json(StatusCode::OK, &engine.transfer_views()),
+        (&Method::GET, ["bank-payments"]) => return json(StatusCode::OK, &engine.bank_views()),
+        (&Method::GET, ["redpacks"]) => return json(StatusCode::OK, &engine.redpack_views()),
+        (&Method::POST, ["redpacks", no, "claim"]) => {
+            return match engine.claim_redpack(mch, no, openid.as_deref()) {
+                Ok(v) => json(StatusCode::OK, &v),
+                Err(r) => refused(&r),
+            };
+        }
         (&Method::POST, ["deliveries", id, "redeliver"]) => {
             let Ok(id) = id.parse::<u64>() else {
                 return error(StatusCode::BAD_REQUEST, format!("bad delivery id {id:?}"));

@@ -176,6 +176,10 @@ pub(crate) async fn handle(
                 Some(FaultKind::BusinessError { err_code }) => {
                     Verdict::Business(err_code.clone(), "injected by the simulator".into())
                 }
+                Some(FaultKind::SystemErrorAfterProcessing) => {
+                    let _ = engine.run(endpoint, &checked);
+                    Verdict::Business("SYSTEMERROR".into(), "系统繁忙，请稍后再试".into())
+                }
                 _ => engine.run(endpoint, &checked),
             };
             engine.write(&checked, verdict)

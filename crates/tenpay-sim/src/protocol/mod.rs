@@ -5,6 +5,7 @@ mod bill;
 pub(crate) mod control;
 mod micropay;
 mod order;
+pub(crate) mod payout;
 mod refund;
 mod route;
 mod rules;
@@ -48,6 +49,7 @@ pub(crate) struct Engine {
 
 /// A request that passed the protocol checks.
 pub(crate) struct Req<'a> {
+    pub(crate) endpoint: Endpoint,
     pub(crate) map: XmlMap,
     pub(crate) merchant: &'a Merchant,
     pub(crate) sign_type: SignType,
@@ -193,14 +195,19 @@ impl Engine {
         if endpoint == Endpoint::DownloadFundFlow && !matches!(sign_type, SignType::HmacSha256) {
             return Err(fail("sign_type参数错误，仅支持HMAC-SHA256"));
         }
-        let mch_id = get("mch_id").ok_or_else(|| fail("缺少参数mch_id"))?;
+        // Money out signs with MD5 only.
+        if endpoint.is_payout() && !matches!(sign_type, SignType::Md5) {
+            return Err(fail("签名类型错误：此接口仅支持MD5"));
+        }
+        let (appid_field, mch_field) = endpoint.merchant_fields();
+        let mch_id = get(mch_field).ok_or_else(|| fail(&format!("缺少参数{mch_field}")))?;
         let merchant = self
             .merchant(mch_id)
-            .ok_or_else(|| fail("商户号mch_id不存在"))?;
-        if endpoint != Endpoint::GetSignKey {
-            let appid = get("appid").ok_or_else(|| fail("缺少参数appid"))?;
+            .ok_or_else(|| fail(&format!("商户号{mch_field}不存在")))?;
+        if let Some(appid_field) = appid_field {
+            let appid = get(appid_field).ok_or_else(|| fail(&format!("缺少参数{appid_field}")))?;
             if appid != merchant.appid {
-                return Err(fail("appid和mch_id不匹配"));
+                return Err(fail(&format!("{appid_field}和{mch_field}不匹配")));
             }
         }
         let sub_mch_id = get("sub_mch_id").map(str::to_owned);
@@ -229,6 +236,7 @@ impl Engine {
         };
         map.verify(key, sign_type).map_err(|_| fail("签名错误"))?;
         Ok(Req {
+            endpoint,
             map,
             merchant,
             sign_type,
@@ -241,6 +249,9 @@ impl Engine {
     /// Writes a verdict: protocol failures unsigned, everything else signed with the request's
     /// algorithm, a fresh nonce and no `sign_type` field.
     pub(crate) fn write(&self, req: &Req<'_>, verdict: Verdict) -> Reply {
+        if req.endpoint.is_payout() {
+            return payout::write(req, req.endpoint, verdict);
+        }
         let (result_code, err, fields) = match verdict {
             Verdict::Protocol(msg) => return Reply::Xml(protocol_fail(&msg)),
             Verdict::Reply(r) => return r,
@@ -295,6 +306,18 @@ impl Engine {
             Endpoint::Reverse => self.reverse(req),
             Endpoint::AuthCodeToOpenid => micropay::auth_code_to_openid(req),
             Endpoint::GetSignKey => sandbox::get_sign_key(req),
+            Endpoint::SendRedpack => self.send_redpack(req, false),
+            Endpoint::SendMiniProgramRedpack => self.send_redpack(req, true),
+            Endpoint::SendGroupRedpack => biz(
+                "API_METHOD_CLOSED",
+                "裂变红包接口已于2024年6月5日下线，请使用普通红包",
+            ),
+            Endpoint::GetHbInfo => self.redpack_info(req),
+            Endpoint::Transfers => self.transfer(req),
+            Endpoint::GetTransferInfo => self.transfer_info(req),
+            Endpoint::PayBank => self.pay_bank(req),
+            Endpoint::QueryBank => self.query_bank(req),
+            Endpoint::GetPublicKey => self.get_public_key(req),
         }
     }
 }

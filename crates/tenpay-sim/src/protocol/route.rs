@@ -14,6 +14,15 @@ pub(crate) enum Endpoint {
     Reverse,
     AuthCodeToOpenid,
     GetSignKey,
+    SendRedpack,
+    SendMiniProgramRedpack,
+    SendGroupRedpack,
+    GetHbInfo,
+    Transfers,
+    GetTransferInfo,
+    PayBank,
+    QueryBank,
+    GetPublicKey,
 }
 
 impl Endpoint {
@@ -21,6 +30,22 @@ impl Endpoint {
     pub(crate) fn route(path: &str) -> Option<(Self, bool)> {
         if path == "/sandboxnew/pay/getsignkey" || path == "/xdc/apiv2getsignkey/sign/getsignkey" {
             return Some((Self::GetSignKey, false));
+        }
+        // Money out: no sandbox (WeChat Pay's sandbox never had it).
+        let payout = match path {
+            "/mmpaymkttransfers/sendredpack" => Some(Self::SendRedpack),
+            "/mmpaymkttransfers/sendminiprogramhb" => Some(Self::SendMiniProgramRedpack),
+            "/mmpaymkttransfers/sendgroupredpack" => Some(Self::SendGroupRedpack),
+            "/mmpaymkttransfers/gethbinfo" => Some(Self::GetHbInfo),
+            "/mmpaymkttransfers/promotion/transfers" => Some(Self::Transfers),
+            "/mmpaymkttransfers/gettransferinfo" => Some(Self::GetTransferInfo),
+            "/mmpaysptrans/pay_bank" => Some(Self::PayBank),
+            "/mmpaysptrans/query_bank" => Some(Self::QueryBank),
+            "/risk/getpublickey" => Some(Self::GetPublicKey),
+            _ => None,
+        };
+        if let Some(e) = payout {
+            return Some((e, false));
         }
         let (rest, sandbox) = match path
             .strip_prefix("/sandboxnew")
@@ -49,7 +74,38 @@ impl Endpoint {
 
     /// Whether the endpoint needs the merchant's client certificate.
     pub(crate) fn secapi(self) -> bool {
-        matches!(self, Self::Refund | Self::Reverse | Self::DownloadFundFlow)
+        self.is_payout() || matches!(self, Self::Refund | Self::Reverse | Self::DownloadFundFlow)
+    }
+
+    /// The money-out family: MD5 only, unsigned answers, its own merchant field names.
+    pub(crate) fn is_payout(self) -> bool {
+        matches!(
+            self,
+            Self::SendRedpack
+                | Self::SendMiniProgramRedpack
+                | Self::SendGroupRedpack
+                | Self::GetHbInfo
+                | Self::Transfers
+                | Self::GetTransferInfo
+                | Self::PayBank
+                | Self::QueryBank
+                | Self::GetPublicKey
+        )
+    }
+
+    /// The fields that name the merchant: the appid's (none for some endpoints) and the
+    /// mch_id's.
+    pub(crate) fn merchant_fields(self) -> (Option<&'static str>, &'static str) {
+        match self {
+            Self::SendRedpack | Self::SendMiniProgramRedpack | Self::SendGroupRedpack => {
+                (Some("wxappid"), "mch_id")
+            }
+            Self::Transfers => (Some("mch_appid"), "mchid"),
+            Self::GetSignKey | Self::PayBank | Self::QueryBank | Self::GetPublicKey => {
+                (None, "mch_id")
+            }
+            _ => (Some("appid"), "mch_id"),
+        }
     }
 
     /// The name used for faults and call counts.
@@ -66,6 +122,15 @@ impl Endpoint {
             Self::Reverse => "reverse",
             Self::AuthCodeToOpenid => "authcodetoopenid",
             Self::GetSignKey => "getsignkey",
+            Self::SendRedpack => "sendredpack",
+            Self::SendMiniProgramRedpack => "sendminiprogramhb",
+            Self::SendGroupRedpack => "sendgroupredpack",
+            Self::GetHbInfo => "gethbinfo",
+            Self::Transfers => "transfers",
+            Self::GetTransferInfo => "gettransferinfo",
+            Self::PayBank => "pay_bank",
+            Self::QueryBank => "query_bank",
+            Self::GetPublicKey => "getpublickey",
         }
     }
 
@@ -92,7 +157,51 @@ impl Endpoint {
                 "auth_code",
             ],
             Self::AuthCodeToOpenid => &["auth_code"],
-            Self::OrderQuery | Self::RefundQuery | Self::Reverse | Self::GetSignKey => &[],
+            Self::SendRedpack => &[
+                "mch_billno",
+                "send_name",
+                "re_openid",
+                "total_amount",
+                "total_num",
+                "wishing",
+                "client_ip",
+                "act_name",
+                "remark",
+            ],
+            Self::SendMiniProgramRedpack => &[
+                "mch_billno",
+                "send_name",
+                "re_openid",
+                "total_amount",
+                "total_num",
+                "wishing",
+                "act_name",
+                "remark",
+                "notify_way",
+            ],
+            Self::GetHbInfo => &["mch_billno", "bill_type"],
+            Self::Transfers => &[
+                "partner_trade_no",
+                "openid",
+                "check_name",
+                "amount",
+                "desc",
+                "spbill_create_ip",
+            ],
+            Self::GetTransferInfo | Self::QueryBank => &["partner_trade_no"],
+            Self::PayBank => &[
+                "partner_trade_no",
+                "enc_bank_no",
+                "enc_true_name",
+                "bank_code",
+                "amount",
+            ],
+            Self::GetPublicKey => &["sign_type"],
+            Self::OrderQuery
+            | Self::RefundQuery
+            | Self::Reverse
+            | Self::GetSignKey
+            | Self::SendGroupRedpack => &[],
         }
     }
 }

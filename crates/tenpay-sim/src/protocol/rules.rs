@@ -28,6 +28,20 @@ const MAX_LEN: &[(&str, usize)] = &[
     ("fee_type", 16),
     ("refund_fee_type", 16),
     ("op_user_id", 32),
+    // Money out.
+    ("send_name", 32),
+    ("re_openid", 32),
+    ("wishing", 128),
+    ("act_name", 32),
+    ("remark", 256),
+    ("scene_id", 32),
+    ("risk_info", 128),
+    ("client_ip", 15),
+    ("desc", 300),
+    ("re_user_name", 64),
+    ("enc_bank_no", 1024),
+    ("enc_true_name", 1024),
+    ("bank_code", 64),
 ];
 
 /// The largest amount: the protocol's amounts are `Int` (32-bit).

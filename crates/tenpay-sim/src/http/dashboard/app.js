@@ -147,6 +147,27 @@
     document.getElementById('delivery-count').textContent = ds.length ? '(' + ds.length + ')' : '';
   }
 
+  function renderPayouts(s) {
+    const tb = document.querySelector('#payouts tbody');
+    const row = (kind, no, mch, to, amount, state, ...actions) => el('tr', { 'data-payout': no, 'data-kind': kind },
+      el('td', { text: kind }),
+      el('td', { class: 'mono', text: no }),
+      el('td', { class: 'mono', text: mch }),
+      el('td', { class: 'mono', text: to }),
+      el('td', { class: 'num', text: yuan(amount) }),
+      el('td', {}, el('span', { class: 'badge ' + state.toLowerCase(), 'data-field': 'state', text: state })),
+      el('td', {}, ...actions));
+    const rows = [
+      ...(s.redpacks || []).map((r) => row('red packet' + (r.hb_type === 'GROUP' ? ' (group)' : ''), r.mch_billno, r.mch_id, r.openid, r.amount, r.status,
+        button('Claim', 'claim', r.unclaimed > 0, () => act('POST', 'redpacks/' + enc(r.mch_billno) + '/claim' + q(r.mch_id))))),
+      ...(s.transfers || []).map((t) => row('transfer', t.partner_trade_no, t.mch_id, t.openid, t.amount, t.status)),
+      ...(s.bank_payments || []).map((b) => row('bank card', b.partner_trade_no, b.mch_id, b.true_name + ' ' + b.bank_no.slice(-4), b.amount, b.status)),
+    ];
+    tb.replaceChildren(...rows);
+    document.getElementById('no-payouts').hidden = rows.length > 0;
+    document.getElementById('payout-count').textContent = rows.length ? '(' + rows.length + ')' : '';
+  }
+
   function renderFaults(fs) {
     const ul = document.getElementById('faults');
     ul.replaceChildren(...fs.map((f) => el('li', { class: 'mono',
@@ -158,6 +179,7 @@
     renderMerchants(s.merchants);
     renderOrders(s.orders);
     renderDeliveries(s.deliveries);
+    renderPayouts(s);
     renderFaults(s.faults);
     document.getElementById('scale').textContent = 'time scale ×' + s.time_scale;
   }

@@ -152,7 +152,8 @@ struct Movement<'a> {
 ///
 /// The simulator's accounts: `Basic` receives each payment (交易, 收入) and pays each
 /// successful refund (退款, 支出); `Fees` pays the 0.6% service fee of each payment
-/// (手续费, 支出); `Operation` never moves. Balances run from the simulator's start: `Basic`
+/// (手续费, 支出); `Operation` is the funded account money out draws from (企业付款,
+/// 付款到银行卡, 现金红包 支出; 现金红包退款 收入). Balances run from the simulator's start: `Basic`
 /// opens at zero, `Fees` at 1 000 000.00 yuan (a pre-funded fees account; real balances do
 /// not go below zero, and neither do these).
 pub(crate) fn render_fund_flow(
@@ -206,10 +207,37 @@ pub(crate) fn render_fund_flow(
             _ => {}
         }
     }
+    // Money out moves the operation account: transfers, bank payments and red packets out,
+    // refunded packets back in.
+    let mut opening = 0;
+    if account == "Operation" {
+        for m in state.payouts.movements.iter().filter(|m| m.mch_id == mch_id) {
+            if opening == 0 {
+                // The balance before the first kept movement.
+                opening = if m.income {
+                    m.balance.get().saturating_sub(m.amount.get())
+                } else {
+                    m.balance.get().saturating_add(m.amount.get())
+                };
+            }
+            moves.push(Movement {
+                time: m.time,
+                business_no: &m.business_no,
+                name: m.name,
+                income: m.income,
+                fee: m.amount,
+                voucher: &m.business_no,
+            });
+        }
+    }
     moves.sort_by(|a, b| (a.time, a.business_no).cmp(&(b.time, b.business_no)));
     // Balances saturate at zero and at u64::MAX fen (documented above: they never go below
     // zero, and no simulated day moves 184 trillion yuan).
-    let mut balance: u64 = if account == "Fees" { 100_000_000 } else { 0 };
+    let mut balance: u64 = match account {
+        "Fees" => 100_000_000,
+        "Operation" => opening,
+        _ => 0,
+    };
     let mut rows = Vec::new();
     let (mut incomes, mut income, mut expenses, mut expense) = (0u64, 0u128, 0u64, 0u128);
     for (seq, m) in moves.iter().enumerate() {

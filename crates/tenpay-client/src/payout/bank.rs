@@ -1,0 +1,370 @@
+//! Payments to bank cards (企业付款到银行卡): `pay_bank` and `query_bank`, with the card
+//! number and the holder's name encrypted under WeChat Pay's RSA key (`getpublickey`,
+//! fetched once per merchant and kept).
+
+use base64::Engine as _;
+use rsa::pkcs1::DecodeRsaPublicKey as _;
+use rsa::pkcs8::DecodePublicKey as _;
+use serde::{Deserialize, Serialize};
+use tenpay_sign::SignType;
+use tenpay_xml::{Fen, PartnerTradeNo, XmlMap};
+
+use super::classify::{Family, Payout, classify};
+use super::settle::{Confirm, QueryVerdict, Settled, payout_endpoint};
+use crate::answer::parse_envelope;
+use crate::{Client, ConfigError, Error, PRODUCTION_URL};
+
+/// WeChat Pay's RSA public key for `pay_bank`. WeChat Pay serves it as PKCS#1
+/// (`BEGIN RSA PUBLIC KEY`); an SPKI key (`BEGIN PUBLIC KEY`) is accepted too.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicKey(rsa::RsaPublicKey);
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use rsa::traits::PublicKeyParts as _;
+        write!(f, "PublicKey({} bits)", self.0.n().bits())
+    }
+}
+
+impl PublicKey {
+    /// Reads a PEM key, PKCS#1 or SPKI.
+    ///
+    /// # Errors
+    /// [`ConfigError::PublicKey`] for anything else.
+    pub fn from_pem(pem: &str) -> Result<Self, Error> {
+        let pem = pem.trim();
+        rsa::RsaPublicKey::from_pkcs1_pem(pem)
+            .or_else(|_| rsa::RsaPublicKey::from_public_key_pem(pem))
+            .map(Self)
+            .map_err(|e| Error::Config(ConfigError::PublicKey(e.to_string())))
+    }
+
+    /// `base64(RSA-OAEP(SHA-1, MGF1-SHA-1)(text))`, as `enc_bank_no` and `enc_true_name`
+    /// need. Randomised: encrypting twice gives two ciphertexts.
+    ///
+    /// # Errors
+    /// [`ConfigError::PublicKey`] when the text is too long for the key.
+    pub fn encrypt(&self, text: &str) -> Result<String, Error> {
+        let padding = rsa::Oaep::new::<sha1::Sha1>();
+        let out = self
+            .0
+            .encrypt(&mut rand_core::OsRng, padding, text.as_bytes())
+            .map_err(|e| Error::Config(ConfigError::PublicKey(e.to_string())))?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(out))
+    }
+}
+
+tenpay_xml::wire_enum!(
+    /// `bank_code`: the receiving bank (WeChat Pay's numbers; the rest as `Unknown`).
+    BankCode {
+        /// 工商银行.
+        Icbc = "1002",
+        /// 农业银行.
+        Abc = "1005",
+        /// 建设银行.
+        Ccb = "1003",
+        /// 中国银行.
+        Boc = "1026",
+        /// 交通银行.
+        Bocom = "1020",
+        /// 招商银行.
+        Cmb = "1001",
+        /// 邮储银行.
+        Psbc = "1066",
+        /// 民生银行.
+        Cmbc = "1006",
+        /// 平安银行.
+        Pab = "1010",
+        /// 中信银行.
+        Citic = "1021",
+        /// 浦发银行.
+        Spdb = "1004",
+        /// 兴业银行.
+        Cib = "1009",
+        /// 光大银行.
+        Ceb = "1022",
+        /// 广发银行.
+        Cgb = "1027",
+        /// 华夏银行.
+        Hxb = "1025",
+        /// 宁波银行.
+        Ningbo = "1056",
+        /// 北京银行.
+        Beijing = "4836",
+        /// 上海银行.
+        Shanghai = "1024",
+        /// 南京银行.
+        Nanjing = "1054",
+    }
+);
+
+tenpay_xml::wire_enum!(
+    /// A bank payment's `status` (`query_bank`).
+    BankStatus {
+        /// Being paid (a reason may say why it waits).
+        Processing = "PROCESSING",
+        /// Paid.
+        Success = "SUCCESS",
+        /// Failed: nothing was paid; paying again needs a new number.
+        Failed = "FAILED",
+        /// The bank returned it after success; amount and fee were refunded.
+        BankFail = "BANK_FAIL",
+    }
+);
+
+/// A payment to a bank card, in clear: [`Client::pay_bank`] encrypts the card number and the
+/// name under WeChat Pay's key (once: a repeat sends the same ciphertexts).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct PayBank {
+    partner_trade_no: PartnerTradeNo,
+    bank_no: String,
+    true_name: String,
+    bank_code: BankCode,
+    amount: Fen,
+    desc: Option<String>,
+}
+
+impl std::fmt::Debug for PayBank {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayBank")
+            .field("partner_trade_no", &self.partner_trade_no)
+            .field("bank_code", &self.bank_code)
+            .field("amount", &self.amount)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PayBank {
+    /// Pays `amount` (fen, the fee excluded) to card `bank_no` of `true_name` at `bank_code`.
+    #[must_use]
+    pub fn new(
+        partner_trade_no: PartnerTradeNo,
+        bank_no: impl Into<String>,
+        true_name: impl Into<String>,
+        bank_code: BankCode,
+        amount: Fen,
+    ) -> Self {
+        Self {
+            partner_trade_no,
+            bank_no: bank_no.into(),
+            true_name: true_name.into(),
+            bank_code,
+            amount,
+            desc: None,
+        }
+    }
+
+    /// `desc` (at most 100 characters).
+    #[must_use]
+    pub fn desc(mut self, desc: impl Into<String>) -> Self {
+        self.desc = Some(desc.into());
+        self
+    }
+}
+
+/// The request as sent: the ciphertexts, made once.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct EncryptedPayBank {
+    partner_trade_no: PartnerTradeNo,
+    enc_bank_no: String,
+    enc_true_name: String,
+    bank_code: BankCode,
+    amount: Fen,
+    desc: Option<String>,
+}
+
+/// A bank payment WeChat Pay accepted (an unsigned answer: a claim; the result comes later).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct BankPayment {
+    /// The number.
+    pub partner_trade_no: String,
+    /// WeChat Pay's number.
+    pub payment_no: Option<String>,
+    /// The amount.
+    pub amount: Option<Fen>,
+    /// The fee.
+    pub cmms_amt: Option<Fen>,
+    /// Every field.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}
+
+/// `/mmpaysptrans/query_bank`: a bank payment's record by its number.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct BankQuery {
+    partner_trade_no: PartnerTradeNo,
+}
+
+impl BankQuery {
+    /// The payment `partner_trade_no`.
+    #[must_use]
+    pub fn new(partner_trade_no: PartnerTradeNo) -> Self {
+        Self { partner_trade_no }
+    }
+}
+
+/// A bank payment's record.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct BankPaymentInfo {
+    /// The number.
+    pub partner_trade_no: String,
+    /// WeChat Pay's number.
+    pub payment_no: Option<String>,
+    /// The state.
+    pub status: BankStatus,
+    /// The amount.
+    pub amount: Option<Fen>,
+    /// The fee.
+    pub cmms_amt: Option<Fen>,
+    /// MD5 of the card number, as WeChat Pay has it.
+    pub bank_no_md5: Option<String>,
+    /// MD5 of the holder's name.
+    pub true_name_md5: Option<String>,
+    /// When it was asked for.
+    pub create_time: Option<String>,
+    /// When it was paid.
+    pub pay_succ_time: Option<String>,
+    /// Why it waits or failed.
+    pub reason: Option<String>,
+    /// Every field.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}
+
+payout_endpoint!(EncryptedPayBank => BankPayment, "/mmpaysptrans/pay_bank", None, "mch_id");
+payout_endpoint!(BankQuery => BankPaymentInfo, "/mmpaysptrans/query_bank", None, "mch_id");
+
+impl Confirm for EncryptedPayBank {
+    type Query = BankQuery;
+    const FAMILY: Family = Family::Bank;
+
+    fn number(&self) -> &str {
+        self.partner_trade_no.as_str()
+    }
+
+    fn query(&self) -> BankQuery {
+        BankQuery::new(self.partner_trade_no.clone())
+    }
+
+    fn verdict(info: &BankPaymentInfo) -> QueryVerdict {
+        match info.status {
+            BankStatus::Success => QueryVerdict::Done,
+            BankStatus::Failed | BankStatus::BankFail => QueryVerdict::Failed,
+            _ => QueryVerdict::Pending,
+        }
+    }
+}
+
+/// The host of `getpublickey` in production.
+const FRAUD_URL: &str = "https://fraud.mch.weixin.qq.com";
+
+impl Client {
+    /// WeChat Pay's RSA key for bank payments (`getpublickey`, on its own host in production:
+    /// `fraud.mch.weixin.qq.com`), fetched once and kept.
+    ///
+    /// # Errors
+    /// No certificate; the call's errors; [`ConfigError::PublicKey`] for a key that is not one.
+    pub async fn public_key(&self) -> Result<PublicKey, Error> {
+        self.require_identity("/risk/getpublickey")?;
+        let mut cached = self.merchant.public_key.lock().await;
+        if let Some(key) = cached.as_ref() {
+            return Ok(key.clone());
+        }
+        let mut map = XmlMap::new();
+        let mut put = |k: &str, v: &str| map.insert(k, v).map_err(Error::Request);
+        put("mch_id", &self.merchant.mch_id)?;
+        put("nonce_str", &(self.inner.nonce)())?;
+        put("sign_type", SignType::Md5.as_str())?;
+        map.sign(&self.merchant.key, SignType::Md5)
+            .map_err(Error::Request)?;
+        let base = if self.base() == PRODUCTION_URL || self.base() == crate::BACKUP_URL {
+            FRAUD_URL
+        } else {
+            self.base()
+        };
+        let http = self
+            .merchant
+            .http_cert
+            .as_ref()
+            .ok_or_else(|| Error::NoIdentity {
+                path: "/risk/getpublickey".into(),
+            })?;
+        let answer = self
+            .post(
+                http,
+                &format!("{base}/risk/getpublickey"),
+                map.to_xml(),
+                crate::MAX_ANSWER_BYTES,
+            )
+            .await?;
+        let m = parse_envelope(&answer)?;
+        if m.get("result_code") != Some("SUCCESS") {
+            return Err(Error::Business {
+                err_code: m.get("err_code").unwrap_or("").into(),
+                err_code_des: m.get("err_code_des").unwrap_or("").to_owned(),
+            });
+        }
+        if let Some(v) = m.get("mch_id").filter(|v| *v != self.merchant.mch_id) {
+            return Err(Error::ForeignAnswer {
+                field: "mch_id",
+                received: v.chars().take(64).collect(),
+            });
+        }
+        let key = PublicKey::from_pem(m.get("pub_key").unwrap_or(""))?;
+        *cached = Some(key.clone());
+        Ok(key)
+    }
+
+    fn encrypt_bank(&self, key: &PublicKey, r: &PayBank) -> Result<EncryptedPayBank, Error> {
+        Ok(EncryptedPayBank {
+            partner_trade_no: r.partner_trade_no.clone(),
+            enc_bank_no: key.encrypt(&r.bank_no)?,
+            enc_true_name: key.encrypt(&r.true_name)?,
+            bank_code: r.bank_code.clone(),
+            amount: r.amount,
+            desc: r.desc.clone(),
+        })
+    }
+
+    /// Pays to a bank card: fetches WeChat Pay's key (once), encrypts the card number and
+    /// the name, and sends. An open outcome is [`Payout::Unknown`], never an error; an
+    /// accepted payment's result comes later (query it, or use [`Client::settle_pay_bank`]).
+    ///
+    /// # Errors
+    /// Only when nothing was paid for certain: no certificate, no key, a bad argument, no
+    /// connection, or a final refusal (`NOTENOUGH`, …).
+    pub async fn pay_bank(&self, request: &PayBank) -> Result<Payout<BankPayment>, Error> {
+        let key = self.public_key().await?;
+        let encrypted = self.encrypt_bank(&key, request)?;
+        let result = self.execute(&encrypted).await;
+        classify(Family::Bank, encrypted.number(), result)
+    }
+
+    /// Pays to a bank card and queries until its outcome is known or `within` has passed,
+    /// with one signed body (one encryption).
+    ///
+    /// # Errors
+    /// As [`Client::pay_bank`].
+    pub async fn settle_pay_bank(
+        &self,
+        request: &PayBank,
+        within: std::time::Duration,
+    ) -> Result<Settled<BankPaymentInfo>, Error> {
+        let key = self.public_key().await?;
+        let encrypted = self.encrypt_bank(&key, request)?;
+        self.settle(&encrypted, within).await
+    }
+
+    /// A bank payment's record (`query_bank`).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn bank_query(&self, request: &BankQuery) -> Result<BankPaymentInfo, Error> {
+        self.require_identity("/mmpaysptrans/query_bank")?;
+        self.execute(request).await
+    }
+}

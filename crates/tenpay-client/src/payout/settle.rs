@@ -1,0 +1,142 @@
+//! Sending a money-out request and querying until its outcome is known, with one signed body.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::classify::{Family, OutcomeUnknown, Payout, classify};
+use crate::endpoint::Endpoint;
+use crate::{Client, Error};
+
+/// What a query says about a payout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QueryVerdict {
+    Done,
+    Failed,
+    Pending,
+}
+
+/// A money-out request that can be confirmed by a query under its number.
+pub(crate) trait Confirm: Endpoint {
+    type Query: Endpoint;
+    const FAMILY: Family;
+    fn number(&self) -> &str;
+    fn query(&self) -> Self::Query;
+    fn verdict(record: &<Self::Query as Endpoint>::Response) -> QueryVerdict;
+}
+
+/// Where [`Client::settle_transfer`] and the other `settle_` calls ended.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Settled<T> {
+    /// Paid (sent, for a red packet): the query's record.
+    Done(T),
+    /// Failed for good: nothing was paid (or it came back); paying again needs a new number.
+    Failed(T),
+    /// Accepted and still being paid when the time ran out (bank payments take days): query
+    /// again later.
+    Pending(T),
+    /// No answer or no record settled it in time: query again later with the number, or
+    /// settle again (the same request is repeated, never a new one).
+    Unknown(OutcomeUnknown),
+}
+
+/// The first wait between queries, and the longest.
+const FIRST_WAIT: Duration = Duration::from_millis(200);
+const MAX_WAIT: Duration = Duration::from_secs(5);
+
+/// `payout_endpoint!(Request => Answer, path, appid field, mch_id field)`: a certificate
+/// endpoint signed with MD5 whose answers carry no signature.
+macro_rules! payout_endpoint {
+    ($req:ty => $resp:ty, $path:literal, $appid:expr, $mch:literal) => {
+        impl $crate::endpoint::Endpoint for $req {
+            type Response = $resp;
+            const PATH: &'static str = $path;
+            const SECAPI: bool = true;
+            const RETRY_SAFE: bool = true;
+            const SIGN_TYPE: Option<tenpay_sign::SignType> = Some(tenpay_sign::SignType::Md5);
+            const MERCHANT_FIELDS: $crate::MerchantFields =
+                $crate::MerchantFields::named($appid, $mch);
+
+            fn to_map(&self) -> Result<tenpay_xml::XmlMap, tenpay_xml::Error> {
+                tenpay_xml::to_map(self)
+            }
+
+            fn decode(
+                verifier: &$crate::Verifier,
+                _key: &tenpay_sign::ApiKey,
+                answer: $crate::Answer,
+            ) -> Result<$resp, $crate::Error> {
+                let map = verifier.check_unsigned(&answer)?;
+                let mut typed: $resp = tenpay_xml::from_map(&map).map_err($crate::Error::Decode)?;
+                typed.raw = map;
+                Ok(typed)
+            }
+        }
+    };
+}
+
+pub(crate) use payout_endpoint;
+
+impl Client {
+    /// Sends `request` once (with the client's retries of the identical body), then queries
+    /// until the outcome is known or `within` has passed. When WeChat Pay has no record of the
+    /// number, the identical signed body is sent again; a new number is never used.
+    pub(crate) async fn settle<E: Confirm>(
+        &self,
+        request: &E,
+        within: Duration,
+    ) -> Result<Settled<<E::Query as Endpoint>::Response>, Error> {
+        let deadline = Instant::now() + within;
+        let number = request.number().to_owned();
+        let route = self.route_for::<E>()?;
+        let map = request.to_map().map_err(Error::Request)?;
+        let (http, key, body) = self.prepare(&route, map).await?;
+        let send = async || {
+            let result = self
+                .send_body(&route, http, &key, body.clone(), E::decode)
+                .await;
+            classify(E::FAMILY, &number, result)
+        };
+        let mut open = match send().await? {
+            Payout::Done(_) => None,
+            Payout::Unknown(u) => Some(u),
+        };
+        let mut wait = FIRST_WAIT;
+        loop {
+            match self.execute(&request.query()).await {
+                Ok(record) => match E::verdict(&record) {
+                    QueryVerdict::Done => return Ok(Settled::Done(record)),
+                    QueryVerdict::Failed => return Ok(Settled::Failed(record)),
+                    QueryVerdict::Pending if Instant::now() + wait > deadline => {
+                        return Ok(Settled::Pending(record));
+                    }
+                    QueryVerdict::Pending => {}
+                },
+                Err(e) if e.err_code().is_some_and(|c| c.as_str() == "NOT_FOUND") => {
+                    // No record: the send did not arrive, or is still being booked. Repeating
+                    // the identical request is safe either way.
+                    tracing::info!(number, "tenpay: no record yet; sending the same request again");
+                    if let Payout::Unknown(u) = send().await? {
+                        open = Some(u);
+                    }
+                }
+                Err(e) => open = Some(OutcomeUnknown::new(&number, e)),
+            }
+            if Instant::now() + wait > deadline {
+                let cause = open.unwrap_or_else(|| {
+                    OutcomeUnknown::new(
+                        &number,
+                        Error::NotXml {
+                            reason: "no query settled it in time".into(),
+                            excerpt: String::new(),
+                        },
+                    )
+                });
+                return Ok(Settled::Unknown(cause));
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(MAX_WAIT);
+        }
+    }
+}

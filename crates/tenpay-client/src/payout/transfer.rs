@@ -1,0 +1,207 @@
+//! Transfers to a user's WeChat balance (企业付款到零钱): `promotion/transfers` and
+//! `gettransferinfo`.
+
+use serde::{Deserialize, Serialize};
+use tenpay_xml::{Fen, PartnerTradeNo, XmlMap};
+
+use super::classify::{Family, Payout, classify};
+use super::settle::{Confirm, QueryVerdict, Settled, payout_endpoint};
+use crate::{Client, Error};
+
+tenpay_xml::wire_enum!(
+    /// `check_name`: whether WeChat Pay checks the payee's real name.
+    CheckName {
+        /// No check.
+        NoCheck = "NO_CHECK",
+        /// The name must match (`re_user_name`).
+        ForceCheck = "FORCE_CHECK",
+    }
+);
+
+tenpay_xml::wire_enum!(
+    /// A transfer's `status` (`gettransferinfo`).
+    TransferStatus {
+        /// Paid.
+        Success = "SUCCESS",
+        /// Failed for good: paying again needs a new number.
+        Failed = "FAILED",
+        /// Still being paid.
+        Processing = "PROCESSING",
+    }
+);
+
+/// `/mmpaymkttransfers/promotion/transfers`: pay `amount` to a user's balance (certificate,
+/// MD5; the merchant named `mch_appid` / `mchid`). Repeating it with the same
+/// `partner_trade_no` and the same fields is the same transfer.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Transfer {
+    partner_trade_no: PartnerTradeNo,
+    openid: String,
+    check_name: CheckName,
+    re_user_name: Option<String>,
+    amount: Fen,
+    desc: String,
+    spbill_create_ip: String,
+    device_info: Option<String>,
+}
+
+impl Transfer {
+    /// Pays `amount` to `openid` (under the client's appid), without a name check;
+    /// `client_ip` is the calling machine's address.
+    #[must_use]
+    pub fn new(
+        partner_trade_no: PartnerTradeNo,
+        openid: impl Into<String>,
+        amount: Fen,
+        desc: impl Into<String>,
+        client_ip: impl Into<String>,
+    ) -> Self {
+        Self {
+            partner_trade_no,
+            openid: openid.into(),
+            check_name: CheckName::NoCheck,
+            re_user_name: None,
+            amount,
+            desc: desc.into(),
+            spbill_create_ip: client_ip.into(),
+            device_info: None,
+        }
+    }
+
+    /// Pays only if the payee's real name is `name` (`FORCE_CHECK`).
+    #[must_use]
+    pub fn check_name(mut self, name: impl Into<String>) -> Self {
+        self.check_name = CheckName::ForceCheck;
+        self.re_user_name = Some(name.into());
+        self
+    }
+
+    /// The number.
+    #[must_use]
+    pub fn partner_trade_no(&self) -> &PartnerTradeNo {
+        &self.partner_trade_no
+    }
+}
+
+/// A transfer WeChat Pay says is paid (an unsigned answer: a claim).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Transferred {
+    /// The number.
+    pub partner_trade_no: String,
+    /// WeChat Pay's payment number.
+    pub payment_no: String,
+    /// When it was paid (`yyyy-MM-dd HH:mm:ss`, as sent).
+    pub payment_time: Option<String>,
+    /// Every field.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}
+
+/// `/mmpaymkttransfers/gettransferinfo`: a transfer's state by its number (certificate, MD5;
+/// the merchant named `appid` / `mch_id`). `NOT_FOUND` means WeChat Pay has no record.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct TransferQuery {
+    partner_trade_no: PartnerTradeNo,
+}
+
+impl TransferQuery {
+    /// The transfer `partner_trade_no`.
+    #[must_use]
+    pub fn new(partner_trade_no: PartnerTradeNo) -> Self {
+        Self { partner_trade_no }
+    }
+}
+
+/// A transfer's record.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct TransferInfo {
+    /// The number.
+    pub partner_trade_no: String,
+    /// WeChat Pay's payment number.
+    pub detail_id: Option<String>,
+    /// The state.
+    pub status: TransferStatus,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// The payee.
+    pub openid: Option<String>,
+    /// The payee's name, when checked.
+    pub transfer_name: Option<String>,
+    /// The amount.
+    pub payment_amount: Option<Fen>,
+    /// When it was asked for.
+    pub transfer_time: Option<String>,
+    /// When it was paid.
+    pub payment_time: Option<String>,
+    /// The description.
+    pub desc: Option<String>,
+    /// Every field.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}
+
+payout_endpoint!(Transfer => Transferred, "/mmpaymkttransfers/promotion/transfers", Some("mch_appid"), "mchid");
+payout_endpoint!(TransferQuery => TransferInfo, "/mmpaymkttransfers/gettransferinfo", Some("appid"), "mch_id");
+
+impl Confirm for Transfer {
+    type Query = TransferQuery;
+    const FAMILY: Family = Family::Transfer;
+
+    fn number(&self) -> &str {
+        self.partner_trade_no.as_str()
+    }
+
+    fn query(&self) -> TransferQuery {
+        TransferQuery::new(self.partner_trade_no.clone())
+    }
+
+    fn verdict(info: &TransferInfo) -> QueryVerdict {
+        match info.status {
+            TransferStatus::Success => QueryVerdict::Done,
+            TransferStatus::Failed => QueryVerdict::Failed,
+            _ => QueryVerdict::Pending,
+        }
+    }
+}
+
+impl Client {
+    /// Pays a transfer to a user's balance. See the [module rules](crate::Payout): an open
+    /// outcome is [`Payout::Unknown`], never an error.
+    ///
+    /// # Errors
+    /// Only when nothing was paid for certain: no certificate, a bad argument, no
+    /// connection, or a final refusal (`NOTENOUGH`, `NAME_MISMATCH`, …; the number may be
+    /// used again for the same transfer).
+    pub async fn transfer(&self, request: &Transfer) -> Result<Payout<Transferred>, Error> {
+        self.require_identity("/mmpaymkttransfers/promotion/transfers")?;
+        let result = self.execute(request).await;
+        classify(Family::Transfer, request.number(), result)
+    }
+
+    /// Pays a transfer and queries until its outcome is known or `within` has passed, with
+    /// one signed body: when WeChat Pay has no record, the identical request is sent again.
+    ///
+    /// # Errors
+    /// As [`Client::transfer`]: only when nothing was paid for certain.
+    pub async fn settle_transfer(
+        &self,
+        request: &Transfer,
+        within: std::time::Duration,
+    ) -> Result<Settled<TransferInfo>, Error> {
+        self.require_identity("/mmpaymkttransfers/promotion/transfers")?;
+        self.settle(request, within).await
+    }
+
+    /// A transfer's record (`gettransferinfo`).
+    ///
+    /// # Errors
+    /// See [`Error`]; `NOT_FOUND` as [`Error::Business`].
+    pub async fn transfer_query(&self, request: &TransferQuery) -> Result<TransferInfo, Error> {
+        self.require_identity("/mmpaymkttransfers/gettransferinfo")?;
+        self.execute(request).await
+    }
+}

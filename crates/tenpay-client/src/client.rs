@@ -711,10 +711,12 @@ impl Client {
     /// # Errors
     /// [`Error::Config`] when the endpoint needs HMAC-SHA256 and the client uses the sandbox.
     pub fn verifier_for<E: Endpoint>(&self) -> Result<Verifier, Error> {
+        let (appid, mch_id) = E::MERCHANT_FIELDS.answer_names();
         Ok(self
             .merchant
             .verifier
-            .with_sign_type(self.sign_type_for::<E>()?))
+            .with_sign_type(self.sign_type_for::<E>()?)
+            .merchant_fields(appid, mch_id))
     }
 }
 

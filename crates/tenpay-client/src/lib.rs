@@ -11,8 +11,8 @@ mod fundflow;
 mod micropay;
 mod order;
 mod pay_params;
-mod raw;
 mod payout;
+mod raw;
 mod refund;
 mod retry;
 mod tls;
@@ -51,7 +51,8 @@ pub use retry::RetryPolicy;
 /// `tenpay-sim`.
 pub use tenpay_xml::{
     BeijingDateTime, BeijingTime, Coupon, CouponType, Currency, ErrCode, Fee, Fen, IdError,
-    MchBillno, OutRefundNo, OutTradeNo, PartnerTradeNo, RefundCoupon, RefundItem, RefundStatus, TradeState, TradeType,
+    MchBillno, OutRefundNo, OutTradeNo, PartnerTradeNo, RefundCoupon, RefundItem, RefundStatus,
+    TradeState, TradeType,
 };
 pub use tls::Identity;
 

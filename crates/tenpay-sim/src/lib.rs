@@ -18,11 +18,11 @@ pub use builder::{Simulator, SimulatorBuilder};
 pub use error::{Error, Refusal};
 pub use handle::SimHandle;
 pub use model::{
-    Attempt, DeliveryKind, DeliveryView, Fault, FaultKind, Limits, Merchant, MerchantView,
-    DEFAULT_BALANCE, OrderView, PayOptions, RefundView, SubMerchant,
+    Attempt, DEFAULT_BALANCE, DeliveryKind, DeliveryView, Fault, FaultKind, Limits, Merchant,
+    MerchantView, OrderView, PayOptions, RefundView, SubMerchant,
 };
-pub use payouts::{BankPaymentView, RedpackView, TransferView};
 pub use notify::RETRY_SCHEDULE_SECS;
+pub use payouts::{BankPaymentView, RedpackView, TransferView};
 pub use tls::{ClientIdentity, TlsError, TlsMaterial};
 
 /// The control API's operations and paths (documentation only; see [`SimHandle`] for the same

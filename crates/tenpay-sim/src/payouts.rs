@@ -175,7 +175,13 @@ impl PayoutBook {
 
     /// How much `openid` received from `mch_id`'s transfers (or packets) on Beijing day
     /// `day` (`yyyyMMdd`), and how many.
-    pub(crate) fn received_today(&self, kind: Kind, mch_id: &str, openid: &str, day: &str) -> (u64, u32) {
+    pub(crate) fn received_today(
+        &self,
+        kind: Kind,
+        mch_id: &str,
+        openid: &str,
+        day: &str,
+    ) -> (u64, u32) {
         let today = |t: i64| crate::clock::date(t) == day;
         let mut total = 0u64;
         let mut count = 0u32;

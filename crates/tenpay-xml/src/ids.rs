@@ -49,10 +49,15 @@ const PAY_CHARSET: &str = "0-9a-zA-Z_-|*@";
 const ALNUM: &str = "0-9a-zA-Z";
 
 fn check(name: &'static str, max: usize, charset: &'static str, s: &str) -> Result<(), IdError> {
-    let extra: &[u8] = if charset == PAY_CHARSET { b"_-|*@" } else { b"" };
+    let extra: &[u8] = if charset == PAY_CHARSET {
+        b"_-|*@"
+    } else {
+        b""
+    };
     let ok = !s.is_empty()
         && s.len() <= max
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || extra.contains(&b));
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b));
     if ok {
         Ok(())
     } else {

@@ -391,7 +391,7 @@ mod tests {
             <hblist>\n<hbinfo><openid>o1</openid><amount>100</amount><rcv_time>2026-12-01 10:00:00</rcv_time></hbinfo>\
             <hbinfo><openid>o2</openid><amount>200</amount></hbinfo></hblist></xml>";
         let (flat, items) = split_list(body.as_bytes(), "hblist", "hbinfo").unwrap();
-        assert!(!String::from_utf8(flat.clone()).unwrap().contains("hbinfo"));
+        assert!(!String::from_utf8(flat).unwrap().contains("hbinfo"));
         assert_eq!(items.len(), 2);
         assert_eq!(items[1].get("amount"), Some("200"));
         let v = Verifier::new("wx1", "m1", tenpay_sign::SignType::Md5)
@@ -407,7 +407,10 @@ mod tests {
             "<xml><hblist><hbinfo><a><b>1</b></a></hbinfo></hblist></xml>",
             "<xml><hblist></hblist><hblist></hblist></xml>",
         ] {
-            assert!(split_list(bad.as_bytes(), "hblist", "hbinfo").is_err(), "{bad}");
+            assert!(
+                split_list(bad.as_bytes(), "hblist", "hbinfo").is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -116,7 +116,10 @@ impl Client {
                 Err(e) if e.err_code().is_some_and(|c| c.as_str() == "NOT_FOUND") => {
                     // No record: the send did not arrive, or is still being booked. Repeating
                     // the identical request is safe either way.
-                    tracing::info!(number, "tenpay: no record yet; sending the same request again");
+                    tracing::info!(
+                        number,
+                        "tenpay: no record yet; sending the same request again"
+                    );
                     if let Payout::Unknown(u) = send().await? {
                         open = Some(u);
                     }

@@ -20,6 +20,7 @@ const NOTIFY: &str = "http://127.0.0.1:9/notify";
 mod hostile;
 mod many;
 mod open;
+mod payout;
 
 fn key() -> ApiKey {
     ApiKey::new(KEY).unwrap()

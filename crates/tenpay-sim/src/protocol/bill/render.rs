@@ -211,7 +211,12 @@ pub(crate) fn render_fund_flow(
     // refunded packets back in.
     let mut opening = 0;
     if account == "Operation" {
-        for m in state.payouts.movements.iter().filter(|m| m.mch_id == mch_id) {
+        for m in state
+            .payouts
+            .movements
+            .iter()
+            .filter(|m| m.mch_id == mch_id)
+        {
             if opening == 0 {
                 // The balance before the first kept movement.
                 opening = if m.income {

@@ -39,9 +39,7 @@ pub(crate) fn public_key_pem() -> String {
 
 fn decrypt(b64: &str) -> Option<String> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-    let plain = key()
-        .decrypt(rsa::Oaep::new::<sha1::Sha1>(), &bytes)
-        .ok()?;
+    let plain = key().decrypt(rsa::Oaep::new::<sha1::Sha1>(), &bytes).ok()?;
     String::from_utf8(plain).ok()
 }
 
@@ -86,7 +84,11 @@ impl Engine {
             return biz("PARAM_ERROR", "bank_code参数错误");
         }
         // The ciphertexts are randomised: the request is the same if the clear fields are.
-        let fp = fingerprint(req, &["bank_code", "amount", "desc"], &[&bank_no, &true_name]);
+        let fp = fingerprint(
+            req,
+            &["bank_code", "amount", "desc"],
+            &[&bank_no, &true_name],
+        );
         let mch_id = req.merchant.mch_id.clone();
         let key = (mch_id.clone(), no.to_owned());
         let mut state = self.lock();

@@ -47,14 +47,23 @@ pub(crate) fn expire(
     r.refund_time = Some(now_unix());
     r.refund_amount = rest;
     let no = r.detail_id.clone();
-    book.credit(&key.0, opening, rest, ("现金红包退款", &no, now_unix()), cap);
+    book.credit(
+        &key.0,
+        opening,
+        rest,
+        ("现金红包退款", &no, now_unix()),
+        cap,
+    );
 }
 
 impl Engine {
     pub(in crate::protocol) fn send_redpack(&self, req: &Req<'_>, mini: bool) -> Verdict {
         let no = req.get("mch_billno").unwrap_or_default();
         if !alnum(no, 28) {
-            return biz("PARAM_ERROR", "mch_billno参数错误：只能是字母或者数字，不能超过28位");
+            return biz(
+                "PARAM_ERROR",
+                "mch_billno参数错误：只能是字母或者数字，不能超过28位",
+            );
         }
         let Some(amount) = fen(req, "total_amount") else {
             return biz("PARAM_ERROR", "total_amount字段必填,必须大于0");
@@ -186,7 +195,10 @@ impl Engine {
             ("detail_id", r.detail_id.clone()),
             ("status", r.status.to_owned()),
             ("send_type", "API".to_owned()),
-            ("hb_type", if r.group { "GROUP" } else { "NORMAL" }.to_owned()),
+            (
+                "hb_type",
+                if r.group { "GROUP" } else { "NORMAL" }.to_owned(),
+            ),
             (
                 "total_num",
                 (r.receivers.len() + r.shares.len()).to_string(),
@@ -210,9 +222,11 @@ impl Engine {
         }
         drop(state);
         match write(req, Endpoint::GetHbInfo, ok(fields)) {
-            Reply::Xml(x) if !list.is_empty() => Verdict::Reply(Reply::Xml(
-                x.replacen("</xml>", &format!("<hblist>{list}</hblist></xml>"), 1),
-            )),
+            Reply::Xml(x) if !list.is_empty() => Verdict::Reply(Reply::Xml(x.replacen(
+                "</xml>",
+                &format!("<hblist>{list}</hblist></xml>"),
+                1,
+            ))),
             other => Verdict::Reply(other),
         }
     }

@@ -50,7 +50,14 @@ impl Engine {
         };
         let fp = fingerprint(
             req,
-            &["mch_appid", "openid", "check_name", "re_user_name", "amount", "desc"],
+            &[
+                "mch_appid",
+                "openid",
+                "check_name",
+                "re_user_name",
+                "amount",
+                "desc",
+            ],
             &[],
         );
         let mch_id = req.merchant.mch_id.clone();
@@ -66,7 +73,10 @@ impl Engine {
             };
         }
         if amount.get() < MIN_FEN {
-            return biz("AMOUNT_LIMIT", "付款金额不能小于最低限额，目前最低付款金额为1元");
+            return biz(
+                "AMOUNT_LIMIT",
+                "付款金额不能小于最低限额，目前最低付款金额为1元",
+            );
         }
         if amount.get() > MAX_FEN {
             return biz("AMOUNT_LIMIT", "付款金额超出限制，最高10万元");

@@ -137,7 +137,7 @@ async fn until_text(b: &Browser, css: &str, ok: impl Fn(&str) -> bool) -> String
     not(tenpay_browser),
     ignore = "needs Chromium and chromedriver: set TENPAY_TEST_CHROMEDRIVER (bash .ci/chromium.sh prints it)"
 )]
-async fn the_dashboard_pays_and_redelivers_in_a_real_browser() {
+async fn the_dashboard_pays_redelivers_and_claims_in_a_real_browser() {
     let key = ApiKey::new(KEY).unwrap();
     let sim = Simulator::builder()
         .merchant(Merchant::new(APPID, MCH, key.clone()))
@@ -214,6 +214,27 @@ async fn the_dashboard_pays_and_redelivers_in_a_real_browser() {
     .await;
     assert_eq!(handled.load(Ordering::SeqCst), 2);
     assert_eq!(sim.deliveries()[0].attempts.len(), 2);
+
+    // Money out: a red packet appears, and "Claim" opens its shares one by one.
+    sim.seed_group_redpack(MCH, "DASHB20261201", "oDashSeed", Fen::new(300), 2)
+        .unwrap();
+    let packet = "#payouts tr[data-payout='DASHB20261201']";
+    until_text(&b, &format!("{packet} [data-field=state]"), |t| t == "SENT").await;
+    assert_eq!(
+        until_text(&b, &format!("{packet} td.num"), |t| !t.is_empty()).await,
+        "3.00"
+    );
+    for _ in 0..2 {
+        let claim = b
+            .find(Locator::Css(&format!("{packet} button[data-action=claim]")))
+            .await
+            .unwrap();
+        claim.click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    until_text(&b, &format!("{packet} [data-field=state]"), |t| t == "RECEIVED").await;
+    let r = &sim.redpacks()[0];
+    assert_eq!((r.unclaimed, r.receivers.len()), (0, 2));
 
     if let Ok(path) = std::env::var("TENPAY_DASHBOARD_SCREENSHOT") {
         // Show what a page left open looks like: the other order's QR code, the signed body.

@@ -87,6 +87,47 @@ async fn a_transfer_pays_once_and_a_repeat_is_the_same_transfer() {
     let err = c.transfer(&transfer("T1000002", 50)).await.unwrap_err();
     assert_eq!(err.err_code().unwrap().as_str(), "AMOUNT_LIMIT");
     assert_eq!(before - balance(&sim), 1500);
+    // Ten a day per user (this user has had one): the eleventh is SENDNUM_LIMIT.
+    for i in 0..9 {
+        let r = c
+            .transfer(&transfer(&format!("T11{i:05}"), 100))
+            .await
+            .unwrap();
+        assert!(matches!(r, Payout::Done(_)));
+    }
+    let err = c.transfer(&transfer("T1200000", 100)).await.unwrap_err();
+    assert_eq!(err.err_code().unwrap().as_str(), "SENDNUM_LIMIT");
+    // The operation account's fund flow shows each transfer going out.
+    let today = tenpay_xml::BeijingTime::from_unix(
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .to_string()[..8]
+        .to_owned();
+    let flow = c
+        .download_fund_flow(
+            &tenpay_client::DownloadFundFlow::new(&today, tenpay_client::AccountType::Operation)
+                .unwrap(),
+        )
+        .await
+        .unwrap()
+        .bill()
+        .unwrap();
+    assert_eq!(flow.rows.len(), 10, "{}", flow.text);
+    assert_eq!(flow.rows[0].business_name.as_deref(), Some("企业付款"));
+    assert_eq!(flow.rows[0].direction, Some(tenpay_client::Direction::Expense));
+    assert_eq!(flow.rows[0].amount, Some(Fen::new(1500)));
+    assert_eq!(
+        flow.rows[9].balance,
+        Some(Fen::new(balance(&sim))),
+        "the last balance is the account's"
+    );
 }
 
 #[tokio::test]

@@ -232,7 +232,10 @@ async fn the_dashboard_pays_redelivers_and_claims_in_a_real_browser() {
         claim.click().await.unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    until_text(&b, &format!("{packet} [data-field=state]"), |t| t == "RECEIVED").await;
+    until_text(&b, &format!("{packet} [data-field=state]"), |t| {
+        t == "RECEIVED"
+    })
+    .await;
     let r = &sim.redpacks()[0];
     assert_eq!((r.unclaimed, r.receivers.len()), (0, 2));
 

@@ -106,7 +106,8 @@ impl Verifier {
     }
 
     /// The names of the fields that carry the appid and the mch_id (default `appid`,
-    /// `mch_id`; the money-out family uses `mch_appid`, `mchid`).
+    /// `mch_id`; the money-out family uses `mch_appid`, `mchid`). An empty appid name: the
+    /// endpoint has no appid, and answers are not checked for one.
     #[must_use]
     pub fn merchant_fields(mut self, appid: &'static str, mch_id: &'static str) -> Self {
         self.fields = (appid, mch_id);
@@ -164,6 +165,10 @@ impl Verifier {
 
     fn check_ids(&self, map: &XmlMap) -> Result<(), Error> {
         for (field, mine) in [(self.fields.0, &self.appid), (self.fields.1, &self.mch_id)] {
+            if field.is_empty() {
+                // The endpoint names no appid (pay_bank, profitsharingquery, …).
+                continue;
+            }
             match map.get(field) {
                 Some(v) if v == mine => {}
                 other => return Err(foreign(field, other)),

@@ -73,9 +73,10 @@ impl MerchantFields {
         }
     }
 
-    /// The field names answers are checked under (`appid` when the request has none).
+    /// The field names answers are checked under (an empty appid name: the request has no
+    /// appid, and its answer's is not checked).
     pub(crate) fn answer_names(self) -> (&'static str, &'static str) {
-        (self.appid.unwrap_or("appid"), self.mch_id)
+        (self.appid.unwrap_or(""), self.mch_id)
     }
 }
 

@@ -121,7 +121,10 @@ async fn a_transfer_pays_once_and_a_repeat_is_the_same_transfer() {
         .unwrap();
     assert_eq!(flow.rows.len(), 10, "{}", flow.text);
     assert_eq!(flow.rows[0].business_name.as_deref(), Some("企业付款"));
-    assert_eq!(flow.rows[0].direction, Some(tenpay_client::Direction::Expense));
+    assert_eq!(
+        flow.rows[0].direction,
+        Some(tenpay_client::Direction::Expense)
+    );
     assert_eq!(flow.rows[0].amount, Some(Fen::new(1500)));
     assert_eq!(
         flow.rows[9].balance,

@@ -15,6 +15,7 @@ mod payout;
 mod raw;
 mod refund;
 mod retry;
+mod sharing;
 mod tls;
 
 pub use answer::{Answer, Verifier};
@@ -47,6 +48,12 @@ pub use payout::{
 pub use raw::RawCall;
 pub use refund::{Refund, RefundQuery, RefundQueryResponse, RefundResponse};
 pub use retry::RetryPolicy;
+pub use sharing::{
+    AddReceiver, FinishSharing, MultiProfitSharing, NewReceiver, ProfitSharing, ReceiverChanged,
+    ReceiverType, RelationType, RemoveReceiver, SharingAccepted, SharingOrder, SharingQuery,
+    SharingReceiver, SharingResult, SharingReturn, SharingReturnQuery, SharingReturned,
+    SharingStatus, Split, UnsplitAmount, UnsplitAmountQuery,
+};
 /// The shared vocabulary, from `tenpay-xml`: the same types as in `tenpay-notify` and
 /// `tenpay-sim`.
 pub use tenpay_xml::{

@@ -11,6 +11,7 @@ mod model;
 pub mod notify;
 mod payouts;
 mod protocol;
+mod sharing;
 mod state;
 mod tls;
 

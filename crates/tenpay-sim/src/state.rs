@@ -86,6 +86,8 @@ pub(crate) struct Order {
     /// `time_expire` (Unix seconds), when the order was placed with one: it cannot be paid
     /// after.
     pub(crate) expires_at: Option<i64>,
+    /// Placed with `profit_sharing=Y`: its amount is frozen for splits.
+    pub(crate) profit_sharing: bool,
     pub(crate) refunds: Vec<Refund>,
     pub(crate) micropay: MicropayPlan,
     pub(crate) err_code: Option<String>,
@@ -177,6 +179,8 @@ pub(crate) struct State {
     limits: Limits,
     /// Money out: the operation accounts, transfers, bank payments, red packets.
     pub(crate) payouts: crate::payouts::PayoutBook,
+    /// Profit sharing: receivers, splits, returns.
+    pub(crate) sharing: crate::sharing::SharingBook,
 }
 
 impl State {
@@ -188,6 +192,7 @@ impl State {
             calls: HashMap::new(),
             limits,
             payouts: crate::payouts::PayoutBook::default(),
+            sharing: crate::sharing::SharingBook::default(),
         }
     }
 

@@ -10,6 +10,7 @@ mod refund;
 mod route;
 mod rules;
 mod sandbox;
+mod sharing;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -195,6 +196,10 @@ impl Engine {
         if endpoint == Endpoint::DownloadFundFlow && !matches!(sign_type, SignType::HmacSha256) {
             return Err(fail("sign_type参数错误，仅支持HMAC-SHA256"));
         }
+        // Profit sharing takes HMAC-SHA256 only.
+        if endpoint.is_sharing() && !matches!(sign_type, SignType::HmacSha256) {
+            return Err(fail("sign_type参数错误，分账接口仅支持HMAC-SHA256"));
+        }
         // Money out signs with MD5 only.
         if endpoint.is_payout() && !matches!(sign_type, SignType::Md5) {
             return Err(fail("签名类型错误：此接口仅支持MD5"));
@@ -251,6 +256,27 @@ impl Engine {
     pub(crate) fn write(&self, req: &Req<'_>, verdict: Verdict) -> Reply {
         if req.endpoint.is_payout() {
             return payout::write(req, req.endpoint, verdict);
+        }
+        // Returns report failures as return_code=FAIL with error_code / error_msg, signed.
+        if let (
+            Endpoint::SharingReturn | Endpoint::SharingReturnQuery,
+            Verdict::Business(code, msg),
+        ) = (req.endpoint, &verdict)
+        {
+            let mut m = XmlMap::new();
+            for (k, v) in [
+                ("return_code", "FAIL"),
+                ("return_msg", msg.as_str()),
+                ("error_code", code.as_str()),
+                ("error_msg", msg.as_str()),
+                ("appid", req.merchant.appid.as_str()),
+                ("mch_id", req.merchant.mch_id.as_str()),
+                ("nonce_str", nonce().as_str()),
+            ] {
+                let _ = m.insert(k, v);
+            }
+            let _ = m.sign(req.key(), req.sign_type);
+            return Reply::Xml(m.to_xml());
         }
         let (result_code, err, fields) = match verdict {
             Verdict::Protocol(msg) => return Reply::Xml(protocol_fail(&msg)),
@@ -318,6 +344,15 @@ impl Engine {
             Endpoint::PayBank => self.pay_bank(req),
             Endpoint::QueryBank => self.query_bank(req),
             Endpoint::GetPublicKey => self.get_public_key(req),
+            Endpoint::AddReceiver => self.add_receiver(req, true),
+            Endpoint::RemoveReceiver => self.add_receiver(req, false),
+            Endpoint::ProfitSharing => self.split(req, false),
+            Endpoint::MultiProfitSharing => self.split(req, true),
+            Endpoint::SharingQuery => self.sharing_query(req),
+            Endpoint::SharingFinish => self.finish_sharing(req),
+            Endpoint::SharingReturn => self.sharing_return(req),
+            Endpoint::SharingReturnQuery => self.sharing_return_query(req),
+            Endpoint::UnsplitAmount => self.unsplit_amount(req),
         }
     }
 }

@@ -201,6 +201,7 @@ pub(super) fn new_order(
             .get("time_expire")
             .and_then(|t| t.parse::<tenpay_xml::BeijingTime>().ok())
             .map(|t| t.unix()),
+        profit_sharing: req.get("profit_sharing") == Some("Y"),
         refunds: Vec::new(),
         micropay: MicropayPlan::None,
         err_code: None,

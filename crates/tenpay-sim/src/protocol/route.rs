@@ -23,6 +23,15 @@ pub(crate) enum Endpoint {
     PayBank,
     QueryBank,
     GetPublicKey,
+    AddReceiver,
+    RemoveReceiver,
+    ProfitSharing,
+    MultiProfitSharing,
+    SharingQuery,
+    SharingFinish,
+    SharingReturn,
+    SharingReturnQuery,
+    UnsplitAmount,
 }
 
 impl Endpoint {
@@ -42,6 +51,15 @@ impl Endpoint {
             "/mmpaysptrans/pay_bank" => Some(Self::PayBank),
             "/mmpaysptrans/query_bank" => Some(Self::QueryBank),
             "/risk/getpublickey" => Some(Self::GetPublicKey),
+            "/pay/profitsharingaddreceiver" => Some(Self::AddReceiver),
+            "/pay/profitsharingremovereceiver" => Some(Self::RemoveReceiver),
+            "/secapi/pay/profitsharing" => Some(Self::ProfitSharing),
+            "/secapi/pay/multiprofitsharing" => Some(Self::MultiProfitSharing),
+            "/pay/profitsharingquery" => Some(Self::SharingQuery),
+            "/secapi/pay/profitsharingfinish" => Some(Self::SharingFinish),
+            "/secapi/pay/profitsharingreturn" => Some(Self::SharingReturn),
+            "/pay/profitsharingreturnquery" => Some(Self::SharingReturnQuery),
+            "/pay/profitsharingorderamountquery" => Some(Self::UnsplitAmount),
             _ => None,
         };
         if let Some(e) = payout {
@@ -74,7 +92,33 @@ impl Endpoint {
 
     /// Whether the endpoint needs the merchant's client certificate.
     pub(crate) fn secapi(self) -> bool {
-        self.is_payout() || matches!(self, Self::Refund | Self::Reverse | Self::DownloadFundFlow)
+        self.is_payout()
+            || matches!(
+                self,
+                Self::Refund
+                    | Self::Reverse
+                    | Self::DownloadFundFlow
+                    | Self::ProfitSharing
+                    | Self::MultiProfitSharing
+                    | Self::SharingFinish
+                    | Self::SharingReturn
+            )
+    }
+
+    /// Profit sharing: HMAC-SHA256 only.
+    pub(crate) fn is_sharing(self) -> bool {
+        matches!(
+            self,
+            Self::AddReceiver
+                | Self::RemoveReceiver
+                | Self::ProfitSharing
+                | Self::MultiProfitSharing
+                | Self::SharingQuery
+                | Self::SharingFinish
+                | Self::SharingReturn
+                | Self::SharingReturnQuery
+                | Self::UnsplitAmount
+        )
     }
 
     /// The money-out family: MD5 only, unsigned answers, its own merchant field names.
@@ -101,9 +145,12 @@ impl Endpoint {
                 (Some("wxappid"), "mch_id")
             }
             Self::Transfers => (Some("mch_appid"), "mchid"),
-            Self::GetSignKey | Self::PayBank | Self::QueryBank | Self::GetPublicKey => {
-                (None, "mch_id")
-            }
+            Self::GetSignKey
+            | Self::PayBank
+            | Self::QueryBank
+            | Self::GetPublicKey
+            | Self::SharingQuery
+            | Self::UnsplitAmount => (None, "mch_id"),
             _ => (Some("appid"), "mch_id"),
         }
     }
@@ -131,6 +178,15 @@ impl Endpoint {
             Self::PayBank => "pay_bank",
             Self::QueryBank => "query_bank",
             Self::GetPublicKey => "getpublickey",
+            Self::AddReceiver => "profitsharingaddreceiver",
+            Self::RemoveReceiver => "profitsharingremovereceiver",
+            Self::ProfitSharing => "profitsharing",
+            Self::MultiProfitSharing => "multiprofitsharing",
+            Self::SharingQuery => "profitsharingquery",
+            Self::SharingFinish => "profitsharingfinish",
+            Self::SharingReturn => "profitsharingreturn",
+            Self::SharingReturnQuery => "profitsharingreturnquery",
+            Self::UnsplitAmount => "profitsharingorderamountquery",
         }
     }
 
@@ -197,6 +253,22 @@ impl Endpoint {
                 "amount",
             ],
             Self::GetPublicKey => &["sign_type"],
+            Self::AddReceiver | Self::RemoveReceiver => &["receiver"],
+            Self::ProfitSharing | Self::MultiProfitSharing => {
+                &["transaction_id", "out_order_no", "receivers"]
+            }
+            Self::SharingQuery => &["transaction_id", "out_order_no"],
+            Self::SharingFinish => &["transaction_id", "out_order_no", "description"],
+            Self::SharingReturn => &[
+                "out_order_no",
+                "out_return_no",
+                "return_account_type",
+                "return_account",
+                "return_amount",
+                "description",
+            ],
+            Self::SharingReturnQuery => &["out_order_no", "out_return_no"],
+            Self::UnsplitAmount => &["transaction_id"],
             Self::OrderQuery
             | Self::RefundQuery
             | Self::Reverse

@@ -141,6 +141,9 @@ const FUND_FLOW_SUMMARY: &str = "资金流水总笔数,收入笔数,收入金额
 /// One movement of a fund account.
 struct Movement<'a> {
     time: i64,
+    /// Within one second: payments, refunds and fees first (by business number), then the
+    /// kept movements in the order they happened.
+    rank: usize,
     business_no: &'a str,
     name: &'static str,
     income: bool,
@@ -151,7 +154,7 @@ struct Movement<'a> {
 /// The fund flow of one account for one Beijing day, or `None` when nothing moved.
 ///
 /// The simulator's accounts: `Basic` receives each payment (交易, 收入) and pays each
-/// successful refund (退款, 支出); `Fees` pays the 0.6% service fee of each payment
+/// successful refund (退款, 支出) and each profit share (分账, 支出; 分账回退, 收入); `Fees` pays the 0.6% service fee of each payment
 /// (手续费, 支出); `Operation` is the funded account money out draws from (企业付款,
 /// 付款到银行卡, 现金红包 支出; 现金红包退款 收入). Balances run from the simulator's start: `Basic`
 /// opens at zero, `Fees` at 1 000 000.00 yuan (a pre-funded fees account; real balances do
@@ -172,6 +175,7 @@ pub(crate) fn render_fund_flow(
         match account {
             "Basic" => {
                 moves.push(Movement {
+                    rank: 0,
                     time: time_end,
                     business_no: transaction_id,
                     name: "交易",
@@ -182,6 +186,7 @@ pub(crate) fn render_fund_flow(
                 for r in &o.refunds {
                     if let (Some(t), "SUCCESS") = (r.success_time, r.status) {
                         moves.push(Movement {
+                            rank: 0,
                             time: t,
                             business_no: &r.refund_id,
                             name: "退款",
@@ -193,6 +198,7 @@ pub(crate) fn render_fund_flow(
                 }
             }
             "Fees" => moves.push(Movement {
+                rank: 0,
                 time: time_end,
                 business_no: transaction_id,
                 name: "手续费",
@@ -207,15 +213,36 @@ pub(crate) fn render_fund_flow(
             _ => {}
         }
     }
+    // Profit sharing moves the basic account: each share out, each return back in.
+    if account == "Basic" {
+        for (rank, m) in state
+            .sharing
+            .movements
+            .iter()
+            .filter(|m| m.mch_id == mch_id)
+            .enumerate()
+        {
+            moves.push(Movement {
+                rank: rank + 1,
+                time: m.time,
+                business_no: &m.business_no,
+                name: m.name,
+                income: m.income,
+                fee: m.amount,
+                voucher: &m.business_no,
+            });
+        }
+    }
     // Money out moves the operation account: transfers, bank payments and red packets out,
     // refunded packets back in.
     let mut opening = 0;
     if account == "Operation" {
-        for m in state
+        for (rank, m) in state
             .payouts
             .movements
             .iter()
             .filter(|m| m.mch_id == mch_id)
+            .enumerate()
         {
             if opening == 0 {
                 // The balance before the first kept movement.
@@ -226,6 +253,7 @@ pub(crate) fn render_fund_flow(
                 };
             }
             moves.push(Movement {
+                rank: rank + 1,
                 time: m.time,
                 business_no: &m.business_no,
                 name: m.name,
@@ -235,7 +263,7 @@ pub(crate) fn render_fund_flow(
             });
         }
     }
-    moves.sort_by(|a, b| (a.time, a.business_no).cmp(&(b.time, b.business_no)));
+    moves.sort_by(|a, b| (a.time, a.rank, a.business_no).cmp(&(b.time, b.rank, b.business_no)));
     // Balances saturate at zero and at u64::MAX fen (documented above: they never go below
     // zero, and no simulated day moves 184 trillion yuan).
     let mut balance: u64 = match account {

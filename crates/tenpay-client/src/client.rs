@@ -23,6 +23,7 @@ pub(crate) struct Route<'a> {
     pub(crate) large_answer: bool,
     pub(crate) sign_type: SignType,
     pub(crate) merchant_fields: MerchantFields,
+    pub(crate) nonce: bool,
 }
 
 /// Which sandbox path layout to use.
@@ -415,7 +416,7 @@ impl Client {
         }
         let sign_type = self.sign_type_for::<E>()?;
         let mut map = request.to_map().map_err(Error::Request)?;
-        self.fill_common(&mut map, sign_type, E::MERCHANT_FIELDS)
+        self.fill_common(&mut map, sign_type, E::MERCHANT_FIELDS, E::NONCE)
             .map_err(Error::Request)?;
         map.sign(&self.merchant.key, sign_type)
             .map_err(Error::Request)?;
@@ -538,6 +539,7 @@ impl Client {
         map: &mut XmlMap,
         sign_type: SignType,
         fields: MerchantFields,
+        nonce: bool,
     ) -> Result<(), tenpay_xml::Error> {
         let (inner, m) = (&self.inner, &self.merchant);
         if let Some(name) = fields.appid {
@@ -552,7 +554,9 @@ impl Client {
                 map.insert("sub_mch_id", s)?;
             }
         }
-        map.insert("nonce_str", &(inner.nonce)())?;
+        if nonce {
+            map.insert("nonce_str", &(inner.nonce)())?;
+        }
         if matches!(sign_type, SignType::HmacSha256) {
             map.insert("sign_type", SignType::HmacSha256.as_str())?;
         }
@@ -627,6 +631,7 @@ impl Client {
             large_answer: E::LARGE_ANSWER,
             sign_type: self.sign_type_for::<E>()?,
             merchant_fields: E::MERCHANT_FIELDS,
+            nonce: E::NONCE,
         })
     }
 
@@ -648,8 +653,13 @@ impl Client {
             &self.inner.http
         };
         let key = self.signing_key().await?;
-        self.fill_common(&mut map, route.sign_type, route.merchant_fields)
-            .map_err(Error::Request)?;
+        self.fill_common(
+            &mut map,
+            route.sign_type,
+            route.merchant_fields,
+            route.nonce,
+        )
+        .map_err(Error::Request)?;
         map.sign(&key, route.sign_type).map_err(Error::Request)?;
         Ok((http, key, map.to_xml()))
     }

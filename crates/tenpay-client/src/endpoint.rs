@@ -99,6 +99,8 @@ pub trait Endpoint: Send + Sync {
     /// How the request names the merchant (the pay family's `appid` and `mch_id` unless the
     /// endpoint says otherwise).
     const MERCHANT_FIELDS: MerchantFields = MerchantFields::PAY;
+    /// Whether the request carries `nonce_str` (papay's contract calls do not).
+    const NONCE: bool = true;
 
     /// The request's own fields (the client adds appid, mch_id, the sub-merchant's ids,
     /// `nonce_str`, `sign_type` for HMAC, and `sign`).

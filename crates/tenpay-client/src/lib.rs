@@ -10,6 +10,7 @@ mod error;
 mod fundflow;
 mod micropay;
 mod order;
+mod papay;
 mod pay_params;
 mod payout;
 mod raw;
@@ -37,6 +38,11 @@ pub use micropay::{
 pub use order::{
     CloseOrder, CloseOrderResponse, OrderQuery, OrderQueryResponse, UnifiedOrder,
     UnifiedOrderResponse,
+};
+pub use papay::{
+    Contract, ContractOrder, ContractOrderResponse, ContractSigning, ContractState, DeleteContract,
+    DeletedContract, PapOrder, PapOrderQuery, PapPayAccepted, PapPayApply, PapTradeState,
+    PreEntrust, QueryContract,
 };
 pub use pay_params::{AppParams, JsapiParams, PaySigner, mweb_url_with_redirect};
 pub use payout::{

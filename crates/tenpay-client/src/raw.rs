@@ -139,6 +139,7 @@ impl Client {
             large_answer: false,
             sign_type: self.resolve_sign_type(call.sign_type, &call.path)?,
             merchant_fields: call.merchant_fields,
+            nonce: true,
         };
         let signed = call.signed_answer;
         self.send(&route, call.fields.clone(), |verifier, key, answer| {

@@ -2,6 +2,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+mod contract;
 mod error;
 mod notifier;
 mod pay;
@@ -11,6 +12,7 @@ mod reply;
 #[cfg_attr(docsrs, doc(cfg(feature = "service")))]
 pub mod service;
 
+pub use contract::{ContractChange, ContractNotification};
 pub use error::Error;
 pub use notifier::{Notification, Notifier};
 pub use pay::{PayNotification, SettledPayment};

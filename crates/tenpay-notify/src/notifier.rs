@@ -4,7 +4,7 @@ use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::{Parser, XmlMap};
 
 use crate::refund::RefundKey;
-use crate::{Error, PayNotification, RefundNotification};
+use crate::{ContractNotification, Error, PayNotification, RefundNotification};
 
 /// A verified notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,8 @@ pub enum Notification {
     Pay(Box<PayNotification>),
     /// A refund result.
     Refund(Box<RefundNotification>),
+    /// A withholding contract signed or terminated (papay).
+    Contract(Box<ContractNotification>),
 }
 
 /// One merchant's notification settings: ids, key and pinned sign type.
@@ -140,6 +142,9 @@ impl Notifier {
         if map.contains("req_info") {
             self.refund_from(map)
                 .map(|r| Notification::Refund(Box::new(r)))
+        } else if map.contains("change_type") && !map.contains("transaction_id") {
+            self.contract_from(map)
+                .map(|c| Notification::Contract(Box::new(c)))
         } else {
             self.pay_from(map).map(|p| Notification::Pay(Box::new(p)))
         }
@@ -151,6 +156,14 @@ impl Notifier {
     /// As [`Notifier::handle`].
     pub fn pay(&self, body: &[u8]) -> Result<PayNotification, Error> {
         self.pay_from(self.parser.parse(body).map_err(Error::Xml)?)
+    }
+
+    /// Verifies a contract notification (papay: signed or terminated).
+    ///
+    /// # Errors
+    /// As [`Notifier::handle`].
+    pub fn contract(&self, body: &[u8]) -> Result<ContractNotification, Error> {
+        self.contract_from(self.parser.parse(body).map_err(Error::Xml)?)
     }
 
     /// Decrypts and checks a refund notification.
@@ -202,11 +215,24 @@ impl Notifier {
     }
 
     fn pay_from(&self, map: XmlMap) -> Result<PayNotification, Error> {
+        self.verify_signed(&map, false)?;
+        PayNotification::from_verified(map)
+    }
+
+    fn contract_from(&self, map: XmlMap) -> Result<ContractNotification, Error> {
+        self.verify_signed(&map, true)?;
+        ContractNotification::from_verified(map)
+    }
+
+    /// The checks of a signed notification: `return_code`, the merchant its ids name (a
+    /// contract notification may carry no appid: then its mch_id alone), the pinned sign
+    /// type, the signature over every field.
+    fn verify_signed(&self, map: &XmlMap, appid_optional: bool) -> Result<(), Error> {
         // One pass for the envelope fields the checks need.
         let (mut return_code, mut return_msg, mut sign, mut sign_type_field) =
             (None, None, None, None);
         let (mut appid, mut mch_id, mut sub_mch_id) = (None, None, None);
-        for (k, v) in &map {
+        for (k, v) in map {
             match k {
                 "return_code" => return_code = Some(v),
                 "return_msg" => return_msg = Some(v),
@@ -226,7 +252,17 @@ impl Notifier {
         }
         let sign = sign.filter(|s| !s.is_empty()).ok_or(Error::Unsigned)?;
         // The ids only choose whose key verifies; nothing is trusted before the signature.
-        let merchant = self.route(appid, mch_id, sub_mch_id, true)?;
+        let merchant = match appid {
+            None if appid_optional => self
+                .merchants
+                .iter()
+                .find(|m| Some(m.mch_id.as_str()) == mch_id)
+                .ok_or_else(|| Error::ForeignMerchant {
+                    field: "mch_id",
+                    received: short(mch_id.unwrap_or("")),
+                })?,
+            _ => self.route(appid, mch_id, sub_mch_id, !appid_optional)?,
+        };
         let sign_type = if self.infer_sign_type {
             SignType::infer_from_signature_len(sign).unwrap_or(merchant.sign_type)
         } else {
@@ -240,8 +276,7 @@ impl Notifier {
         }
         tenpay_sign::Canonical::new(map.iter())
             .and_then(|c| c.verify(&merchant.key, sign_type, sign))
-            .map_err(Error::Signature)?;
-        PayNotification::from_verified(map)
+            .map_err(Error::Signature)
     }
 
     fn refund_from(&self, envelope: XmlMap) -> Result<RefundNotification, Error> {

@@ -307,6 +307,7 @@ impl<H: Dispatch> NotifyService<H> {
         let (kind, out_trade_no) = match &verdict {
             Ok(Notification::Pay(p)) => ("pay", p.out_trade_no().to_string()),
             Ok(Notification::Refund(r)) => ("refund", r.out_trade_no.to_string()),
+            Ok(Notification::Contract(c)) => ("contract", c.contract_code().to_owned()),
             Err(_) => ("refused", String::new()),
         };
         let refused = verdict.as_ref().err().map(ToString::to_string);

@@ -659,3 +659,90 @@ fn errors_do_not_print_their_cause_twice() {
         assert!(!e.to_string().contains(&source), "{e} repeats {source}");
     }
 }
+
+/// A contract notification (papay) as WeChat Pay documents it, signed with `st`.
+fn contract_body(st: SignType, change: &str, edit: impl FnOnce(&mut XmlMap)) -> Vec<u8> {
+    let mut m = XmlMap::new();
+    for (k, v) in [
+        ("return_code", "SUCCESS"),
+        ("return_msg", "OK"),
+        ("result_code", "SUCCESS"),
+        ("mch_id", MCH),
+        ("contract_code", "SUB20261201"),
+        ("plan_id", "12535"),
+        ("openid", "oSubscriber000000000000000001"),
+        ("change_type", change),
+        ("operate_time", "2026-12-01 10:00:00"),
+        ("contract_id", "201612010000000001"),
+        ("contract_expired_time", "2031-12-01 10:00:00"),
+        ("request_serial", "1001"),
+    ] {
+        m.insert(k, v).unwrap();
+    }
+    m.sign(&key(), st).unwrap();
+    edit(&mut m);
+    m.to_xml().into_bytes()
+}
+
+#[test]
+fn contract_notifications_are_verified_like_payments() {
+    let n = notifier(SignType::Md5);
+    let body = contract_body(SignType::Md5, "ADD", |_| {});
+    let Notification::Contract(c) = n.handle(&body).unwrap() else {
+        panic!("not a contract notification")
+    };
+    assert_eq!(c.change(), &tenpay_notify::ContractChange::Add);
+    assert_eq!(c.contract_code(), "SUB20261201");
+    assert_eq!(c.openid(), Some("oSubscriber000000000000000001"));
+    assert!(c.is_success());
+    // Replayed: the same verified contract (deduplicating by contract_id is the
+    // application's), never a different one.
+    let again = n.contract(&body).unwrap();
+    assert_eq!(&again, c.as_ref());
+    // Forged: a field changed after signing, or no signature at all.
+    let forged = contract_body(SignType::Md5, "ADD", |m| {
+        m.insert("openid", "oAttacker").unwrap()
+    });
+    assert!(matches!(n.contract(&forged), Err(Error::Signature(_))));
+    let unsigned = contract_body(SignType::Md5, "DELETE", |m| {
+        m.remove("sign");
+    });
+    assert!(matches!(n.contract(&unsigned), Err(Error::Unsigned)));
+    // Downgraded: an HMAC merchant refuses an MD5-signed contract notification, and a
+    // relabelled sign_type.
+    let hmac = notifier(SignType::HmacSha256);
+    assert!(hmac.contract(&body).is_err());
+    let relabelled = contract_body(SignType::HmacSha256, "ADD", |m| {
+        m.insert("sign_type", "MD5").unwrap()
+    });
+    assert!(matches!(
+        hmac.contract(&relabelled),
+        Err(Error::SignTypeMismatch { .. })
+    ));
+    assert!(
+        hmac.contract(&contract_body(SignType::HmacSha256, "DELETE", |_| {}))
+            .is_ok()
+    );
+    // Another merchant's.
+    let other = contract_body(SignType::Md5, "ADD", |m| {
+        m.insert("mch_id", "999").unwrap();
+        m.sign(&key(), SignType::Md5).unwrap();
+    });
+    assert!(matches!(
+        n.contract(&other),
+        Err(Error::ForeignMerchant {
+            field: "mch_id",
+            ..
+        })
+    ));
+    // A deduction's result is a payment notification, through the same verifier.
+    let deduction = pay_body(SignType::Md5, false, |m| {
+        m.insert("trade_type", "PAP").unwrap();
+        m.insert("contract_id", "201612010000000001").unwrap();
+        m.sign(&key(), SignType::Md5).unwrap();
+    });
+    assert!(matches!(
+        n.handle(&deduction).unwrap(),
+        Notification::Pay(_)
+    ));
+}

@@ -236,6 +236,36 @@ impl SimHandle {
             .seed_group_redpack(mch_id, mch_billno, openid, total, num)?)
     }
 
+    /// The user opens a papay signing URL the merchant made (`papay/entrustweb` or
+    /// `h5entrustweb`): its signature is checked, and the signing waits for
+    /// [`SimHandle::sign_contract`].
+    ///
+    /// # Errors
+    /// `WrongState` for a URL that is not a signed signing URL of a configured merchant.
+    pub fn open_signing_url(&self, url: &str) -> Result<(), Error> {
+        Ok(self.engine.open_signing_url(url)?)
+    }
+
+    /// The user signs the waiting signing `contract_code` of `mch_id` (from a signing URL or
+    /// the APP pre-sign call) as `openid`: the contract exists, and its notification goes out.
+    ///
+    /// # Errors
+    /// `UnknownOrder` when no such signing waits.
+    pub fn sign_contract(
+        &self,
+        mch_id: &str,
+        contract_code: &str,
+        openid: &str,
+    ) -> Result<crate::ContractView, Error> {
+        Ok(self.engine.sign_contract(mch_id, contract_code, openid)?)
+    }
+
+    /// Every contract kept.
+    #[must_use]
+    pub fn contracts(&self) -> Vec<crate::ContractView> {
+        self.engine.contract_views()
+    }
+
     /// Every notification kept, with every attempt so far.
     #[must_use]
     pub fn deliveries(&self) -> Vec<DeliveryView> {

@@ -9,6 +9,7 @@ mod http;
 mod ids;
 mod model;
 pub mod notify;
+mod papay;
 mod payouts;
 mod protocol;
 mod sharing;
@@ -23,6 +24,7 @@ pub use model::{
     MerchantView, OrderView, PayOptions, RefundView, SubMerchant,
 };
 pub use notify::RETRY_SCHEDULE_SECS;
+pub use papay::ContractView;
 pub use payouts::{BankPaymentView, RedpackView, TransferView};
 pub use tls::{ClientIdentity, TlsError, TlsMaterial};
 

@@ -162,6 +162,8 @@ pub enum DeliveryKind {
     Pay,
     /// A refund notification.
     Refund,
+    /// A contract notification (papay: signed or terminated).
+    Contract,
 }
 
 /// One notification and every attempt to deliver it.

@@ -88,6 +88,8 @@ pub(crate) struct Order {
     pub(crate) expires_at: Option<i64>,
     /// Placed with `profit_sharing=Y`: its amount is frozen for splits.
     pub(crate) profit_sharing: bool,
+    /// A deduction under this contract (papay).
+    pub(crate) contract_id: Option<String>,
     pub(crate) refunds: Vec<Refund>,
     pub(crate) micropay: MicropayPlan,
     pub(crate) err_code: Option<String>,
@@ -181,6 +183,8 @@ pub(crate) struct State {
     pub(crate) payouts: crate::payouts::PayoutBook,
     /// Profit sharing: receivers, splits, returns.
     pub(crate) sharing: crate::sharing::SharingBook,
+    /// Withholding: signings and contracts.
+    pub(crate) papay: crate::papay::PapayBook,
 }
 
 impl State {
@@ -193,6 +197,7 @@ impl State {
             limits,
             payouts: crate::payouts::PayoutBook::default(),
             sharing: crate::sharing::SharingBook::default(),
+            papay: crate::papay::PapayBook::default(),
         }
     }
 

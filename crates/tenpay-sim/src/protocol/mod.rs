@@ -5,6 +5,7 @@ mod bill;
 pub(crate) mod control;
 mod micropay;
 mod order;
+mod papay;
 pub(crate) mod payout;
 mod refund;
 mod route;
@@ -229,9 +230,11 @@ impl Engine {
         } else if sub_appid.is_some() {
             return Err(fail("缺少参数sub_mch_id"));
         }
-        let nonce_str = get("nonce_str").ok_or_else(|| fail("缺少参数nonce_str"))?;
-        if nonce_str.chars().count() > 32 {
-            return Err(fail("nonce_str参数长度有误"));
+        match get("nonce_str") {
+            None if endpoint.nonceless() => {}
+            None => return Err(fail("缺少参数nonce_str")),
+            Some(n) if n.chars().count() > 32 => return Err(fail("nonce_str参数长度有误")),
+            Some(_) => {}
         }
         get("sign").ok_or_else(|| fail("缺少参数sign"))?;
         let key = if sandbox {
@@ -353,6 +356,11 @@ impl Engine {
             Endpoint::SharingReturn => self.sharing_return(req),
             Endpoint::SharingReturnQuery => self.sharing_return_query(req),
             Endpoint::UnsplitAmount => self.unsplit_amount(req),
+            Endpoint::PreEntrustWeb => self.pre_entrust(req),
+            Endpoint::QueryContract => self.query_contract(req),
+            Endpoint::DeleteContract => self.delete_contract(req),
+            Endpoint::PapPayApply => self.pap_pay_apply(req),
+            Endpoint::PapOrderQuery => self.pap_order_query(req),
         }
     }
 }

@@ -202,6 +202,7 @@ pub(super) fn new_order(
             .and_then(|t| t.parse::<tenpay_xml::BeijingTime>().ok())
             .map(|t| t.unix()),
         profit_sharing: req.get("profit_sharing") == Some("Y"),
+        contract_id: None,
         refunds: Vec::new(),
         micropay: MicropayPlan::None,
         err_code: None,

@@ -32,6 +32,11 @@ pub(crate) enum Endpoint {
     SharingReturn,
     SharingReturnQuery,
     UnsplitAmount,
+    PreEntrustWeb,
+    QueryContract,
+    DeleteContract,
+    PapPayApply,
+    PapOrderQuery,
 }
 
 impl Endpoint {
@@ -60,6 +65,11 @@ impl Endpoint {
             "/secapi/pay/profitsharingreturn" => Some(Self::SharingReturn),
             "/pay/profitsharingreturnquery" => Some(Self::SharingReturnQuery),
             "/pay/profitsharingorderamountquery" => Some(Self::UnsplitAmount),
+            "/papay/preentrustweb" => Some(Self::PreEntrustWeb),
+            "/papay/querycontract" => Some(Self::QueryContract),
+            "/papay/deletecontract" => Some(Self::DeleteContract),
+            "/pay/pappayapply" => Some(Self::PapPayApply),
+            "/pay/paporderquery" => Some(Self::PapOrderQuery),
             _ => None,
         };
         if let Some(e) = payout {
@@ -103,6 +113,14 @@ impl Endpoint {
                     | Self::SharingFinish
                     | Self::SharingReturn
             )
+    }
+
+    /// Papay's contract calls carry no `nonce_str`.
+    pub(crate) fn nonceless(self) -> bool {
+        matches!(
+            self,
+            Self::PreEntrustWeb | Self::QueryContract | Self::DeleteContract
+        )
     }
 
     /// Profit sharing: HMAC-SHA256 only.
@@ -187,6 +205,11 @@ impl Endpoint {
             Self::SharingReturn => "profitsharingreturn",
             Self::SharingReturnQuery => "profitsharingreturnquery",
             Self::UnsplitAmount => "profitsharingorderamountquery",
+            Self::PreEntrustWeb => "preentrustweb",
+            Self::QueryContract => "querycontract",
+            Self::DeleteContract => "deletecontract",
+            Self::PapPayApply => "pappayapply",
+            Self::PapOrderQuery => "paporderquery",
         }
     }
 
@@ -269,6 +292,25 @@ impl Endpoint {
             ],
             Self::SharingReturnQuery => &["out_order_no", "out_return_no"],
             Self::UnsplitAmount => &["transaction_id"],
+            Self::PreEntrustWeb => &[
+                "plan_id",
+                "contract_code",
+                "request_serial",
+                "contract_display_account",
+                "notify_url",
+                "timestamp",
+            ],
+            Self::DeleteContract => &["contract_termination_remark"],
+            Self::PapPayApply => &[
+                "body",
+                "out_trade_no",
+                "total_fee",
+                "spbill_create_ip",
+                "notify_url",
+                "trade_type",
+                "contract_id",
+            ],
+            Self::QueryContract | Self::PapOrderQuery => &[],
             Self::OrderQuery
             | Self::RefundQuery
             | Self::Reverse

@@ -1,0 +1,561 @@
+//! Withholding contracts (委托代扣, papay): signing in each channel WeChat Pay offers, the
+//! contract's query and termination, deductions under a contract and their query.
+//!
+//! Signing: the official-account page ([`Client::entrust_web_url`], a signed GET URL), the H5
+//! page ([`Client::h5_entrust_url`], HMAC-SHA256), the mini-program jump
+//! ([`Client::miniprogram_entrust_data`], the `extraData` to pass), the APP pre-sign call
+//! ([`Client::pre_entrust`]) and "pay and sign" in one order ([`Client::contract_order`]).
+//! Contract calls carry no `nonce_str` (WeChat Pay's rule); the signing result arrives as a
+//! contract notification (`tenpay-notify`), deduction results as payment notifications.
+
+use serde::{Deserialize, Serialize};
+use tenpay_sign::SignType;
+use tenpay_xml::{Fen, OutTradeNo, XmlMap};
+
+use crate::client::Route;
+use crate::endpoint::{Finish, MerchantFields, endpoint, keep_raw};
+use crate::{Client, Error, UnifiedOrder};
+
+tenpay_xml::wire_enum!(
+    /// A contract's `contract_state`.
+    ContractState {
+        /// Signed and in force.
+        Valid = "0",
+        /// Terminated.
+        Terminated = "1",
+    }
+);
+
+tenpay_xml::wire_enum!(
+    /// A deduction's `trade_state` (`paporderquery`).
+    PapTradeState {
+        /// Deducted.
+        Success = "SUCCESS",
+        /// Refunded.
+        Refund = "REFUND",
+        /// Not deducted.
+        NotPay = "NOTPAY",
+        /// Closed.
+        Closed = "CLOSED",
+        /// Accepted, waiting to be deducted.
+        Accept = "ACCEPT",
+        /// The deduction failed (no funds, …).
+        PayFail = "PAY_FAIL",
+    }
+);
+
+/// What a signing names: the plan (a template on the merchant platform), the merchant's own
+/// contract number, a request number, what the user sees, and where the result goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ContractSigning {
+    /// The plan's id.
+    pub plan_id: String,
+    /// The merchant's contract number (letters and digits, at most 32).
+    pub contract_code: String,
+    /// A number unique to this request (no leading zero).
+    pub request_serial: u64,
+    /// What the user sees as the account (no emoji, at most 32).
+    pub contract_display_account: String,
+    /// Where the contract notification goes.
+    pub notify_url: String,
+}
+
+impl ContractSigning {
+    /// A signing request.
+    #[must_use]
+    pub fn new(
+        plan_id: impl Into<String>,
+        contract_code: impl Into<String>,
+        request_serial: u64,
+        contract_display_account: impl Into<String>,
+        notify_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            plan_id: plan_id.into(),
+            contract_code: contract_code.into(),
+            request_serial,
+            contract_display_account: contract_display_account.into(),
+            notify_url: notify_url.into(),
+        }
+    }
+}
+
+/// Percent-encoding for query values (RFC 3986 unreserved characters kept).
+fn encode(v: &str) -> String {
+    percent_encoding::utf8_percent_encode(v, QUERY).to_string()
+}
+
+const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// `/papay/preentrustweb` (APP): the `pre_entrustweb_id` for the app SDK.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct PreEntrust {
+    /// What the app SDK opens.
+    pub pre_entrustweb_id: String,
+    /// Every field.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}
+
+/// `/pay/contractorder`: pay and sign in one order.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ContractOrder {
+    order: UnifiedOrder,
+    signing: ContractSigning,
+}
+
+impl ContractOrder {
+    /// Places `order` and signs `signing` when it is paid (the contract's notification goes to
+    /// the signing's `notify_url`, sent as `contract_notify_url`).
+    #[must_use]
+    pub fn new(order: UnifiedOrder, signing: ContractSigning) -> Self {
+        Self { order, signing }
+    }
+}
+
+/// The answer to [`ContractOrder`]: the order's, and the contract's own result.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ContractOrderResponse {
+    /// The prepay id.
+    pub prepay_id: String,
+    /// NATIVE's code URL.
+    pub code_url: Option<String>,
+    /// MWEB's URL.
+    pub mweb_url: Option<String>,
+    /// `SUCCESS` when the signing was accepted with the order.
+    pub contract_result_code: Option<String>,
+    /// Why not.
+    pub contract_err_code: Option<String>,
+    /// Every field.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}
+
+/// `/papay/querycontract`: a contract by its id, or by plan and contract code.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct QueryContract {
+    contract_id: Option<String>,
+    plan_id: Option<String>,
+    contract_code: Option<String>,
+    version: &'static str,
+}
+
+impl QueryContract {
+    /// By WeChat Pay's contract id.
+    #[must_use]
+    pub fn by_id(contract_id: impl Into<String>) -> Self {
+        Self {
+            contract_id: Some(contract_id.into()),
+            plan_id: None,
+            contract_code: None,
+            version: "1.0",
+        }
+    }
+
+    /// By the plan and the merchant's contract code.
+    #[must_use]
+    pub fn by_code(plan_id: impl Into<String>, contract_code: impl Into<String>) -> Self {
+        Self {
+            contract_id: None,
+            plan_id: Some(plan_id.into()),
+            contract_code: Some(contract_code.into()),
+            version: "1.0",
+        }
+    }
+}
+
+/// A contract.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Contract {
+    /// WeChat Pay's id.
+    pub contract_id: String,
+    /// The plan.
+    pub plan_id: String,
+    /// The merchant's code.
+    pub contract_code: String,
+    /// The signing's request number.
+    pub request_serial: Option<String>,
+    /// What the user sees.
+    pub contract_display_account: Option<String>,
+    /// In force or terminated.
+    pub contract_state: ContractState,
+    /// When it was signed (as sent: Unix seconds or `yyyy-MM-dd HH:mm:ss`).
+    pub contract_signed_time: Option<String>,
+    /// When it expires.
+    pub contract_expired_time: Option<String>,
+    /// When it was terminated.
+    pub contract_terminated_time: Option<String>,
+    /// How (1 expired, 2 user, 3 merchant API, 4 merchant platform, 5 account closed).
+    pub contract_termination_mode: Option<String>,
+    /// Who signed.
+    pub openid: Option<String>,
+    /// Every field.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}
+
+/// `/papay/deletecontract`: terminates a contract.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct DeleteContract {
+    contract_id: Option<String>,
+    plan_id: Option<String>,
+    contract_code: Option<String>,
+    contract_termination_remark: String,
+    version: &'static str,
+}
+
+impl DeleteContract {
+    /// Terminates contract `contract_id`, saying why (at most 256 bytes).
+    #[must_use]
+    pub fn by_id(contract_id: impl Into<String>, remark: impl Into<String>) -> Self {
+        Self {
+            contract_id: Some(contract_id.into()),
+            plan_id: None,
+            contract_code: None,
+            contract_termination_remark: remark.into(),
+            version: "1.0",
+        }
+    }
+}
+
+/// A terminated contract.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct DeletedContract {
+    /// WeChat Pay's id.
+    pub contract_id: String,
+    /// The plan.
+    pub plan_id: Option<String>,
+    /// The merchant's code.
+    pub contract_code: Option<String>,
+    /// Every field.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}
+
+/// `/pay/pappayapply`: a deduction under a contract. Accepted is not paid: the result comes
+/// as a payment notification, or with [`PapOrderQuery`]. A repeat under the same
+/// `out_trade_no` is the same deduction.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct PapPayApply {
+    body: String,
+    out_trade_no: OutTradeNo,
+    total_fee: Fen,
+    spbill_create_ip: String,
+    notify_url: String,
+    trade_type: &'static str,
+    contract_id: String,
+    attach: Option<String>,
+}
+
+impl PapPayApply {
+    /// Deducts `total_fee` under `contract_id`.
+    #[must_use]
+    pub fn new(
+        body: impl Into<String>,
+        out_trade_no: OutTradeNo,
+        total_fee: Fen,
+        client_ip: impl Into<String>,
+        notify_url: impl Into<String>,
+        contract_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            body: body.into(),
+            out_trade_no,
+            total_fee,
+            spbill_create_ip: client_ip.into(),
+            notify_url: notify_url.into(),
+            trade_type: "PAP",
+            contract_id: contract_id.into(),
+            attach: None,
+        }
+    }
+}
+
+/// A deduction accepted (the envelope only).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct PapPayAccepted {
+    /// Every field.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}
+
+/// `/pay/paporderquery`.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct PapOrderQuery {
+    out_trade_no: OutTradeNo,
+}
+
+impl PapOrderQuery {
+    /// The deduction `out_trade_no`.
+    #[must_use]
+    pub fn new(out_trade_no: OutTradeNo) -> Self {
+        Self { out_trade_no }
+    }
+}
+
+/// A deduction's record.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct PapOrder {
+    /// The state.
+    pub trade_state: PapTradeState,
+    /// The contract.
+    pub contract_id: Option<String>,
+    /// The merchant's number.
+    pub out_trade_no: Option<String>,
+    /// WeChat Pay's number, once deducted.
+    pub transaction_id: Option<String>,
+    /// The amount.
+    pub total_fee: Option<Fen>,
+    /// For people.
+    pub trade_state_desc: Option<String>,
+    /// Every field.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}
+
+keep_raw!(PreEntrust);
+keep_raw!(ContractOrderResponse);
+keep_raw!(Contract);
+keep_raw!(DeletedContract);
+keep_raw!(PapPayAccepted);
+keep_raw!(PapOrder);
+
+/// Contract calls: signed answers, no `nonce_str`.
+macro_rules! contract_endpoint {
+    ($req:ty => $resp:ty, $path:literal) => {
+        impl crate::Endpoint for $req {
+            type Response = $resp;
+            const PATH: &'static str = $path;
+            const SECAPI: bool = false;
+            const RETRY_SAFE: bool = true;
+            const NONCE: bool = false;
+
+            fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
+                tenpay_xml::to_map(self)
+            }
+
+            fn decode(
+                v: &crate::Verifier,
+                key: &tenpay_sign::ApiKey,
+                answer: crate::Answer,
+            ) -> Result<$resp, Error> {
+                let (mut typed, map): ($resp, XmlMap) = v.decode(key, &answer)?;
+                Finish::finish(&mut typed, map)?;
+                Ok(typed)
+            }
+        }
+    };
+}
+
+contract_endpoint!(QueryContract => Contract, "/papay/querycontract");
+contract_endpoint!(DeleteContract => DeletedContract, "/papay/deletecontract");
+endpoint!(PapPayApply => PapPayAccepted, "/pay/pappayapply", secapi: false, retry: true,
+    trade_no: |r| Some(r.out_trade_no.as_str()));
+endpoint!(PapOrderQuery => PapOrder, "/pay/paporderquery", secapi: false, retry: true,
+    trade_no: |r| Some(r.out_trade_no.as_str()));
+
+impl Client {
+    /// The signing fields every channel shares, with the client's ids and clock.
+    fn signing_fields(&self, s: &ContractSigning, version: bool) -> Result<XmlMap, Error> {
+        let mut m = XmlMap::new();
+        let mut put = |k: &str, v: &str| m.insert(k, v).map_err(Error::Request);
+        put("appid", self.appid())?;
+        put("mch_id", &self.merchant.mch_id)?;
+        put("plan_id", &s.plan_id)?;
+        put("contract_code", &s.contract_code)?;
+        put("request_serial", &s.request_serial.to_string())?;
+        put("contract_display_account", &s.contract_display_account)?;
+        put("notify_url", &s.notify_url)?;
+        put("timestamp", &(self.inner.clock)().to_string())?;
+        if version {
+            put("version", "1.0")?;
+        }
+        Ok(m)
+    }
+
+    fn signed_url(&self, path: &str, mut m: XmlMap, sign_type: SignType) -> Result<String, Error> {
+        m.sign(&self.merchant.key, sign_type)
+            .map_err(Error::Request)?;
+        let query: Vec<String> = m
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        Ok(format!("{}{path}?{}", self.base(), query.join("&")))
+    }
+
+    /// The official-account signing page to open in WeChat's browser (`papay/entrustweb`):
+    /// MD5, no nonce; `notify_url` is signed raw and URL-encoded in the query.
+    ///
+    /// # Errors
+    /// [`Error::Request`] for a value XML cannot carry.
+    pub fn entrust_web_url(&self, s: &ContractSigning) -> Result<String, Error> {
+        let m = self.signing_fields(s, true)?;
+        self.signed_url("/papay/entrustweb", m, SignType::Md5)
+    }
+
+    /// The H5 signing page (`papay/h5entrustweb`, HMAC-SHA256; a product WeChat Pay grants
+    /// on request): request it from the server and send the user to its `redirect_url`.
+    ///
+    /// # Errors
+    /// As [`Client::entrust_web_url`].
+    pub fn h5_entrust_url(&self, s: &ContractSigning, client_ip: &str) -> Result<String, Error> {
+        let mut m = self.signing_fields(s, true)?;
+        m.insert("clientip", client_ip).map_err(Error::Request)?;
+        self.signed_url("/papay/h5entrustweb", m, SignType::HmacSha256)
+    }
+
+    /// The `extraData` for `wx.navigateToMiniProgram` to WeChat Pay's signing mini-program
+    /// (`appId: "wxbd687630cd02ce1d"`): MD5, no nonce, no version, `notify_url` raw.
+    ///
+    /// # Errors
+    /// As [`Client::entrust_web_url`].
+    pub fn miniprogram_entrust_data(&self, s: &ContractSigning) -> Result<XmlMap, Error> {
+        let mut m = self.signing_fields(s, false)?;
+        m.sign(&self.merchant.key, SignType::Md5)
+            .map_err(Error::Request)?;
+        Ok(m)
+    }
+
+    /// The APP pre-sign call (`papay/preentrustweb`): MD5, no nonce.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn pre_entrust(&self, s: &ContractSigning) -> Result<PreEntrust, Error> {
+        let mut m = self.signing_fields(s, true)?;
+        // Signed by the route, with the merchant's ids added again (the same values).
+        m.remove("appid");
+        m.remove("mch_id");
+        let route = Route {
+            path: "/papay/preentrustweb",
+            secapi: false,
+            retry_safe: true,
+            large_answer: false,
+            sign_type: SignType::Md5,
+            merchant_fields: MerchantFields::PAY,
+            nonce: false,
+        };
+        self.send(&route, m, |v, key, answer| {
+            let (mut typed, map): (PreEntrust, XmlMap) = v.decode(key, &answer)?;
+            typed.raw = map;
+            Ok(typed)
+        })
+        .await
+    }
+
+    /// Pays and signs in one order (`pay/contractorder`).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn contract_order(
+        &self,
+        request: &ContractOrder,
+    ) -> Result<ContractOrderResponse, Error> {
+        let mut m = crate::Endpoint::to_map(&request.order).map_err(Error::Request)?;
+        let s = &request.signing;
+        let mut put = |k: &str, v: &str| m.insert(k, v).map_err(Error::Request);
+        put("contract_appid", self.appid())?;
+        put("contract_mchid", &self.merchant.mch_id)?;
+        put("plan_id", &s.plan_id)?;
+        put("contract_code", &s.contract_code)?;
+        put("request_serial", &s.request_serial.to_string())?;
+        put("contract_display_account", &s.contract_display_account)?;
+        put("contract_notify_url", &s.notify_url)?;
+        let route = Route {
+            path: "/pay/contractorder",
+            secapi: false,
+            retry_safe: true,
+            large_answer: false,
+            sign_type: self.merchant.sign_type,
+            merchant_fields: MerchantFields::PAY,
+            nonce: true,
+        };
+        self.send(&route, m, |v, key, answer| {
+            let (mut typed, map): (ContractOrderResponse, XmlMap) = v.decode(key, &answer)?;
+            typed.raw = map;
+            Ok(typed)
+        })
+        .await
+    }
+
+    /// A contract (`papay/querycontract`).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn query_contract(&self, r: &QueryContract) -> Result<Contract, Error> {
+        self.execute(r).await
+    }
+
+    /// Terminates a contract (`papay/deletecontract`).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn delete_contract(&self, r: &DeleteContract) -> Result<DeletedContract, Error> {
+        self.execute(r).await
+    }
+
+    /// Asks for a deduction under a contract (`pay/pappayapply`): accepted, not paid.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn pap_pay_apply(&self, r: &PapPayApply) -> Result<PapPayAccepted, Error> {
+        self.execute(r).await
+    }
+
+    /// A deduction's record (`pay/paporderquery`).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn pap_order_query(&self, r: &PapOrderQuery) -> Result<PapOrder, Error> {
+        self.execute(r).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_signing_url_signs_raw_values_and_encodes_them_in_the_query() {
+        let c = Client::builder(
+            "wx2421b1c4370ec43b",
+            "10000100",
+            tenpay_sign::ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap(),
+            SignType::Md5,
+        )
+        .clock_fn(|| 1_414_488_825)
+        .build()
+        .unwrap();
+        let s = ContractSigning::new("106", "122", 123, "name1", "www.qq.com/test/papay");
+        let url = c.entrust_web_url(&s).unwrap();
+        // V2-FAMILIES.md §4.6 (SDKGO's vector).
+        assert!(
+            url.contains("sign=EB82C3E01B0DB4639921AE07F5A1E68F"),
+            "{url}"
+        );
+        assert!(
+            url.contains("notify_url=www.qq.com%2Ftest%2Fpapay"),
+            "{url}"
+        );
+        assert!(url.starts_with("https://api.mch.weixin.qq.com/papay/entrustweb?"));
+        let extra = c.miniprogram_entrust_data(&s).unwrap();
+        assert!(extra.get("version").is_none());
+        assert_eq!(extra.get("notify_url"), Some("www.qq.com/test/papay"));
+    }
+}

@@ -1,0 +1,66 @@
+//! Withholding (papay), as the simulator keeps it: signings waiting for the user, and
+//! contracts.
+
+use std::collections::HashMap;
+
+/// A signing the user has not completed yet.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    pub(crate) mch_id: String,
+    pub(crate) plan_id: String,
+    pub(crate) contract_code: String,
+    pub(crate) request_serial: String,
+    pub(crate) display: String,
+    pub(crate) notify_url: String,
+}
+
+/// A contract.
+#[derive(Debug, Clone)]
+pub(crate) struct Contract {
+    pub(crate) pending: Pending,
+    pub(crate) contract_id: String,
+    pub(crate) openid: String,
+    pub(crate) signed_at: i64,
+    pub(crate) terminated_at: Option<i64>,
+    pub(crate) termination_mode: Option<&'static str>,
+}
+
+/// Every merchant's signings and contracts.
+#[derive(Debug, Default)]
+pub(crate) struct PapayBook {
+    /// By `(mch_id, contract_code)`.
+    pub(crate) pending: HashMap<(String, String), Pending>,
+    /// By contract id.
+    pub(crate) contracts: HashMap<String, Contract>,
+}
+
+/// A contract, for tests and the control API.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ContractView {
+    /// WeChat Pay's id.
+    pub contract_id: String,
+    /// The merchant.
+    pub mch_id: String,
+    /// The plan.
+    pub plan_id: String,
+    /// The merchant's code.
+    pub contract_code: String,
+    /// Who signed.
+    pub openid: String,
+    /// Whether it is in force.
+    pub valid: bool,
+}
+
+impl Contract {
+    pub(crate) fn view(&self) -> ContractView {
+        ContractView {
+            contract_id: self.contract_id.clone(),
+            mch_id: self.pending.mch_id.clone(),
+            plan_id: self.pending.plan_id.clone(),
+            contract_code: self.pending.contract_code.clone(),
+            openid: self.openid.clone(),
+            valid: self.terminated_at.is_none(),
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! A subscription end to end (papay): the user signs through the URL the client made, the
+//! contract notification reaches tenpay-notify's service, three monthly deductions (one
+//! failing for lack of funds) arrive as payment notifications through the same service,
+//! and the merchant terminates the contract.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tenpay_client::{
+    Client, ContractSigning, ContractState, DeleteContract, OutTradeNo, PapOrderQuery, PapPayApply,
+    PapTradeState, QueryContract,
+};
+use tenpay_notify::{ContractChange, Notification, Notifier, NotifyService};
+use tenpay_sign::{ApiKey, SignType};
+use tenpay_sim::{Merchant, PayOptions, Simulator};
+use tenpay_xml::Fen;
+
+const APPID: &str = "wx2421b1c4370ec43b";
+const MCH: &str = "10000100";
+const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
+const USER: &str = "oSubscriber000000000000000001";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    Contract(ContractChange, String),
+    Paid(String),
+    Failed(String),
+}
+
+async fn merchant(key: ApiKey, seen: Arc<Mutex<Vec<Seen>>>) -> SocketAddr {
+    let service = NotifyService::new(
+        Notifier::new(APPID, MCH, key, SignType::Md5),
+        move |n: Notification| {
+            let seen = Arc::clone(&seen);
+            async move {
+                let s = match n {
+                    Notification::Contract(c) => {
+                        Seen::Contract(c.change().clone(), c.contract_code().to_owned())
+                    }
+                    Notification::Pay(p) if p.is_success() => {
+                        Seen::Paid(p.out_trade_no().to_string())
+                    }
+                    Notification::Pay(p) => Seen::Failed(p.out_trade_no().to_string()),
+                    _ => return Err("unexpected".to_owned()),
+                };
+                seen.lock().unwrap().push(s);
+                Ok::<(), String>(())
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let svc = TowerToHyperService::new(service.clone());
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc),
+            );
+        }
+    });
+    addr
+}
+
+async fn until(seen: &Arc<Mutex<Vec<Seen>>>, want: &Seen) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen.lock().unwrap().contains(want) {
+        assert!(
+            Instant::now() < deadline,
+            "never saw {want:?}: {:?}",
+            seen.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_three_monthly_deductions_one_failing_then_terminate() {
+    let key = ApiKey::new(KEY).unwrap();
+    let sim = Simulator::builder()
+        .merchant(Merchant::new(APPID, MCH, key.clone()))
+        .time_scale(1000)
+        .start()
+        .await
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let notify = merchant(key.clone(), Arc::clone(&seen)).await;
+    let c = Client::builder(APPID, MCH, key, SignType::Md5)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let url = format!("http://{notify}/notify");
+
+    // Sign: the user opens the page the client made, and agrees.
+    let signing = ContractSigning::new("12535", "SUB20261201", 1_001, "Gold plan", &url);
+    let page = c.entrust_web_url(&signing).unwrap();
+    assert!(page.contains("/papay/entrustweb?"));
+    // A page with a changed field does not verify.
+    assert!(sim.open_signing_url(&page.replace("Gold", "Free")).is_err());
+    sim.open_signing_url(&page).unwrap();
+    let contract = sim.sign_contract(MCH, "SUB20261201", USER).unwrap();
+    until(
+        &seen,
+        &Seen::Contract(ContractChange::Add, "SUB20261201".into()),
+    )
+    .await;
+    let q = c
+        .query_contract(&QueryContract::by_code("12535", "SUB20261201"))
+        .await
+        .unwrap();
+    assert_eq!(q.contract_id, contract.contract_id);
+    assert_eq!(q.contract_state, ContractState::Valid);
+    assert_eq!(q.openid.as_deref(), Some(USER));
+
+    // Three monthly deductions: accepted, then decided; the second fails for lack of funds.
+    for month in 1..=3 {
+        let no = format!("SUB2026M{month}");
+        let apply = PapPayApply::new(
+            "Gold plan, monthly",
+            OutTradeNo::new(no.clone()).unwrap(),
+            Fen::new(1_500),
+            "127.0.0.1",
+            &url,
+            &q.contract_id,
+        );
+        c.pap_pay_apply(&apply).await.unwrap();
+        // A repeat is the same deduction.
+        c.pap_pay_apply(&apply).await.unwrap();
+        let pending = c
+            .pap_order_query(&PapOrderQuery::new(OutTradeNo::new(no.clone()).unwrap()))
+            .await
+            .unwrap();
+        assert_eq!(pending.trade_state, PapTradeState::Accept);
+        if month == 2 {
+            sim.fail(&no, "NOTENOUGH").unwrap();
+            until(&seen, &Seen::Failed(no.clone())).await;
+        } else {
+            sim.pay(&no, &PayOptions::new()).unwrap();
+            until(&seen, &Seen::Paid(no.clone())).await;
+        }
+        let done = c
+            .pap_order_query(&PapOrderQuery::new(OutTradeNo::new(no.clone()).unwrap()))
+            .await
+            .unwrap();
+        let expected = if month == 2 {
+            PapTradeState::PayFail
+        } else {
+            PapTradeState::Success
+        };
+        assert_eq!(done.trade_state, expected, "month {month}");
+        assert_eq!(done.contract_id.as_deref(), Some(q.contract_id.as_str()));
+    }
+
+    // Terminate: the contract notification says so, and no deduction is taken after.
+    let deleted = c
+        .delete_contract(&DeleteContract::by_id(&q.contract_id, "the user cancelled"))
+        .await
+        .unwrap();
+    assert_eq!(deleted.contract_id, q.contract_id);
+    until(
+        &seen,
+        &Seen::Contract(ContractChange::Delete, "SUB20261201".into()),
+    )
+    .await;
+    let after = c
+        .query_contract(&QueryContract::by_id(&q.contract_id))
+        .await
+        .unwrap();
+    assert_eq!(after.contract_state, ContractState::Terminated);
+    let refused = c
+        .pap_pay_apply(&PapPayApply::new(
+            "Gold plan, monthly",
+            OutTradeNo::new("SUB2026M4").unwrap(),
+            Fen::new(1_500),
+            "127.0.0.1",
+            &url,
+            &q.contract_id,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.err_code().unwrap().as_str(), "CONTRACT_NOT_EXIST");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.iter().filter(|s| matches!(s, Seen::Paid(_))).count(),
+        2,
+        "{seen:?}"
+    );
+    sim.shutdown().await;
+}

@@ -137,7 +137,7 @@ async fn until_text(b: &Browser, css: &str, ok: impl Fn(&str) -> bool) -> String
     not(tenpay_browser),
     ignore = "needs Chromium and chromedriver: set TENPAY_TEST_CHROMEDRIVER (bash .ci/chromium.sh prints it)"
 )]
-async fn the_dashboard_pays_redelivers_and_claims_in_a_real_browser() {
+async fn the_dashboard_pays_redelivers_claims_and_signs_in_a_real_browser() {
     let key = ApiKey::new(KEY).unwrap();
     let sim = Simulator::builder()
         .merchant(Merchant::new(APPID, MCH, key.clone()))
@@ -238,6 +238,35 @@ async fn the_dashboard_pays_redelivers_and_claims_in_a_real_browser() {
     .await;
     let r = &sim.redpacks()[0];
     assert_eq!((r.unclaimed, r.receivers.len()), (0, 2));
+
+    // Papay: a signing the user opened waits on the page; "Sign" completes it.
+    let signing = tenpay_client::ContractSigning::new(
+        "12535",
+        "DASHC1",
+        7,
+        "Gold plan",
+        format!("http://{notify}/wechat/notify/contract"),
+    );
+    sim.open_signing_url(&client.entrust_web_url(&signing).unwrap())
+        .unwrap();
+    let contract = "#contracts tr[data-contract='DASHC1']";
+    until_text(&b, &format!("{contract} [data-field=state]"), |t| {
+        t == "WAITING"
+    })
+    .await;
+    b.find(Locator::Css(&format!(
+        "{contract} button[data-action=sign]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    until_text(&b, &format!("{contract} [data-field=state]"), |t| {
+        t == "SIGNED"
+    })
+    .await;
+    assert_eq!(sim.contracts().len(), 1);
 
     if let Ok(path) = std::env::var("TENPAY_DASHBOARD_SCREENSHOT") {
         // Show what a page left open looks like: the other order's QR code, the signed body.

@@ -191,3 +191,85 @@ async fn sign_three_monthly_deductions_one_failing_then_terminate() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_other_signing_channels_pay_and_sign_pre_sign_h5_and_mini_program() {
+    let key = ApiKey::new(KEY).unwrap();
+    let sim = Simulator::builder()
+        .merchant(Merchant::new(APPID, MCH, key.clone()))
+        .time_scale(1000)
+        .start()
+        .await
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let notify = merchant(key.clone(), Arc::clone(&seen)).await;
+    let c = Client::builder(APPID, MCH, key, SignType::Md5)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let url = format!("http://{notify}/notify");
+
+    // Pay and sign: the payment of the order signs the contract.
+    let order = tenpay_client::UnifiedOrder::native(
+        "First month",
+        OutTradeNo::new("PAYSIGN1").unwrap(),
+        Fen::new(1_500),
+        "127.0.0.1",
+        &url,
+        "GOLD",
+    );
+    let signing = ContractSigning::new("12535", "PAYSIGNC1", 2_001, "Gold plan", &url);
+    let answer = c
+        .contract_order(&tenpay_client::ContractOrder::new(order, signing))
+        .await
+        .unwrap();
+    assert_eq!(answer.contract_result_code.as_deref(), Some("SUCCESS"));
+    assert!(answer.code_url.is_some());
+    sim.pay("PAYSIGN1", &PayOptions::new().openid(USER))
+        .unwrap();
+    until(&seen, &Seen::Paid("PAYSIGN1".into())).await;
+    until(
+        &seen,
+        &Seen::Contract(ContractChange::Add, "PAYSIGNC1".into()),
+    )
+    .await;
+    let q = c
+        .query_contract(&QueryContract::by_code("12535", "PAYSIGNC1"))
+        .await
+        .unwrap();
+    assert_eq!(q.openid.as_deref(), Some(USER));
+
+    // APP: the pre-sign call (no nonce), then the user signs in the app.
+    let app = ContractSigning::new("12535", "APPC1", 2_002, "Gold plan", &url);
+    let pre = c.pre_entrust(&app).await.unwrap();
+    assert!(!pre.pre_entrustweb_id.is_empty());
+    sim.sign_contract(MCH, "APPC1", USER).unwrap();
+    until(&seen, &Seen::Contract(ContractChange::Add, "APPC1".into())).await;
+
+    // H5: an HMAC-SHA256 URL the simulator verifies with the merchant's key.
+    let h5 = ContractSigning::new("12535", "H5C1", 2_003, "Gold plan", &url);
+    let page = c.h5_entrust_url(&h5, "203.0.113.7").unwrap();
+    assert!(page.contains("/papay/h5entrustweb?") && page.contains("clientip=203.0.113.7"));
+    sim.open_signing_url(&page).unwrap();
+    sim.sign_contract(MCH, "H5C1", USER).unwrap();
+    until(&seen, &Seen::Contract(ContractChange::Add, "H5C1".into())).await;
+
+    // Mini-program: the extraData is MD5-signed over the raw values, without version.
+    let extra = c
+        .miniprogram_entrust_data(&ContractSigning::new(
+            "12535",
+            "MPC1",
+            2_004,
+            "Gold plan",
+            &url,
+        ))
+        .unwrap();
+    assert!(extra.get("version").is_none());
+    assert!(
+        extra
+            .verify(&ApiKey::new(KEY).unwrap(), SignType::Md5)
+            .is_ok()
+    );
+    assert_eq!(sim.contracts().len(), 3);
+    sim.shutdown().await;
+}

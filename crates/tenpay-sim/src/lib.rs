@@ -9,7 +9,7 @@ mod http;
 mod ids;
 mod model;
 pub mod notify;
-mod papay;
+pub(crate) mod papay;
 mod payouts;
 mod protocol;
 mod sharing;

@@ -32,6 +32,8 @@ pub(crate) struct PapayBook {
     pub(crate) pending: HashMap<(String, String), Pending>,
     /// By contract id.
     pub(crate) contracts: HashMap<String, Contract>,
+    /// Pay and sign: `(mch_id, out_trade_no)` → the contract code its payment signs.
+    pub(crate) on_pay: HashMap<(String, String), String>,
 }
 
 /// A contract, for tests and the control API.
@@ -62,5 +64,31 @@ impl Contract {
             openid: self.openid.clone(),
             valid: self.terminated_at.is_none(),
         }
+    }
+}
+
+/// A signing waiting for the user, for the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct SigningView {
+    pub(crate) mch_id: String,
+    pub(crate) plan_id: String,
+    pub(crate) contract_code: String,
+    pub(crate) contract_display_account: String,
+}
+
+impl PapayBook {
+    pub(crate) fn signing_views(&self) -> Vec<SigningView> {
+        let mut v: Vec<_> = self
+            .pending
+            .values()
+            .map(|p| SigningView {
+                mch_id: p.mch_id.clone(),
+                plan_id: p.plan_id.clone(),
+                contract_code: p.contract_code.clone(),
+                contract_display_account: p.display.clone(),
+            })
+            .collect();
+        v.sort_by(|a, b| a.contract_code.cmp(&b.contract_code));
+        v
     }
 }

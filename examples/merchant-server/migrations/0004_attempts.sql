@@ -23,7 +23,6 @@ CREATE TABLE attempts (
 CREATE INDEX attempts_by_sweep ON attempts (state, sweep_after);
 CREATE INDEX attempts_by_paid ON attempts (paid_at, out_trade_no);
 CREATE INDEX attempts_by_order ON attempts (order_no, seq);
-CREATE INDEX refunds_by_success ON refunds (state, updated_at, out_refund_no);
 
 INSERT INTO attempts (out_trade_no, order_no, seq, state, prepay_id, transaction_id,
                       created_at, expires_at, paid_at, paid_via, sweep_after, sweeps)

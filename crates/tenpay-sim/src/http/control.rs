@@ -62,6 +62,8 @@ struct Snapshot {
     transfers: Vec<crate::TransferView>,
     bank_payments: Vec<crate::BankPaymentView>,
     redpacks: Vec<crate::RedpackView>,
+    contracts: Vec<crate::ContractView>,
+    signings: Vec<crate::papay::SigningView>,
 }
 
 pub(crate) async fn handle(site: &Site, req: Request<Incoming>) -> Response<SimBody> {
@@ -119,6 +121,8 @@ pub(crate) async fn handle(site: &Site, req: Request<Incoming>) -> Response<SimB
                     transfers: engine.transfer_views(),
                     bank_payments: engine.bank_views(),
                     redpacks: engine.redpack_views(),
+                    contracts: engine.contract_views(),
+                    signings: engine.signing_views(),
                 },
             );
         }
@@ -156,6 +160,20 @@ pub(crate) async fn handle(site: &Site, req: Request<Incoming>) -> Response<SimB
         (&Method::GET, ["transfers"]) => return json(StatusCode::OK, &engine.transfer_views()),
         (&Method::GET, ["bank-payments"]) => return json(StatusCode::OK, &engine.bank_views()),
         (&Method::GET, ["redpacks"]) => return json(StatusCode::OK, &engine.redpack_views()),
+        (&Method::GET, ["contracts"]) => return json(StatusCode::OK, &engine.contract_views()),
+        (&Method::POST, ["signings", code, "sign"]) => {
+            let Some(mch) = mch else {
+                return error(StatusCode::BAD_REQUEST, "mch_id is required");
+            };
+            return match engine.sign_contract(
+                mch,
+                code,
+                openid.as_deref().unwrap_or(crate::notify::DEFAULT_OPENID),
+            ) {
+                Ok(v) => json(StatusCode::OK, &v),
+                Err(r) => refused(&r),
+            };
+        }
         (&Method::POST, ["redpacks", no, "claim"]) => {
             return match engine.claim_redpack(mch, no, openid.as_deref()) {
                 Ok(v) => json(StatusCode::OK, &v),

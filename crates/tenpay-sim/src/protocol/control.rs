@@ -91,6 +91,18 @@ impl Engine {
                 body,
             );
         }
+        // Pay and sign: the payment signs the contract the order carried.
+        if order.state == TradeState::Success {
+            let waiting = self
+                .lock()
+                .papay
+                .on_pay
+                .remove(&(order.mch_id.clone(), order.out_trade_no.clone()));
+            if let Some(code) = waiting {
+                let payer = order.payer_openid.clone().unwrap_or_default();
+                let _ = self.sign_contract(&order.mch_id, &code, &payer);
+            }
+        }
         Ok(order.view())
     }
 

@@ -361,6 +361,7 @@ impl Engine {
             Endpoint::DeleteContract => self.delete_contract(req),
             Endpoint::PapPayApply => self.pap_pay_apply(req),
             Endpoint::PapOrderQuery => self.pap_order_query(req),
+            Endpoint::ContractOrder => self.contract_order(req),
         }
     }
 }

@@ -186,6 +186,57 @@ impl Engine {
             .cloned()
     }
 
+    /// `pay/contractorder`: a unifiedorder whose payment signs a contract.
+    pub(in crate::protocol) fn contract_order(
+        self: &std::sync::Arc<Self>,
+        req: &Req<'_>,
+    ) -> Verdict {
+        // The contract's notifications go to contract_notify_url, the payment's to notify_url.
+        let Some(p) = pending_from(&req.map, &req.merchant.mch_id).map(|mut p| {
+            p.notify_url = req
+                .get("contract_notify_url")
+                .unwrap_or_default()
+                .to_owned();
+            p
+        }) else {
+            return biz(
+                "PARAM_ERROR",
+                "plan_id、contract_code、request_serial、contract_display_account、contract_notify_url必填",
+            );
+        };
+        if req.get("contract_mchid") != Some(req.merchant.mch_id.as_str())
+            || req.get("contract_appid") != Some(req.merchant.appid.as_str())
+        {
+            return biz(
+                "PARAM_ERROR",
+                "contract_mchid、contract_appid必须与mch_id、appid一致",
+            );
+        }
+        let verdict = self.unified_order(req);
+        let Verdict::Ok(mut fields) = verdict else {
+            return verdict;
+        };
+        let no = req.get("out_trade_no").unwrap_or_default().to_owned();
+        let code = p.contract_code.clone();
+        fields.extend([
+            ("contract_result_code".to_owned(), "SUCCESS".to_owned()),
+            ("plan_id".to_owned(), p.plan_id.clone()),
+            ("contract_code".to_owned(), code.clone()),
+            ("request_serial".to_owned(), p.request_serial.clone()),
+            ("out_trade_no".to_owned(), no.clone()),
+        ]);
+        let mut state = self.lock();
+        state
+            .papay
+            .pending
+            .insert((p.mch_id.clone(), code.clone()), p);
+        state
+            .papay
+            .on_pay
+            .insert((req.merchant.mch_id.clone(), no), code);
+        Verdict::Ok(fields)
+    }
+
     pub(in crate::protocol) fn query_contract(&self, req: &Req<'_>) -> Verdict {
         let Some(c) = self.find_contract(req) else {
             return biz("CONTRACT_NOT_EXIST", "签约协议不存在");
@@ -303,6 +354,11 @@ impl Engine {
             f.push(("transaction_id", t.clone()));
         }
         ok(f)
+    }
+
+    /// The signings waiting for the user.
+    pub(crate) fn signing_views(&self) -> Vec<crate::papay::SigningView> {
+        self.lock().papay.signing_views()
     }
 
     /// The contracts kept.

@@ -37,6 +37,7 @@ pub(crate) enum Endpoint {
     DeleteContract,
     PapPayApply,
     PapOrderQuery,
+    ContractOrder,
 }
 
 impl Endpoint {
@@ -70,6 +71,7 @@ impl Endpoint {
             "/papay/deletecontract" => Some(Self::DeleteContract),
             "/pay/pappayapply" => Some(Self::PapPayApply),
             "/pay/paporderquery" => Some(Self::PapOrderQuery),
+            "/pay/contractorder" => Some(Self::ContractOrder),
             _ => None,
         };
         if let Some(e) = payout {
@@ -210,6 +212,7 @@ impl Endpoint {
             Self::DeleteContract => "deletecontract",
             Self::PapPayApply => "pappayapply",
             Self::PapOrderQuery => "paporderquery",
+            Self::ContractOrder => "contractorder",
         }
     }
 
@@ -309,6 +312,19 @@ impl Endpoint {
                 "notify_url",
                 "trade_type",
                 "contract_id",
+            ],
+            Self::ContractOrder => &[
+                "body",
+                "out_trade_no",
+                "total_fee",
+                "spbill_create_ip",
+                "notify_url",
+                "trade_type",
+                "plan_id",
+                "contract_code",
+                "request_serial",
+                "contract_display_account",
+                "contract_notify_url",
             ],
             Self::QueryContract | Self::PapOrderQuery => &[],
             Self::OrderQuery

@@ -168,6 +168,25 @@
     document.getElementById('payout-count').textContent = rows.length ? '(' + rows.length + ')' : '';
   }
 
+  function renderContracts(s) {
+    const tb = document.querySelector('#contracts tbody');
+    const row = (code, mch, plan, user, state, ...actions) => el('tr', { 'data-contract': code },
+      el('td', { class: 'mono', text: code }),
+      el('td', { class: 'mono', text: mch }),
+      el('td', { class: 'mono', text: plan }),
+      el('td', { class: 'mono', text: user }),
+      el('td', {}, el('span', { class: 'badge ' + state.toLowerCase(), 'data-field': 'state', text: state })),
+      el('td', {}, ...actions));
+    const rows = [
+      ...(s.signings || []).map((p) => row(p.contract_code, p.mch_id, p.plan_id, '—', 'WAITING',
+        button('Sign', 'sign', true, () => act('POST', 'signings/' + enc(p.contract_code) + '/sign' + q(p.mch_id))))),
+      ...(s.contracts || []).map((c) => row(c.contract_code, c.mch_id, c.plan_id, c.openid, c.valid ? 'SIGNED' : 'TERMINATED')),
+    ];
+    tb.replaceChildren(...rows);
+    document.getElementById('no-contracts').hidden = rows.length > 0;
+    document.getElementById('contract-count').textContent = rows.length ? '(' + rows.length + ')' : '';
+  }
+
   function renderFaults(fs) {
     const ul = document.getElementById('faults');
     ul.replaceChildren(...fs.map((f) => el('li', { class: 'mono',
@@ -180,6 +199,7 @@
     renderOrders(s.orders);
     renderDeliveries(s.deliveries);
     renderPayouts(s);
+    renderContracts(s);
     renderFaults(s.faults);
     document.getElementById('scale').textContent = 'time scale ×' + s.time_scale;
   }

@@ -387,7 +387,7 @@ impl Store {
             order_tx,
             paid_attempt,
         } = after.unwrap_or(f);
-        let verdict = if moved == 1 {
+        let outcome = if moved == 1 {
             // The order is paid by this attempt, unless another paid it first. A CLOSED
             // order's current attempt is closed; this one was still open.
             let mut payable = OrderState::PAYABLE.to_vec();
@@ -406,52 +406,36 @@ impl Store {
             .await?
             .rows_affected();
             if order_moved == 1 {
-                PaymentVerdict::Paid
+                Ok(PaymentVerdict::Paid)
             } else {
                 let detail = format!(
                     "order {order_no} is paid by attempt {} (transaction {}) and again by attempt {attempt_no} (transaction {transaction_id}, {amount} fen): refund one",
                     paid_attempt.as_deref().unwrap_or("?"),
                     order_tx.as_deref().unwrap_or("?"),
                 );
-                insert_anomaly(
-                    &mut tx,
-                    AnomalyKind::SecondPayment,
-                    &transaction_id,
-                    Some(&order_no),
-                    &detail,
-                )
-                .await?;
-                PaymentVerdict::Anomaly(AnomalyKind::SecondPayment)
+                Err((AnomalyKind::SecondPayment, detail))
             }
         } else if attempt_state == OrderState::Closed {
             let detail = format!(
                 "transaction {transaction_id} paid {amount} fen for attempt {attempt_no} of order {order_no}, which was closed: refund the payer"
             );
-            insert_anomaly(
-                &mut tx,
-                AnomalyKind::PaidAfterClose,
-                &transaction_id,
-                Some(&order_no),
-                &detail,
-            )
-            .await?;
-            PaymentVerdict::Anomaly(AnomalyKind::PaidAfterClose)
+            Err((AnomalyKind::PaidAfterClose, detail))
         } else if attempt_tx.as_deref() == Some(transaction_id.as_str()) {
-            PaymentVerdict::Duplicate(order_state)
+            Ok(PaymentVerdict::Duplicate(order_state))
         } else {
             let detail = format!(
                 "attempt {attempt_no} of order {order_no} is paid by transaction {} and again by {transaction_id}: refund one",
                 attempt_tx.as_deref().unwrap_or("?")
             );
-            insert_anomaly(
-                &mut tx,
-                AnomalyKind::SecondPayment,
-                &transaction_id,
-                Some(&order_no),
-                &detail,
-            )
-            .await?;
-            PaymentVerdict::Anomaly(AnomalyKind::SecondPayment)
+            Err((AnomalyKind::SecondPayment, detail))
+        };
+        // A payment the books cannot take: recorded for a person, once per transaction.
+        let verdict = match outcome {
+            Ok(v) => v,
+            Err((kind, detail)) => {
+                insert_anomaly(&mut tx, kind, &transaction_id, Some(&order_no), &detail).await?;
+                PaymentVerdict::Anomaly(kind)
+            }
         };
         let text = match &verdict {
             PaymentVerdict::Paid => "paid".to_owned(),

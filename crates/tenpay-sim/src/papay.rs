@@ -77,6 +77,41 @@ pub(crate) struct SigningView {
 }
 
 impl PapayBook {
+    /// Keeps at most `cap` contracts and waiting signings: past it, the oldest terminated
+    /// contract goes first, then the oldest signed one; the oldest signing.
+    pub(crate) fn trim(&mut self, cap: usize) {
+        let cap = cap.max(1);
+        while self.contracts.len() > cap {
+            let oldest = self
+                .contracts
+                .values()
+                .min_by_key(|c| {
+                    (
+                        c.terminated_at.is_none(),
+                        c.signed_at,
+                        c.contract_id.clone(),
+                    )
+                })
+                .map(|c| c.contract_id.clone());
+            match oldest {
+                Some(id) => drop(self.contracts.remove(&id)),
+                None => break,
+            }
+        }
+        while self.pending.len() > cap {
+            match self.pending.keys().next().cloned() {
+                Some(k) => drop(self.pending.remove(&k)),
+                None => break,
+            }
+        }
+        while self.on_pay.len() > cap {
+            match self.on_pay.keys().next().cloned() {
+                Some(k) => drop(self.on_pay.remove(&k)),
+                None => break,
+            }
+        }
+    }
+
     pub(crate) fn signing_views(&self) -> Vec<SigningView> {
         let mut v: Vec<_> = self
             .pending

@@ -39,10 +39,13 @@ impl Engine {
             "5778aadY9nltAsZzXixCkFIGYnV2V{:08x}",
             random_u64() % (1 << 32)
         );
-        self.lock()
+        let mut state = self.lock();
+        state
             .papay
             .pending
             .insert((p.mch_id.clone(), p.contract_code.clone()), p);
+        let cap = state.payout_cap();
+        state.papay.trim(cap);
         ok([("pre_entrustweb_id", id)])
     }
 
@@ -75,10 +78,13 @@ impl Engine {
             return Err(bad());
         }
         let p = pending_from(&map, &mch_id).ok_or_else(bad)?;
-        self.lock()
+        let mut state = self.lock();
+        state
             .papay
             .pending
             .insert((mch_id, p.contract_code.clone()), p);
+        let cap = state.payout_cap();
+        state.papay.trim(cap);
         Ok(())
     }
 
@@ -114,6 +120,8 @@ impl Engine {
             .papay
             .contracts
             .insert(c.contract_id.clone(), c.clone());
+        let cap = state.payout_cap();
+        state.papay.trim(cap);
         drop(state);
         self.notify_contract(&c, "ADD");
         Ok(view)
@@ -234,6 +242,8 @@ impl Engine {
             .papay
             .on_pay
             .insert((req.merchant.mch_id.clone(), no), code);
+        let cap = state.payout_cap();
+        state.papay.trim(cap);
         Verdict::Ok(fields)
     }
 

@@ -309,3 +309,36 @@ async fn a_closed_order_is_paid_only_by_a_payment_that_began_before_the_close() 
     .await;
     assert_eq!(q.get("trade_state"), Some("SUCCESS"), "{q:?}");
 }
+
+#[tokio::test]
+async fn contracts_are_bounded_like_orders() {
+    let sim = Simulator::builder()
+        .merchant(Merchant::new(APPID, MCH, key()))
+        .limits(tenpay_sim::Limits::new().orders(3))
+        .start()
+        .await
+        .unwrap();
+    for i in 0..5 {
+        let code = format!("C{i}");
+        let m = call(
+            &sim,
+            "/papay/preentrustweb",
+            &[
+                ("plan_id", "1"),
+                ("contract_code", code.as_str()),
+                ("request_serial", "1"),
+                ("contract_display_account", "a"),
+                ("notify_url", "http://127.0.0.1:9/n"),
+                ("timestamp", "1414488825"),
+                ("version", "1.0"),
+            ],
+            SignType::Md5,
+        )
+        .await;
+        assert_eq!(m.get("result_code"), Some("SUCCESS"), "{m:?}");
+        sim.sign_contract(MCH, &code, "oUser").unwrap();
+    }
+    let kept = sim.contracts();
+    assert_eq!(kept.len(), 3);
+    assert!(kept.iter().all(|c| c.contract_code != "C0"), "{kept:?}");
+}

@@ -1,7 +1,7 @@
 //! Daily reconciliation: the day's trade bill against the books, row by row, in bounded
 //! memory: the bill is streamed to a temporary file and read back with `BillReader`, its rows
 //! are looked up in batches, and only a digest of each number seen is kept (see
-//! [`matcher`]).
+//! `matcher.rs`).
 //!
 //! Bill rows name payment attempts (their `out_trade_no` at WeChat Pay). A payment in the
 //! bill that is unpaid here is repaired as the sweeper repairs it (orderquery, the same
@@ -11,7 +11,7 @@
 //! running a date again recomputes it, repairs nothing twice and records no anomaly twice.
 
 mod html;
-pub mod matcher;
+mod matcher;
 
 use std::io::BufReader;
 

@@ -72,6 +72,9 @@ pub struct PayPayload {
     pub err_code: Option<String>,
     /// Whether to include a `sign_type` field (real notifications vary).
     pub sign_type_field: bool,
+    /// A deduction under a papay contract: its id (with `trade_state`, as WeChat Pay's
+    /// deduction notifications carry them).
+    pub contract_id: Option<String>,
 }
 
 impl PayPayload {
@@ -101,6 +104,7 @@ impl PayPayload {
             time_end: crate::clock::now_unix(),
             err_code: None,
             sign_type_field: false,
+            contract_id: None,
         }
     }
 
@@ -185,6 +189,17 @@ impl PayPayload {
             put("attach", a);
         }
         put("time_end", &compact(self.time_end));
+        if let Some(c) = &self.contract_id {
+            put("contract_id", c);
+            put(
+                "trade_state",
+                if self.err_code.is_some() {
+                    "PAY_FAIL"
+                } else {
+                    "SUCCESS"
+                },
+            );
+        }
         if self.sign_type_field {
             put("sign_type", sign_type.as_str());
         }

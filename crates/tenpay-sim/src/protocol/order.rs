@@ -310,5 +310,6 @@ pub(super) fn pay_payload(order: &Order, sign_type_field: bool) -> PayPayload {
         );
     }
     p.sign_type_field = sign_type_field;
+    p.contract_id.clone_from(&order.contract_id);
     p
 }

@@ -78,8 +78,8 @@ async fn until(seen: &Arc<Mutex<Vec<Seen>>>, want: &Seen) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_three_monthly_deductions_one_failing_then_terminate() {
+/// The simulator, what the notify service has seen, a client, and the notify URL.
+async fn setup() -> (tenpay_sim::SimHandle, Arc<Mutex<Vec<Seen>>>, Client, String) {
     let key = ApiKey::new(KEY).unwrap();
     let sim = Simulator::builder()
         .merchant(Merchant::new(APPID, MCH, key.clone()))
@@ -94,6 +94,12 @@ async fn sign_three_monthly_deductions_one_failing_then_terminate() {
         .build()
         .unwrap();
     let url = format!("http://{notify}/notify");
+    (sim, seen, c, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_three_monthly_deductions_one_failing_then_terminate() {
+    let (sim, seen, c, url) = setup().await;
 
     // Sign: the user opens the page the client made, and agrees.
     let signing = ContractSigning::new("12535", "SUB20261201", 1_001, "Gold plan", &url);
@@ -194,20 +200,7 @@ async fn sign_three_monthly_deductions_one_failing_then_terminate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_other_signing_channels_pay_and_sign_pre_sign_h5_and_mini_program() {
-    let key = ApiKey::new(KEY).unwrap();
-    let sim = Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key.clone()))
-        .time_scale(1000)
-        .start()
-        .await
-        .unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let notify = merchant(key.clone(), Arc::clone(&seen)).await;
-    let c = Client::builder(APPID, MCH, key, SignType::Md5)
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
-    let url = format!("http://{notify}/notify");
+    let (sim, seen, c, url) = setup().await;
 
     // Pay and sign: the payment of the order signs the contract.
     let order = tenpay_client::UnifiedOrder::native(

@@ -621,7 +621,7 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
             tenpay_xml::Fen::new(100),
         )
         .notify_url(&urls[i]);
-        client.refund(&refund).await.unwrap();
+        client.refund(&refund).await.unwrap().done().unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         while !sim.deliveries().iter().any(|d| {
             d.out_trade_no == no.as_str()

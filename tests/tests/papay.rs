@@ -133,9 +133,9 @@ async fn sign_three_monthly_deductions_one_failing_then_terminate() {
             &url,
             &q.contract_id,
         );
-        c.pap_pay_apply(&apply).await.unwrap();
+        c.pap_pay_apply(&apply).await.unwrap().done().unwrap();
         // A repeat is the same deduction.
-        c.pap_pay_apply(&apply).await.unwrap();
+        c.pap_pay_apply(&apply).await.unwrap().done().unwrap();
         let pending = c
             .pap_order_query(&PapOrderQuery::new(OutTradeNo::new(no.clone()).unwrap()))
             .await

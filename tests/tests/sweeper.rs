@@ -365,6 +365,8 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
             tenpay_client::Fen::new(50),
         ))
         .await
+        .unwrap()
+        .done()
         .unwrap();
     wait_until("the outside refund succeeded", async || {
         env.sim.order(&refunded_elsewhere).unwrap().refunds[0].refund_status == "SUCCESS"

@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "tenpay", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 ok/valid, 1 invalid or not acknowledged, 2 usage, 3 bad input, 4 key problem, 5 network.\n\
+    after_help = "Exit codes: 0 ok/valid, 1 invalid or not acknowledged, 2 usage, 3 bad input, 4 key problem, 5 network, 6 a call that moves money has an unknown outcome (query it).\n\
 The API key comes from --key-file, then TENPAY_KEY, then --key (which lands in shell history). It is never printed."
 )]
 struct Cli {

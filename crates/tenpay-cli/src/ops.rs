@@ -5,7 +5,7 @@
 use clap::{Args, Subcommand};
 use tenpay_client::{
     CloseOrder, Endpoint, Error, Fen, Micropay, MicropayOutcome, OrderQuery, OutRefundNo,
-    OutTradeNo, RawCall, Refund, RefundQuery,
+    OutTradeNo, Outcome, RawCall, Refund, RefundQuery,
 };
 use tenpay_xml::XmlMap;
 
@@ -214,6 +214,48 @@ async fn ask<E: Endpoint>(
     Ok(())
 }
 
+/// A call that moves money: its answer when done (exit 0); when the outcome is open, the
+/// number to query with (exit 6: never repeat under a new number); a certain refusal as a
+/// failure.
+async fn ask_money<E: tenpay_client::MovesMoney>(
+    client: &tenpay_client::Client,
+    request: &E,
+    out: OutputArgs,
+    raw: fn(&E::Response) -> &XmlMap,
+) -> Result<u8, Failure> {
+    trace_request(client, request, out);
+    match client.execute_money(request).await {
+        Ok(Outcome::Done(answer)) => {
+            trace_answer(raw(&answer), out);
+            print(raw(&answer), &[], out);
+            Ok(0)
+        }
+        Ok(outcome) => {
+            let (kind, open) = match &outcome {
+                Outcome::NumberTaken(u) => ("number taken with other parameters", u),
+                Outcome::Unknown(u) => ("unknown", u),
+                Outcome::Done(_) => return Ok(0),
+                _ => return Ok(OUTCOME_UNKNOWN),
+            };
+            print(
+                &XmlMap::new(),
+                &[
+                    ("outcome", kind),
+                    ("number", open.number()),
+                    ("cause", &report(open.cause())),
+                    ("advice", "query this number; never repeat under a new one"),
+                ],
+                out,
+            );
+            Ok(OUTCOME_UNKNOWN)
+        }
+        Err(refused) => Err(failure(refused.cause())),
+    }
+}
+
+/// The exit code of a call that moves money whose outcome is open.
+pub(crate) const OUTCOME_UNKNOWN: u8 = 6;
+
 fn trace_answer(fields: &XmlMap, out: OutputArgs) {
     if out.trace {
         eprintln!("< {}", fields.to_xml());
@@ -281,7 +323,7 @@ pub(crate) fn refund(
                 if let Some(reason) = reason {
                     r = r.desc(reason);
                 }
-                ask(&client, &r, out, |a| &a.raw).await?;
+                return ask_money(&client, &r, out, |a| &a.raw).await;
             }
             RefundCommand::Query {
                 out_refund_no,
@@ -327,7 +369,10 @@ pub(crate) fn micropay(
     );
     runtime()?.block_on(async {
         trace_request(&client, &m, out);
-        let outcome = client.pay_with_code(&m).await.map_err(|e| failure(&e))?;
+        let outcome = client
+            .pay_with_code(&m)
+            .await
+            .map_err(|r| failure(r.cause()))?;
         match outcome {
             MicropayOutcome::Paid(a) => {
                 trace_answer(&a.raw, out);
@@ -354,7 +399,23 @@ pub(crate) fn micropay(
                 );
                 Ok(1)
             }
-            _ => Ok(1),
+            MicropayOutcome::Unknown(u) => {
+                print(
+                    &XmlMap::new(),
+                    &[
+                        ("outcome", "unknown (neither paid nor reversed for certain)"),
+                        ("number", u.number()),
+                        ("cause", &report(u.cause())),
+                        (
+                            "advice",
+                            "query this number; never charge again under a new one",
+                        ),
+                    ],
+                    out,
+                );
+                Ok(OUTCOME_UNKNOWN)
+            }
+            _ => Ok(OUTCOME_UNKNOWN),
         }
     })
 }

@@ -8,6 +8,7 @@ use tracing::Instrument as _;
 use crate::answer::{Answer, Verifier, parse_envelope};
 use crate::endpoint::{Endpoint, MerchantFields};
 use crate::error::excerpt;
+use crate::outcome::{Attempts, Fate, MovesMoney, Outcome, Refused, Sent, judge};
 use crate::{ConfigError, Error, Identity, RetryPolicy};
 
 /// Production: `https://api.mch.weixin.qq.com`.
@@ -276,21 +277,83 @@ impl Client {
     ///
     /// # Errors
     /// See [`Error`].
+    ///
+    /// An endpoint that moves money ([`Endpoint::MOVES_MONEY`]) does not compile here: its
+    /// outcome is judged over every attempt by [`Client::execute_money`].
+    ///
+    /// ```compile_fail
+    /// use tenpay_client::{Client, Refund};
+    /// fn run(rt: &tokio::runtime::Runtime, client: &Client, refund: &Refund) {
+    ///     let _ = rt.block_on(client.execute(refund)); // a refund: use execute_money
+    /// }
+    /// let _ = run as fn(&_, &_, &_);
+    /// ```
     pub async fn execute<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
+        const {
+            assert!(
+                !E::MOVES_MONEY,
+                "this endpoint moves money: call it with Client::execute_money"
+            );
+        }
+        self.traced::<E, _>(request.out_trade_no(), self.execute_inner(request))
+            .await
+    }
+
+    /// Calls an endpoint that moves money and judges the outcome over every attempt (see
+    /// [`Outcome`]): `Done` when WeChat Pay says so; `Err` only when nothing was moved for
+    /// certain; otherwise `Unknown` or `NumberTaken`, to settle by querying the number.
+    ///
+    /// # Errors
+    /// [`Refused`]: no attempt reached WeChat Pay, or the first that did was refused with a
+    /// code the family documents as final.
+    pub async fn execute_money<E: MovesMoney>(
+        &self,
+        request: &E,
+    ) -> Result<Outcome<E::Response>, Refused> {
+        const {
+            assert!(
+                E::MOVES_MONEY,
+                "a MovesMoney endpoint must set Endpoint::MOVES_MONEY"
+            );
+        }
+        let sent = self
+            .traced::<E, _>(Some(request.number()), self.send_typed(request))
+            .await;
+        judge(request.number(), sent, E::read_code)
+    }
+
+    /// Signs and sends a typed request; every attempt's fate with the last result.
+    pub(crate) async fn send_typed<E: Endpoint>(&self, request: &E) -> Sent<E::Response> {
+        let route = match self.route_for::<E>() {
+            Ok(r) => r,
+            Err(e) => return Sent::unsent(e),
+        };
+        match request.to_map() {
+            Ok(map) => self.send(&route, map, E::decode).await,
+            Err(e) => Sent::unsent(Error::Request(e)),
+        }
+    }
+
+    /// Runs `call` in the `tenpay` span (endpoint, number, err_code, latency).
+    async fn traced<E: Endpoint, T: Traced>(
+        &self,
+        number: Option<&str>,
+        call: impl Future<Output = T>,
+    ) -> T {
         let span = tracing::info_span!(
             "tenpay",
             endpoint = E::PATH,
-            out_trade_no = request.out_trade_no().unwrap_or(""),
+            out_trade_no = number.unwrap_or(""),
             err_code = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let result = self.execute_inner(request).instrument(span.clone()).await;
+        let result = call.instrument(span.clone()).await;
         span.record(
             "latency_ms",
             u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         );
-        if let Err(e) = &result {
+        if let Some(e) = result.error() {
             if let Some(code) = e.err_code() {
                 span.record("err_code", code.as_str());
             }
@@ -441,9 +504,7 @@ impl Client {
     }
 
     async fn execute_inner<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
-        let route = self.route_for::<E>()?;
-        let map = request.to_map().map_err(Error::Request)?;
-        self.send(&route, map, E::decode).await
+        self.send_typed(request).await.result
     }
 
     /// Signs `map` (after adding the merchant's fields, the nonce and `sign_type`), posts it to
@@ -454,13 +515,16 @@ impl Client {
         route: &Route<'_>,
         map: XmlMap,
         decode: impl Fn(&Verifier, &ApiKey, Answer) -> Result<R, Error>,
-    ) -> Result<R, Error> {
-        let (http, key, body) = self.prepare(route, map).await?;
-        self.send_body(route, http, &key, body, decode).await
+    ) -> Sent<R> {
+        match self.prepare(route, map).await {
+            Ok((http, key, body)) => self.send_body(route, http, &key, body, decode).await,
+            Err(e) => Sent::unsent(e),
+        }
     }
 
     /// Posts a signed body to the route's path, repeating the identical body only where the
-    /// route says it is safe, and decodes each answer with `decode`.
+    /// route says it is safe, and decodes each answer with `decode`. Returns the last result
+    /// and every attempt's [`Fate`]: what a money-moving call is judged by.
     pub(crate) async fn send_body<R>(
         &self,
         route: &Route<'_>,
@@ -468,7 +532,7 @@ impl Client {
         key: &ApiKey,
         body: String,
         decode: impl Fn(&Verifier, &ApiKey, Answer) -> Result<R, Error>,
-    ) -> Result<R, Error> {
+    ) -> Sent<R> {
         let inner = &self.inner;
         let (appid_field, mch_id_field) = route.merchant_fields.answer_names();
         let verifier = self
@@ -483,6 +547,7 @@ impl Client {
             MAX_ANSWER_BYTES
         };
         let mut attempt = 0u32;
+        let mut attempts = Attempts::default();
         loop {
             let base = match (&inner.backup, attempt) {
                 (Some(backup), n) if n > 0 => backup.as_str(),
@@ -493,14 +558,17 @@ impl Client {
                 Ok(answer) => decode(&verifier, key, answer),
                 Err(e) => Err(e),
             };
-            let Err(e) = result else { return result };
+            attempts.push(Fate::of(&result));
+            let Err(e) = &result else {
+                return Sent { result, attempts };
+            };
             attempt += 1;
-            match inner.retry.delay(&e, route.retry_safe, attempt) {
+            match inner.retry.delay(e, route.retry_safe, attempt) {
                 Some(delay) => {
                     tracing::debug!(attempt, error = %e, "tenpay: repeating the same request");
                     tokio::time::sleep(delay).await;
                 }
-                None => return Err(e),
+                None => return Sent { result, attempts },
             }
         }
     }
@@ -940,5 +1008,22 @@ impl ClientBuilder {
                 verifier,
             }),
         })
+    }
+}
+
+/// A call's result as the `tenpay` span records it.
+trait Traced {
+    fn error(&self) -> Option<&Error>;
+}
+
+impl<T> Traced for Result<T, Error> {
+    fn error(&self) -> Option<&Error> {
+        self.as_ref().err()
+    }
+}
+
+impl<T> Traced for Sent<T> {
+    fn error(&self) -> Option<&Error> {
+        self.result.as_ref().err()
     }
 }

@@ -101,6 +101,11 @@ pub trait Endpoint: Send + Sync {
     const MERCHANT_FIELDS: MerchantFields = MerchantFields::PAY;
     /// Whether the request carries `nonce_str` (papay's contract calls do not).
     const NONCE: bool = true;
+    /// Whether the request moves money. Such an endpoint implements
+    /// [`MovesMoney`](crate::MovesMoney) and is called with
+    /// [`Client::execute_money`](crate::Client::execute_money), which judges its outcome
+    /// over every attempt; [`Client::execute`](crate::Client::execute) does not compile for it.
+    const MOVES_MONEY: bool = false;
 
     /// The request's own fields (the client adds appid, mch_id, the sub-merchant's ids,
     /// `nonce_str`, `sign_type` for HMAC, and `sign`).
@@ -123,12 +128,13 @@ pub trait Endpoint: Send + Sync {
 }
 
 macro_rules! endpoint {
-    ($req:ty => $resp:ty, $path:literal, secapi: $secapi:literal, retry: $retry:literal, trade_no: |$s:ident| $trade_no:expr) => {
+    ($req:ty => $resp:ty, $path:literal, secapi: $secapi:literal, retry: $retry:literal, trade_no: |$s:ident| $trade_no:expr $(, moves_money: $moves:literal)?) => {
         impl $crate::endpoint::Endpoint for $req {
             type Response = $resp;
             const PATH: &'static str = $path;
             const SECAPI: bool = $secapi;
             const RETRY_SAFE: bool = $retry;
+            $(const MOVES_MONEY: bool = $moves;)?
 
             fn to_map(&self) -> Result<tenpay_xml::XmlMap, tenpay_xml::Error> {
                 tenpay_xml::to_map(self)

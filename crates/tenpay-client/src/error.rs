@@ -68,6 +68,17 @@ pub enum Error {
         /// The value received.
         received: String,
     },
+    /// A verified answer about another order or amount than the request's (an orderquery
+    /// SUCCESS for a payment-code number used with another amount).
+    #[error("the answer's {field} is {received:?}, the request's {expected:?}")]
+    Mismatch {
+        /// The field.
+        field: &'static str,
+        /// The request's value.
+        expected: String,
+        /// The answer's value.
+        received: String,
+    },
     /// `result_code=FAIL`.
     #[error("{err_code}: {err_code_des}")]
     Business {
@@ -152,6 +163,13 @@ pub enum ConfigError {
     /// text is too long to encrypt under it.
     #[error("WeChat Pay's public key: {0}")]
     PublicKey(String),
+    /// A raw call marked as moving money made with `Client::call` (or one not marked made
+    /// with `Client::call_money`): its outcome must be judged over every attempt.
+    #[error("{path} moves money: call it with Client::call_money, marked RawCall::moves_money")]
+    MovesMoney {
+        /// The path.
+        path: String,
+    },
     /// A raw call's path that is not a V2 path.
     #[error("not a V2 path: {0:?}")]
     Path(String),

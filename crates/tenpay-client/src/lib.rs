@@ -10,6 +10,7 @@ mod error;
 mod fundflow;
 mod micropay;
 mod order;
+mod outcome;
 mod papay;
 mod pay_params;
 mod payout;
@@ -39,6 +40,9 @@ pub use order::{
     CloseOrder, CloseOrderResponse, OrderQuery, OrderQueryResponse, UnifiedOrder,
     UnifiedOrderResponse,
 };
+pub use outcome::{
+    Attempts, CodeReading, Fate, MovesMoney, Outcome, OutcomeUnknown, Refused, RefusedBecause,
+};
 pub use papay::{
     Contract, ContractOrder, ContractOrderResponse, ContractSigning, ContractState, DeleteContract,
     DeletedContract, PapOrder, PapOrderQuery, PapPayAccepted, PapPayApply, PapTradeState,
@@ -46,10 +50,9 @@ pub use papay::{
 };
 pub use pay_params::{AppParams, JsapiParams, PaySigner, mweb_url_with_redirect};
 pub use payout::{
-    BankCode, BankPayment, BankPaymentInfo, BankQuery, BankStatus, MiniProgramRedpack,
-    OutcomeUnknown, PayBank, Payout, PublicKey, Redpack, RedpackInfo, RedpackQuery,
-    RedpackReceiver, RedpackSent, RedpackStatus, SendRedpack, Settled, Transfer, TransferInfo,
-    TransferQuery, TransferStatus, Transferred,
+    BankCode, BankPayment, BankPaymentInfo, BankQuery, BankStatus, MiniProgramRedpack, PayBank,
+    PublicKey, Redpack, RedpackInfo, RedpackQuery, RedpackReceiver, RedpackSent, RedpackStatus,
+    SendRedpack, Settled, Transfer, TransferInfo, TransferQuery, TransferStatus, Transferred,
 };
 pub use raw::RawCall;
 pub use refund::{Refund, RefundQuery, RefundQueryResponse, RefundResponse};
@@ -97,12 +100,16 @@ impl Client {
         self.execute(request).await
     }
 
-    /// `/secapi/pay/refund` (needs the client certificate).
+    /// `/secapi/pay/refund` (needs the client certificate). Moves money: the outcome is
+    /// judged over every attempt ([`Outcome`]); an open one is [`Outcome::Unknown`], to settle
+    /// with [`Client::refund_query`] or by repeating the same `out_refund_no`.
     ///
     /// # Errors
-    /// See [`Error`]; [`Error::NoIdentity`] without a certificate (nothing is sent).
-    pub async fn refund(&self, request: &Refund) -> Result<RefundResponse, Error> {
-        self.execute(request).await
+    /// [`Refused`] only when nothing was refunded for certain: nothing sent (no certificate,
+    /// no connection), or a final refusal (`NOTENOUGH`, `ORDERNOTEXIST`, …) of the only
+    /// attempt that reached WeChat Pay.
+    pub async fn refund(&self, request: &Refund) -> Result<Outcome<RefundResponse>, Refused> {
+        self.execute_money(request).await
     }
 
     /// `/pay/refundquery`.
@@ -130,22 +137,6 @@ impl Client {
         &self,
         request: &DownloadFundFlow,
     ) -> Result<BillOutcome<FundFlow>, Error> {
-        self.execute(request).await
-    }
-
-    /// `/pay/micropay` (one call; see [`Client::pay_with_code`] for the full flow).
-    ///
-    /// # Errors
-    /// See [`Error`].
-    pub async fn micropay(&self, request: &Micropay) -> Result<MicropayResponse, Error> {
-        self.execute(request).await
-    }
-
-    /// `/secapi/pay/reverse` (needs the client certificate).
-    ///
-    /// # Errors
-    /// See [`Error`].
-    pub async fn reverse(&self, request: &Reverse) -> Result<ReverseResponse, Error> {
         self.execute(request).await
     }
 

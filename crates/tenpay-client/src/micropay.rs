@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use tenpay_xml::{BeijingTime, Fen, TradeState, XmlMap};
 
 use crate::endpoint::{endpoint, keep_raw};
+use crate::outcome::{CodeReading, MovesMoney, Outcome, OutcomeUnknown, Refused, read_common};
 use crate::{Client, ErrCode, Error, OrderQuery, OrderQueryResponse, OutTradeNo};
 
 /// `/pay/micropay`: charge the payer's payment code (18 digits from their app).
@@ -83,7 +84,38 @@ keep_raw!(MicropayResponse);
 
 // Not repeated blindly: after an unknown outcome the helper queries the order instead.
 endpoint!(Micropay => MicropayResponse, "/pay/micropay", secapi: false, retry: false,
-    trade_no: |s| Some(s.out_trade_no.as_str()));
+    trade_no: |s| Some(s.out_trade_no.as_str()), moves_money: true);
+
+/// A payment code's first refusals that charged nothing (`V2-PROTOCOL.md` §3.2): a bad,
+/// expired or reused code, an unsupported card, a payer mismatch, the balance, a closed or
+/// reversed order. `ORDERPAID` and `OUT_TRADE_NO_USED` take the number; `USERPAYING`,
+/// `SYSTEMERROR`, `BANKERROR`, `INVALID_REQUEST` (also seen for a reused number) and unknown
+/// codes are open.
+impl MovesMoney for Micropay {
+    fn number(&self) -> &str {
+        self.out_trade_no.as_str()
+    }
+
+    fn read_code(code: &ErrCode) -> CodeReading {
+        if code.as_str() == "ORDERPAID" {
+            return CodeReading::NumberTaken;
+        }
+        read_common(
+            code,
+            &[
+                "AUTHCODEEXPIRE",
+                "AUTH_CODE_ERROR",
+                "AUTH_CODE_INVALID",
+                "NOTSUPORTCARD",
+                "BUYER_MISMATCH",
+                "TRADE_ERROR",
+                "NOTENOUGH",
+                "ORDERCLOSED",
+                "ORDERREVERSED",
+            ],
+        )
+    }
+}
 
 /// `/secapi/pay/reverse` (client certificate required): cancel a payment-code order, refunding
 /// it if it was paid.
@@ -123,7 +155,19 @@ impl ReverseResponse {
 keep_raw!(ReverseResponse);
 
 endpoint!(Reverse => ReverseResponse, "/secapi/pay/reverse", secapi: true, retry: true,
-    trade_no: |s| Some(s.out_trade_no.as_str()));
+    trade_no: |s| Some(s.out_trade_no.as_str()), moves_money: true);
+
+/// A reversal moves the payment back: only configuration codes and `REVERSE_EXPIRE` (too
+/// late to reverse) mean it moved nothing.
+impl MovesMoney for Reverse {
+    fn number(&self) -> &str {
+        self.out_trade_no.as_str()
+    }
+
+    fn read_code(code: &ErrCode) -> CodeReading {
+        read_common(code, &["REVERSE_EXPIRE"])
+    }
+}
 
 /// `/tools/authcodetoopenid`.
 #[derive(Debug, Clone, Serialize)]
@@ -158,37 +202,62 @@ endpoint!(AuthCodeToOpenid => AuthCodeToOpenidResponse, "/tools/authcodetoopenid
     trade_no: |_s| None);
 
 /// How a payment-code charge ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum MicropayOutcome {
     /// Paid at once.
     Paid(Box<MicropayResponse>),
-    /// Paid after polling.
+    /// Paid after polling: orderquery reported this number paid with this amount.
     PaidAfterPolling(Box<OrderQueryResponse>),
-    /// Not paid within the window (or refused): the order was reversed.
+    /// Not paid within the window: the order was reversed (any charge goes back).
     Reversed {
-        /// The last error seen before reversing.
+        /// The last thing seen before reversing.
         reason: String,
     },
+    /// Neither paid nor reversed for certain: the reversal failed or stayed open, or the
+    /// number was found paid with another amount. Query the number; never charge again under
+    /// a new one until it is settled.
+    Unknown(OutcomeUnknown),
 }
 
 impl Client {
-    /// Charges a payment code the documented way: micropay; on USERPAYING, SYSTEMERROR or
-    /// BANKERROR (or a transport failure), poll orderquery with backoff for up to the
-    /// configured window; if still unpaid, reverse the order, repeating while the server
-    /// answers `recall=Y`.
+    /// `/pay/micropay` (one call; see [`Client::pay_with_code`] for the full flow). Moves
+    /// money: an open outcome (`USERPAYING`, `SYSTEMERROR`, a lost answer, …) is
+    /// [`Outcome::Unknown`].
     ///
     /// # Errors
-    /// A final business error from micropay (AUTHCODEEXPIRE, NOTENOUGH, …), or the error that
-    /// stopped the reversal.
-    pub async fn pay_with_code(&self, request: &Micropay) -> Result<MicropayOutcome, Error> {
-        let first = match self.execute(request).await {
-            Ok(paid) => return Ok(MicropayOutcome::Paid(Box::new(paid))),
-            Err(e) if in_doubt(&e) => e,
-            Err(e) => return Err(e),
+    /// [`Refused`] only when nothing was charged for certain.
+    pub async fn micropay(&self, request: &Micropay) -> Result<Outcome<MicropayResponse>, Refused> {
+        self.execute_money(request).await
+    }
+
+    /// `/secapi/pay/reverse` (needs the client certificate): cancels a payment-code order,
+    /// refunding it if it was paid.
+    ///
+    /// # Errors
+    /// [`Refused`] only when the reversal moved nothing for certain (nothing sent,
+    /// `REVERSE_EXPIRE`, a configuration code).
+    pub async fn reverse(&self, request: &Reverse) -> Result<Outcome<ReverseResponse>, Refused> {
+        self.execute_money(request).await
+    }
+
+    /// Charges a payment code the documented way: micropay; on an open outcome (USERPAYING,
+    /// SYSTEMERROR, BANKERROR, a transport failure, …) poll orderquery with backoff for up to
+    /// the configured window, counting a SUCCESS only when it names this `out_trade_no` and
+    /// `total_fee`; if still unpaid, reverse the order, repeating while the server answers
+    /// `recall=Y`.
+    ///
+    /// # Errors
+    /// [`Refused`] only when micropay charged nothing for certain (AUTHCODEEXPIRE,
+    /// NOTENOUGH, …, or nothing sent). A reversal that fails is
+    /// [`MicropayOutcome::Unknown`], never an error.
+    pub async fn pay_with_code(&self, request: &Micropay) -> Result<MicropayOutcome, Refused> {
+        let first = match self.micropay(request).await? {
+            Outcome::Done(paid) => return Ok(MicropayOutcome::Paid(Box::new(paid))),
+            Outcome::NumberTaken(u) | Outcome::Unknown(u) => u,
         };
         let started = Instant::now();
-        let mut reason = first.to_string();
+        let mut reason = format!("{first}: {}", first.cause());
         let mut interval = self.inner.poll_interval;
         let query = OrderQuery::by_out_trade_no(request.out_trade_no.clone());
         while started.elapsed() < self.inner.poll_window {
@@ -198,6 +267,15 @@ impl Client {
             .await;
             match self.execute(&query).await {
                 Ok(q) if q.trade_state == TradeState::Success => {
+                    if let Some(mismatch) = mismatch(request, &q) {
+                        // The number was paid, but not by this request: not ours to claim,
+                        // and not ours to reverse.
+                        return Ok(MicropayOutcome::Unknown(OutcomeUnknown::new(
+                            request.out_trade_no.as_str(),
+                            mismatch,
+                            first.attempts().clone(),
+                        )));
+                    }
                     return Ok(MicropayOutcome::PaidAfterPolling(Box::new(q)));
                 }
                 Ok(q)
@@ -215,31 +293,56 @@ impl Client {
             interval = (interval * 3 / 2).min(self.inner.poll_interval * 3);
         }
         let reverse = Reverse::new(request.out_trade_no.clone());
+        let mut last = None;
         for _ in 0..10 {
-            let answer = self.execute(&reverse).await?;
-            if !answer.recall() {
-                return Ok(MicropayOutcome::Reversed { reason });
+            match self.reverse(&reverse).await {
+                Ok(Outcome::Done(answer)) if !answer.recall() => {
+                    return Ok(MicropayOutcome::Reversed { reason });
+                }
+                Ok(Outcome::Done(_)) => {}
+                Ok(Outcome::NumberTaken(u) | Outcome::Unknown(u)) => last = Some(u),
+                // Refused for good: the payment, if any, stands.
+                Err(r) => {
+                    let attempts = r.attempts().clone();
+                    return Ok(MicropayOutcome::Unknown(OutcomeUnknown::new(
+                        request.out_trade_no.as_str(),
+                        r.into_cause(),
+                        attempts,
+                    )));
+                }
             }
             tokio::time::sleep(self.inner.poll_interval / 5).await;
         }
-        Err(Error::Business {
-            err_code: ErrCode::SystemError,
-            err_code_des: "reverse still asks for recall after 10 tries".into(),
-        })
+        Ok(MicropayOutcome::Unknown(last.unwrap_or_else(|| {
+            OutcomeUnknown::new(
+                request.out_trade_no.as_str(),
+                Error::Business {
+                    err_code: ErrCode::SystemError,
+                    err_code_des: "reverse still asks for recall after 10 tries".into(),
+                },
+                first.attempts().clone(),
+            )
+        })))
     }
 }
 
-/// Whether micropay may have charged the payer. Only a request that was never sent, or a
-/// verified `result_code=FAIL` with a final `err_code`, is known not to have; everything else
-/// (a transport error, an HTTP error, an answer that is not XML, does not verify, is for
-/// another merchant or does not decode, `return_code=FAIL`) is in doubt: query, then reverse.
-fn in_doubt(e: &Error) -> bool {
-    match e {
-        Error::Business { err_code, .. } => matches!(
-            err_code,
-            ErrCode::UserPaying | ErrCode::SystemError | ErrCode::BankError | ErrCode::Unknown(_)
-        ),
-        Error::Config(_) | Error::NoIdentity { .. } | Error::Request(_) => false,
-        _ => true,
+/// Why an orderquery SUCCESS is not this request's payment: another number, or another
+/// amount (the number was used with other parameters).
+fn mismatch(request: &Micropay, q: &OrderQueryResponse) -> Option<Error> {
+    let number = q.out_trade_no.as_deref();
+    if number != Some(request.out_trade_no.as_str()) {
+        return Some(Error::Mismatch {
+            field: "out_trade_no",
+            expected: request.out_trade_no.as_str().to_owned(),
+            received: number.unwrap_or("").to_owned(),
+        });
     }
+    if q.total_fee != Some(request.total_fee) {
+        return Some(Error::Mismatch {
+            field: "total_fee",
+            expected: request.total_fee.get().to_string(),
+            received: q.total_fee.map_or(String::new(), |f| f.get().to_string()),
+        });
+    }
+    None
 }

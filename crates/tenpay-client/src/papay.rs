@@ -10,10 +10,11 @@
 
 use serde::{Deserialize, Serialize};
 use tenpay_sign::SignType;
-use tenpay_xml::{Fen, OutTradeNo, XmlMap};
+use tenpay_xml::{ErrCode, Fen, OutTradeNo, XmlMap};
 
 use crate::client::Route;
 use crate::endpoint::{Finish, MerchantFields, endpoint, keep_raw};
+use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused, read_common};
 use crate::{Client, Error, UnifiedOrder};
 
 tenpay_xml::wire_enum!(
@@ -366,7 +367,20 @@ macro_rules! contract_endpoint {
 contract_endpoint!(QueryContract => Contract, "/papay/querycontract");
 contract_endpoint!(DeleteContract => DeletedContract, "/papay/deletecontract");
 endpoint!(PapPayApply => PapPayAccepted, "/pay/pappayapply", secapi: false, retry: true,
-    trade_no: |r| Some(r.out_trade_no.as_str()));
+    trade_no: |r| Some(r.out_trade_no.as_str()), moves_money: true);
+
+/// No official error table (`V2-FAMILIES.md` §4.5): configuration codes and a contract that
+/// does not exist (`CONTRACT_NOT_EXIST`: nothing can be deducted under it) are final, a used
+/// number is taken, everything else is open.
+impl MovesMoney for PapPayApply {
+    fn number(&self) -> &str {
+        self.out_trade_no.as_str()
+    }
+
+    fn read_code(code: &ErrCode) -> CodeReading {
+        read_common(code, &["CONTRACT_NOT_EXIST"])
+    }
+}
 endpoint!(PapOrderQuery => PapOrder, "/pay/paporderquery", secapi: false, retry: true,
     trade_no: |r| Some(r.out_trade_no.as_str()));
 
@@ -456,6 +470,7 @@ impl Client {
             Ok(typed)
         })
         .await
+        .result
     }
 
     /// Pays and signs in one order (`pay/contractorder`).
@@ -491,6 +506,7 @@ impl Client {
             Ok(typed)
         })
         .await
+        .result
     }
 
     /// A contract (`papay/querycontract`).
@@ -509,12 +525,15 @@ impl Client {
         self.execute(r).await
     }
 
-    /// Asks for a deduction under a contract (`pay/pappayapply`): accepted, not paid.
+    /// Asks for a deduction under a contract (`pay/pappayapply`): accepted, not paid; the
+    /// result comes by notification or [`Client::pap_order_query`]. Moves money: an open
+    /// outcome is [`Outcome::Unknown`], never an error.
     ///
     /// # Errors
-    /// See [`Error`].
-    pub async fn pap_pay_apply(&self, r: &PapPayApply) -> Result<PapPayAccepted, Error> {
-        self.execute(r).await
+    /// [`Refused`] only when nothing was asked for certain (nothing sent, or a configuration
+    /// code on the only attempt that reached WeChat Pay).
+    pub async fn pap_pay_apply(&self, r: &PapPayApply) -> Result<Outcome<PapPayAccepted>, Refused> {
+        self.execute_money(r).await
     }
 
     /// A deduction's record (`pay/paporderquery`).

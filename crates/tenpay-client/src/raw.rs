@@ -5,7 +5,8 @@ use tenpay_xml::XmlMap;
 
 use crate::client::Route;
 use crate::endpoint::MerchantFields;
-use crate::{Client, Error};
+use crate::outcome::{Outcome, Refused, Sent, judge, read_common};
+use crate::{Client, ConfigError, Error};
 
 /// A call to a V2 endpoint this crate does not model: the path, the request's own fields, and
 /// the endpoint's rules. [`Client::call`] adds the merchant's ids, the nonce and the
@@ -31,7 +32,9 @@ use crate::{Client, Error};
 /// - [`RawCall::merchant_fields`]: other names for the appid and mch_id fields (the money-out
 ///   family's `mch_appid` / `mchid`);
 /// - [`RawCall::retry_safe`]: whether repeating the identical request after an unknown
-///   outcome is safe (default: no).
+///   outcome is safe (default: no);
+/// - [`RawCall::moves_money`]: the call moves money and is made with [`Client::call_money`],
+///   which judges its outcome over every attempt ([`Outcome`]); [`Client::call`] refuses it.
 #[derive(Debug, Clone)]
 pub struct RawCall {
     path: String,
@@ -41,7 +44,15 @@ pub struct RawCall {
     sign_type: Option<SignType>,
     signed_answer: bool,
     merchant_fields: MerchantFields,
+    money: Option<Money>,
     error: Option<tenpay_xml::Error>,
+}
+
+/// A raw call's money rules: where its number is, and which first refusals are final.
+#[derive(Debug, Clone)]
+struct Money {
+    number_field: String,
+    final_codes: Vec<String>,
 }
 
 impl RawCall {
@@ -58,7 +69,7 @@ impl RawCall {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"/_-.".contains(&b));
         if !ok {
-            return Err(Error::Config(crate::ConfigError::Path(
+            return Err(Error::Config(ConfigError::Path(
                 path.chars().take(100).collect(),
             )));
         }
@@ -71,6 +82,7 @@ impl RawCall {
             sign_type: None,
             signed_answer: true,
             merchant_fields: MerchantFields::PAY,
+            money: None,
             error: None,
         })
     }
@@ -120,6 +132,18 @@ impl RawCall {
         self.retry_safe = safe;
         self
     }
+
+    /// The call moves money, under the number in the request field `number_field`; a first
+    /// refusal with one of `final_codes` (besides the configuration codes every family shares)
+    /// means nothing was moved. Every other refusal, and a refusal of a repeat, is open.
+    #[must_use]
+    pub fn moves_money(mut self, number_field: &str, final_codes: &[&str]) -> Self {
+        self.money = Some(Money {
+            number_field: number_field.to_owned(),
+            final_codes: final_codes.iter().map(|c| (*c).to_owned()).collect(),
+        });
+        self
+    }
 }
 
 impl Client {
@@ -127,17 +151,50 @@ impl Client {
     /// rules, and returns every field of it.
     ///
     /// # Errors
-    /// See [`Error`]; [`Error::Request`] for a field XML cannot carry (nothing sent).
+    /// See [`Error`]; [`Error::Request`] for a field XML cannot carry (nothing sent);
+    /// [`ConfigError::MovesMoney`] for a call marked [`RawCall::moves_money`] (nothing sent:
+    /// use [`Client::call_money`]).
     pub async fn call(&self, call: &RawCall) -> Result<XmlMap, Error> {
-        if let Some(e) = &call.error {
-            return Err(Error::Request(e.clone()));
+        if call.money.is_some() {
+            return Err(Error::Config(ConfigError::MovesMoney {
+                path: call.path.clone(),
+            }));
         }
+        self.send_raw(call).await.result
+    }
+
+    /// Calls a V2 path that moves money ([`RawCall::moves_money`]) and judges its outcome
+    /// over every attempt, as [`Client::execute_money`] does.
+    ///
+    /// # Errors
+    /// [`Refused`] only when nothing was moved for certain; a call not marked as moving money
+    /// is refused unsent.
+    pub async fn call_money(&self, call: &RawCall) -> Result<Outcome<XmlMap>, Refused> {
+        let Some(money) = &call.money else {
+            return Err(Refused::not_sent(Error::Config(ConfigError::MovesMoney {
+                path: call.path.clone(),
+            })));
+        };
+        let number = call.fields.get(&money.number_field).unwrap_or("");
+        let own: Vec<&str> = money.final_codes.iter().map(String::as_str).collect();
+        let sent = self.send_raw(call).await;
+        judge(number, sent, |code| read_common(code, &own))
+    }
+
+    async fn send_raw(&self, call: &RawCall) -> Sent<XmlMap> {
+        if let Some(e) = &call.error {
+            return Sent::unsent(Error::Request(e.clone()));
+        }
+        let sign_type = match self.resolve_sign_type(call.sign_type, &call.path) {
+            Ok(t) => t,
+            Err(e) => return Sent::unsent(e),
+        };
         let route = Route {
             path: &call.path,
             secapi: call.secapi,
             retry_safe: call.retry_safe,
             large_answer: false,
-            sign_type: self.resolve_sign_type(call.sign_type, &call.path)?,
+            sign_type,
             merchant_fields: call.merchant_fields,
             nonce: true,
         };

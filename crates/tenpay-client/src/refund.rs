@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use tenpay_xml::{Currency, Fen, XmlMap};
 
 use crate::endpoint::{Finish, endpoint, keep_raw};
-use crate::{Error, OutRefundNo, OutTradeNo, RefundItem};
+use crate::outcome::{CodeReading, MovesMoney, read_common};
+use crate::{ErrCode, Error, OutRefundNo, OutTradeNo, RefundItem};
 
 /// `/secapi/pay/refund` (client certificate required). Repeating it with the same
 /// `out_refund_no` is the same refund, so the client retries it after unknown outcomes.
@@ -129,7 +130,32 @@ pub struct RefundResponse {
 keep_raw!(RefundResponse);
 
 endpoint!(Refund => RefundResponse, "/secapi/pay/refund", secapi: true, retry: true,
-    trade_no: |s| s.out_trade_no.as_ref().map(OutTradeNo::as_str));
+    trade_no: |s| s.out_trade_no.as_ref().map(OutTradeNo::as_str), moves_money: true);
+
+impl MovesMoney for Refund {
+    fn number(&self) -> &str {
+        self.out_refund_no.as_str()
+    }
+
+    /// Final on a first attempt (`V2-PROTOCOL.md` §3.2): the balance, the order's age or
+    /// state, a wrong order, and configuration codes. `SYSTEMERROR`, `BIZERR_NEED_RETRY`,
+    /// the rate limits (`FREQUENCY_LIMITED`, `INVALID_REQ_TOO_MUCH`) and unknown codes are
+    /// open.
+    fn read_code(code: &ErrCode) -> CodeReading {
+        read_common(
+            code,
+            &[
+                "NOTENOUGH",
+                "TRADE_OVERDUE",
+                "USER_ACCOUNT_ABNORMAL",
+                "ORDERNOTEXIST",
+                "TRADE_STATE_ERROR",
+                "INVALID_TRANSACTIONID",
+                "ERROR",
+            ],
+        )
+    }
+}
 
 /// `/pay/refundquery`: the first 10 refunds from `offset`.
 #[derive(Debug, Clone, Serialize)]

@@ -13,7 +13,8 @@ use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::{Fen, XmlMap};
 
 use crate::endpoint::{Endpoint, MerchantFields};
-use crate::{Answer, Client, Error, Verifier};
+use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused, read_common};
+use crate::{Answer, Client, ErrCode, Error, Verifier};
 
 tenpay_xml::wire_enum!(
     /// Who receives a share.
@@ -516,12 +517,13 @@ pub struct UnsplitAmount {
 /// `sharing_endpoint!(Request => Answer, path, certificate, appid field)`: HMAC-SHA256 only,
 /// signed answers.
 macro_rules! sharing_endpoint {
-    ($req:ty => $resp:ty, $path:literal, $secapi:literal, $appid:expr) => {
+    ($req:ty => $resp:ty, $path:literal, $secapi:literal, $appid:expr $(, moves_money: $moves:literal)?) => {
         impl Endpoint for $req {
             type Response = $resp;
             const PATH: &'static str = $path;
             const SECAPI: bool = $secapi;
             const RETRY_SAFE: bool = true;
+            $(const MOVES_MONEY: bool = $moves;)?
             const SIGN_TYPE: Option<SignType> = Some(SignType::HmacSha256);
             const MERCHANT_FIELDS: MerchantFields = MerchantFields::named($appid, "mch_id");
 
@@ -570,10 +572,10 @@ impl Finish for SharingOrder {
 
 sharing_endpoint!(AddReceiver => ReceiverChanged, "/pay/profitsharingaddreceiver", false, Some("appid"));
 sharing_endpoint!(RemoveReceiver => ReceiverChanged, "/pay/profitsharingremovereceiver", false, Some("appid"));
-sharing_endpoint!(ProfitSharing => SharingAccepted, "/secapi/pay/profitsharing", true, Some("appid"));
-sharing_endpoint!(MultiProfitSharing => SharingAccepted, "/secapi/pay/multiprofitsharing", true, Some("appid"));
+sharing_endpoint!(ProfitSharing => SharingAccepted, "/secapi/pay/profitsharing", true, Some("appid"), moves_money: true);
+sharing_endpoint!(MultiProfitSharing => SharingAccepted, "/secapi/pay/multiprofitsharing", true, Some("appid"), moves_money: true);
 sharing_endpoint!(SharingQuery => SharingOrder, "/pay/profitsharingquery", false, None);
-sharing_endpoint!(FinishSharing => SharingAccepted, "/secapi/pay/profitsharingfinish", true, Some("appid"));
+sharing_endpoint!(FinishSharing => SharingAccepted, "/secapi/pay/profitsharingfinish", true, Some("appid"), moves_money: true);
 sharing_endpoint!(UnsplitAmountQuery => UnsplitAmount, "/pay/profitsharingorderamountquery", false, None);
 
 /// Returns answer with `error_code` / `error_msg` under `return_code=FAIL`; verified first
@@ -605,12 +607,13 @@ fn decode_return(v: &Verifier, key: &ApiKey, answer: &Answer) -> Result<SharingR
 }
 
 macro_rules! return_endpoint {
-    ($req:ty, $path:literal, $secapi:literal) => {
+    ($req:ty, $path:literal, $secapi:literal $(, moves_money: $moves:literal)?) => {
         impl Endpoint for $req {
             type Response = SharingReturned;
             const PATH: &'static str = $path;
             const SECAPI: bool = $secapi;
             const RETRY_SAFE: bool = true;
+            $(const MOVES_MONEY: bool = $moves;)?
             const SIGN_TYPE: Option<SignType> = Some(SignType::HmacSha256);
             const MERCHANT_FIELDS: MerchantFields = MerchantFields::named(Some("appid"), "mch_id");
 
@@ -629,7 +632,32 @@ macro_rules! return_endpoint {
     };
 }
 
-return_endpoint!(SharingReturn, "/secapi/pay/profitsharingreturn", true);
+return_endpoint!(SharingReturn, "/secapi/pay/profitsharingreturn", true, moves_money: true);
+
+/// A split's first refusals that moved nothing (`V2-FAMILIES.md` §5.4): not a sharing order,
+/// not ready yet (repeat later with the same number), the rate limit; `INVALID_REQUEST`
+/// ("before settlement" and others) and unknown codes are open.
+const SPLIT_FINAL: &[&str] = &["NOT_SHARE_ORDER", "ORDER_NOT_READY", "FREQUENCY_LIMITED"];
+
+macro_rules! moves_money_by {
+    ($t:ty, |$s:ident| $number:expr, $final:expr) => {
+        impl MovesMoney for $t {
+            fn number(&self) -> &str {
+                let $s = self;
+                $number
+            }
+
+            fn read_code(code: &ErrCode) -> CodeReading {
+                read_common(code, $final)
+            }
+        }
+    };
+}
+
+moves_money_by!(ProfitSharing, |s| &s.0.out_order_no, SPLIT_FINAL);
+moves_money_by!(MultiProfitSharing, |s| &s.0.out_order_no, SPLIT_FINAL);
+moves_money_by!(FinishSharing, |s| &s.out_order_no, SPLIT_FINAL);
+moves_money_by!(SharingReturn, |s| &s.out_return_no, &["FREQUENCY_LIMITED"]);
 return_endpoint!(SharingReturnQuery, "/pay/profitsharingreturnquery", false);
 
 impl Client {
@@ -655,11 +683,18 @@ impl Client {
     /// The one split of a payment (`profitsharing`); accepted, the result comes with the
     /// query. A repeat under the same `out_order_no` is the same split.
     ///
+    /// Moves money: an open outcome is [`Outcome::Unknown`] (query the split by its
+    /// `out_order_no`), never an error.
+    ///
     /// # Errors
-    /// See [`Error`]: `NOT_SHARE_ORDER` (the payment was not placed with `profit_sharing=Y`),
-    /// `ORDER_NOT_READY` (too early: repeat later with the same number).
-    pub async fn profit_sharing(&self, r: &ProfitSharing) -> Result<SharingAccepted, Error> {
-        self.execute(r).await
+    /// [`Refused`] only when nothing was split for certain: `NOT_SHARE_ORDER` (the payment
+    /// was not placed with `profit_sharing=Y`), `ORDER_NOT_READY` (too early: repeat later
+    /// with the same number), a configuration code, or nothing sent.
+    pub async fn profit_sharing(
+        &self,
+        r: &ProfitSharing,
+    ) -> Result<Outcome<SharingAccepted>, Refused> {
+        self.execute_money(r).await
     }
 
     /// One of several splits (`multiprofitsharing`).
@@ -669,8 +704,8 @@ impl Client {
     pub async fn multi_profit_sharing(
         &self,
         r: &MultiProfitSharing,
-    ) -> Result<SharingAccepted, Error> {
-        self.execute(r).await
+    ) -> Result<Outcome<SharingAccepted>, Refused> {
+        self.execute_money(r).await
     }
 
     /// A split's or finish's record, with each share's result (`profitsharingquery`).
@@ -684,17 +719,27 @@ impl Client {
     /// Ends a payment's splits, releasing the rest to the merchant (`profitsharingfinish`).
     ///
     /// # Errors
-    /// See [`Error`].
-    pub async fn finish_sharing(&self, r: &FinishSharing) -> Result<SharingAccepted, Error> {
-        self.execute(r).await
+    /// As [`Client::profit_sharing`].
+    pub async fn finish_sharing(
+        &self,
+        r: &FinishSharing,
+    ) -> Result<Outcome<SharingAccepted>, Refused> {
+        self.execute_money(r).await
     }
 
     /// A merchant receiver returns part of its share (`profitsharingreturn`).
     ///
+    /// Moves money: an open outcome is [`Outcome::Unknown`] (query the return by its
+    /// `out_return_no`), never an error.
+    ///
     /// # Errors
-    /// See [`Error`]; failures arrive as `error_code` and become [`Error::Business`].
-    pub async fn sharing_return(&self, r: &SharingReturn) -> Result<SharingReturned, Error> {
-        self.execute(r).await
+    /// [`Refused`] only when nothing was returned for certain; failures arrive as
+    /// `error_code` and are read as [`Error::Business`].
+    pub async fn sharing_return(
+        &self,
+        r: &SharingReturn,
+    ) -> Result<Outcome<SharingReturned>, Refused> {
+        self.execute_money(r).await
     }
 
     /// A return's record (`profitsharingreturnquery`).

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use tenpay_client::{ErrCode, Error as ClientError};
+use tenpay_client::{Outcome, RefundResponse, Refused, RefusedBecause};
 use tenpay_xml::Fen;
 
 /// A string from the database that is not one of a state's names.
@@ -165,52 +165,70 @@ pub enum Submission {
     },
 }
 
-/// `err_code`s of a refund call that mean "this refund was not made, and repeating it will
-/// not make it" (`protocol/V2-PROTOCOL.md` §3.2). Codes not listed, unknown ones included,
-/// leave the outcome open.
-#[must_use]
-pub fn is_final_refund_error(code: &ErrCode) -> bool {
-    matches!(
-        code,
-        ErrCode::NotEnough
-            | ErrCode::TradeOverdue
-            | ErrCode::UserAccountAbnormal
-            | ErrCode::OrderNotExist
-            | ErrCode::TradeStateError
-            | ErrCode::InvalidTransactionId
-            | ErrCode::ParamError
-            | ErrCode::LackParams
-            | ErrCode::NoAuth
-            | ErrCode::AppidNotExist
-            | ErrCode::MchidNotExist
-            | ErrCode::AppidMchidNotMatch
-            | ErrCode::Error
-    )
+/// What the client established about one refund submission, over all of its attempts:
+/// the only input [`classify_submission`] needs, so that the rule is tested without a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answered {
+    /// WeChat Pay accepted it under this refund id.
+    Accepted {
+        /// WeChat Pay's refund id.
+        refund_id: String,
+    },
+    /// The client's verdict: refused with a final code, and no other attempt of this
+    /// submission may have reached WeChat Pay ([`tenpay_client::RefusedBecause::Final`]).
+    RefusedForGood {
+        /// The final `err_code`.
+        err_code: String,
+    },
+    /// Anything else: open, a taken number, or nothing sent.
+    Open {
+        /// What happened, for the operator.
+        why: String,
+    },
 }
 
-/// Classifies the answer to a refund submission. Only a verified `result_code=FAIL` with a
-/// final code to the *first* submission closes a refund: a repeat can be refused
-/// (FREQUENCY_LIMITED, or PARAM_ERROR when WeChat Pay remembers other parameters) while the
-/// first one succeeded.
-#[must_use]
-pub fn classify_submission(
-    result: &Result<String, ClientError>,
-    first_submission: bool,
-) -> Submission {
-    match result {
-        Ok(refund_id) => Submission::Accepted {
-            refund_id: refund_id.clone(),
-        },
-        Err(ClientError::Business { err_code, .. })
-            if first_submission && is_final_refund_error(err_code) =>
-        {
-            Submission::Rejected {
-                err_code: err_code.as_str().to_owned(),
-            }
+impl Answered {
+    /// The client's outcome of a refund call, as the rule reads it.
+    #[must_use]
+    pub fn from_client(result: &Result<Outcome<RefundResponse>, Refused>) -> Self {
+        match result {
+            Ok(Outcome::Done(answer)) => Self::Accepted {
+                refund_id: answer.refund_id.clone(),
+            },
+            Err(r) if r.because() == RefusedBecause::Final => Self::RefusedForGood {
+                err_code: r
+                    .err_code()
+                    .map_or_else(String::new, |c| c.as_str().to_owned()),
+            },
+            // Nothing sent: the refund stays PROCESSING; a repeat or refundquery settles it.
+            Err(r) => Self::Open {
+                why: crate::logging::report(r),
+            },
+            Ok(Outcome::NumberTaken(u) | Outcome::Unknown(u)) => Self::Open {
+                why: crate::logging::report(u),
+            },
+            Ok(_) => Self::Open {
+                why: "an outcome this server does not know".into(),
+            },
         }
-        Err(e) => Submission::Unknown {
-            why: crate::logging::report(e),
+    }
+}
+
+/// Classifies a refund submission. Only a final refusal of the *first* submission, which the
+/// client reports as the only attempt that may have reached WeChat Pay, closes a refund: a
+/// repeat can be refused (FREQUENCY_LIMITED, or PARAM_ERROR when WeChat Pay remembers other
+/// parameters) while the first one succeeded.
+#[must_use]
+pub fn classify_submission(answered: Answered, first_submission: bool) -> Submission {
+    match answered {
+        Answered::Accepted { refund_id } => Submission::Accepted { refund_id },
+        Answered::RefusedForGood { err_code } if first_submission => {
+            Submission::Rejected { err_code }
+        }
+        Answered::RefusedForGood { err_code } => Submission::Unknown {
+            why: format!("a repeat was refused ({err_code}); an earlier submission may stand"),
         },
+        Answered::Open { why } => Submission::Unknown { why },
     }
 }
 
@@ -254,50 +272,37 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn business(code: &str) -> Result<String, ClientError> {
-        Err(ClientError::Business {
+    fn refused(code: &str) -> Answered {
+        Answered::RefusedForGood {
             err_code: code.into(),
-            err_code_des: String::new(),
-        })
+        }
     }
 
     #[test]
-    fn only_a_final_code_to_the_first_submission_closes_a_refund() {
+    fn only_a_final_refusal_of_the_first_submission_closes_a_refund() {
         assert_eq!(
-            classify_submission(&business("NOTENOUGH"), true),
+            classify_submission(refused("NOTENOUGH"), true),
             Submission::Rejected {
                 err_code: "NOTENOUGH".into()
             }
         );
         // The same code to a repeat: the first submission may have succeeded.
         assert!(matches!(
-            classify_submission(&business("PARAM_ERROR"), false),
+            classify_submission(refused("PARAM_ERROR"), false),
             Submission::Unknown { .. }
         ));
-        for code in [
-            "SYSTEMERROR",
-            "BIZERR_NEED_RETRY",
-            "FREQUENCY_LIMITED",
-            "INVALID_REQ_TOO_MUCH",
-            "SOMETHING_NEW",
-        ] {
-            assert!(
-                matches!(
-                    classify_submission(&business(code), true),
-                    Submission::Unknown { .. }
-                ),
-                "{code}"
-            );
-        }
-        let bad_signature = Err(ClientError::BadSignature(
-            tenpay_xml::Error::MissingSignature,
-        ));
+        let open = Answered::Open { why: "x".into() };
         assert!(matches!(
-            classify_submission(&bad_signature, true),
+            classify_submission(open, true),
             Submission::Unknown { .. }
         ));
         assert_eq!(
-            classify_submission(&Ok("5000".into()), false),
+            classify_submission(
+                Answered::Accepted {
+                    refund_id: "5000".into()
+                },
+                false
+            ),
             Submission::Accepted {
                 refund_id: "5000".into()
             }

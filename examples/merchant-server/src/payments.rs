@@ -13,7 +13,9 @@ use tenpay_notify::{Delivery, Notification, PayNotification, RefundNotification}
 use tenpay_xml::{Fen, TradeState, XmlMap};
 
 use crate::auth::UserId;
-use crate::domain::{AnomalyKind, OrderState, RefundState, Submission, classify_submission};
+use crate::domain::{
+    AnomalyKind, Answered, OrderState, RefundState, Submission, classify_submission,
+};
 use crate::logging::Escaped;
 use crate::store::{
     Attempt, Evidence, NewAttempt, NewOrder, Order, PaymentVerdict, Refund, RefundReport, Refusal,
@@ -650,12 +652,8 @@ impl Payments {
         if let Some(reason) = &refund.reason {
             call = call.desc(reason);
         }
-        let result = self
-            .latency
-            .time("refund", self.client.refund(&call))
-            .await
-            .map(|a| a.refund_id);
-        let submission = classify_submission(&result, first);
+        let result = self.latency.time("refund", self.client.refund(&call)).await;
+        let submission = classify_submission(Answered::from_client(&result), first);
         let (label, advice) = match &submission {
             Submission::Accepted { refund_id } => {
                 self.store

@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 use tenpay_sign::SignType;
 use tenpay_xml::{Fen, PartnerTradeNo, XmlMap};
 
-use super::classify::{Family, Payout, classify};
+use super::classify::{self, Family};
 use super::settle::{Confirm, QueryVerdict, Settled, payout_endpoint};
 use crate::answer::parse_envelope;
+use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused};
 use crate::{Client, ConfigError, Error, PRODUCTION_URL};
+use tenpay_xml::ErrCode;
 
 /// WeChat Pay's RSA public key for `pay_bank`. WeChat Pay serves it as PKCS#1
 /// (`BEGIN RSA PUBLIC KEY`); an SPKI key (`BEGIN PUBLIC KEY`) is accepted too.
@@ -235,16 +237,21 @@ pub struct BankPaymentInfo {
     pub raw: XmlMap,
 }
 
-payout_endpoint!(EncryptedPayBank => BankPayment, "/mmpaysptrans/pay_bank", None, "mch_id");
+payout_endpoint!(EncryptedPayBank => BankPayment, "/mmpaysptrans/pay_bank", None, "mch_id", moves_money: true);
 payout_endpoint!(BankQuery => BankPaymentInfo, "/mmpaysptrans/query_bank", None, "mch_id");
 
-impl Confirm for EncryptedPayBank {
-    type Query = BankQuery;
-    const FAMILY: Family = Family::Bank;
-
+impl MovesMoney for EncryptedPayBank {
     fn number(&self) -> &str {
         self.partner_trade_no.as_str()
     }
+
+    fn read_code(code: &ErrCode) -> CodeReading {
+        classify::read(Family::Bank, code)
+    }
+}
+
+impl Confirm for EncryptedPayBank {
+    type Query = BankQuery;
 
     fn query(&self) -> BankQuery {
         BankQuery::new(self.partner_trade_no.clone())
@@ -331,17 +338,18 @@ impl Client {
     }
 
     /// Pays to a bank card: fetches WeChat Pay's key (once), encrypts the card number and
-    /// the name, and sends. An open outcome is [`Payout::Unknown`], never an error; an
+    /// the name, and sends. An open outcome is [`Outcome::Unknown`], never an error; an
     /// accepted payment's result comes later (query it, or use [`Client::settle_pay_bank`]).
     ///
     /// # Errors
     /// Only when nothing was paid for certain: no certificate, no key, a bad argument, no
     /// connection, or a final refusal (`NOTENOUGH`, …).
-    pub async fn pay_bank(&self, request: &PayBank) -> Result<Payout<BankPayment>, Error> {
-        let key = self.public_key().await?;
-        let encrypted = self.encrypt_bank(&key, request)?;
-        let result = self.execute(&encrypted).await;
-        classify(Family::Bank, encrypted.number(), result)
+    pub async fn pay_bank(&self, request: &PayBank) -> Result<Outcome<BankPayment>, Refused> {
+        let key = self.public_key().await.map_err(Refused::not_sent)?;
+        let encrypted = self
+            .encrypt_bank(&key, request)
+            .map_err(Refused::not_sent)?;
+        self.execute_money(&encrypted).await
     }
 
     /// Pays to a bank card and queries until its outcome is known or `within` has passed,
@@ -353,9 +361,11 @@ impl Client {
         &self,
         request: &PayBank,
         within: std::time::Duration,
-    ) -> Result<Settled<BankPaymentInfo>, Error> {
-        let key = self.public_key().await?;
-        let encrypted = self.encrypt_bank(&key, request)?;
+    ) -> Result<Settled<BankPaymentInfo>, Refused> {
+        let key = self.public_key().await.map_err(Refused::not_sent)?;
+        let encrypted = self
+            .encrypt_bank(&key, request)
+            .map_err(Refused::not_sent)?;
         self.settle(&encrypted, within).await
     }
 

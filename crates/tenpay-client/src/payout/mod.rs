@@ -30,7 +30,6 @@ mod settle;
 mod transfer;
 
 pub use bank::{BankCode, BankPayment, BankPaymentInfo, BankQuery, BankStatus, PayBank, PublicKey};
-pub use classify::{OutcomeUnknown, Payout};
 pub use redpack::{
     MiniProgramRedpack, Redpack, RedpackInfo, RedpackQuery, RedpackReceiver, RedpackSent,
     RedpackStatus, SendRedpack,

@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 use tenpay_sign::ApiKey;
 use tenpay_xml::{Fen, MchBillno, XmlMap};
 
-use super::classify::{Family, Payout, classify};
+use super::classify::{self, Family};
 use super::settle::{Confirm, QueryVerdict, Settled, payout_endpoint};
 use crate::endpoint::{Endpoint, MerchantFields};
+use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused};
 use crate::{Answer, Client, Error, Verifier};
+use tenpay_xml::ErrCode;
 
 tenpay_xml::wire_enum!(
     /// A red packet's `status` (`gethbinfo`).
@@ -217,8 +219,8 @@ pub struct RedpackInfo {
     pub raw: XmlMap,
 }
 
-payout_endpoint!(SendRedpack => RedpackSent, "/mmpaymkttransfers/sendredpack", Some("wxappid"), "mch_id");
-payout_endpoint!(MiniProgramRedpack => RedpackSent, "/mmpaymkttransfers/sendminiprogramhb", Some("wxappid"), "mch_id");
+payout_endpoint!(SendRedpack => RedpackSent, "/mmpaymkttransfers/sendredpack", Some("wxappid"), "mch_id", moves_money: true);
+payout_endpoint!(MiniProgramRedpack => RedpackSent, "/mmpaymkttransfers/sendminiprogramhb", Some("wxappid"), "mch_id", moves_money: true);
 
 impl Endpoint for RedpackQuery {
     type Response = RedpackInfo;
@@ -302,13 +304,18 @@ fn split_list(body: &[u8], list: &str, item: &str) -> Result<(Vec<u8>, Vec<XmlMa
 
 macro_rules! confirm_redpack {
     ($t:ty) => {
-        impl Confirm for $t {
-            type Query = RedpackQuery;
-            const FAMILY: Family = Family::Redpack;
-
+        impl MovesMoney for $t {
             fn number(&self) -> &str {
                 self.0.mch_billno.as_str()
             }
+
+            fn read_code(code: &ErrCode) -> CodeReading {
+                classify::read(Family::Redpack, code)
+            }
+        }
+
+        impl Confirm for $t {
+            type Query = RedpackQuery;
 
             fn query(&self) -> RedpackQuery {
                 RedpackQuery::new(self.0.mch_billno.clone())
@@ -330,16 +337,20 @@ confirm_redpack!(SendRedpack);
 confirm_redpack!(MiniProgramRedpack);
 
 impl Client {
-    /// Sends a red packet. An open outcome is [`Payout::Unknown`], never an error.
+    /// Sends a red packet. An open outcome is [`Outcome::Unknown`] (or
+    /// [`Outcome::NumberTaken`]), never an error.
     ///
     /// # Errors
-    /// Only when nothing was sent for certain: no certificate, a bad argument, no connection,
-    /// or a final refusal (`NOTENOUGH`, `SENDNUM_LIMIT`, …; `SEND_FAILED` means this number
-    /// failed for good).
-    pub async fn send_redpack(&self, request: &SendRedpack) -> Result<Payout<RedpackSent>, Error> {
-        self.require_identity(SendRedpack::PATH)?;
-        let result = self.execute(request).await;
-        classify(Family::Redpack, request.number(), result)
+    /// [`Refused`] only when nothing was sent for certain: no certificate, a bad argument, no
+    /// connection, or a final refusal of the only attempt that reached WeChat Pay
+    /// (`NOTENOUGH`, `SENDNUM_LIMIT`, …; `SEND_FAILED` means this number failed for good).
+    pub async fn send_redpack(
+        &self,
+        request: &SendRedpack,
+    ) -> Result<Outcome<RedpackSent>, Refused> {
+        self.require_identity(SendRedpack::PATH)
+            .map_err(Refused::not_sent)?;
+        self.execute_money(request).await
     }
 
     /// Sends a mini-program red packet; see [`Client::send_redpack`].
@@ -349,10 +360,10 @@ impl Client {
     pub async fn send_miniprogram_redpack(
         &self,
         request: &MiniProgramRedpack,
-    ) -> Result<Payout<RedpackSent>, Error> {
-        self.require_identity(MiniProgramRedpack::PATH)?;
-        let result = self.execute(request).await;
-        classify(Family::Redpack, request.number(), result)
+    ) -> Result<Outcome<RedpackSent>, Refused> {
+        self.require_identity(MiniProgramRedpack::PATH)
+            .map_err(Refused::not_sent)?;
+        self.execute_money(request).await
     }
 
     /// Sends a red packet and queries until its outcome is known or `within` has passed, with
@@ -364,8 +375,9 @@ impl Client {
         &self,
         request: &SendRedpack,
         within: std::time::Duration,
-    ) -> Result<Settled<RedpackInfo>, Error> {
-        self.require_identity(SendRedpack::PATH)?;
+    ) -> Result<Settled<RedpackInfo>, Refused> {
+        self.require_identity(SendRedpack::PATH)
+            .map_err(Refused::not_sent)?;
         self.settle(request, within).await
     }
 

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::classify::{Family, OutcomeUnknown, Payout, classify};
 use crate::endpoint::Endpoint;
+use crate::outcome::{Attempts, MovesMoney, Outcome, OutcomeUnknown, Refused, judge};
 use crate::{Client, Error};
 
 /// What a query says about a payout.
@@ -17,10 +17,8 @@ pub(crate) enum QueryVerdict {
 }
 
 /// A money-out request that can be confirmed by a query under its number.
-pub(crate) trait Confirm: Endpoint {
+pub(crate) trait Confirm: MovesMoney {
     type Query: Endpoint;
-    const FAMILY: Family;
-    fn number(&self) -> &str;
     fn query(&self) -> Self::Query;
     fn verdict(record: &<Self::Query as Endpoint>::Response) -> QueryVerdict;
 }
@@ -49,9 +47,13 @@ const MAX_WAIT: Duration = Duration::from_secs(5);
 /// endpoint signed with MD5 whose answers carry no signature.
 macro_rules! payout_endpoint {
     ($req:ty => $resp:ty, $path:literal, $appid:expr, $mch:literal) => {
+        payout_endpoint!($req => $resp, $path, $appid, $mch, moves_money: false);
+    };
+    ($req:ty => $resp:ty, $path:literal, $appid:expr, $mch:literal, moves_money: $moves:literal) => {
         impl $crate::endpoint::Endpoint for $req {
             type Response = $resp;
             const PATH: &'static str = $path;
+            const MOVES_MONEY: bool = $moves;
             const SECAPI: bool = true;
             const RETRY_SAFE: bool = true;
             const SIGN_TYPE: Option<tenpay_sign::SignType> = Some(tenpay_sign::SignType::Md5);
@@ -81,26 +83,39 @@ pub(crate) use payout_endpoint;
 impl Client {
     /// Sends `request` once (with the client's retries of the identical body), then queries
     /// until the outcome is known or `within` has passed. When WeChat Pay has no record of the
-    /// number, the identical signed body is sent again; a new number is never used.
+    /// number, the identical signed body is sent again; a new number is never used. A resend's
+    /// failure never ends the settlement: the outcome stays open and the queries go on.
+    ///
+    /// # Errors
+    /// [`Refused`] only from the first send, when nothing was moved for certain.
     pub(crate) async fn settle<E: Confirm>(
         &self,
         request: &E,
         within: Duration,
-    ) -> Result<Settled<<E::Query as Endpoint>::Response>, Error> {
+    ) -> Result<Settled<<E::Query as Endpoint>::Response>, Refused> {
         let deadline = Instant::now() + within;
         let number = request.number().to_owned();
-        let route = self.route_for::<E>()?;
-        let map = request.to_map().map_err(Error::Request)?;
-        let (http, key, body) = self.prepare(&route, map).await?;
-        let send = async || {
-            let result = self
+        let (route, map) = match self.route_for::<E>().and_then(|route| {
+            let map = request.to_map().map_err(Error::Request)?;
+            Ok((route, map))
+        }) {
+            Ok(v) => v,
+            Err(e) => return Err(Refused::not_sent(e)),
+        };
+        let (http, key, body) = self.prepare(&route, map).await.map_err(Refused::not_sent)?;
+        // Every attempt of every send: a resend's refusal is judged after all of them.
+        let mut attempts = Attempts::default();
+        let mut send = async || {
+            let mut sent = self
                 .send_body(&route, http, &key, body.clone(), E::decode)
                 .await;
-            classify(E::FAMILY, &number, result)
+            attempts.extend(std::mem::take(&mut sent.attempts));
+            sent.attempts = attempts.clone();
+            judge(&number, sent, E::read_code)
         };
         let mut open = match send().await? {
-            Payout::Done(_) => None,
-            Payout::Unknown(u) => Some(u),
+            Outcome::Done(_) => None,
+            Outcome::NumberTaken(u) | Outcome::Unknown(u) => Some(u),
         };
         let mut wait = FIRST_WAIT;
         loop {
@@ -120,11 +135,24 @@ impl Client {
                         number,
                         "tenpay: no record yet; sending the same request again"
                     );
-                    if let Payout::Unknown(u) = send().await? {
-                        open = Some(u);
+                    match send().await {
+                        Ok(Outcome::Done(_)) => {}
+                        Ok(Outcome::NumberTaken(u) | Outcome::Unknown(u)) => open = Some(u),
+                        // Not reachable (an earlier send reached WeChat Pay, so a resend's
+                        // refusal is open), and never final here if it were.
+                        Err(r) => {
+                            open = Some(OutcomeUnknown::new(
+                                &number,
+                                r.into_cause(),
+                                attempts_so_far(&open),
+                            ));
+                        }
                     }
                 }
-                Err(e) => open = Some(OutcomeUnknown::new(&number, e)),
+                Err(e) => {
+                    let so_far = attempts_so_far(&open);
+                    open = Some(OutcomeUnknown::new(&number, e, so_far));
+                }
             }
             if Instant::now() + wait > deadline {
                 let cause = open.unwrap_or_else(|| {
@@ -134,6 +162,7 @@ impl Client {
                             reason: "no query settled it in time".into(),
                             excerpt: String::new(),
                         },
+                        Attempts::default(),
                     )
                 });
                 return Ok(Settled::Unknown(cause));
@@ -142,4 +171,11 @@ impl Client {
             wait = (wait * 2).min(MAX_WAIT);
         }
     }
+}
+
+/// The attempts recorded in an open outcome.
+fn attempts_so_far(open: &Option<OutcomeUnknown>) -> Attempts {
+    open.as_ref()
+        .map(|u| u.attempts().clone())
+        .unwrap_or_default()
 }

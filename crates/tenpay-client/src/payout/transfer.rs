@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 use tenpay_xml::{Fen, PartnerTradeNo, XmlMap};
 
-use super::classify::{Family, Payout, classify};
+use super::classify::{self, Family};
 use super::settle::{Confirm, QueryVerdict, Settled, payout_endpoint};
+use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused};
 use crate::{Client, Error};
+use tenpay_xml::ErrCode;
 
 tenpay_xml::wire_enum!(
     /// `check_name`: whether WeChat Pay checks the payee's real name.
@@ -144,16 +146,21 @@ pub struct TransferInfo {
     pub raw: XmlMap,
 }
 
-payout_endpoint!(Transfer => Transferred, "/mmpaymkttransfers/promotion/transfers", Some("mch_appid"), "mchid");
+payout_endpoint!(Transfer => Transferred, "/mmpaymkttransfers/promotion/transfers", Some("mch_appid"), "mchid", moves_money: true);
 payout_endpoint!(TransferQuery => TransferInfo, "/mmpaymkttransfers/gettransferinfo", Some("appid"), "mch_id");
 
-impl Confirm for Transfer {
-    type Query = TransferQuery;
-    const FAMILY: Family = Family::Transfer;
-
+impl MovesMoney for Transfer {
     fn number(&self) -> &str {
         self.partner_trade_no.as_str()
     }
+
+    fn read_code(code: &ErrCode) -> CodeReading {
+        classify::read(Family::Transfer, code)
+    }
+}
+
+impl Confirm for Transfer {
+    type Query = TransferQuery;
 
     fn query(&self) -> TransferQuery {
         TransferQuery::new(self.partner_trade_no.clone())
@@ -169,17 +176,17 @@ impl Confirm for Transfer {
 }
 
 impl Client {
-    /// Pays a transfer to a user's balance. See the [module rules](crate::Payout): an open
-    /// outcome is [`Payout::Unknown`], never an error.
+    /// Pays a transfer to a user's balance. See the [outcome rules](crate::Outcome): an
+    /// open outcome is [`Outcome::Unknown`] (or [`Outcome::NumberTaken`]), never an error.
     ///
     /// # Errors
-    /// Only when nothing was paid for certain: no certificate, a bad argument, no
-    /// connection, or a final refusal (`NOTENOUGH`, `NAME_MISMATCH`, …; the number may be
-    /// used again for the same transfer).
-    pub async fn transfer(&self, request: &Transfer) -> Result<Payout<Transferred>, Error> {
-        self.require_identity("/mmpaymkttransfers/promotion/transfers")?;
-        let result = self.execute(request).await;
-        classify(Family::Transfer, request.number(), result)
+    /// [`Refused`] only when nothing was paid for certain: no certificate, a bad argument, no
+    /// connection, or a final refusal of the only attempt that reached WeChat Pay
+    /// (`NOTENOUGH`, `NAME_MISMATCH`, …; the number may be used again for the same transfer).
+    pub async fn transfer(&self, request: &Transfer) -> Result<Outcome<Transferred>, Refused> {
+        self.require_identity("/mmpaymkttransfers/promotion/transfers")
+            .map_err(Refused::not_sent)?;
+        self.execute_money(request).await
     }
 
     /// Pays a transfer and queries until its outcome is known or `within` has passed, with
@@ -191,8 +198,9 @@ impl Client {
         &self,
         request: &Transfer,
         within: std::time::Duration,
-    ) -> Result<Settled<TransferInfo>, Error> {
-        self.require_identity("/mmpaymkttransfers/promotion/transfers")?;
+    ) -> Result<Settled<TransferInfo>, Refused> {
+        self.require_identity("/mmpaymkttransfers/promotion/transfers")
+            .map_err(Refused::not_sent)?;
         self.settle(request, within).await
     }
 

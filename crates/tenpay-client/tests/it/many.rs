@@ -84,7 +84,7 @@ async fn another_merchant_shares_the_pool_with_its_own_key() {
         .refund(&refund_of("MM2", "MMR2", 1))
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::NoIdentity { .. }), "{e}");
+    assert!(matches!(e.cause(), Error::NoIdentity { .. }), "{e}");
     sim.shutdown().await;
 }
 

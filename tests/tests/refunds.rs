@@ -210,3 +210,115 @@ async fn concurrent_refund_requests_stay_within_the_amount() {
     assert_eq!(env.sim.order(&no).unwrap().refunds.len(), 3);
     env.stop().await;
 }
+
+/// The review's repro and its kin: a refund WeChat Pay booked on one attempt and refused on
+/// the client's repeat (NOTENOUGH, FREQUENCY_LIMITED, PARAM_ERROR, a dropped or truncated
+/// answer before it) is never answered 422 "the amount is free again"; an operator who
+/// re-issues only what was refused never refunds more than asked; the books end equal to the
+/// simulator's. Named sequences, then seeded random ones of length 1–3.
+async fn refunds_under_fault_sequences(database_url: &str) {
+    use FaultKind::*;
+    let env = start_with(database_url, |_| {}).await;
+    let run = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let code = |c: &str| BusinessError { err_code: c.into() };
+    let mut sequences: Vec<Vec<FaultKind>> = vec![
+        vec![SystemErrorAfterProcessing, code("NOTENOUGH")],
+        vec![SystemErrorAfterProcessing, code("FREQUENCY_LIMITED")],
+        vec![SystemErrorAfterProcessing, code("PARAM_ERROR")],
+        vec![Drop, code("NOTENOUGH")],
+        vec![Truncated, Http500, code("NOTENOUGH")],
+        vec![SystemError, SystemError, SystemError],
+        vec![code("NOTENOUGH")],
+        vec![BadSignature],
+    ];
+    let pool = [
+        SystemError,
+        SystemErrorAfterProcessing,
+        Drop,
+        Http500,
+        Html,
+        Truncated,
+        BadSignature,
+        code("NOTENOUGH"),
+        code("PARAM_ERROR"),
+        code("FREQUENCY_LIMITED"),
+        code("ORDERNOTEXIST"),
+    ];
+    let mut seed: u64 = 0x5eed_0023;
+    let mut below = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        usize::try_from(seed % n as u64).unwrap()
+    };
+    for _ in 0..16 {
+        let len = 1 + below(3);
+        sequences.push((0..len).map(|_| pool[below(pool.len())].clone()).collect());
+    }
+    let mut rejected = 0;
+    for (i, seq) in sequences.iter().enumerate() {
+        let no = env.new_order(200, "APP").await;
+        env.pay(&no).await;
+        for f in seq {
+            env.sim.inject(fault(f.clone())).unwrap();
+        }
+        let first = format!("RQ{i}x{run}");
+        let (status, r) = env
+            .refund(&no, json!({ "amount_fen": 60, "out_refund_no": first }))
+            .await;
+        env.sim.clear_faults();
+        let booked = env
+            .sim
+            .order(&no)
+            .unwrap()
+            .refunds
+            .iter()
+            .any(|r| r.out_refund_no == first);
+        if status == 422 {
+            rejected += 1;
+            assert!(!booked, "{seq:?}: 422 for a refund WeChat Pay booked: {r}");
+            assert_eq!(r["state"], "REFUNDCLOSE", "{r}");
+            // The operator re-issues the refused refund under a new number.
+            let (status, r) = env
+                .refund(&no, json!({ "amount_fen": 60, "out_refund_no": format!("RQ{i}y{run}") }))
+                .await;
+            assert_eq!(status, 201, "{seq:?}: {r}");
+        } else {
+            assert!([200, 201, 202].contains(&status), "{seq:?}: {status} {r}");
+            assert_ne!(r["state"], "REFUNDCLOSE", "{seq:?}: {r}");
+            // What the advice says: repeat under the same number (the same refund).
+            let (status, r) = env
+                .refund(&no, json!({ "amount_fen": 60, "out_refund_no": first }))
+                .await;
+            assert!([200, 201, 202].contains(&status), "{seq:?}: {status} {r}");
+        }
+        let o = env.wait_for(&no, |o| o["refunded_fen"] == 60).await;
+        assert_eq!(o["state"], "PARTIALLY_REFUNDED", "{seq:?}: {o}");
+        assert_eq!(env.sim_refunded(&no), 60, "{seq:?}: refunded more than asked");
+    }
+    assert!(rejected >= 1, "the final-refusal control was not met");
+    assert!(
+        env.admin_get("/anomalies")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_under_fault_sequences_sqlite() {
+    refunds_under_fault_sequences(&temp_db("refund-sequences")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(tenpay_postgres),
+    ignore = "needs PostgreSQL: run `.ci/postgres.sh` and set TENPAY_TEST_POSTGRES_URL to the URL it prints (CI does)"
+)]
+async fn refunds_under_fault_sequences_postgres() {
+    let url = std::env::var("TENPAY_TEST_POSTGRES_URL").expect("TENPAY_TEST_POSTGRES_URL");
+    refunds_under_fault_sequences(&url).await;
+}

@@ -280,7 +280,10 @@ async fn refunds_under_fault_sequences(database_url: &str) {
             assert_eq!(r["state"], "REFUNDCLOSE", "{r}");
             // The operator re-issues the refused refund under a new number.
             let (status, r) = env
-                .refund(&no, json!({ "amount_fen": 60, "out_refund_no": format!("RQ{i}y{run}") }))
+                .refund(
+                    &no,
+                    json!({ "amount_fen": 60, "out_refund_no": format!("RQ{i}y{run}") }),
+                )
                 .await;
             assert_eq!(status, 201, "{seq:?}: {r}");
         } else {
@@ -294,7 +297,11 @@ async fn refunds_under_fault_sequences(database_url: &str) {
         }
         let o = env.wait_for(&no, |o| o["refunded_fen"] == 60).await;
         assert_eq!(o["state"], "PARTIALLY_REFUNDED", "{seq:?}: {o}");
-        assert_eq!(env.sim_refunded(&no), 60, "{seq:?}: refunded more than asked");
+        assert_eq!(
+            env.sim_refunded(&no),
+            60,
+            "{seq:?}: refunded more than asked"
+        );
     }
     assert!(rejected >= 1, "the final-refusal control was not met");
     assert!(

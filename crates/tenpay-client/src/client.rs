@@ -151,6 +151,7 @@ pub(crate) struct Inner {
     pub(crate) poll_interval: Duration,
     pub(crate) poll_window: Duration,
     max_bill_bytes: usize,
+    pub(crate) bank_key: crate::payout::BankKeySource,
 }
 
 /// The largest XML answer read (WeChat Pay's are a few KiB); larger is [`Error::TooLarge`].
@@ -198,6 +199,7 @@ pub struct ClientBuilder {
     poll_window: Duration,
     max_bill_bytes: usize,
     allow_insecure_http: bool,
+    bank_key: crate::payout::BankKeySource,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -251,6 +253,7 @@ impl Client {
             poll_window: Duration::from_secs(45),
             max_bill_bytes: DEFAULT_MAX_BILL_BYTES,
             allow_insecure_http: false,
+            bank_key: crate::payout::BankKeySource::default(),
         }
     }
 
@@ -833,6 +836,34 @@ pub(crate) fn transport(e: reqwest::Error) -> Error {
 }
 
 impl ClientBuilder {
+    /// Where WeChat Pay's RSA key for bank payments is fetched (`…/risk/getpublickey`):
+    /// by default only from the production risk host (`https://fraud.mch.weixin.qq.com`),
+    /// and only when the base URL is production or its backup. Any other base (the
+    /// simulator, a proxy, the sandbox) needs this set explicitly, so that whoever serves
+    /// the API cannot also choose the key card numbers are encrypted with.
+    #[must_use]
+    pub fn bank_key_url(mut self, url: impl Into<String>) -> Self {
+        self.bank_key.url = Some(url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Pins WeChat Pay's RSA key for bank payments: a fetched key whose SHA-256 fingerprint
+    /// ([`PublicKey::fingerprint`](crate::PublicKey::fingerprint), logged at each fetch) is
+    /// not this one is refused, and nothing is sent.
+    #[must_use]
+    pub fn pin_bank_key(mut self, sha256_hex: impl Into<String>) -> Self {
+        self.bank_key.pin = Some(sha256_hex.into().to_ascii_lowercase());
+        self
+    }
+
+    /// Starts with a key kept from an earlier fetch (fetched again only when WeChat Pay
+    /// cannot decrypt with it).
+    #[must_use]
+    pub fn bank_key(mut self, key: crate::PublicKey) -> Self {
+        self.bank_key.preset = Some(key);
+        self
+    }
+
     /// Service-provider mode: act for this sub-merchant (and its appid, when it has one).
     pub fn sub_merchant(
         mut self,
@@ -968,6 +999,9 @@ impl ClientBuilder {
             connect_timeout: self.connect_timeout,
             user_agent: self.user_agent,
         };
+        if let Some(url) = &self.bank_key.url {
+            check_base_url(url, self.allow_insecure_http)?;
+        }
         let plain = pools.pool(None)?;
         let with_cert = match &self.identity {
             Some(identity) => Some(pools.pool(Some(identity.load(&self.mch_id)?))?),
@@ -994,6 +1028,7 @@ impl ClientBuilder {
                 poll_interval: self.poll_interval,
                 poll_window: self.poll_window,
                 max_bill_bytes: self.max_bill_bytes,
+                bank_key: self.bank_key.clone(),
             }),
             merchant: Arc::new(Merchant {
                 appid: self.appid,
@@ -1003,7 +1038,7 @@ impl ClientBuilder {
                 sub_appid: self.sub_appid,
                 sub_mch_id: self.sub_mch_id,
                 sandbox_key: Arc::new(tokio::sync::Mutex::new(None)),
-                public_key: Arc::new(tokio::sync::Mutex::new(None)),
+                public_key: Arc::new(tokio::sync::Mutex::new(self.bank_key.preset.clone())),
                 http_cert: with_cert,
                 verifier,
             }),

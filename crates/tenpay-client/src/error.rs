@@ -170,6 +170,15 @@ pub enum ConfigError {
         /// The path.
         path: String,
     },
+    /// No host to fetch WeChat Pay's RSA key for bank payments from: the base URL is not
+    /// production, and `ClientBuilder::bank_key_url` is not set.
+    #[error(
+        "base URL {base:?} is not production: set ClientBuilder::bank_key_url to fetch the bank payment key"
+    )]
+    BankKeyHost {
+        /// The base URL.
+        base: String,
+    },
     /// A raw call's path that is not a V2 path.
     #[error("not a V2 path: {0:?}")]
     Path(String),

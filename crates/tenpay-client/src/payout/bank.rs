@@ -12,7 +12,7 @@ use tenpay_xml::{Fen, PartnerTradeNo, XmlMap};
 use super::classify::{self, Family};
 use super::settle::{Confirm, QueryVerdict, Settled, payout_endpoint};
 use crate::answer::parse_envelope;
-use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused};
+use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused, RefusedBecause};
 use crate::{Client, ConfigError, Error, PRODUCTION_URL};
 use tenpay_xml::ErrCode;
 
@@ -54,6 +54,31 @@ impl PublicKey {
             .map_err(|e| Error::Config(ConfigError::PublicKey(e.to_string())))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(out))
     }
+
+    /// The key's SHA-256 fingerprint: lowercase hex of SHA-256 over its SPKI DER encoding
+    /// (the same whether it was served as PKCS#1 or SPKI). What
+    /// [`ClientBuilder::pin_bank_key`](crate::ClientBuilder::pin_bank_key) compares.
+    #[must_use]
+    pub fn fingerprint(&self) -> String {
+        use rsa::pkcs8::EncodePublicKey as _;
+        use sha2::Digest as _;
+        // Encoding a valid RSA public key as DER cannot fail; an empty digest input would
+        // only make a fingerprint no pin matches.
+        let der = self
+            .0
+            .to_public_key_der()
+            .map(|d| d.as_bytes().to_vec())
+            .unwrap_or_default();
+        hex::encode(sha2::Sha256::digest(der))
+    }
+}
+
+/// Where the bank key comes from, and what it must be: the client's settings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BankKeySource {
+    pub(crate) url: Option<String>,
+    pub(crate) pin: Option<String>,
+    pub(crate) preset: Option<PublicKey>,
 }
 
 tenpay_xml::wire_enum!(
@@ -266,21 +291,55 @@ impl Confirm for EncryptedPayBank {
     }
 }
 
+/// Whether a final refusal says WeChat Pay could not decrypt the card number or the name.
+/// No code is documented for it; the answers seen name the failure in `err_code_des`
+/// (解密失败, "decryption failed"), so that text is what is read, and only on a refusal
+/// that is already final (nothing was paid).
+fn cannot_decrypt(r: &Refused) -> bool {
+    r.because() == RefusedBecause::Final
+        && matches!(r.cause(), Error::Business { err_code_des, .. } if err_code_des.contains("解密"))
+}
+
 /// The host of `getpublickey` in production.
 const FRAUD_URL: &str = "https://fraud.mch.weixin.qq.com";
 
 impl Client {
-    /// WeChat Pay's RSA key for bank payments (`getpublickey`, on its own host in production:
-    /// `fraud.mch.weixin.qq.com`), fetched once and kept.
+    /// WeChat Pay's RSA key for bank payments (`getpublickey`), fetched once and kept: only
+    /// from the production risk host (`fraud.mch.weixin.qq.com`) when the base URL is
+    /// production, otherwise only from [`ClientBuilder::bank_key_url`](crate::ClientBuilder::bank_key_url).
+    /// Its fingerprint is logged; a pinned one must match.
     ///
     /// # Errors
-    /// No certificate; the call's errors; [`ConfigError::PublicKey`] for a key that is not one.
+    /// No certificate; no host to fetch from ([`ConfigError::BankKeyHost`]); the call's
+    /// errors; [`ConfigError::PublicKey`] for a key that is not one or does not match the pin.
     pub async fn public_key(&self) -> Result<PublicKey, Error> {
         self.require_identity("/risk/getpublickey")?;
         let mut cached = self.merchant.public_key.lock().await;
         if let Some(key) = cached.as_ref() {
             return Ok(key.clone());
         }
+        let key = self.fetch_public_key().await?;
+        *cached = Some(key.clone());
+        Ok(key)
+    }
+
+    /// Fetches the key again when the cached one is `stale` (WeChat Pay could not decrypt
+    /// with it); another caller's fresher key is taken as it is.
+    async fn refresh_public_key(&self, stale: &PublicKey) -> Result<PublicKey, Error> {
+        let mut cached = self.merchant.public_key.lock().await;
+        if let Some(key) = cached.as_ref().filter(|k| *k != stale) {
+            return Ok(key.clone());
+        }
+        tracing::warn!(
+            fingerprint = %stale.fingerprint(),
+            "tenpay: WeChat Pay could not decrypt with its RSA key; fetching it again"
+        );
+        let key = self.fetch_public_key().await?;
+        *cached = Some(key.clone());
+        Ok(key)
+    }
+
+    async fn fetch_public_key(&self) -> Result<PublicKey, Error> {
         let mut map = XmlMap::new();
         let mut put = |k: &str, v: &str| map.insert(k, v).map_err(Error::Request);
         put("mch_id", &self.merchant.mch_id)?;
@@ -288,10 +347,15 @@ impl Client {
         put("sign_type", SignType::Md5.as_str())?;
         map.sign(&self.merchant.key, SignType::Md5)
             .map_err(Error::Request)?;
-        let base = if self.base() == PRODUCTION_URL || self.base() == crate::BACKUP_URL {
-            FRAUD_URL
-        } else {
-            self.base()
+        let source = &self.inner.bank_key;
+        let base = match &source.url {
+            Some(url) => url.as_str(),
+            None if self.base() == PRODUCTION_URL || self.base() == crate::BACKUP_URL => FRAUD_URL,
+            None => {
+                return Err(Error::Config(ConfigError::BankKeyHost {
+                    base: self.base().to_owned(),
+                }));
+            }
         };
         let http = self
             .merchant
@@ -322,7 +386,13 @@ impl Client {
             });
         }
         let key = PublicKey::from_pem(m.get("pub_key").unwrap_or(""))?;
-        *cached = Some(key.clone());
+        let fingerprint = key.fingerprint();
+        tracing::info!(%fingerprint, host = base, "tenpay: fetched WeChat Pay's RSA key for bank payments");
+        if let Some(pin) = source.pin.as_deref().filter(|p| *p != fingerprint) {
+            return Err(Error::Config(ConfigError::PublicKey(format!(
+                "the fetched key's SHA-256 fingerprint {fingerprint} is not the pinned {pin}"
+            ))));
+        }
         Ok(key)
     }
 
@@ -349,7 +419,27 @@ impl Client {
         let encrypted = self
             .encrypt_bank(&key, request)
             .map_err(Refused::not_sent)?;
-        self.execute_money(&encrypted).await
+        match self.execute_money(&encrypted).await {
+            Err(r) if cannot_decrypt(&r) => {
+                let encrypted = self.reencrypt(&key, request).await?;
+                self.execute_money(&encrypted).await
+            }
+            other => other,
+        }
+    }
+
+    /// After WeChat Pay refused a payment for good because it could not decrypt it (nothing
+    /// was paid): the request encrypted under a freshly fetched key, once.
+    async fn reencrypt(
+        &self,
+        stale: &PublicKey,
+        request: &PayBank,
+    ) -> Result<EncryptedPayBank, Refused> {
+        let key = self
+            .refresh_public_key(stale)
+            .await
+            .map_err(Refused::not_sent)?;
+        self.encrypt_bank(&key, request).map_err(Refused::not_sent)
     }
 
     /// Pays to a bank card and queries until its outcome is known or `within` has passed,
@@ -366,7 +456,13 @@ impl Client {
         let encrypted = self
             .encrypt_bank(&key, request)
             .map_err(Refused::not_sent)?;
-        self.settle(&encrypted, within).await
+        match self.settle(&encrypted, within).await {
+            Err(r) if cannot_decrypt(&r) => {
+                let encrypted = self.reencrypt(&key, request).await?;
+                self.settle(&encrypted, within).await
+            }
+            other => other,
+        }
     }
 
     /// A bank payment's record (`query_bank`).

@@ -29,6 +29,7 @@ mod redpack;
 mod settle;
 mod transfer;
 
+pub(crate) use bank::BankKeySource;
 pub use bank::{BankCode, BankPayment, BankPaymentInfo, BankQuery, BankStatus, PayBank, PublicKey};
 pub use redpack::{
     MiniProgramRedpack, Redpack, RedpackInfo, RedpackQuery, RedpackReceiver, RedpackSent,

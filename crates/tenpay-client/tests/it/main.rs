@@ -56,6 +56,7 @@ fn client(sim: &SimHandle, st: SignType) -> Client {
 fn tls_builder(sim: &SimHandle, st: SignType) -> tenpay_client::ClientBuilder {
     Client::builder(APPID, MCH, key(), st)
         .base_url(sim.tls_base_url().unwrap())
+        .bank_key_url(sim.tls_base_url().unwrap())
         .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
 }
 
@@ -1042,4 +1043,45 @@ async fn a_bill_streams_into_a_writer_and_reads_back_row_by_row() {
         .unwrap_err();
     assert!(matches!(e, Error::TooLarge { limit: 100 }), "{e}");
     sim.shutdown().await;
+}
+
+/// An orderquery SUCCESS counts for a payment-code charge only when it names the same number
+/// and amount: a number already paid with another amount is neither claimed nor reversed.
+#[tokio::test]
+async fn a_payment_code_success_counts_only_for_the_same_number_and_amount() {
+    let sim = sim().await;
+    let c = micropay_client(&sim);
+    let pay = |fen: u64| {
+        Micropay::new(
+            "刷卡",
+            no("PM1"),
+            Fen::new(fen),
+            "127.0.0.1",
+            "134567890123456700",
+        )
+    };
+    assert!(matches!(
+        c.pay_with_code(&pay(1)).await.unwrap(),
+        MicropayOutcome::Paid(_)
+    ));
+    // The same number for 2 fen; the answer is lost (SYSTEMERROR): the query finds 1 fen paid.
+    sim.inject(Fault::next("micropay", FaultKind::SystemError, 1))
+        .unwrap();
+    let MicropayOutcome::Unknown(u) = c.pay_with_code(&pay(2)).await.unwrap() else {
+        panic!("another amount's payment was claimed")
+    };
+    assert!(
+        matches!(
+            u.cause(),
+            Error::Mismatch {
+                field: "total_fee",
+                ..
+            }
+        ),
+        "{:?}",
+        u.cause()
+    );
+    assert_eq!(u.number(), "PM1");
+    assert_eq!(sim.calls("reverse"), 0, "not ours to reverse");
+    assert_eq!(sim.order("PM1").unwrap().trade_state, "SUCCESS");
 }

@@ -449,3 +449,161 @@ fn fixture_answers_decode() {
         Err(Error::ForeignAnswer { field: "mchid", .. })
     ));
 }
+
+fn stale_bank_key() -> PublicKey {
+    let text = std::fs::read_to_string(format!(
+        "{}/testdata/payout/stale_bank_key.pem",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    PublicKey::from_pem(&text[text.find("-----BEGIN").unwrap()..]).unwrap()
+}
+
+fn bank(no: &str) -> PayBank {
+    PayBank::new(
+        ptn(no),
+        "6222020200000000",
+        "张三",
+        BankCode::Icbc,
+        Fen::new(10_000),
+    )
+}
+
+/// The bank key comes only from the production risk host or a configured one; its
+/// fingerprint can be pinned; a key WeChat Pay cannot decrypt with is fetched again, once.
+#[tokio::test]
+async fn the_bank_key_host_pin_and_refresh() {
+    let sim = sim().await;
+    let identity = || {
+        tenpay_client::Identity::from_pkcs12(
+            sim.tls().unwrap().identity(MCH).unwrap().pkcs12.clone(),
+        )
+    };
+    // A base that is not production, and no key URL: nothing is fetched, nothing sent.
+    let no_host = Client::builder(APPID, MCH, key(), SignType::Md5)
+        .base_url(sim.tls_base_url().unwrap())
+        .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
+        .identity(identity())
+        .build()
+        .unwrap();
+    let r = no_host.pay_bank(&bank("K7000001")).await.unwrap_err();
+    assert!(
+        matches!(
+            r.cause(),
+            Error::Config(tenpay_client::ConfigError::BankKeyHost { .. })
+        ),
+        "{r}"
+    );
+    assert_eq!(r.because(), tenpay_client::RefusedBecause::NotSent);
+    assert_eq!(sim.calls("getpublickey") + sim.calls("pay_bank"), 0);
+
+    // The right key's fingerprint pins it; another pin refuses the fetched key unsent.
+    let c = client(&sim, SignType::Md5);
+    let fingerprint = c.public_key().await.unwrap().fingerprint();
+    assert_eq!(fingerprint.len(), 64);
+    assert_ne!(fingerprint, stale_bank_key().fingerprint());
+    let pinned = |pin: &str| {
+        tls_builder(&sim, SignType::Md5)
+            .identity(identity())
+            .pin_bank_key(pin)
+            .build()
+            .unwrap()
+    };
+    let Outcome::Done(_) = pinned(&fingerprint.to_uppercase())
+        .pay_bank(&bank("K7000002"))
+        .await
+        .unwrap()
+    else {
+        panic!("the pinned key was refused")
+    };
+    let r = pinned(&stale_bank_key().fingerprint())
+        .pay_bank(&bank("K7000003"))
+        .await
+        .unwrap_err();
+    assert!(r.to_string().contains("nothing was sent"), "{r}");
+    assert!(
+        sim.bank_payments()
+            .iter()
+            .all(|b| b.partner_trade_no != "K7000003")
+    );
+
+    // A kept key WeChat Pay can no longer decrypt with: refused (nothing paid), fetched
+    // again, encrypted again, paid once.
+    let stale = tls_builder(&sim, SignType::Md5)
+        .identity(identity())
+        .bank_key(stale_bank_key())
+        .build()
+        .unwrap();
+    let fetches = sim.calls("getpublickey");
+    let Outcome::Done(_) = stale.pay_bank(&bank("K7000004")).await.unwrap() else {
+        panic!("not paid after the refresh")
+    };
+    assert_eq!(sim.calls("getpublickey"), fetches + 1);
+    assert_eq!(stale.public_key().await.unwrap().fingerprint(), fingerprint);
+    let paid = sim
+        .bank_payments()
+        .into_iter()
+        .filter(|b| b.partner_trade_no == "K7000004")
+        .count();
+    assert_eq!(paid, 1);
+}
+
+/// The review's sequence: booked and answered SYSTEMERROR, then the repeat refused
+/// FREQ_LIMIT. `settle_*` keeps the outcome open and queries: paid exactly once, never an
+/// error. The same number with another amount (FATAL_ERROR) is queried too.
+#[tokio::test]
+async fn settle_never_returns_a_repeat_refusal() {
+    let sim = sim().await;
+    let c = client(&sim, SignType::Md5);
+    for (endpoint, i) in [("transfers", 0), ("sendredpack", 1), ("pay_bank", 2)] {
+        sim.inject(Fault::next(
+            endpoint,
+            FaultKind::SystemErrorAfterProcessing,
+            1,
+        ))
+        .unwrap();
+        sim.inject(Fault::next(
+            endpoint,
+            FaultKind::BusinessError {
+                err_code: "FREQ_LIMIT".into(),
+            },
+            1,
+        ))
+        .unwrap();
+        let within = Duration::from_secs(10);
+        let done = match i {
+            0 => matches!(
+                c.settle_transfer(&transfer("Q8000001", 1500), within).await,
+                Ok(Settled::Done(_))
+            ),
+            1 => matches!(
+                c.settle_redpack(
+                    &SendRedpack::new(packet("Q8000002", 100), "127.0.0.1"),
+                    within
+                )
+                .await,
+                Ok(Settled::Done(_))
+            ),
+            _ => matches!(
+                c.settle_pay_bank(&bank("Q8000003"), within).await,
+                Ok(Settled::Done(_) | Settled::Pending(_))
+            ),
+        };
+        assert!(done, "{endpoint}: not settled");
+        sim.clear_faults();
+    }
+    assert_eq!(sim.transfers().len(), 1);
+    assert_eq!(sim.redpacks().len(), 1);
+    assert_eq!(sim.bank_payments().len(), 1);
+    // The same transfer number with another amount: taken; settle queries and finds the
+    // payment that stands (1500), never "nothing paid".
+    let Settled::Done(info) = c
+        .settle_transfer(&transfer("Q8000001", 1600), Duration::from_secs(5))
+        .await
+        .unwrap()
+    else {
+        panic!("not queried")
+    };
+    assert_eq!(info.payment_amount, Some(Fen::new(1500)));
+    assert_eq!(sim.transfers().len(), 1);
+}

@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use tenpay_client::{
     AddReceiver, Client, ContractSigning, FinishSharing, Identity, MchBillno, Micropay,
-    NewReceiver, OutRefundNo, OutTradeNo, Outcome, PapOrderQuery, PapPayApply, PartnerTradeNo,
-    PayBank, ProfitSharing, ReceiverType, Redpack, Refund, Refused, RefusedBecause, RelationType,
-    Reverse, SendRedpack, SharingQuery, SharingReceiver, SharingReturn, SharingReturnQuery, Split,
-    Transfer, UnifiedOrder,
+    MiniProgramRedpack, MultiProfitSharing, NewReceiver, OutRefundNo, OutTradeNo, Outcome,
+    PapOrderQuery, PapPayApply, PartnerTradeNo, PayBank, ProfitSharing, RawCall, ReceiverType,
+    Redpack, Refund, Refused, RefusedBecause, RelationType, Reverse, SendRedpack, SharingQuery,
+    SharingReceiver, SharingReturn, SharingReturnQuery, Split, Transfer, UnifiedOrder,
 };
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_sim::{Fault, FaultKind, Merchant, PayOptions, SimHandle, Simulator};
@@ -49,6 +49,10 @@ enum Family {
     Return,
     Finish,
     Deduction,
+    MiniRedpack,
+    MultiSplit,
+    /// A transfer made as a `RawCall` marked `moves_money`.
+    RawTransfer,
 }
 
 impl Family {
@@ -65,16 +69,24 @@ impl Family {
             Self::Return => "profitsharingreturn",
             Self::Finish => "profitsharingfinish",
             Self::Deduction => "pappayapply",
+            Self::MiniRedpack => "sendminiprogramhb",
+            Self::MultiSplit => "multiprofitsharing",
+            Self::RawTransfer => "transfers",
         }
     }
 
     /// A code the family documents as final on a first attempt.
     fn final_code(self) -> &'static str {
         match self {
-            Self::Transfer | Self::Redpack | Self::Bank | Self::Refund => "NOTENOUGH",
+            Self::Transfer
+            | Self::Redpack
+            | Self::MiniRedpack
+            | Self::Bank
+            | Self::Refund
+            | Self::RawTransfer => "NOTENOUGH",
             Self::Micropay => "AUTHCODEEXPIRE",
             Self::Reverse => "REVERSE_EXPIRE",
-            Self::Split | Self::Finish => "ORDER_NOT_READY",
+            Self::Split | Self::MultiSplit | Self::Finish => "ORDER_NOT_READY",
             Self::Return => "FREQUENCY_LIMITED",
             Self::Deduction => "CONTRACT_NOT_EXIST",
         }
@@ -86,7 +98,7 @@ impl Family {
         self != Self::Micropay
     }
 
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 13] = [
         Self::Transfer,
         Self::Redpack,
         Self::Bank,
@@ -97,6 +109,9 @@ impl Family {
         Self::Return,
         Self::Finish,
         Self::Deduction,
+        Self::MiniRedpack,
+        Self::MultiSplit,
+        Self::RawTransfer,
     ];
 }
 
@@ -171,7 +186,7 @@ impl Env {
             serial: std::cell::Cell::new(0),
         };
         match family {
-            Family::Split | Family::Return | Family::Finish => {
+            Family::Split | Family::MultiSplit | Family::Return | Family::Finish => {
                 env.client
                     .add_sharing_receiver(&AddReceiver::new(&NewReceiver::merchant(
                         STORE,
@@ -253,13 +268,31 @@ enum Case {
     Transfer(Transfer),
     Redpack(SendRedpack),
     Bank(PayBank),
-    Refund { order: String, refund: Refund },
+    Refund {
+        order: String,
+        refund: Refund,
+    },
     Micropay(Micropay),
     Reverse(Reverse),
-    Split { tid: String, split: ProfitSharing },
-    Return { order: String, ret: SharingReturn },
-    Finish { tid: String, finish: FinishSharing },
+    Split {
+        tid: String,
+        split: ProfitSharing,
+    },
+    Return {
+        order: String,
+        ret: SharingReturn,
+    },
+    Finish {
+        tid: String,
+        finish: FinishSharing,
+    },
     Deduction(PapPayApply),
+    MiniRedpack(MiniProgramRedpack),
+    MultiSplit {
+        tid: String,
+        split: MultiProfitSharing,
+    },
+    RawTransfer(RawCall),
 }
 
 impl Case {
@@ -275,6 +308,9 @@ impl Case {
             Family::Return => "N",
             Family::Finish => "F",
             Family::Deduction => "D",
+            Family::MiniRedpack => "H",
+            Family::MultiSplit => "U",
+            Family::RawTransfer => "W",
         });
         // A user of its own per case: the per-user daily limits never bind.
         let openid = format!("oOutcomes{no:0>19}");
@@ -286,18 +322,27 @@ impl Case {
                 "deposit back",
                 "127.0.0.1",
             )),
-            Family::Redpack => Self::Redpack(SendRedpack::new(
-                Redpack::new(
-                    MchBillno::new(format!("{MCH}{no}")).unwrap(),
-                    &openid,
-                    Fen::new(100),
-                    "shop",
-                    "thanks",
-                    "launch",
-                    "remark",
-                ),
-                "127.0.0.1",
-            )),
+            Family::Redpack => Self::Redpack(SendRedpack::new(packet(&no, &openid), "127.0.0.1")),
+            Family::MiniRedpack => Self::MiniRedpack(MiniProgramRedpack::new(packet(&no, &openid))),
+            Family::MultiSplit => {
+                let tid = env.paid_order(true).await;
+                let split = MultiProfitSharing::new(Split::new(&tid, &no, &[share(100)]));
+                Self::MultiSplit { tid, split }
+            }
+            Family::RawTransfer => Self::RawTransfer(
+                RawCall::new("/mmpaymkttransfers/promotion/transfers")
+                    .unwrap()
+                    .field("partner_trade_no", &no)
+                    .field("openid", &openid)
+                    .field("check_name", "NO_CHECK")
+                    .field("amount", "100")
+                    .field("desc", "deposit back")
+                    .field("spbill_create_ip", "127.0.0.1")
+                    .merchant_fields("mch_appid", "mchid")
+                    .unsigned_answer()
+                    .retry_safe(true)
+                    .moves_money("partner_trade_no", &["NOTENOUGH", "FREQ_LIMIT"]),
+            ),
             Family::Bank => Self::Bank(PayBank::new(
                 PartnerTradeNo::new(&no).unwrap(),
                 "6222020200000000",
@@ -377,6 +422,9 @@ impl Case {
             Self::Return { ret, .. } => seen(&c.sharing_return(ret).await),
             Self::Finish { finish, .. } => seen(&c.finish_sharing(finish).await),
             Self::Deduction(d) => seen(&c.pap_pay_apply(d).await),
+            Self::MiniRedpack(r) => seen(&c.send_miniprogram_redpack(r).await),
+            Self::MultiSplit { split, .. } => seen(&c.multi_profit_sharing(split).await),
+            Self::RawTransfer(call) => seen(&c.call_money(call).await),
         }
     }
 
@@ -386,12 +434,12 @@ impl Case {
         env.sim.clear_faults();
         let sim = &env.sim;
         match self {
-            Self::Transfer(_) => sim
+            Self::Transfer(_) | Self::RawTransfer(_) => sim
                 .transfers()
                 .iter()
                 .filter(|t| t.partner_trade_no == no)
                 .count(),
-            Self::Redpack(_) => sim
+            Self::Redpack(_) | Self::MiniRedpack(_) => sim
                 .redpacks()
                 .iter()
                 .filter(|r| r.mch_billno == format!("{MCH}{no}"))
@@ -413,12 +461,14 @@ impl Case {
                     .is_ok_and(|o| o.trade_state == "SUCCESS" || o.trade_state == "REVOKED"),
             ),
             Self::Reverse(_) => usize::from(sim.order(no).unwrap().trade_state == "REVOKED"),
-            Self::Split { tid, .. } | Self::Finish { tid, .. } => usize::from(
-                env.client
-                    .sharing_query(&SharingQuery::new(tid, no))
-                    .await
-                    .is_ok(),
-            ),
+            Self::Split { tid, .. } | Self::MultiSplit { tid, .. } | Self::Finish { tid, .. } => {
+                usize::from(
+                    env.client
+                        .sharing_query(&SharingQuery::new(tid, no))
+                        .await
+                        .is_ok(),
+                )
+            }
             Self::Return { order, .. } => usize::from(
                 env.client
                     .sharing_return_query(&SharingReturnQuery::new(order, no))
@@ -433,6 +483,18 @@ impl Case {
             ),
         }
     }
+}
+
+fn packet(no: &str, openid: &str) -> Redpack {
+    Redpack::new(
+        MchBillno::new(format!("{MCH}{no}")).unwrap(),
+        openid,
+        Fen::new(100),
+        "shop",
+        "thanks",
+        "launch",
+        "remark",
+    )
 }
 
 fn micropay(no: &str) -> Micropay {
@@ -715,4 +777,7 @@ families! {
     sharing_return: Family::Return, 0x7e11_0008;
     finish: Family::Finish, 0x7e11_0009;
     deduction: Family::Deduction, 0x7e11_000a;
+    miniprogram_redpack: Family::MiniRedpack, 0x7e11_000b;
+    multi_split: Family::MultiSplit, 0x7e11_000c;
+    raw_transfer: Family::RawTransfer, 0x7e11_000d;
 }

@@ -841,7 +841,6 @@ impl ClientBuilder {
     /// and only when the base URL is production or its backup. Any other base (the
     /// simulator, a proxy, the sandbox) needs this set explicitly, so that whoever serves
     /// the API cannot also choose the key card numbers are encrypted with.
-    #[must_use]
     pub fn bank_key_url(mut self, url: impl Into<String>) -> Self {
         self.bank_key.url = Some(url.into().trim_end_matches('/').to_owned());
         self
@@ -850,7 +849,6 @@ impl ClientBuilder {
     /// Pins WeChat Pay's RSA key for bank payments: a fetched key whose SHA-256 fingerprint
     /// ([`PublicKey::fingerprint`](crate::PublicKey::fingerprint), logged at each fetch) is
     /// not this one is refused, and nothing is sent.
-    #[must_use]
     pub fn pin_bank_key(mut self, sha256_hex: impl Into<String>) -> Self {
         self.bank_key.pin = Some(sha256_hex.into().to_ascii_lowercase());
         self
@@ -858,7 +856,6 @@ impl ClientBuilder {
 
     /// Starts with a key kept from an earlier fetch (fetched again only when WeChat Pay
     /// cannot decrypt with it).
-    #[must_use]
     pub fn bank_key(mut self, key: crate::PublicKey) -> Self {
         self.bank_key.preset = Some(key);
         self
@@ -1028,7 +1025,11 @@ impl ClientBuilder {
                 poll_interval: self.poll_interval,
                 poll_window: self.poll_window,
                 max_bill_bytes: self.max_bill_bytes,
-                bank_key: self.bank_key.clone(),
+                bank_key: crate::payout::BankKeySource {
+                    url: self.bank_key.url,
+                    pin: self.bank_key.pin,
+                    preset: None,
+                },
             }),
             merchant: Arc::new(Merchant {
                 appid: self.appid,
@@ -1038,7 +1039,7 @@ impl ClientBuilder {
                 sub_appid: self.sub_appid,
                 sub_mch_id: self.sub_mch_id,
                 sandbox_key: Arc::new(tokio::sync::Mutex::new(None)),
-                public_key: Arc::new(tokio::sync::Mutex::new(self.bank_key.preset.clone())),
+                public_key: Arc::new(tokio::sync::Mutex::new(self.bank_key.preset)),
                 http_cert: with_cert,
                 verifier,
             }),

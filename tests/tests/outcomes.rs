@@ -670,25 +670,12 @@ async fn named_sequences(family: Family) {
     env.sim.shutdown().await;
 }
 
-/// xorshift64*: seeded, reproducible, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        let x = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d);
-        usize::try_from(x >> 33).unwrap() % n
-    }
-}
-
 /// 200 random sequences of length 1–4 from the simulator's fault kinds and the family's
 /// codes; a quarter of them meet refused connections after the first attempt.
 async fn random_sequences(family: Family, seed: u64) {
     use FaultKind::*;
     let env = Env::new(family).await;
-    let mut rng = Rng(seed);
+    let mut rng = tenpay_e2e::Rng::new(seed);
     let pool = [
         SystemError,
         SystemErrorAfterProcessing,

@@ -244,13 +244,8 @@ async fn refunds_under_fault_sequences(database_url: &str) {
         code("FREQUENCY_LIMITED"),
         code("ORDERNOTEXIST"),
     ];
-    let mut seed: u64 = 0x5eed_0023;
-    let mut below = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        usize::try_from(seed % n as u64).unwrap()
-    };
+    let mut rng = tenpay_e2e::Rng::new(0x5eed_0023);
+    let mut below = |n: usize| rng.below(n);
     for _ in 0..16 {
         let len = 1 + below(3);
         sequences.push((0..len).map(|_| pool[below(pool.len())].clone()).collect());

@@ -32,9 +32,10 @@ const STORE: &str = "190001001";
 const NOTIFY: &str = "http://127.0.0.1:9/notify";
 /// A payment code the simulator pays at once.
 const PAY_AT_ONCE: &str = "134567890123456700";
-/// The client's timeout, and the simulator's hang (longer).
-const TIMEOUT: Duration = Duration::from_millis(400);
-const HANG_MS: u64 = 700;
+/// The client's timeout, and the simulator's hang (longer). The timeout is generous: a
+/// spurious one on a loaded machine would turn an expected refusal into an open outcome.
+const TIMEOUT: Duration = Duration::from_millis(1200);
+const HANG_MS: u64 = 1500;
 
 /// The endpoints that move money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -696,9 +697,9 @@ async fn random_sequences(family: Family, seed: u64) {
         let len = 1 + rng.below(4);
         let faults: Vec<FaultKind> = (0..len)
             .map(|_| {
-                // Hangs are slow: one draw in four of what would be one.
+                // Hangs are slow: one draw in eight of what would be one.
                 let f = pool[rng.below(pool.len())].clone();
-                if matches!(f, Delay { .. }) && rng.below(4) != 0 {
+                if matches!(f, Delay { .. }) && rng.below(8) != 0 {
                     SystemErrorAfterProcessing
                 } else {
                     f

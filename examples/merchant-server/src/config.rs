@@ -125,14 +125,33 @@ impl DatabaseUrl {
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // scheme://user:password@host → scheme://user:***@host
-        if let Some((scheme, rest)) = self.0.split_once("://")
-            && let Some((userinfo, host)) = rest.split_once('@')
-        {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            return write!(f, "{scheme}://{user}:***@{host}");
+        // scheme://user:password@host → scheme://user:***@host, and every `password=` in the
+        // query string → `password=***`.
+        let (base, query) = match self.0.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (self.0.as_str(), None),
+        };
+        match base.split_once("://") {
+            Some((scheme, rest)) if rest.contains('@') => {
+                let (userinfo, host) = rest.rsplit_once('@').unwrap_or((rest, ""));
+                let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+                write!(f, "{scheme}://{user}:***@{host}")?;
+            }
+            _ => f.write_str(base)?,
         }
-        f.write_str(&self.0)
+        if let Some(query) = query {
+            f.write_str("?")?;
+            for (i, pair) in query.split('&').enumerate() {
+                if i > 0 {
+                    f.write_str("&")?;
+                }
+                match pair.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => write!(f, "{k}=***")?,
+                    _ => f.write_str(pair)?,
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -379,8 +398,17 @@ impl Config {
         if let Some(d) = v.number("AUDIT_RETENTION_DAYS")? {
             c.audit_retention = Duration::from_secs(d.saturating_mul(86_400));
         }
+        // 0 turns the sweeper off (as the table says); the other durations must be positive.
+        if let Some(s) = v.get("SWEEP_INTERVAL_SECS") {
+            let secs = s.trim().parse::<u64>().map_err(|_| {
+                problem(
+                    "SWEEP_INTERVAL_SECS",
+                    "must be a whole number (0: no sweeper)",
+                )
+            })?;
+            c.sweep.interval = Duration::from_secs(secs);
+        }
         for (var, field) in [
-            ("SWEEP_INTERVAL_SECS", &mut c.sweep.interval),
             ("SWEEP_UNPAID_AFTER_SECS", &mut c.sweep.unpaid_after),
             ("ORDER_TTL_SECS", &mut c.sweep.order_ttl),
             ("SWEEP_REFUND_AFTER_SECS", &mut c.sweep.refund_after),
@@ -611,5 +639,33 @@ mod tests {
             shown.contains("postgres://tenpay:***@db:5432/shop"),
             "{shown}"
         );
+        // In the query string too, and in Display (the startup error prints it).
+        for url in [
+            "postgres://db:5432/shop?user=tenpay&password=hunter2-password&sslmode=require",
+            "postgres://tenpay:hunter2-password@db/shop?PASSWORD=hunter2-password",
+        ] {
+            let shown = DatabaseUrl::new(url).unwrap().to_string();
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains("=***"), "{shown}");
+        }
+        assert_eq!(
+            DatabaseUrl::new("postgres://db/shop?sslmode=require")
+                .unwrap()
+                .to_string(),
+            "postgres://db/shop?sslmode=require"
+        );
+    }
+
+    #[test]
+    fn a_sweep_interval_of_zero_turns_the_sweeper_off() {
+        let mut v = vars(&BASE);
+        v.insert("SWEEP_INTERVAL_SECS".into(), "0".into());
+        assert!(Config::from_vars(&v).unwrap().sweep.interval.is_zero());
+        v.insert("SWEEP_INTERVAL_SECS".into(), "-1".into());
+        assert!(Config::from_vars(&v).is_err());
+        // The other durations stay positive.
+        v.insert("SWEEP_INTERVAL_SECS".into(), "30".into());
+        v.insert("SWEEP_BACKOFF_SECS".into(), "0".into());
+        assert!(Config::from_vars(&v).is_err());
     }
 }

@@ -675,7 +675,7 @@ impl Payments {
                 (
                     "unknown",
                     Some(format!(
-                        "the outcome is unknown ({why}); it stays PROCESSING until the notification or refundquery; repeat with out_refund_no {out_refund_no}"
+                        "{why}; the refund stays PROCESSING until the notification or refundquery; repeat it with out_refund_no {out_refund_no}, never a new number"
                     )),
                 )
             }

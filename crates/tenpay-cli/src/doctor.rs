@@ -320,7 +320,13 @@ fn certificate(profile: &Profile) -> Check {
 async fn clock(profile: &Profile, base: &str) -> Check {
     let client = match date_client(profile) {
         Ok(c) => c,
-        Err(e) => return check("clock", Verdict::Warn, format!("not checked: {e}")),
+        Err(e) => {
+            return check(
+                "clock",
+                Verdict::Warn,
+                format!("not checked: {}", report(&e)),
+            );
+        }
     };
     let response =
         match tokio::time::timeout(Duration::from_secs(10), client.head(base).send()).await {
@@ -368,13 +374,31 @@ async fn clock(profile: &Profile, base: &str) -> Check {
     }
 }
 
-fn date_client(profile: &Profile) -> Result<reqwest::Client, String> {
+/// Why the clock check's HTTP client could not be made.
+#[derive(Debug, thiserror::Error)]
+enum DateClientError {
+    #[error("cannot read {}", path.display())]
+    Ca {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("TLS configuration")]
+    Tls(#[source] rustls::Error),
+    #[error("HTTP client")]
+    Http(#[source] reqwest::Error),
+}
+
+fn date_client(profile: &Profile) -> Result<reqwest::Client, DateClientError> {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject as _;
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(ca) = &profile.ca_pem {
-        let pem = std::fs::read(ca).map_err(|e| format!("cannot read {}: {e}", ca.display()))?;
+        let pem = std::fs::read(ca).map_err(|source| DateClientError::Ca {
+            path: ca.clone(),
+            source,
+        })?;
         for cert in CertificateDer::pem_slice_iter(&pem).flatten() {
             let _ = roots.add(cert);
         }
@@ -383,14 +407,14 @@ fn date_client(profile: &Profile) -> Result<reqwest::Client, String> {
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
+    .map_err(DateClientError::Tls)?
     .with_root_certificates(roots)
     .with_no_client_auth();
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| report(&e))
+        .map_err(DateClientError::Http)
 }
 
 fn nanos() -> u128 {

@@ -72,7 +72,7 @@ type AuditHook = dyn Fn(&Audit<'_>) + Send + Sync;
 /// acknowledge it".
 pub trait Handler: Send + Sync + 'static {
     /// The handler's error (shown in logs, never sent to WeChat Pay).
-    type Error: fmt::Display + Send;
+    type Error: fmt::Display + Send + 'static;
     /// The handler's future.
     type Future: Future<Output = Result<(), Self::Error>> + Send + 'static;
     /// Handles one verified notification.
@@ -83,7 +83,7 @@ impl<F, Fut, E> Handler for F
 where
     F: Fn(Notification) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: fmt::Display + Send,
+    E: fmt::Display + Send + 'static,
 {
     type Error = E;
     type Future = Fut;
@@ -108,7 +108,7 @@ pub struct Delivery {
 /// result is only logged, and WeChat Pay is told to retry either way.
 pub trait DeliveryHandler: Send + Sync + 'static {
     /// The handler's error (shown in logs, never sent to WeChat Pay).
-    type Error: fmt::Display + Send;
+    type Error: fmt::Display + Send + 'static;
     /// The handler's future.
     type Future: Future<Output = Result<(), Self::Error>> + Send + 'static;
     /// Handles one delivery.
@@ -119,7 +119,7 @@ impl<F, Fut, E> DeliveryHandler for F
 where
     F: Fn(Delivery) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: fmt::Display + Send,
+    E: fmt::Display + Send + 'static,
 {
     type Error = E;
     type Future = Fut;
@@ -133,7 +133,10 @@ where
 #[derive(Debug, Clone)]
 pub struct Deliveries<D>(D);
 
-type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+/// A handler's error, kept as the handler's own value until it is logged.
+type HandlerError = Box<dyn fmt::Display + Send>;
+
+type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>>;
 
 mod sealed {
     pub trait Sealed {}
@@ -155,9 +158,9 @@ impl<H: Handler> Dispatch for H {
         verdict: Result<Notification, Error>,
     ) -> Option<HandlerFuture> {
         let future = self.call(verdict.ok()?);
-        Some(Box::pin(
-            async move { future.await.map_err(|e| e.to_string()) },
-        ))
+        Some(Box::pin(async move {
+            future.await.map_err(|e| Box::new(e) as HandlerError)
+        }))
     }
 }
 
@@ -166,9 +169,9 @@ impl<D: DeliveryHandler> sealed::Sealed for Deliveries<D> {}
 impl<D: DeliveryHandler> Dispatch for Deliveries<D> {
     fn dispatch(&self, body: Bytes, verdict: Result<Notification, Error>) -> Option<HandlerFuture> {
         let future = self.0.call(Delivery { body, verdict });
-        Some(Box::pin(
-            async move { future.await.map_err(|e| e.to_string()) },
-        ))
+        Some(Box::pin(async move {
+            future.await.map_err(|e| Box::new(e) as HandlerError)
+        }))
     }
 }
 

@@ -137,9 +137,8 @@ struct ValueDe<'a>(&'a str);
 macro_rules! parse_int {
     ($($method:ident $visit:ident $ty:ty),*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-            let n: $ty = crate::fen::parse_decimal(self.0).map_err(|reason| {
-                DeError(Error::InvalidValue { field: String::new(), reason })
-            })?;
+            let n: $ty = crate::fen::parse_decimal(self.0)
+                .map_err(|e| DeError(e.for_field(String::new())))?;
             visitor.$visit(n)
         }
     )*};

@@ -7,27 +7,50 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, quote};
 
+/// Why a value is not a strict decimal integer (the value quoted, cut to a readable length).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum DecimalError {
+    #[error("expected an integer, got an empty value")]
+    Empty,
+    #[error("expected decimal digits only, got {0:?}")]
+    NotDigits(String),
+    #[error("leading zero in {0:?}")]
+    LeadingZero(String),
+    #[error("{0:?} is out of range")]
+    OutOfRange(String),
+}
+
+impl DecimalError {
+    /// As the wire error every caller reports (`field` empty when not known).
+    pub(crate) fn for_field(self, field: String) -> Error {
+        Error::InvalidValue {
+            field,
+            reason: self.to_string(),
+        }
+    }
+}
+
 /// Parses a non-negative decimal integer strictly: ASCII digits only, no sign, no leading
 /// zeros (but `0` itself), no spaces, no overflow.
-pub(crate) fn parse_decimal<T: TryFrom<u64>>(s: &str) -> Result<T, String> {
+pub(crate) fn parse_decimal<T: TryFrom<u64>>(s: &str) -> Result<T, DecimalError> {
     let bytes = s.as_bytes();
     if bytes.is_empty() {
-        return Err("expected an integer, got an empty value".to_owned());
+        return Err(DecimalError::Empty);
     }
     if !bytes.iter().all(u8::is_ascii_digit) {
-        return Err(format!("expected decimal digits only, got {:?}", quote(s)));
+        return Err(DecimalError::NotDigits(quote(s)));
     }
     if bytes.len() > 1 && bytes[0] == b'0' {
-        return Err(format!("leading zero in {:?}", quote(s)));
+        return Err(DecimalError::LeadingZero(quote(s)));
     }
     let mut n: u64 = 0;
     for &d in bytes {
         n = n
             .checked_mul(10)
             .and_then(|n| n.checked_add(u64::from(d - b'0')))
-            .ok_or_else(|| format!("{:?} is out of range", quote(s)))?;
+            .ok_or_else(|| DecimalError::OutOfRange(quote(s)))?;
     }
-    T::try_from(n).map_err(|_| format!("{:?} is out of range", quote(s)))
+    T::try_from(n).map_err(|_| DecimalError::OutOfRange(quote(s)))
 }
 
 /// An amount in fen (0.01 CNY, or the minor unit of `fee_type`): what every `*_fee` field holds.
@@ -143,10 +166,7 @@ impl FromStr for Fen {
     fn from_str(s: &str) -> Result<Self, Error> {
         parse_decimal(s)
             .map(Self)
-            .map_err(|reason| Error::InvalidValue {
-                field: String::new(),
-                reason,
-            })
+            .map_err(|e| e.for_field(String::new()))
     }
 }
 

@@ -50,10 +50,9 @@ pub fn read<T: DeserializeOwned>(
         .collect();
     let highest = indexed.iter().map(|&(_, i, _)| i).max();
     let count = match map.get(count_field) {
-        Some(c) => crate::fen::parse_decimal::<usize>(c).map_err(|reason| Error::InvalidValue {
-            field: quote(count_field),
-            reason,
-        })?,
+        Some(c) => {
+            crate::fen::parse_decimal::<usize>(c).map_err(|e| e.for_field(quote(count_field)))?
+        }
         None => highest.map_or(0, |h| h + 1),
     };
     if let Some(h) = highest.filter(|&h| h >= count) {

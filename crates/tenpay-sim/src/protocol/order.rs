@@ -34,7 +34,7 @@ impl Engine {
         }
         let notify_url = req.get("notify_url").unwrap_or_default();
         if let Err(why) = self.check_notify_url(notify_url) {
-            return biz("PARAM_ERROR", why);
+            return biz("PARAM_ERROR", why.to_string());
         }
         let fingerprint = fingerprint(req);
         let key = req.order_key(out_trade_no);
@@ -76,15 +76,10 @@ impl Engine {
         answer
     }
 
-    fn check_notify_url(&self, url: &str) -> Result<(), String> {
-        let target =
-            crate::notify::Target::parse(url).map_err(|e| format!("notify_url参数错误: {e}"))?;
+    fn check_notify_url(&self, url: &str) -> Result<(), NotifyUrlError> {
+        let target = crate::notify::Target::parse(url).map_err(NotifyUrlError::Unusable)?;
         if !self.allow_any_notify_url && !target.is_loopback() {
-            return Err(format!(
-                "notify_url参数错误: the simulator delivers only to loopback addresses (got host {}); \
-                 enable allow_any_notify_url for a test network",
-                target.host
-            ));
+            return Err(NotifyUrlError::NotLoopback { host: target.host });
         }
         Ok(())
     }
@@ -312,4 +307,16 @@ pub(super) fn pay_payload(order: &Order, sign_type_field: bool) -> PayPayload {
     p.sign_type_field = sign_type_field;
     p.contract_id.clone_from(&order.contract_id);
     p
+}
+
+/// Why the simulator refuses a `notify_url` (the answer's `err_code_des`).
+#[derive(Debug, thiserror::Error)]
+enum NotifyUrlError {
+    #[error("notify_url参数错误: {0}")]
+    Unusable(&'static str),
+    #[error(
+        "notify_url参数错误: the simulator delivers only to loopback addresses (got host {host}); \
+         enable allow_any_notify_url for a test network"
+    )]
+    NotLoopback { host: String },
 }

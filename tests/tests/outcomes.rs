@@ -25,6 +25,9 @@ use tenpay_sign::{ApiKey, SignType};
 use tenpay_sim::{Fault, FaultKind, Merchant, PayOptions, SimHandle, Simulator};
 use tenpay_xml::Fen;
 
+mod common;
+use common::business;
+
 const APPID: &str = "wx2421b1c4370ec43b";
 const MCH: &str = "10000100";
 const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
@@ -516,12 +519,6 @@ struct Sequence {
     then_refused: bool,
 }
 
-fn business(code: &str) -> FaultKind {
-    FaultKind::BusinessError {
-        err_code: code.into(),
-    }
-}
-
 /// Runs one sequence for one family; checks the invariants; returns what the call saw.
 async fn run(env: &Env, family: Family, seq: &Sequence) -> Seen {
     let (case, no) = Case::new(env, family).await;
@@ -677,21 +674,15 @@ async fn random_sequences(family: Family, seed: u64) {
     use FaultKind::*;
     let env = Env::new(family).await;
     let mut rng = tenpay_e2e::Rng::new(seed);
-    let pool = [
-        SystemError,
-        SystemErrorAfterProcessing,
-        Drop,
-        Http500,
-        Html,
-        Truncated,
-        BadSignature,
+    let mut pool = common::open_faults();
+    pool.extend([
         Delay { ms: HANG_MS },
         business(family.final_code()),
         business("PARAM_ERROR"),
         business("FREQ_LIMIT"),
         business("FATAL_ERROR"),
         business("268458547"),
-    ];
+    ]);
     let mut tally = [0u32; 4];
     for _ in 0..200 {
         let len = 1 + rng.below(4);

@@ -220,7 +220,7 @@ async fn refunds_under_fault_sequences(database_url: &str) {
     use FaultKind::*;
     let env = start_with(database_url, |_| {}).await;
     let run = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    let code = |c: &str| BusinessError { err_code: c.into() };
+    let code = common::business;
     let mut sequences: Vec<Vec<FaultKind>> = vec![
         vec![SystemErrorAfterProcessing, code("NOTENOUGH")],
         vec![SystemErrorAfterProcessing, code("FREQUENCY_LIMITED")],
@@ -231,19 +231,16 @@ async fn refunds_under_fault_sequences(database_url: &str) {
         vec![code("NOTENOUGH")],
         vec![BadSignature],
     ];
-    let pool = [
-        SystemError,
-        SystemErrorAfterProcessing,
-        Drop,
-        Http500,
-        Html,
-        Truncated,
-        BadSignature,
-        code("NOTENOUGH"),
-        code("PARAM_ERROR"),
-        code("FREQUENCY_LIMITED"),
-        code("ORDERNOTEXIST"),
-    ];
+    let mut pool = common::open_faults();
+    pool.extend(
+        [
+            "NOTENOUGH",
+            "PARAM_ERROR",
+            "FREQUENCY_LIMITED",
+            "ORDERNOTEXIST",
+        ]
+        .map(code),
+    );
     let mut rng = tenpay_e2e::Rng::new(0x5eed_0023);
     let mut below = |n: usize| rng.below(n);
     for _ in 0..16 {

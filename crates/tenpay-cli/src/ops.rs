@@ -231,11 +231,13 @@ async fn ask_money<E: tenpay_client::MovesMoney>(
             Ok(0)
         }
         Ok(outcome) => {
-            let (kind, open) = match &outcome {
-                Outcome::NumberTaken(u) => ("number taken with other parameters", u),
-                Outcome::Unknown(u) => ("unknown", u),
-                Outcome::Done(_) => return Ok(0),
-                _ => return Ok(OUTCOME_UNKNOWN),
+            let kind = if matches!(outcome, Outcome::NumberTaken(_)) {
+                "number taken with other parameters"
+            } else {
+                "unknown"
+            };
+            let Some(open) = outcome.open() else {
+                return Ok(0);
             };
             print(
                 &XmlMap::new(),

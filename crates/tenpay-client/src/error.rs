@@ -235,3 +235,12 @@ impl From<IdError> for Error {
         Self::Config(ConfigError::Id(e))
     }
 }
+
+/// A `result_code=FAIL` error with `code`, for the unit tests.
+#[cfg(test)]
+pub(crate) fn business(code: &str) -> Error {
+    Error::Business {
+        err_code: ErrCode::from(code),
+        err_code_des: String::new(),
+    }
+}

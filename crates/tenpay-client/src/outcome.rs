@@ -400,13 +400,7 @@ pub(crate) fn judge<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn business(code: &str) -> Error {
-        Error::Business {
-            err_code: ErrCode::from(code),
-            err_code_des: String::new(),
-        }
-    }
+    use crate::error::business;
 
     fn not_xml() -> Error {
         Error::NotXml {

@@ -61,14 +61,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrCode;
-
-    fn business(code: &str) -> Error {
-        Error::Business {
-            err_code: ErrCode::from(code),
-            err_code_des: String::new(),
-        }
-    }
+    use crate::error::business;
 
     #[test]
     fn only_safe_endpoints_and_retryable_failures_are_repeated() {

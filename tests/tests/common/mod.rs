@@ -252,3 +252,25 @@ pub fn pay_notification(
 pub fn demo_key() -> &'static str {
     DEMO_KEY
 }
+
+/// The faults that leave an answer open: what the randomized fault-sequence tests draw from,
+/// with the codes each adds.
+pub fn open_faults() -> Vec<tenpay_sim::FaultKind> {
+    use tenpay_sim::FaultKind::*;
+    vec![
+        SystemError,
+        SystemErrorAfterProcessing,
+        Drop,
+        Http500,
+        Html,
+        Truncated,
+        BadSignature,
+    ]
+}
+
+/// A `result_code=FAIL` fault with `code`.
+pub fn business(code: &str) -> tenpay_sim::FaultKind {
+    tenpay_sim::FaultKind::BusinessError {
+        err_code: code.into(),
+    }
+}

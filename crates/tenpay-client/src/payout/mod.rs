@@ -3,19 +3,15 @@
 //! These are the calls where an SDK's mistake costs money: an error for a transfer that had
 //! in fact succeeded invites the caller to pay again under a new number. So:
 //!
-//! - **A send never ends in an error that hides a possible payment.** [`Client::transfer`],
-//!   [`Client::send_redpack`], [`Client::pay_bank`] and the others return
-//!   [`Payout::Unknown`] when the outcome is open: `SYSTEMERROR`, `PROCESSING`, a numeric or
-//!   unknown `err_code` (WeChat Pay's guidance: never switch numbers on an unknown code), a
-//!   timeout or a transport failure after the request may have been sent, an answer that is
-//!   not XML. The [`OutcomeUnknown`] names the number to query with. An `Err` means this
-//!   request paid nothing for certain (a final refusal such as `NOTENOUGH`, or a request that
-//!   was never sent).
+//! - **A send never ends in an error that hides a possible payment.** Sends are judged over
+//!   every attempt ([`crate::Outcome`]): `Err(Refused)` only when no attempt reached WeChat Pay
+//!   or the first that did was refused with a final code of the family's table (`classify`);
+//!   a taken number is `Outcome::NumberTaken`, anything else `Outcome::Unknown`.
 //! - **A repeat is the same request.** Retries reuse the number *and the signed body*
 //!   (the bank card's ciphertexts included: RSA-OAEP is randomised, so encrypting again would
-//!   be a different request). [`Client::settle_payout`] sends, then queries until the outcome
-//!   is known or the time is up, and resends the identical body only when WeChat Pay has no
-//!   record of the number.
+//!   be a different request). `settle_transfer`, `settle_redpack` and `settle_pay_bank` send,
+//!   then query until the outcome is known or the time is up, resending the identical body
+//!   only when WeChat Pay has no record of the number.
 //! - **Every call needs the client certificate** and is refused without one.
 //! - **Answers carry no signature** (the family's documented behaviour): they are checked for
 //!   the envelope, the codes and the merchant's ids, and are claims, not evidence.

@@ -52,7 +52,9 @@ async fn main() -> Result<()> {
     let created: Value = http
         .post(format!("{base}/orders"))
         .bearer_auth(&app_token)
-        .json(&json!({ "item": "vip-month", "description": "腾讯充值中心-QQ会员充值", "amount_fen": 888, "trade_type": "APP" }))
+        // The price is the server's (its catalogue: catalogue.example.json); the app may send
+        // the price it showed, and a different one is refused rather than charged.
+        .json(&json!({ "item": "vip-month", "amount_fen": 888, "trade_type": "APP" }))
         .send()
         .await?
         .error_for_status()?
@@ -165,7 +167,7 @@ async fn main() -> Result<()> {
         println!("  APP='Authorization: Bearer {app_token}'");
         println!("  ADMIN='Authorization: Bearer {admin_token}'");
         println!(
-            "  curl -s -XPOST {base}/orders -H \"$APP\" -H 'content-type: application/json' -d '{{\"item\":\"x\",\"description\":\"test\",\"amount_fen\":100,\"trade_type\":\"NATIVE\"}}'"
+            "  curl -s -XPOST {base}/orders -H \"$APP\" -H 'content-type: application/json' -d '{{\"item\":\"coffee\",\"trade_type\":\"NATIVE\"}}'"
         );
         println!(
             "  curl -s -XPOST {}/orders/OUT_TRADE_NO/pay",

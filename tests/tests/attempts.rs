@@ -49,9 +49,7 @@ async fn wait_anomaly(env: &Env, kind: &str) -> Value {
 async fn an_order_is_paid_again_through_a_new_attempt_after_the_first_is_closed() {
     let env = start("repay").await;
     let created = env
-        .create(
-            json!({ "item": "a", "description": "d", "amount_fen": 500, "trade_type": "NATIVE" }),
-        )
+        .create(json!({ "item": "fen-500", "amount_fen": 500, "trade_type": "NATIVE" }))
         .await;
     let no = created["out_trade_no"].as_str().unwrap().to_owned();
     assert_eq!(

@@ -8,7 +8,9 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Env, demo_key, init, pay_notification, start, start_with, temp_db, temp_db_path};
+use common::{
+    Env, demo_key, init, pay_notification, start, start_with, temp_db, temp_db_path, test_prices,
+};
 use serde_json::{Value, json};
 use tenpay_merchant_server::Server;
 use tenpay_merchant_server::simulator::{DEMO_APPID, DEMO_KEY, DEMO_MCH_ID, config_for};
@@ -24,7 +26,11 @@ async fn every_trade_type_to_paid_and_refunds_to_their_notification() {
         ("NATIVE", None),
         ("MWEB", None),
     ] {
-        let created = env.create(json!({ "item": "sku-1", "description": "测试商品", "amount_fen": 101, "trade_type": tt, "openid": openid })).await;
+        let created = env
+            .create(
+                json!({ "item": "fen-101", "amount_fen": 101, "trade_type": tt, "openid": openid }),
+            )
+            .await;
         let no = created["out_trade_no"].as_str().unwrap();
         match tt {
             "APP" => assert_eq!(created["pay"]["package"], "Sign=WXPay"),
@@ -83,14 +89,26 @@ async fn every_trade_type_to_paid_and_refunds_to_their_notification() {
     assert_eq!(env.notify("pay", body).await.0, 200);
     assert_eq!(env.order(&no).await["state"], "REFUNDED");
     // Bad requests: JSON errors with a reason; nothing written.
-    for bad in [
-        json!({ "item": "x", "description": "d", "amount_fen": 0, "trade_type": "APP" }),
-        json!({ "item": "x", "description": "d", "amount_fen": 1, "trade_type": "JSAPI" }),
-        json!({ "item": "x", "description": "d", "amount_fen": -5, "trade_type": "APP" }),
-        json!({ "nope": 1 }),
+    for (bad, expected) in [
+        // JSAPI without the payer's openid.
+        (json!({ "item": "fen-1", "trade_type": "JSAPI" }), 400),
+        (
+            json!({ "item": "fen-1", "amount_fen": -5, "trade_type": "APP" }),
+            400,
+        ),
+        (json!({ "item": "fen-1", "trade_type": "CASH" }), 400),
+        (json!({ "nope": 1 }), 400),
+        // The app may not name the description: the price and the text are the server's.
+        (
+            json!({ "item": "fen-1", "description": "d", "trade_type": "APP" }),
+            400,
+        ),
+        // A price of 0 from the merchant's own pricing is refused too.
+        (json!({ "item": "fen-0", "trade_type": "APP" }), 422),
+        (json!({ "item": "no-such-thing", "trade_type": "APP" }), 422),
     ] {
-        let (status, v) = env.create_as(&env.alice, bad).await;
-        assert_eq!(status, 400, "{v}");
+        let (status, v) = env.create_as(&env.alice, bad.clone()).await;
+        assert_eq!(status, expected, "{bad} -> {v}");
         assert!(v["reason"].as_str().is_some_and(|s| !s.is_empty()), "{v}");
     }
     assert_eq!(env.admin_get("/orders/NOPE").await.0, 404);
@@ -98,15 +116,16 @@ async fn every_trade_type_to_paid_and_refunds_to_their_notification() {
     env.stop().await;
 }
 
-/// Item 10: a character XML cannot carry is refused before anything is stored.
+/// Item 10: a description XML cannot carry (here from the merchant's own pricing) is
+/// refused before anything is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_description_xml_cannot_carry_is_a_400_and_stores_nothing() {
+async fn a_description_xml_cannot_carry_is_refused_and_stores_nothing() {
     let env = start("nul").await;
-    for description in ["bad\u{0}byte", "bell\u{7}", "ok\u{FFFE}"] {
+    for item in ["bad-0", "bad-7", "bad-fffe"] {
         let (status, v) = env
-            .create_as(&env.alice, json!({ "item": "x", "description": description, "amount_fen": 5, "trade_type": "APP" }))
+            .create_as(&env.alice, json!({ "item": item, "trade_type": "APP" }))
             .await;
-        assert_eq!(status, 400, "{v}");
+        assert_eq!(status, 422, "{v}");
     }
     assert!(env.sim.orders().is_empty());
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", temp_db_path("nul").display()))
@@ -137,9 +156,7 @@ async fn orders_send_the_payers_ip_trusting_only_configured_proxies() {
                 .post(format!("{}/orders", env.server.public_url()))
                 .bearer_auth(&env.alice)
                 .header("x-forwarded-for", xff)
-                .json(
-                    &json!({ "item": "x", "description": "d", "amount_fen": 5, "trade_type": tt }),
-                )
+                .json(&json!({ "item": "fen-5", "amount_fen": 5, "trade_type": tt }))
                 .send()
                 .await
                 .unwrap();
@@ -164,7 +181,7 @@ async fn orders_send_the_payers_ip_trusting_only_configured_proxies() {
         .post(format!("{}/orders", env.server.public_url()))
         .bearer_auth(&env.alice)
         .header("x-forwarded-for", "203.0.113.5")
-        .json(&json!({ "item": "x", "description": "d", "amount_fen": 5, "trade_type": "MWEB" }))
+        .json(&json!({ "item": "fen-5", "amount_fen": 5, "trade_type": "MWEB" }))
         .send()
         .await
         .unwrap();
@@ -253,7 +270,11 @@ async fn crash_while_a_notification_is_due_then_restart() {
     assert!(!sim.deliveries()[0].acknowledged);
     // Start again on the same address and database: the next attempt is delivered.
     config.listen = addr;
-    let server = Server::new(config.clone()).start().await.unwrap();
+    let server = Server::new(config.clone())
+        .pricing(test_prices)
+        .start()
+        .await
+        .unwrap();
     let env = Env {
         alice: common::token(&server, "alice"),
         sim,
@@ -385,10 +406,39 @@ async fn a_payment_for_a_closed_order_or_a_second_transaction_is_an_anomaly() {
     let env = start("anomalies").await;
     let closed = env.new_order(300, "NATIVE").await;
     let (status, v) = env
-        .admin_post(&format!("/orders/{closed}/close"), json!({}))
+        .admin_post(&format!("/orders/{closed}/cancel"), json!({}))
         .await;
     assert_eq!(status, 200, "{v}");
-    assert_eq!(v["state"], "CLOSED");
+    // The merchant's cancel is final: the order is CANCELLED, its attempt closed, and the
+    // payer cannot open a new attempt (review t3 #4).
+    assert_eq!(v["state"], "CANCELLED");
+    assert_eq!(v["attempts"][0]["state"], "CLOSED");
+    let repay = env
+        .http
+        .post(format!(
+            "{}/orders/{closed}/attempts",
+            env.server.public_url()
+        ))
+        .bearer_auth(&env.alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(repay.status(), 409);
+    let body: Value = repay.json().await.unwrap();
+    assert_eq!(body["error"], "cancelled", "{body}");
+    assert_eq!(
+        env.sim
+            .orders()
+            .iter()
+            .filter(|o| o.out_trade_no.starts_with(&closed))
+            .count(),
+        1
+    );
+    // A second cancel changes nothing.
+    let (status, again) = env
+        .admin_post(&format!("/orders/{closed}/cancel"), json!({}))
+        .await;
+    assert_eq!((status, again["state"].clone()), (200, json!("CANCELLED")));
     let (status, _) = env
         .notify(
             "pay",
@@ -401,7 +451,7 @@ async fn a_payment_for_a_closed_order_or_a_second_transaction_is_an_anomaly() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(env.order(&closed).await["state"], "CLOSED");
+    assert_eq!(env.order(&closed).await["state"], "CANCELLED");
 
     let paid = env.new_order(400, "APP").await;
     env.pay(&paid).await;
@@ -446,7 +496,11 @@ async fn duplicates_under_concurrency(database_url: &str) {
     let a = start_with(database_url, |_| {}).await;
     let mut config_b = config_for(&a.sim, database_url).unwrap();
     config_b.session_secret = a.config.session_secret.clone();
-    let b = Server::new(config_b).start().await.unwrap();
+    let b = Server::new(config_b)
+        .pricing(test_prices)
+        .start()
+        .await
+        .unwrap();
     let no = a.new_order(1999, "APP").await;
     // The genuine notification, as the simulator signs it, captured from its delivery to A.
     a.sim.pay(&no, &PayOptions::new()).unwrap();

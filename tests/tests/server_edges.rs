@@ -24,7 +24,7 @@ async fn the_app_cannot_refund_or_read_other_users_orders_and_the_back_office_ne
     // The payer's own refund and close calls do not exist on the public listener.
     for path in [
         format!("/orders/{no}/refunds"),
-        format!("/orders/{no}/close"),
+        format!("/orders/{no}/cancel"),
     ] {
         let r = env
             .http
@@ -53,7 +53,7 @@ async fn the_app_cannot_refund_or_read_other_users_orders_and_the_back_office_ne
     let (s, _) = env
         .create_as(
             "nonsense",
-            json!({ "item": "x", "description": "d", "amount_fen": 1, "trade_type": "APP" }),
+            json!({ "item": "fen-1", "amount_fen": 1, "trade_type": "APP" }),
         )
         .await;
     assert_eq!(s, 401);

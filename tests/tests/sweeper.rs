@@ -129,8 +129,7 @@ async fn expired_orders_are_closed_at_wechat_and_here() {
             1,
         ))
         .unwrap();
-    let body =
-        json!({ "item": "a", "description": "d", "amount_fen": 100, "trade_type": "NATIVE" });
+    let body = json!({ "item": "fen-100", "amount_fen": 100, "trade_type": "NATIVE" });
     let (status, _) = env.create_as(&env.alice.clone(), body).await;
     assert!(status >= 400, "{status}");
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -226,7 +225,11 @@ async fn two_instances_on_postgres_never_query_one_order_twice() {
     // Orders become due 3 s after they are placed: all are paid by then, so each one needs
     // exactly one orderquery, whichever instance makes it.
     let env = start_with(&url, |c| deaf(c, Duration::from_secs(3))).await;
-    let second = Server::new(env.config.clone()).start().await.unwrap();
+    let second = Server::new(env.config.clone())
+        .pricing(test_prices)
+        .start()
+        .await
+        .unwrap();
     let before = env.sim.calls("orderquery");
     let mut nos = Vec::new();
     for _ in 0..1000 {
@@ -284,7 +287,7 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
     // Closed here, then paid at WeChat Pay by a payment that began before the close.
     let late = env.new_order(500, "NATIVE").await;
     let (status, closed) = env
-        .admin_post(&format!("/orders/{late}/close"), json!({}))
+        .admin_post(&format!("/orders/{late}/cancel"), json!({}))
         .await;
     assert_eq!(status, 200, "{closed}");
     env.sim
@@ -419,7 +422,7 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
         anomalies, 4,
         "the mismatch, the unknown refund, the payment after close, the payment missing from the bill"
     );
-    assert_eq!(env.order(&late).await["state"], "CLOSED");
+    assert_eq!(env.order(&late).await["state"], "CANCELLED");
 
     // Again: nothing repaired twice, no anomaly twice, the same differences.
     let (_, again) = env

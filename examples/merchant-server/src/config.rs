@@ -16,6 +16,7 @@
 //! | `DATABASE_URL` | `sqlite://FILE` or `postgres://…` | `sqlite://merchant.db` |
 //! | `TENPAY_ADMIN_TOKEN_FILE` or `TENPAY_ADMIN_TOKEN` | the back office's bearer token (≥ 32 characters) | required |
 //! | `APP_SESSION_SECRET_FILE` or `APP_SESSION_SECRET` | signs the app's session tokens (≥ 32 bytes) | required |
+//! | `CATALOGUE_FILE` | the items and their prices, JSON `{"item": {"amount_fen": N, "description": "…"}}` (see `catalogue.example.json`); orders take their amount from it | required unless `Server::pricing` is given |
 //! | `TRUSTED_PROXIES` | comma-separated proxy IPs whose `X-Forwarded-For` is believed | none |
 //! | `SPBILL_CREATE_IP` | this server's IP, sent for NATIVE orders | `127.0.0.1` |
 //! | `HTTP_HEADER_TIMEOUT_SECS`, `HTTP_BODY_TIMEOUT_SECS`, `HTTP_REQUEST_TIMEOUT_SECS` | read and request bounds | 10, 10, 30 |
@@ -244,6 +245,8 @@ pub struct Config {
     /// Reconcile yesterday's bill once a day after this hour, Beijing time (`RECONCILE_HOUR`,
     /// default 10; `off`: on demand only).
     pub reconcile_hour: Option<u8>,
+    /// The prices (`CATALOGUE_FILE`); `None`: [`crate::Server::pricing`] must give them.
+    pub catalogue: Option<crate::pricing::Catalogue>,
 }
 
 impl Config {
@@ -277,6 +280,7 @@ impl Config {
             audit_retention: Duration::from_secs(30 * 86_400),
             sweep: crate::sweeper::SweepConfig::default(),
             reconcile_hour: Some(10),
+            catalogue: None,
         }
     }
 
@@ -364,6 +368,12 @@ impl Config {
         }
         if let Some(u) = v.get("DATABASE_URL") {
             c.database_url = DatabaseUrl::new(u).map_err(|e| problem("DATABASE_URL", e))?;
+        }
+        if let Some(path) = v.get("CATALOGUE_FILE") {
+            c.catalogue = Some(
+                crate::pricing::Catalogue::from_file(std::path::Path::new(&path))
+                    .map_err(|e| problem("CATALOGUE_FILE", crate::logging::report(&e)))?,
+            );
         }
         if let Some(list) = v.get("TRUSTED_PROXIES") {
             c.trusted_proxies = list

@@ -54,8 +54,12 @@ states!(
         PartiallyRefunded = "PARTIALLY_REFUNDED",
         /// Paid and refunded in full.
         Refunded = "REFUNDED",
-        /// Closed before payment.
+        /// Its payment attempt expired or was closed before payment; the payer may pay it
+        /// again (a new attempt).
         Closed = "CLOSED",
+        /// Cancelled by the merchant (the back office): final. No new attempt; a payment that
+        /// still arrives is the paid-after-close anomaly, for a refund.
+        Cancelled = "CANCELLED",
     }
 );
 

@@ -12,6 +12,7 @@
 //! | [`payments`] | the operations: orders, refunds, notifications |
 //! | [`http`] | the two listeners, one file per surface, bounded connections |
 //! | [`auth`] | session tokens for the app, the admin token |
+//! | [`pricing`] | the merchant's prices: the [`pricing::Pricing`] seam, the catalogue file |
 //! | [`server`] | start and stop |
 //! | [`reconcile`] | the daily reconciliation against the bill |
 //! | [`sweeper`] | the background recovery: unpaid attempts queried or closed, refunds resolved |
@@ -38,6 +39,7 @@ pub mod http;
 pub mod logging;
 pub mod metrics;
 pub mod payments;
+pub mod pricing;
 pub mod reconcile;
 pub mod server;
 pub mod simulator;

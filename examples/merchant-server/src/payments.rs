@@ -18,12 +18,11 @@ use crate::domain::{
 };
 use crate::logging::Escaped;
 use crate::store::{
-    Attempt, Evidence, NewAttempt, NewOrder, Order, PaymentVerdict, Refund, RefundReport, Refusal,
-    Reservation, Store, StoreError,
+    Attempt, Cancel, Evidence, NewAttempt, NewOrder, Order, PaymentVerdict, Refund, RefundReport,
+    Refusal, Reservation, Store, StoreError,
 };
 
-/// Orders above this are refused (100 million yuan).
-pub const MAX_ORDER_FEN: u64 = 10_000_000_000;
+pub use crate::pricing::MAX_ORDER_FEN;
 
 /// Why an operation did not happen (or did not finish).
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +31,9 @@ pub enum OpError {
     /// The request is unusable; nothing was stored.
     #[error("{0}")]
     Invalid(String),
+    /// The pricing has no price for the item; nothing was stored.
+    #[error(transparent)]
+    NoPrice(crate::pricing::PriceRefusal),
     /// No such order (or not the caller's).
     #[error("no such order")]
     UnknownOrder,
@@ -61,16 +63,18 @@ fn conflict(code: &'static str, reason: impl Into<String>) -> OpError {
     }
 }
 
-/// The body of an order request from the app.
+/// The body of an order request from the app. The amount and the description come from the
+/// server's [`crate::pricing::Pricing`], never from the app.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
-    /// The product (1 to 32 of `A-Z a-z 0-9 _ - .`; NATIVE's `product_id`).
+    /// The product (1 to 32 of `A-Z a-z 0-9 _ - .`; NATIVE's `product_id`), priced by the
+    /// server.
     pub item: String,
-    /// The `body` shown to the payer (at most 128 bytes).
-    pub description: String,
-    /// Amount in fen.
-    pub amount_fen: u64,
+    /// The price the app showed the payer, in fen. When given and not the server's price, the
+    /// order is refused (409 `price_changed`) instead of charging another amount than shown.
+    #[serde(default)]
+    pub amount_fen: Option<u64>,
     /// APP, JSAPI, NATIVE or MWEB.
     pub trade_type: String,
     /// The payer's openid (JSAPI).
@@ -140,7 +144,7 @@ pub struct OrderView {
 }
 
 /// The operations, shared by every surface.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Payments {
     client: Client,
     store: Store,
@@ -148,6 +152,27 @@ pub struct Payments {
     server_ip: String,
     attempt_ttl: std::time::Duration,
     latency: std::sync::Arc<crate::metrics::CallLatency>,
+    pricing: crate::pricing::SharedPricing,
+}
+
+impl std::fmt::Debug for Payments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payments")
+            .field("client", &self.client)
+            .field("store", &self.store)
+            .field("public_base_url", &self.public_base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The pricing of a server built without one: every item is refused.
+fn no_prices(
+    _user: &UserId,
+    _item: &str,
+) -> Result<crate::pricing::Price, crate::pricing::PriceRefusal> {
+    Err(crate::pricing::PriceRefusal::NotForSale(
+        "this server has no prices (CATALOGUE_FILE)".into(),
+    ))
 }
 
 /// WeChat Pay refuses a `time_expire` less than 5 minutes ahead; an attempt that expires
@@ -185,7 +210,16 @@ impl Payments {
             server_ip,
             attempt_ttl: std::time::Duration::from_secs(7200),
             latency: std::sync::Arc::default(),
+            pricing: std::sync::Arc::new(no_prices),
         }
+    }
+
+    /// Where orders take their amount and description from (by default: nowhere, every
+    /// order is refused).
+    #[must_use]
+    pub fn pricing(mut self, pricing: crate::pricing::SharedPricing) -> Self {
+        self.pricing = pricing;
+        self
     }
 
     /// How long a payment attempt may be paid (`ORDER_TTL_SECS`): sent as `time_expire`
@@ -222,29 +256,43 @@ impl Payments {
     /// payer's address, sent as `spbill_create_ip` (NATIVE sends the server's).
     ///
     /// # Errors
-    /// [`OpError::Invalid`] before anything is stored; [`OpError::Upstream`] when WeChat Pay
-    /// refused (the order is FAILED) or did not answer (it stays NEW).
+    /// [`OpError::Invalid`] or [`OpError::NoPrice`] (the pricing has no price for the
+    /// item) or [`OpError::Conflict`] (`price_changed`: the app showed another amount), before
+    /// anything is stored; [`OpError::Upstream`] when WeChat Pay refused (the order is FAILED)
+    /// or did not answer (it stays NEW).
     pub async fn create_order(
         &self,
         user: &UserId,
         req: CreateOrder,
         payer_ip: IpAddr,
     ) -> Result<CreatedOrder, OpError> {
-        let item_ok = (1..=32).contains(&req.item.len())
-            && req
-                .item
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
-        if !item_ok {
+        if !crate::pricing::is_item_name(&req.item) {
             return Err(OpError::Invalid(
                 "item must be 1 to 32 of A-Z a-z 0-9 _ - .".into(),
             ));
         }
-        xml_safe("description", &req.description, 128)?;
-        if req.amount_fen == 0 || req.amount_fen > MAX_ORDER_FEN {
-            return Err(OpError::Invalid(format!(
-                "amount_fen must be 1 to {MAX_ORDER_FEN}"
+        let price = self
+            .pricing
+            .price(user, &req.item)
+            .map_err(OpError::NoPrice)?;
+        // The pricing is the merchant's code: hold it to the same rules as a catalogue.
+        if !(1..=MAX_ORDER_FEN).contains(&price.amount.get())
+            || !crate::pricing::is_description(&price.description)
+        {
+            tracing::error!(item = %req.item, "the pricing returned an unusable price");
+            return Err(OpError::NoPrice(crate::pricing::PriceRefusal::NotForSale(
+                "this item has no usable price".into(),
             )));
+        }
+        if let Some(shown) = req.amount_fen.filter(|a| *a != price.amount.get()) {
+            return Err(conflict(
+                "price_changed",
+                format!(
+                    "the price of {} is {} fen, not {shown}",
+                    req.item,
+                    price.amount.get()
+                ),
+            ));
         }
         let openid = match (req.trade_type.as_str(), req.openid.as_deref()) {
             ("JSAPI", Some(o)) if !o.is_empty() => {
@@ -281,8 +329,8 @@ impl Payments {
                 out_trade_no: out_trade_no.clone(),
                 user_id: user.as_str().to_owned(),
                 item: req.item,
-                description: req.description,
-                amount: Fen::new(req.amount_fen),
+                description: price.description,
+                amount: price.amount,
                 trade_type: req.trade_type,
                 openid,
                 payer_ip: ip,
@@ -318,6 +366,9 @@ impl Payments {
                 format!("order is {}", view.order.state),
             ));
         }
+        if view.order.state == OrderState::Cancelled {
+            return Err(conflict("cancelled", "the merchant cancelled this order"));
+        }
         let current = view
             .attempts
             .iter()
@@ -341,6 +392,9 @@ impl Payments {
             NewAttempt::Created(a) => a,
             NewAttempt::UnknownOrder => return Err(OpError::UnknownOrder),
             NewAttempt::Refused(why) => return Err(conflict("not_payable", why)),
+            NewAttempt::Cancelled => {
+                return Err(conflict("cancelled", "the merchant cancelled this order"));
+            }
         };
         self.place(&view.order, &attempt.out_trade_no, attempt.expires_at)
             .await
@@ -524,24 +578,46 @@ impl Payments {
         }
     }
 
-    /// Closes an unpaid order: each of its open attempts at WeChat Pay, then here.
+    /// Cancels an unpaid order for good (the merchant's decision: out of stock, fraud, a price
+    /// error): each of its open attempts is closed at WeChat Pay, then the order is CANCELLED.
+    /// The payer cannot pay it again (`POST /orders/{no}/attempts` is a 409); a payment that
+    /// still arrives for it is the paid-after-close anomaly. Cancelling a cancelled order
+    /// changes nothing.
     ///
     /// # Errors
-    /// [`OpError::Conflict`] when it is not unpaid, or WeChat Pay says it is paid.
-    pub async fn close(&self, out_trade_no: &str) -> Result<OrderView, OpError> {
-        let view = self.order(None, out_trade_no).await?;
-        if !OrderState::CLOSABLE.contains(&view.order.state) {
-            return Err(conflict(
-                "wrong_state",
-                format!("order is {}", view.order.state),
-            ));
-        }
-        for a in &view.attempts {
-            if OrderState::CLOSABLE.contains(&a.state) {
-                self.close_attempt(&a.out_trade_no).await?;
+    /// [`OpError::Conflict`] when it is paid, or WeChat Pay says it is paid;
+    /// [`OpError::Upstream`] when an attempt could not be closed (the order is unchanged;
+    /// try again).
+    pub async fn cancel(&self, out_trade_no: &str) -> Result<OrderView, OpError> {
+        for _ in 0..3 {
+            let view = self.order(None, out_trade_no).await?;
+            if view.order.state == OrderState::Cancelled {
+                return Ok(view);
+            }
+            if view.order.state.is_paid() {
+                return Err(conflict(
+                    "wrong_state",
+                    format!("order is {}", view.order.state),
+                ));
+            }
+            for a in &view.attempts {
+                if OrderState::CLOSABLE.contains(&a.state) {
+                    self.close_attempt(&a.out_trade_no).await?;
+                }
+            }
+            match self.store.cancel_order(out_trade_no).await? {
+                Cancel::Cancelled | Cancel::NotCancellable => {
+                    return self.order(None, out_trade_no).await;
+                }
+                Cancel::UnknownOrder => return Err(OpError::UnknownOrder),
+                // The payer opened a new attempt meanwhile: close that one too.
+                Cancel::OpenAttempt => {}
             }
         }
-        self.order(None, out_trade_no).await
+        Err(conflict(
+            "busy",
+            "new payment attempts keep being opened; try again",
+        ))
     }
 
     /// Closes one attempt at WeChat Pay (closeorder), then here.

@@ -14,6 +14,7 @@ use crate::auth::{AdminToken, Authenticate, SessionTokens, SharedAuthenticator};
 use crate::config::Config;
 use crate::http::{self, Serving};
 use crate::payments::Payments;
+use crate::pricing::{Pricing, SharedPricing};
 use crate::store::{Store, StoreError};
 
 /// Why the server did not start.
@@ -32,6 +33,9 @@ pub enum StartError {
     /// The WeChat Pay client could not be built (base URL, certificate, CA).
     #[error("WeChat Pay client")]
     Client(#[source] tenpay_client::Error),
+    /// Orders would have no price: neither `CATALOGUE_FILE` nor [`Server::pricing`].
+    #[error("CATALOGUE_FILE: not set, and no Server::pricing: orders would have no price")]
+    NoPricing,
     /// A listener could not be bound.
     #[error("cannot listen on {addr} ({which})")]
     Bind {
@@ -49,6 +53,7 @@ pub enum StartError {
 pub struct Server {
     config: Config,
     authenticator: Option<SharedAuthenticator>,
+    pricing: Option<SharedPricing>,
 }
 
 impl std::fmt::Debug for Server {
@@ -56,6 +61,7 @@ impl std::fmt::Debug for Server {
         f.debug_struct("Server")
             .field("config", &self.config)
             .field("authenticator", &self.authenticator.is_some())
+            .field("pricing", &self.pricing.is_some())
             .finish()
     }
 }
@@ -68,7 +74,15 @@ impl Server {
         Self {
             config,
             authenticator: None,
+            pricing: None,
         }
+    }
+
+    /// Prices orders with your own [`Pricing`] instead of the configuration's catalogue.
+    #[must_use]
+    pub fn pricing(mut self, p: impl Pricing) -> Self {
+        self.pricing = Some(Arc::new(p));
+        self
     }
 
     /// Authenticates the app's API with your own sessions.
@@ -117,6 +131,11 @@ impl Server {
     /// [`StartError`].
     pub async fn start(self) -> Result<Running, StartError> {
         let config = self.config;
+        let pricing = match (self.pricing, &config.catalogue) {
+            (Some(p), _) => p,
+            (None, Some(c)) => Arc::new(c.clone()) as SharedPricing,
+            (None, None) => return Err(StartError::NoPricing),
+        };
         let (store, client) = Self::connect(&config).await?;
         let notifier = Notifier::new(
             &config.appid,
@@ -152,7 +171,8 @@ impl Server {
             public_base_url,
             config.server_ip.clone(),
         )
-        .attempt_ttl(config.sweep.order_ttl);
+        .attempt_ttl(config.sweep.order_ttl)
+        .pricing(pricing);
         let tokens = SessionTokens::new(config.session_secret.clone());
         let authenticator = self
             .authenticator

@@ -48,6 +48,16 @@ pub async fn start_simulator(time_scale: u32) -> Result<SimHandle, DemoError> {
         .map_err(DemoError::Simulator)
 }
 
+/// The demo catalogue, `catalogue.example.json` beside this crate.
+///
+/// # Panics
+/// Never: the file is checked by a test.
+#[must_use]
+pub fn demo_catalogue() -> crate::pricing::Catalogue {
+    crate::pricing::Catalogue::from_json(include_str!("../catalogue.example.json"))
+        .unwrap_or_else(|e| unreachable!("catalogue.example.json: {e}"))
+}
+
 /// A random secret of 64 hex characters.
 #[must_use]
 pub fn random_secret() -> Secret {
@@ -82,6 +92,7 @@ pub fn config_for(sim: &SimHandle, database_url: &str) -> Result<Config, DemoErr
     config.extra_ca_pem = Some(tls.ca_pem.clone());
     config.identity = Some(Identity::from_pkcs12(identity.pkcs12.clone()));
     config.database_url = DatabaseUrl::new(database_url).map_err(DemoError::Setting)?;
+    config.catalogue = Some(demo_catalogue());
     // A simulator has no yesterday: reconcile on demand (POST /reconciliations/{date}).
     config.reconcile_hour = None;
     Ok(config)

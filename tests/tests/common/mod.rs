@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tenpay_merchant_server::auth::UserId;
+use tenpay_merchant_server::pricing::{Price, PriceRefusal};
 use tenpay_merchant_server::simulator::{
     DEMO_APPID, DEMO_KEY, DEMO_MCH_ID, config_for, start_simulator,
 };
@@ -47,7 +48,11 @@ pub async fn start_with(database_url: &str, tweak: impl FnOnce(&mut Config)) -> 
     let sim = start_simulator(1000).await.unwrap();
     let mut config = config_for(&sim, database_url).unwrap();
     tweak(&mut config);
-    let server = Server::new(config.clone()).start().await.unwrap();
+    let server = Server::new(config.clone())
+        .pricing(test_prices)
+        .start()
+        .await
+        .unwrap();
     let alice = token(&server, "alice");
     Env {
         sim,
@@ -60,6 +65,28 @@ pub async fn start_with(database_url: &str, tweak: impl FnOnce(&mut Config)) -> 
 
 pub async fn start(db_name: &str) -> Env {
     start_with(&temp_db(db_name), |_| {}).await
+}
+
+/// The tests' prices: item `fen-N` costs N fen; `bad-H` costs 5 fen with a description that
+/// holds the character U+H (which the server must refuse); anything else is unknown.
+pub fn test_prices(_: &UserId, item: &str) -> Result<Price, PriceRefusal> {
+    if let Some(n) = item.strip_prefix("fen-").and_then(|n| n.parse().ok()) {
+        return Ok(Price {
+            amount: tenpay_xml::Fen::new(n),
+            description: format!("测试商品 {n}"),
+        });
+    }
+    let bad = item
+        .strip_prefix("bad-")
+        .and_then(|h| u32::from_str_radix(h, 16).ok())
+        .and_then(char::from_u32);
+    if let Some(c) = bad {
+        return Ok(Price {
+            amount: tenpay_xml::Fen::new(5),
+            description: format!("bad{c}char"),
+        });
+    }
+    Err(PriceRefusal::UnknownItem(item.to_owned()))
 }
 
 pub fn token(server: &Running, user: &str) -> String {
@@ -102,7 +129,7 @@ impl Env {
 
     /// Creates an order as alice and returns its out_trade_no.
     pub async fn new_order(&self, amount_fen: u64, trade_type: &str) -> String {
-        let body = json!({ "item": "a", "description": "d", "amount_fen": amount_fen, "trade_type": trade_type });
+        let body = json!({ "item": format!("fen-{amount_fen}"), "amount_fen": amount_fen, "trade_type": trade_type });
         self.create(body).await["out_trade_no"]
             .as_str()
             .unwrap()

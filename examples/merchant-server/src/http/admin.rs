@@ -4,7 +4,7 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /orders/{out_trade_no}[?refresh=true]` | any order, with its refunds |
-//! | `POST /orders/{out_trade_no}/close` | close an unpaid order |
+//! | `POST /orders/{out_trade_no}/cancel` | cancel an unpaid order for good (the payer cannot pay it again) |
 //! | `POST /orders/{out_trade_no}/refunds` | refund `{amount_fen, out_refund_no?, reason?}`; repeat with the same `out_refund_no` |
 //! | `GET /refunds/{out_refund_no}` | one refund |
 //! | `POST /refunds/{out_refund_no}/query` | ask WeChat Pay (refundquery) and record the result |
@@ -61,7 +61,7 @@ pub fn router(payments: Payments, token: AdminToken, sweep: Arc<SweepStats>) -> 
             post(resolve_anomaly),
         )
         .route("/orders/{out_trade_no}", get(get_order))
-        .route("/orders/{out_trade_no}/close", post(close_order))
+        .route("/orders/{out_trade_no}/cancel", post(cancel_order))
         .route("/orders/{out_trade_no}/refunds", post(create_refund))
         .route("/refunds/{out_refund_no}", get(get_refund))
         .route("/refunds/{out_refund_no}/query", post(query_refund))
@@ -305,11 +305,11 @@ async fn get_order(
     }))
 }
 
-async fn close_order(
+async fn cancel_order(
     State(p): State<Payments>,
     Path(no): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(p.close(&no).await?))
+    Ok(Json(p.cancel(&no).await?))
 }
 
 async fn create_refund(

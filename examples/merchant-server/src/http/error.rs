@@ -51,6 +51,11 @@ impl From<OpError> for ApiError {
     fn from(e: OpError) -> Self {
         match e {
             OpError::Invalid(reason) => Self::new(StatusCode::BAD_REQUEST, "invalid", reason),
+            OpError::NoPrice(why) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no_price",
+                why.to_string(),
+            ),
             OpError::UnknownOrder => {
                 Self::new(StatusCode::NOT_FOUND, "unknown_order", "no such order")
             }

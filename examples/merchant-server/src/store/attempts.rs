@@ -29,6 +29,21 @@ pub enum NewAttempt {
     UnknownOrder,
     /// The order cannot be paid again (it is paid, or has too many attempts); nothing written.
     Refused(String),
+    /// The merchant cancelled the order: final.
+    Cancelled,
+}
+
+/// What [`Store::cancel_order`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancel {
+    /// The order is CANCELLED now.
+    Cancelled,
+    /// No such order.
+    UnknownOrder,
+    /// An attempt is still open (one was created meanwhile): close it first.
+    OpenAttempt,
+    /// The order is paid, or cancelled already; nothing written.
+    NotCancellable,
 }
 
 /// An attempt the sweeper claimed, with what it decides on.
@@ -189,6 +204,9 @@ impl Store {
         if state.is_paid() {
             return Ok(NewAttempt::Refused(format!("order is {state}")));
         }
+        if state == OrderState::Cancelled {
+            return Ok(NewAttempt::Cancelled);
+        }
         let number = format!("{order_no}-{}", last + 1);
         if last >= MAX_ATTEMPTS || number.len() > tenpay_xml::OutTradeNo::MAX_LEN {
             return Ok(NewAttempt::Refused(format!(
@@ -210,6 +228,55 @@ impl Store {
         tx.commit().await?;
         tracing::info!(out_trade_no = %number, order_no, "attempt created");
         Ok(NewAttempt::Created(attempt))
+    }
+
+    /// Cancels an order for good: CLOSED / NEW / NOTPAY / PAYERROR / FAILED → CANCELLED, when
+    /// none of its attempts can still be paid (the caller closed them at WeChat Pay first).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn cancel_order(&self, order_no: &str) -> Result<Cancel, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Locks the order (see `reserve_refund`): a new attempt waits, then sees CANCELLED.
+        let found = sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
+            .bind(order_no)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if found == 0 {
+            return Ok(Cancel::UnknownOrder);
+        }
+        let open: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM attempts WHERE order_no = $1 AND state IN ({})",
+            in_list(&OrderState::CLOSABLE)
+        ))
+        .bind(order_no)
+        .fetch_one(&mut *tx)
+        .await?;
+        if open > 0 {
+            return Ok(Cancel::OpenAttempt);
+        }
+        let mut from = OrderState::CLOSABLE.to_vec();
+        from.extend([OrderState::Closed, OrderState::Failed]);
+        let moved = sqlx::query(&format!(
+            "UPDATE orders SET state = 'CANCELLED' WHERE out_trade_no = $1 AND state IN ({})",
+            in_list(&from)
+        ))
+        .bind(order_no)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        if moved == 1 {
+            tracing::info!(
+                out_trade_no = order_no,
+                state = "CANCELLED",
+                "order cancelled"
+            );
+            Ok(Cancel::Cancelled)
+        } else {
+            Ok(Cancel::NotCancellable)
+        }
     }
 
     /// An attempt's NEW → NOTPAY, with the prepay id.
@@ -407,6 +474,11 @@ impl Store {
             .rows_affected();
             if order_moved == 1 {
                 Ok(PaymentVerdict::Paid)
+            } else if order_state == OrderState::Cancelled {
+                let detail = format!(
+                    "transaction {transaction_id} paid {amount} fen for attempt {attempt_no} of order {order_no}, which the merchant cancelled: refund the payer"
+                );
+                Err((AnomalyKind::PaidAfterClose, detail))
             } else {
                 let detail = format!(
                     "order {order_no} is paid by attempt {} (transaction {}) and again by attempt {attempt_no} (transaction {transaction_id}, {amount} fen): refund one",

@@ -17,7 +17,7 @@ use tenpay_xml::Fen;
 
 use crate::config::DatabaseUrl;
 use crate::domain::{AnomalyKind, OrderState, RefundState, UnknownState, money};
-pub use attempts::{Claimed, MAX_ATTEMPTS, NewAttempt};
+pub use attempts::{Cancel, Claimed, MAX_ATTEMPTS, NewAttempt};
 pub use rows::{Anomaly, Attempt, AuditRow, NewOrder, Order, Refund};
 
 /// At most this many refunds per order (WeChat Pay's limit).

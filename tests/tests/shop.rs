@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::{init, temp_db, token, unix_now};
+use common::{init, start_with, temp_db, token, unix_now};
 use serde_json::{Value, json};
 use tenpay_merchant_server::Server;
+use tenpay_merchant_server::http::throttle::Rate;
 use tenpay_merchant_server::simulator::{config_for, start_simulator};
 
 /// The demo catalogue prices every order: a 1-fen iPhone is refused, and an order without a
@@ -80,4 +81,113 @@ async fn no_prices_no_server() {
     assert!(e.to_string().contains("CATALOGUE_FILE"), "{e}");
     sim.shutdown().await;
     let _ = unix_now();
+}
+
+/// One user, then one address, runs out of calls that reach WeChat Pay: 429 with
+/// `Retry-After`, counted in `/metrics`; other users and addresses are not affected, and the
+/// refused calls reach neither the store nor WeChat Pay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_user_starves_the_rest() {
+    let env = start_with(&temp_db("rate"), |c| {
+        c.rate_limits.per_user = Rate::new(1, 3);
+        c.rate_limits.per_ip = Rate::new(1, 8);
+    })
+    .await;
+    let order = json!({ "item": "fen-100", "trade_type": "NATIVE" });
+    let post = |t: String| {
+        let (http, url, body) = (
+            env.http.clone(),
+            format!("{}/orders", env.server.public_url()),
+            order.clone(),
+        );
+        async move {
+            http.post(url)
+                .bearer_auth(t)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(post(env.alice.clone()).await.status().as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 201]);
+    let limited = post(env.alice.clone()).await;
+    assert_eq!(limited.status(), 429);
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"], "rate_limited", "{body}");
+    // Attempts and ?refresh=true draw from the same bucket.
+    let no = env.sim.orders()[0].out_trade_no.clone();
+    let r = env
+        .http
+        .post(format!("{}/orders/{no}/attempts", env.server.public_url()))
+        .bearer_auth(&env.alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let r = env
+        .http
+        .get(format!(
+            "{}/orders/{no}?refresh=true",
+            env.server.public_url()
+        ))
+        .bearer_auth(&env.alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    // Reading without asking WeChat Pay is not limited.
+    let r = env
+        .http
+        .get(format!("{}/orders/{no}", env.server.public_url()))
+        .bearer_auth(&env.alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Other users from the same address, until the address's bucket (8) is empty too: every
+    // call from it counts, alice's refused ones included (3 + 3 + 2).
+    let mut others = Vec::new();
+    for i in 0..4 {
+        others.push(
+            post(token(&env.server, &format!("user{i}")))
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(others, [201, 201, 429, 429]);
+    assert_eq!(
+        env.sim.orders().len(),
+        5,
+        "refused calls never reached WeChat Pay"
+    );
+    let metrics = env
+        .http
+        .get(format!("{}/metrics", env.server.admin_url()))
+        .bearer_auth(env.admin_token())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("tenpay_app_rate_limited_total{scope=\"user\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tenpay_app_rate_limited_total{scope=\"ip\"} 2"),
+        "{metrics}"
+    );
+    env.stop().await;
 }

@@ -21,6 +21,8 @@
 //! | `SPBILL_CREATE_IP` | this server's IP, sent for NATIVE orders | `127.0.0.1` |
 //! | `HTTP_HEADER_TIMEOUT_SECS`, `HTTP_BODY_TIMEOUT_SECS`, `HTTP_REQUEST_TIMEOUT_SECS` | read and request bounds | 10, 10, 30 |
 //! | `HTTP_MAX_CONNECTIONS` | open connections per listener | 10000 |
+//! | `APP_RATE_USER_PER_MINUTE`, `APP_RATE_USER_BURST` | the app's calls that reach WeChat Pay (orders, attempts, `?refresh=true`) per user: refill a minute, bucket size | 30, 10 |
+//! | `APP_RATE_IP_PER_MINUTE`, `APP_RATE_IP_BURST` | the same per client address (after `TRUSTED_PROXIES`) | 120, 40 |
 //! | `AUDIT_RETENTION_DAYS` | how long refused notify deliveries are kept | 30 |
 //! | `SWEEP_INTERVAL_SECS` | between two sweeps (0: no sweeper) | 60 |
 //! | `SWEEP_UNPAID_AFTER_SECS`, `SWEEP_REFUND_AFTER_SECS` | when an unpaid order, a PROCESSING refund is queried | 300, 300 |
@@ -245,6 +247,8 @@ pub struct Config {
     /// Reconcile yesterday's bill once a day after this hour, Beijing time (`RECONCILE_HOUR`,
     /// default 10; `off`: on demand only).
     pub reconcile_hour: Option<u8>,
+    /// The app API's rate limits.
+    pub rate_limits: crate::http::throttle::RateLimits,
     /// The prices (`CATALOGUE_FILE`); `None`: [`crate::Server::pricing`] must give them.
     pub catalogue: Option<crate::pricing::Catalogue>,
 }
@@ -281,6 +285,7 @@ impl Config {
             sweep: crate::sweeper::SweepConfig::default(),
             reconcile_hour: Some(10),
             catalogue: None,
+            rate_limits: crate::http::throttle::RateLimits::default(),
         }
     }
 
@@ -405,6 +410,25 @@ impl Config {
         }
         c.public_limits = limits;
         c.admin_limits = limits;
+        for (var, slot) in [
+            (
+                "APP_RATE_USER_PER_MINUTE",
+                &mut c.rate_limits.per_user.per_minute,
+            ),
+            ("APP_RATE_USER_BURST", &mut c.rate_limits.per_user.burst),
+            (
+                "APP_RATE_IP_PER_MINUTE",
+                &mut c.rate_limits.per_ip.per_minute,
+            ),
+            ("APP_RATE_IP_BURST", &mut c.rate_limits.per_ip.burst),
+        ] {
+            if let Some(n) = v.number(var)? {
+                *slot = u32::try_from(n)
+                    .ok()
+                    .and_then(std::num::NonZeroU32::new)
+                    .ok_or_else(|| problem(var, "too large"))?;
+            }
+        }
         if let Some(d) = v.number("AUDIT_RETENTION_DAYS")? {
             c.audit_retention = Duration::from_secs(d.saturating_mul(86_400));
         }

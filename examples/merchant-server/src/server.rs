@@ -177,17 +177,22 @@ impl Server {
         let authenticator = self
             .authenticator
             .unwrap_or_else(|| Arc::new(tokens.clone()));
+        let throttle = Arc::new(http::throttle::Throttle::new(config.rate_limits));
         let public_router = http::public::router(
             payments.clone(),
             &notifier,
             authenticator,
             config.trusted_proxies.clone(),
+            Arc::clone(&throttle),
         );
         let sweep_stats = Arc::new(crate::sweeper::SweepStats::default());
         let admin_router = http::admin::router(
             payments.clone(),
             AdminToken::new(config.admin_token.clone()),
-            Arc::clone(&sweep_stats),
+            http::admin::Stats {
+                sweep: Arc::clone(&sweep_stats),
+                throttle,
+            },
         );
         let public = http::serve(public_listener, public_router, config.public_limits).map_err(
             |source| StartError::Bind {

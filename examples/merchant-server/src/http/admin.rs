@@ -37,8 +37,17 @@ use crate::domain::AnomalyKind;
 use crate::payments::{CreateRefund, Payments};
 use crate::sweeper::SweepStats;
 
+/// The counters `/metrics` shows beside the store's.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    /// The sweeper's.
+    pub sweep: Arc<SweepStats>,
+    /// The app API's rate limits.
+    pub throttle: Arc<super::throttle::Throttle>,
+}
+
 /// The back office router.
-pub fn router(payments: Payments, token: AdminToken, sweep: Arc<SweepStats>) -> Router {
+pub fn router(payments: Payments, token: AdminToken, stats: Stats) -> Router {
     let probes = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -46,7 +55,7 @@ pub fn router(payments: Payments, token: AdminToken, sweep: Arc<SweepStats>) -> 
     Router::new()
         .route(
             "/metrics",
-            get(move |State(p): State<Payments>| metrics(p, Arc::clone(&sweep))),
+            get(move |State(p): State<Payments>| metrics(p, stats.clone())),
         )
         .route(
             "/reconciliations/{bill_date}",
@@ -86,7 +95,8 @@ async fn readyz(State(p): State<Payments>) -> Response {
     }
 }
 
-async fn metrics(p: Payments, sweep: Arc<SweepStats>) -> Result<Response, ApiError> {
+async fn metrics(p: Payments, stats: Stats) -> Result<Response, ApiError> {
+    let sweep = &stats.sweep;
     use std::fmt::Write as _;
     use std::sync::atomic::Ordering::Relaxed;
     let counts = p
@@ -162,6 +172,20 @@ async fn metrics(p: Payments, sweep: Arc<SweepStats>) -> Result<Response, ApiErr
         let _ = writeln!(
             out,
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP tenpay_app_rate_limited_total App API calls refused with 429, by the bucket that was empty.\n# TYPE tenpay_app_rate_limited_total counter"
+    );
+    for (scope, n) in [
+        ("user", &stats.throttle.refused_user),
+        ("ip", &stats.throttle.refused_ip),
+    ] {
+        let _ = writeln!(
+            out,
+            "tenpay_app_rate_limited_total{{scope=\"{scope}\"}} {}",
+            n.load(Relaxed)
         );
     }
     let last = sweep.last_sweep_at.load(Relaxed);

@@ -14,6 +14,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     reason: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -23,6 +24,28 @@ impl ApiError {
             status,
             code,
             reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 429, with `Retry-After` in whole seconds (at least 1).
+    #[must_use]
+    pub fn limited(limited: super::throttle::Limited) -> Self {
+        let secs = limited.retry_after.as_secs_f64().ceil().max(1.0);
+        // A bucket refills within minutes: the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let secs = secs as u64;
+        let who = match limited.scope {
+            super::throttle::Scope::User => "this user",
+            super::throttle::Scope::Ip => "this address",
+        };
+        Self {
+            retry_after: Some(secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many calls from {who}; try again in {secs} s"),
+            )
         }
     }
 
@@ -39,11 +62,17 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(json!({ "error": self.code, "reason": self.reason })),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
+        response
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod admin;
 mod error;
 pub mod public;
+pub mod throttle;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -7,6 +7,11 @@
 //! | `POST /wechat/notify/pay`, `POST /wechat/notify/refund` | WeChat Pay | notifications |
 //! | `POST /orders` | the app's user | create an order, get the pay parameters |
 //! | `GET /orders/{out_trade_no}[?refresh=true]` | the app's user | the caller's own order |
+//! | `POST /orders/{out_trade_no}/attempts` | the app's user | pay an unpaid order again |
+//!
+//! The calls that reach WeChat Pay (creation, attempts, `?refresh=true`) take one call from
+//! the user's and the client address's buckets ([`super::throttle`]): 429 with `Retry-After`
+//! when either is empty.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -22,6 +27,7 @@ use serde::Deserialize;
 use tenpay_notify::{Delivery, Notifier, NotifyService};
 
 use super::error::{ApiError, bad_json};
+use super::throttle::Throttle;
 use crate::auth::{SharedAuthenticator, UserId};
 use crate::payments::{CreateOrder, Payments};
 
@@ -30,6 +36,21 @@ use crate::payments::{CreateOrder, Payments};
 struct AppState {
     payments: Payments,
     trusted_proxies: Arc<[IpAddr]>,
+    throttle: Arc<Throttle>,
+}
+
+impl AppState {
+    /// The client's address, and one call from its bucket and the user's.
+    fn admit(
+        &self,
+        user: &UserId,
+        peer: SocketAddr,
+        headers: &HeaderMap,
+    ) -> Result<IpAddr, ApiError> {
+        let ip = payer_ip(peer, headers, &self.trusted_proxies);
+        self.throttle.admit(user, ip).map_err(ApiError::limited)?;
+        Ok(ip)
+    }
 }
 
 /// The public router.
@@ -38,10 +59,12 @@ pub fn router(
     notifier: &Notifier,
     authenticator: SharedAuthenticator,
     trusted_proxies: Vec<IpAddr>,
+    throttle: Arc<Throttle>,
 ) -> Router {
     let state = AppState {
         payments: payments.clone(),
         trusted_proxies: trusted_proxies.into(),
+        throttle,
     };
     let app = Router::new()
         .route("/orders", post(create_order))
@@ -121,8 +144,8 @@ async fn create_order(
     headers: HeaderMap,
     body: Result<Json<CreateOrder>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let ip = s.admit(&user, peer, &headers)?;
     let Json(req) = body.map_err(|e| bad_json(&e))?;
-    let ip = payer_ip(peer, &headers, &s.trusted_proxies);
     let created = s.payments.create_order(&user, req, ip).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -131,8 +154,11 @@ async fn create_order(
 async fn repay(
     State(s): State<AppState>,
     Extension(user): Extension<UserId>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(no): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
+    s.admit(&user, peer, &headers)?;
     let created = s.payments.repay(Some(&user), &no).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -148,10 +174,13 @@ struct GetOrder {
 async fn get_order(
     State(s): State<AppState>,
     Extension(user): Extension<UserId>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(no): Path<String>,
     Query(q): Query<GetOrder>,
 ) -> Result<impl IntoResponse, ApiError> {
     let view = if q.refresh {
+        s.admit(&user, peer, &headers)?;
         s.payments.refresh(Some(&user), &no).await?
     } else {
         s.payments.order(Some(&user), &no).await?

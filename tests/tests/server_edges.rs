@@ -84,6 +84,15 @@ async fn the_app_cannot_refund_or_read_other_users_orders_and_the_back_office_ne
     env.stop().await;
 }
 
+/// A connection to `addr` from 127.0.0.`host` (any 127/8 address is this machine).
+async fn connect_from(host: u8, addr: std::net::SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, host], 0)))
+        .unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
 /// Reads from `stream` until the server closes it or answers; returns what arrived.
 async fn until_closed(stream: &mut TcpStream, within: Duration) -> Option<String> {
     let mut got = Vec::new();
@@ -177,9 +186,10 @@ async fn five_thousand_idle_connections_do_not_stop_a_normal_request() {
     })
     .await;
     let addr = env.server.public_addr();
+    // From other hosts than the request's (each capped at HTTP_MAX_PER_PEER; see below).
     let mut idle = Vec::with_capacity(5000);
-    for _ in 0..5000 {
-        idle.push(TcpStream::connect(addr).await.unwrap());
+    for i in 0..5000 {
+        idle.push(connect_from(2 + (i % 100) as u8, addr).await);
     }
     let no = tokio::time::timeout(Duration::from_secs(20), env.new_order(100, "APP"))
         .await
@@ -233,5 +243,159 @@ async fn refused_deliveries_are_pruned_and_verified_ones_kept() {
     let left = store.audit(None).await.unwrap();
     assert_eq!(left.len(), 1);
     assert!(left[0].verified && left[0].verdict == "paid", "{left:?}");
+    env.stop().await;
+}
+
+/// A signed notification for `no` as WeChat Pay sends it, timed from outside: (status, time).
+async fn timed_notify(env: &common::Env, no: &str, amount: u64) -> (u16, Duration) {
+    let body = common::pay_notification(
+        no,
+        amount,
+        "4200000000000000000000000001",
+        Some(common::demo_key()),
+    );
+    let started = Instant::now();
+    let r = reqwest::Client::new()
+        .post(format!("{}/wechat/notify/pay", env.server.public_url()))
+        .body(body)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), started.elapsed())
+}
+
+async fn metric(env: &common::Env, name: &str) -> u64 {
+    let text = env
+        .http
+        .get(format!("{}/metrics", env.server.admin_url()))
+        .bearer_auth(env.admin_token())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in {text}"))
+}
+
+/// Review t3 #6: one host holding thousands of silent sockets (and opening new ones as they
+/// are closed) does not delay a notification by more than a second. Without the per-peer cap
+/// (`max_per_peer` = 100,000 here) the pool fills and the notification is refused outright;
+/// before the pool closed extra connections it waited 9 s in the accept queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_host_flooding_silent_sockets_does_not_delay_a_notification() {
+    let env = start_with(&temp_db("flood"), |c| {
+        c.public_limits.max_connections = 1000;
+    })
+    .await;
+    let addr = env.server.public_addr();
+    let no = env.new_order(100, "NATIVE").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood = {
+        let stop = std::sync::Arc::clone(&stop);
+        tokio::spawn(async move {
+            // Keeps up to 3,000 open, re-opening as the server closes them.
+            let mut held = std::collections::VecDeque::with_capacity(3000);
+            let mut opened = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket
+                    .bind(std::net::SocketAddr::from(([127, 0, 0, 9], 0)))
+                    .unwrap();
+                if let Ok(Ok(s)) =
+                    tokio::time::timeout(Duration::from_millis(200), socket.connect(addr)).await
+                {
+                    opened += 1;
+                    held.push_back(s);
+                    if held.len() > 3000 {
+                        held.pop_front();
+                    }
+                }
+                if opened % 64 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            opened
+        })
+    };
+    // Let the flood reach its size.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut worst = Duration::ZERO;
+    for i in 0..6 {
+        let (status, took) = timed_notify(&env, &no, 100).await;
+        assert_eq!(status, 200, "notify {i}");
+        worst = worst.max(took);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let opened = flood.await.unwrap();
+    eprintln!("flood: {opened} sockets opened, worst notification {worst:?}");
+    assert!(opened >= 3000, "the flood opened only {opened} sockets");
+    assert!(
+        worst < Duration::from_secs(1),
+        "a notification took {worst:?} under the flood"
+    );
+    assert_eq!(env.order(&no).await["state"], "PAID");
+    assert!(metric(&env, "tenpay_connections_refused_per_peer_total").await > 2000);
+    env.stop().await;
+}
+
+/// When every slot is taken, the reserve still takes WeChat Pay's notification, and answers
+/// anything else on it with a 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notify_reserve_serves_notifications_when_the_pool_is_full() {
+    let env = start_with(&temp_db("reserve"), |c| {
+        c.public_limits.max_connections = 10;
+        c.public_limits.reserved_connections = 4;
+        c.public_limits.first_byte_timeout = Duration::from_secs(20);
+    })
+    .await;
+    let addr = env.server.public_addr();
+    let no = env.new_order(100, "NATIVE").await;
+    // Ten silent sockets from other hosts take every slot.
+    let mut held = Vec::new();
+    for i in 0..10 {
+        held.push(connect_from(20 + i, addr).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The app's request lands on the reserve: refused, the connection closed.
+    let mut app = connect_from(40, addr).await;
+    app.write_all(
+        format!(
+            "GET /orders/{no} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+            env.alice
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let reply = until_closed(&mut app, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+    // The notification is served.
+    let (status, took) = timed_notify(&env, &no, 100).await;
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert_eq!(env.order(&no).await["state"], "PAID");
+    assert!(metric(&env, "tenpay_connections_reserved_total").await >= 2);
+    // With the reserve taken too, a connection is closed at once rather than queued.
+    let mut more = Vec::new();
+    for i in 0..4 {
+        more.push(connect_from(50 + i, addr).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut last = connect_from(60, addr).await;
+    assert_eq!(
+        until_closed(&mut last, Duration::from_secs(2))
+            .await
+            .as_deref(),
+        Some("")
+    );
+    assert!(metric(&env, "tenpay_connections_refused_full_total").await >= 1);
+    drop((held, more));
     env.stop().await;
 }

@@ -20,7 +20,11 @@
 //! | `TRUSTED_PROXIES` | comma-separated proxy IPs whose `X-Forwarded-For` is believed | none |
 //! | `SPBILL_CREATE_IP` | this server's IP, sent for NATIVE orders | `127.0.0.1` |
 //! | `HTTP_HEADER_TIMEOUT_SECS`, `HTTP_BODY_TIMEOUT_SECS`, `HTTP_REQUEST_TIMEOUT_SECS` | read and request bounds | 10, 10, 30 |
-//! | `HTTP_MAX_CONNECTIONS` | open connections per listener | 10000 |
+//! | `HTTP_MAX_CONNECTIONS` | open connections per listener; beyond, a connection is closed at once | 10000 |
+//! | `HTTP_MAX_PER_PEER` | open connections from one address (`TRUSTED_PROXIES` exempt) | 64 |
+//! | `HTTP_NOTIFY_RESERVE` | connections beyond `HTTP_MAX_CONNECTIONS` kept for the notify URLs | 256 |
+//! | `HTTP_FIRST_BYTE_TIMEOUT_SECS` | a new connection that sends nothing is closed after | 3 |
+//! | `HTTP_BACKLOG` | the listen backlog (the kernel caps it at `net.core.somaxconn`) | 4096 |
 //! | `APP_RATE_USER_PER_MINUTE`, `APP_RATE_USER_BURST` | the app's calls that reach WeChat Pay (orders, attempts, `?refresh=true`) per user: refill a minute, bucket size | 30, 10 |
 //! | `APP_RATE_IP_PER_MINUTE`, `APP_RATE_IP_BURST` | the same per client address (after `TRUSTED_PROXIES`) | 120, 40 |
 //! | `AUDIT_RETENTION_DAYS` | how long refused notify deliveries are kept | 30 |
@@ -174,8 +178,16 @@ pub struct HttpLimits {
     pub body_timeout: Duration,
     /// For the whole request, handler included.
     pub request_timeout: Duration,
-    /// Open connections; further ones wait in the kernel's queue.
+    /// Open connections; further ones are closed at once.
     pub max_connections: usize,
+    /// Open connections from one address (trusted proxies exempt).
+    pub max_per_peer: usize,
+    /// Connections beyond `max_connections` kept for the notify URLs (public listener).
+    pub reserved_connections: usize,
+    /// A new connection that sends nothing for this long is closed.
+    pub first_byte_timeout: Duration,
+    /// The listen backlog (capped by the kernel's `somaxconn`).
+    pub backlog: u32,
     /// Request body size.
     pub max_body_bytes: usize,
 }
@@ -187,6 +199,10 @@ impl Default for HttpLimits {
             body_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_connections: 10_000,
+            max_per_peer: 64,
+            reserved_connections: 256,
+            first_byte_timeout: Duration::from_secs(3),
+            backlog: 4096,
             max_body_bytes: 64 * 1024,
         }
     }
@@ -407,6 +423,20 @@ impl Config {
         if let Some(n) = v.number("HTTP_MAX_CONNECTIONS")? {
             limits.max_connections =
                 usize::try_from(n).map_err(|_| problem("HTTP_MAX_CONNECTIONS", "too large"))?;
+        }
+        for (var, slot) in [
+            ("HTTP_MAX_PER_PEER", &mut limits.max_per_peer),
+            ("HTTP_NOTIFY_RESERVE", &mut limits.reserved_connections),
+        ] {
+            if let Some(n) = v.number(var)? {
+                *slot = usize::try_from(n).map_err(|_| problem(var, "too large"))?;
+            }
+        }
+        if let Some(s) = v.number("HTTP_FIRST_BYTE_TIMEOUT_SECS")? {
+            limits.first_byte_timeout = Duration::from_secs(s);
+        }
+        if let Some(n) = v.number("HTTP_BACKLOG")? {
+            limits.backlog = u32::try_from(n).map_err(|_| problem("HTTP_BACKLOG", "too large"))?;
         }
         c.public_limits = limits;
         c.admin_limits = limits;

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use tenpay_client::Client;
 use tenpay_notify::Notifier;
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::auth::{AdminToken, Authenticate, SessionTokens, SharedAuthenticator};
@@ -143,17 +142,15 @@ impl Server {
             config.api_key.clone(),
             config.sign_type,
         );
-        let bind = |which, addr| async move {
-            TcpListener::bind(addr)
-                .await
-                .map_err(|source| StartError::Bind {
-                    which,
-                    addr,
-                    source,
-                })
+        let bind = |which, addr, backlog| {
+            http::bind(addr, backlog).map_err(|source| StartError::Bind {
+                which,
+                addr,
+                source,
+            })
         };
-        let public_listener = bind("public", config.listen).await?;
-        let admin_listener = bind("admin", config.admin_listen).await?;
+        let public_listener = bind("public", config.listen, config.public_limits.backlog)?;
+        let admin_listener = bind("admin", config.admin_listen, config.admin_limits.backlog)?;
         let public_addr = public_listener
             .local_addr()
             .map_err(|source| StartError::Bind {
@@ -178,6 +175,11 @@ impl Server {
             .authenticator
             .unwrap_or_else(|| Arc::new(tokens.clone()));
         let throttle = Arc::new(http::throttle::Throttle::new(config.rate_limits));
+        let edge = http::Edge {
+            unlimited_peers: config.trusted_proxies.clone().into(),
+            reserve_prefix: Some("/wechat/notify/"),
+            stats: Arc::default(),
+        };
         let public_router = http::public::router(
             payments.clone(),
             &notifier,
@@ -192,23 +194,26 @@ impl Server {
             http::admin::Stats {
                 sweep: Arc::clone(&sweep_stats),
                 throttle,
+                edge: Arc::clone(&edge.stats),
             },
         );
-        let public = http::serve(public_listener, public_router, config.public_limits).map_err(
-            |source| StartError::Bind {
+        let public = http::serve(public_listener, public_router, config.public_limits, edge)
+            .map_err(|source| StartError::Bind {
                 which: "public",
                 addr: config.listen,
                 source,
-            },
-        )?;
-        let admin =
-            http::serve(admin_listener, admin_router, config.admin_limits).map_err(|source| {
-                StartError::Bind {
-                    which: "admin",
-                    addr: config.admin_listen,
-                    source,
-                }
             })?;
+        let admin = http::serve(
+            admin_listener,
+            admin_router,
+            config.admin_limits,
+            http::Edge::default(),
+        )
+        .map_err(|source| StartError::Bind {
+            which: "admin",
+            addr: config.admin_listen,
+            source,
+        })?;
         let pruner = tokio::spawn(prune_refused(store.clone(), config.audit_retention));
         let reconciler = config
             .reconcile_hour

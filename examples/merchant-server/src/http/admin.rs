@@ -44,6 +44,8 @@ pub struct Stats {
     pub sweep: Arc<SweepStats>,
     /// The app API's rate limits.
     pub throttle: Arc<super::throttle::Throttle>,
+    /// The public listener's connection limits.
+    pub edge: Arc<super::EdgeStats>,
 }
 
 /// The back office router.
@@ -186,6 +188,29 @@ async fn metrics(p: Payments, stats: Stats) -> Result<Response, ApiError> {
             out,
             "tenpay_app_rate_limited_total{{scope=\"{scope}\"}} {}",
             n.load(Relaxed)
+        );
+    }
+    for (name, help, value) in [
+        (
+            "tenpay_connections_refused_per_peer_total",
+            "Public connections closed at once: their address had HTTP_MAX_PER_PEER open.",
+            &stats.edge.refused_per_peer,
+        ),
+        (
+            "tenpay_connections_refused_full_total",
+            "Public connections closed at once: every slot and the notify reserve were taken.",
+            &stats.edge.refused_full,
+        ),
+        (
+            "tenpay_connections_reserved_total",
+            "Public connections served on the notify reserve.",
+            &stats.edge.reserved,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+            value.load(Relaxed)
         );
     }
     let last = sweep.last_sweep_at.load(Relaxed);

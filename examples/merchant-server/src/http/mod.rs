@@ -106,7 +106,7 @@ pub fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
 ///   and the kernel's queue never fills;
 /// - with `edge.reserve_prefix`, `reserved_connections` more, for requests under that prefix
 ///   only (the notify URLs: a flood of the app's clients cannot keep WeChat Pay out); any
-///   other request on them is a 503;
+///   other request on them is a 503, and a silent one is closed within 1 s;
 /// - a connection that sends nothing is closed after `first_byte_timeout`;
 /// - the headers of each request (the first, and each next one on a kept-alive connection)
 ///   must arrive within `header_timeout`, the body within `body_timeout`, and the whole
@@ -263,8 +263,14 @@ async fn accept_loop(
         let mut stop = stopped.clone();
         connections.spawn(async move {
             let _held = (permit, peer_slot);
-            // Nothing allocated for hyper until the first byte arrives.
-            match tokio::time::timeout(limits.first_byte_timeout, stream.readable()).await {
+            // Nothing allocated for hyper until the first byte arrives. WeChat Pay writes its
+            // notification at once: a silent socket gives a reserved slot back within 1 s.
+            let first_byte = if reserved {
+                limits.first_byte_timeout.min(Duration::from_secs(1))
+            } else {
+                limits.first_byte_timeout
+            };
+            match tokio::time::timeout(first_byte, stream.readable()).await {
                 Ok(Ok(())) => {}
                 _ => return,
             }

@@ -191,3 +191,92 @@ async fn no_user_starves_the_rest() {
     );
     env.stop().await;
 }
+
+/// Session tokens end (review t3 #12): a token claiming a longer life than the maximum is
+/// refused, and revoking a user in the back office refuses their earlier tokens on every
+/// instance sharing the database, while a token issued afterwards is good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_tokens_have_a_maximum_lifetime_and_can_be_revoked_on_every_instance() {
+    let env = start_with(&temp_db("sessions"), |c| {
+        c.session_max_lifetime = std::time::Duration::from_secs(3600);
+    })
+    .await;
+    let second = Server::new(env.config.clone())
+        .pricing(common::test_prices)
+        .start()
+        .await
+        .unwrap();
+    let get = |base: String, t: String| {
+        let http = env.http.clone();
+        async move {
+            http.get(format!("{base}/orders/NONE"))
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let (a, b) = (env.server.public_url(), second.public_url());
+    let mallory = tenpay_merchant_server::auth::UserId::new("mallory").unwrap();
+    // The review's token, good until the year 292277026596.
+    let forever = env.server.session_tokens().issue(&mallory, i64::MAX);
+    assert_eq!(get(a.clone(), forever).await, 401);
+    let too_long = env
+        .server
+        .session_tokens()
+        .issue(&mallory, unix_now() + 3601 + 5);
+    assert_eq!(get(a.clone(), too_long).await, 401);
+    let good = env
+        .server
+        .session_tokens()
+        .issue(&mallory, unix_now() + 3000);
+    // 404: authenticated, and the order does not exist.
+    assert_eq!(get(a.clone(), good.clone()).await, 404);
+    assert_eq!(get(b.clone(), good.clone()).await, 404);
+    let alices = env.alice.clone();
+    let (status, v) = env.admin_post("/users/mallory/revoke", json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        get(a.clone(), good.clone()).await,
+        401,
+        "refused at once here"
+    );
+    let started = std::time::Instant::now();
+    while get(b.clone(), good.clone()).await != 401 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the other instance never learned of the revocation"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Other users keep their sessions; mallory signs in again.
+    assert_eq!(get(a.clone(), alices).await, 404);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let again = env
+        .server
+        .session_tokens()
+        .issue(&mallory, unix_now() + 3000);
+    assert_eq!(get(b.clone(), again.clone()).await, 404);
+    // A restarted instance reads the revocation before its first request.
+    second.shutdown().await;
+    let third = Server::new(env.config.clone())
+        .pricing(common::test_prices)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(get(third.public_url(), good).await, 401);
+    assert_eq!(get(third.public_url(), again).await, 404);
+    // A token padded with spaces is not the token.
+    let padded = env
+        .http
+        .get(format!("{}/metrics", env.server.admin_url()))
+        .header("authorization", format!("Bearer  {} ", env.admin_token()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(padded.status(), 401);
+    third.shutdown().await;
+    env.stop().await;
+}

@@ -17,6 +17,7 @@
 //! | `TENPAY_ADMIN_TOKEN_FILE` or `TENPAY_ADMIN_TOKEN` | the back office's bearer token (≥ 32 characters) | required |
 //! | `APP_SESSION_SECRET_FILE` or `APP_SESSION_SECRET` | signs the app's session tokens (≥ 32 bytes) | required |
 //! | `CATALOGUE_FILE` | the items and their prices, JSON `{"item": {"amount_fen": N, "description": "…"}}` (see `catalogue.example.json`); orders take their amount from it | required unless `Server::pricing` is given |
+//! | `APP_SESSION_MAX_LIFETIME_SECS` | a session token claiming a longer life is refused | 2592000 (30 days) |
 //! | `TRUSTED_PROXIES` | comma-separated proxy IPs whose `X-Forwarded-For` is believed | none |
 //! | `SPBILL_CREATE_IP` | this server's IP, sent for NATIVE orders | `127.0.0.1` |
 //! | `HTTP_HEADER_TIMEOUT_SECS`, `HTTP_BODY_TIMEOUT_SECS`, `HTTP_REQUEST_TIMEOUT_SECS` | read and request bounds | 10, 10, 30 |
@@ -263,6 +264,8 @@ pub struct Config {
     /// Reconcile yesterday's bill once a day after this hour, Beijing time (`RECONCILE_HOUR`,
     /// default 10; `off`: on demand only).
     pub reconcile_hour: Option<u8>,
+    /// The longest a session token may live.
+    pub session_max_lifetime: Duration,
     /// The app API's rate limits.
     pub rate_limits: crate::http::throttle::RateLimits,
     /// The prices (`CATALOGUE_FILE`); `None`: [`crate::Server::pricing`] must give them.
@@ -302,6 +305,7 @@ impl Config {
             reconcile_hour: Some(10),
             catalogue: None,
             rate_limits: crate::http::throttle::RateLimits::default(),
+            session_max_lifetime: Duration::from_secs(30 * 86_400),
         }
     }
 
@@ -458,6 +462,9 @@ impl Config {
                     .and_then(std::num::NonZeroU32::new)
                     .ok_or_else(|| problem(var, "too large"))?;
             }
+        }
+        if let Some(s) = v.number("APP_SESSION_MAX_LIFETIME_SECS")? {
+            c.session_max_lifetime = Duration::from_secs(s);
         }
         if let Some(d) = v.number("AUDIT_RETENTION_DAYS")? {
             c.audit_retention = Duration::from_secs(d.saturating_mul(86_400));

@@ -170,10 +170,23 @@ impl Server {
         )
         .attempt_ttl(config.sweep.order_ttl)
         .pricing(pricing);
-        let tokens = SessionTokens::new(config.session_secret.clone());
+        let tokens = SessionTokens::new(config.session_secret.clone())
+            .max_lifetime(config.session_max_lifetime);
         let authenticator = self
             .authenticator
             .unwrap_or_else(|| Arc::new(tokens.clone()));
+        // Revocations made by any instance, before the first request and then every 5 s.
+        let window = config.session_max_lifetime;
+        crate::auth::load_revocations(&store, authenticator.as_ref(), window).await;
+        let revocations = tokio::spawn({
+            let (store, authenticator) = (store.clone(), Arc::clone(&authenticator));
+            async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    crate::auth::load_revocations(&store, authenticator.as_ref(), window).await;
+                }
+            }
+        });
         let throttle = Arc::new(http::throttle::Throttle::new(config.rate_limits));
         let edge = http::Edge {
             unlimited_peers: config.trusted_proxies.clone().into(),
@@ -183,7 +196,7 @@ impl Server {
         let public_router = http::public::router(
             payments.clone(),
             &notifier,
-            authenticator,
+            Arc::clone(&authenticator),
             config.trusted_proxies.clone(),
             Arc::clone(&throttle),
         );
@@ -191,6 +204,7 @@ impl Server {
         let admin_router = http::admin::router(
             payments.clone(),
             AdminToken::new(config.admin_token.clone()),
+            authenticator,
             http::admin::Stats {
                 sweep: Arc::clone(&sweep_stats),
                 throttle,
@@ -215,6 +229,7 @@ impl Server {
             source,
         })?;
         let pruner = tokio::spawn(prune_refused(store.clone(), config.audit_retention));
+        let background = vec![pruner, revocations];
         let reconciler = config
             .reconcile_hour
             .map(|h| tokio::spawn(crate::reconcile::daily(payments.clone(), h)));
@@ -231,7 +246,7 @@ impl Server {
             admin,
             payments,
             tokens,
-            pruner,
+            background,
             sweeper,
             reconciler,
         })
@@ -261,7 +276,7 @@ pub struct Running {
     admin: Serving,
     payments: Payments,
     tokens: SessionTokens,
-    pruner: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
     sweeper: Option<JoinHandle<()>>,
     reconciler: Option<JoinHandle<()>>,
 }
@@ -305,7 +320,9 @@ impl Running {
 
     /// Stops accepting on both listeners, finishes requests in flight, and waits.
     pub async fn shutdown(self) {
-        self.pruner.abort();
+        for task in &self.background {
+            task.abort();
+        }
         for task in [&self.sweeper, &self.reconciler].into_iter().flatten() {
             task.abort();
         }
@@ -314,7 +331,9 @@ impl Running {
 
     /// Stops at once, as a crash would.
     pub fn kill(self) {
-        self.pruner.abort();
+        for task in &self.background {
+            task.abort();
+        }
         for task in [&self.sweeper, &self.reconciler].into_iter().flatten() {
             task.abort();
         }

@@ -8,6 +8,7 @@
 //! | `POST /orders/{out_trade_no}/refunds` | refund `{amount_fen, out_refund_no?, reason?}`; repeat with the same `out_refund_no` |
 //! | `GET /refunds/{out_refund_no}` | one refund |
 //! | `POST /refunds/{out_refund_no}/query` | ask WeChat Pay (refundquery) and record the result |
+//! | `POST /users/{user_id}/revoke` | refuse every session token of the user issued until now (all instances within 5 s) |
 //! | `GET /anomalies` | what a person must act on (resolved ones with their resolution) |
 //! | `POST /anomalies/{kind}/{reference}/resolve` | `{resolution}`: what a person did about it |
 //! | `POST /reconciliations/{yyyyMMdd}` | reconcile that day against WeChat Pay's bill now (JSON report) |
@@ -32,7 +33,7 @@ use serde::Deserialize;
 use super::error::{ApiError, bad_json};
 use std::sync::Arc;
 
-use crate::auth::AdminToken;
+use crate::auth::{AdminToken, SharedAuthenticator};
 use crate::domain::AnomalyKind;
 use crate::payments::{CreateRefund, Payments};
 use crate::sweeper::SweepStats;
@@ -49,7 +50,12 @@ pub struct Stats {
 }
 
 /// The back office router.
-pub fn router(payments: Payments, token: AdminToken, stats: Stats) -> Router {
+pub fn router(
+    payments: Payments,
+    token: AdminToken,
+    authenticator: SharedAuthenticator,
+    stats: Stats,
+) -> Router {
     let probes = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -76,6 +82,12 @@ pub fn router(payments: Payments, token: AdminToken, stats: Stats) -> Router {
         .route("/orders/{out_trade_no}/refunds", post(create_refund))
         .route("/refunds/{out_refund_no}", get(get_refund))
         .route("/refunds/{out_refund_no}/query", post(query_refund))
+        .route(
+            "/users/{user_id}/revoke",
+            post(move |State(p): State<Payments>, Path(user): Path<String>| {
+                revoke_user(p, Arc::clone(&authenticator), user)
+            }),
+        )
         .route("/anomalies", get(anomalies))
         .route("/audit", get(audit))
         .route_layer(axum::middleware::from_fn_with_state(token, require_token))
@@ -352,6 +364,22 @@ async fn get_order(
     } else {
         p.order(None, &no).await?
     }))
+}
+
+async fn revoke_user(
+    p: Payments,
+    authenticator: SharedAuthenticator,
+    user: String,
+) -> Result<Response, ApiError> {
+    let user = crate::auth::UserId::new(user)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e))?;
+    let before = crate::auth::revoke(p.store(), authenticator.as_ref(), &user)
+        .await
+        .map_err(crate::payments::OpError::from)?;
+    Ok(
+        Json(serde_json::json!({ "user_id": user.as_str(), "revoked_before_ms": before }))
+            .into_response(),
+    )
 }
 
 async fn cancel_order(

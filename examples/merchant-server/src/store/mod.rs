@@ -256,6 +256,44 @@ impl Store {
         )
     }
 
+    // ----- sessions -----
+
+    /// Records that `user_id`'s session tokens issued at or before `before_ms` are revoked
+    /// (a later revocation replaces an earlier one).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn revoke_sessions(&self, user_id: &str, before_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO session_revocations (user_id, revoked_before) VALUES ($1, $2) \
+             ON CONFLICT (user_id) DO UPDATE SET revoked_before = excluded.revoked_before",
+        )
+        .bind(user_id)
+        .bind(before_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The revocations later than `since_ms` (older ones cover only expired tokens).
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn session_revocations(
+        &self,
+        since_ms: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT user_id, revoked_before FROM session_revocations WHERE revoked_before > $1",
+        )
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
     // ----- refunds -----
 
     /// Reserves a refund of `amount` on a paid order under its amount, or finds the same

@@ -134,6 +134,7 @@ pub(crate) fn parse_message(data: &[u8]) -> Result<Fields, Failure> {
 
 pub(crate) fn load_key(args: &KeyArgs) -> Result<ApiKey, Failure> {
     let text = if let Some(path) = &args.key_file {
+        crate::profile::warn_if_shared(path, "the key file");
         std::fs::read_to_string(path)
             .map_err(|e| key_problem(format!("cannot read the key file {}: {e}", path.display())))?
             .trim()

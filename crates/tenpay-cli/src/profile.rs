@@ -184,21 +184,9 @@ fn default_name(file: &ConfigFile) -> Option<String> {
 
 /// Warns when a file that holds a secret is readable by its group or others.
 pub(crate) fn warn_if_shared(path: &Path, what: &str) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        if let Ok(meta) = std::fs::metadata(path)
-            && meta.permissions().mode() & 0o077 != 0
-        {
-            eprintln!(
-                "tenpay: warning: {what} {} is readable by others (mode {:o}); chmod 600 it",
-                path.display(),
-                meta.permissions().mode() & 0o777
-            );
-        }
+    if let Some(w) = tenpay_client::secret_file::warning(path, what) {
+        eprintln!("tenpay: warning: {w}");
     }
-    #[cfg(not(unix))]
-    let _ = (path, what);
 }
 
 fn read_key_file(path: &Path) -> Result<ApiKey, Failure> {

@@ -77,6 +77,30 @@ fn key_sources() {
         None,
     );
     assert_eq!(stdout(&o).trim(), "9A0A8659F005D6984697E2CA0A9CF3B7");
+    // A key file others may read: signed, with a warning naming it (review t3 #8), for every
+    // command that takes --key-file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        for args in [&["sign"][..], &["verify"][..]] {
+            let mut args = args.to_vec();
+            args.extend(["--key-file", key_file.to_str().unwrap()]);
+            let o = tenpay(&args, DOC.as_bytes(), None);
+            assert!(
+                stderr(&o).contains("is readable by others (mode 666); chmod 600 it"),
+                "{args:?}: {}",
+                stderr(&o)
+            );
+        }
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let o = tenpay(
+            &["sign", "--key-file", key_file.to_str().unwrap()],
+            DOC.as_bytes(),
+            None,
+        );
+        assert!(!stderr(&o).contains("readable by others"), "{}", stderr(&o));
+    }
     let o = tenpay(&["sign", "--key", KEY], DOC.as_bytes(), None);
     assert_eq!(stdout(&o).trim(), "9A0A8659F005D6984697E2CA0A9CF3B7");
     assert!(stderr(&o).contains("shell history"));

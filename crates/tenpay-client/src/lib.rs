@@ -17,6 +17,7 @@ mod payout;
 mod raw;
 mod refund;
 mod retry;
+pub mod secret_file;
 mod sharing;
 mod tls;
 

@@ -5,7 +5,8 @@
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `LISTEN` | the public listener: notify URLs and the app's API | `127.0.0.1:8080` |
-//! | `ADMIN_LISTEN` | the back office (refunds, close, anomalies) | `127.0.0.1:8081` |
+//! | `ADMIN_LISTEN` | the back office (refunds, cancel, anomalies): plain HTTP, so a loopback or private address | `127.0.0.1:8081` |
+//! | `ADMIN_LISTEN_PUBLIC` | `yes`: let `ADMIN_LISTEN` be any address (logged as a warning) | `no` |
 //! | `PUBLIC_BASE_URL` | how WeChat Pay reaches the public listener (notify URLs hang off it) | `http://LISTEN` |
 //! | `TENPAY_APPID`, `TENPAY_MCH_ID` | the merchant | required |
 //! | `TENPAY_API_KEY_FILE` or `TENPAY_API_KEY` (alias `TENPAY_KEY`) | the API key | required |
@@ -14,8 +15,11 @@
 //! | `TENPAY_CERT_P12` (password `TENPAY_CERT_P12_PASSWORD`, default mch_id) or `TENPAY_CERT_PEM` + `TENPAY_KEY_PEM` | the client certificate, for refunds | none: refunds are refused |
 //! | `TENPAY_CA_PEM` (alias `WECHAT_CA_PEM`) | extra roots to trust (a simulator's CA) | — |
 //! | `DATABASE_URL` | `sqlite://FILE` or `postgres://…` | `sqlite://merchant.db` |
-//! | `TENPAY_ADMIN_TOKEN_FILE` or `TENPAY_ADMIN_TOKEN` | the back office's bearer token (≥ 32 characters) | required |
-//! | `APP_SESSION_SECRET_FILE` or `APP_SESSION_SECRET` | signs the app's session tokens (≥ 32 bytes) | required |
+//! | `TENPAY_ADMIN_TOKEN_FILE` or `TENPAY_ADMIN_TOKEN` | the back office's bearer token (≥ 32 characters, ≥ 10 different ones) | required |
+//! | `APP_SESSION_SECRET_FILE` or `APP_SESSION_SECRET` | signs the app's session tokens (the same rule) | required |
+//!
+//! A secret file (`*_FILE`, the certificate's key) readable by its group or others is logged
+//! as a warning naming it.
 //! | `CATALOGUE_FILE` | the items and their prices, JSON `{"item": {"amount_fen": N, "description": "…"}}` (see `catalogue.example.json`); orders take their amount from it | required unless `Server::pricing` is given |
 //! | `APP_SESSION_MAX_LIFETIME_SECS` | a session token claiming a longer life is refused | 2592000 (30 days) |
 //! | `TRUSTED_PROXIES` | comma-separated proxy IPs whose `X-Forwarded-For` is believed | none |
@@ -82,6 +86,28 @@ impl Secret {
             return Err("contains control characters".into());
         }
         Ok(Self(value))
+    }
+
+    /// A secret that must be hard to guess (the admin token, the session secret): at least
+    /// 32 characters, not blank, and at least 10 different characters (`"a"` × 32 and
+    /// `"abab…"` are refused).
+    ///
+    /// # Errors
+    /// A description of what is wrong (never the value).
+    pub fn strong(value: impl Into<String>) -> Result<Self, String> {
+        let secret = Self::new(value, 32)?;
+        let distinct = secret
+            .0
+            .chars()
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        if distinct < 10 {
+            return Err(
+                "is too easy to guess: use 32 or more random characters (openssl rand -hex 32)"
+                    .into(),
+            );
+        }
+        Ok(secret)
     }
 
     /// The value, for the code that uses it.
@@ -227,6 +253,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The back office listener.
     pub admin_listen: SocketAddr,
+    /// Whether the back office may listen on an address that is neither loopback nor private
+    /// (`ADMIN_LISTEN_PUBLIC=yes`; it is plain HTTP).
+    pub admin_listen_public: bool,
     /// Public base URL (notify URLs are built from it); `None`: `http://` + the bound address.
     pub public_base_url: Option<String>,
     /// The appid.
@@ -285,6 +314,7 @@ impl Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            admin_listen_public: false,
             public_base_url: None,
             appid: appid.to_owned(),
             mch_id: mch_id.to_owned(),
@@ -353,7 +383,7 @@ impl Config {
                     "not set (or TENPAY_ADMIN_TOKEN_FILE): the back office needs a token",
                 )
             })?;
-        let admin_token = Secret::new(token, 32).map_err(|e| problem(token_var, e))?;
+        let admin_token = Secret::strong(token).map_err(|e| problem(token_var, e))?;
         let (secret_var, secret) = v
             .secret_text(&["APP_SESSION_SECRET"], "APP_SESSION_SECRET_FILE")?
             .ok_or_else(|| {
@@ -362,7 +392,7 @@ impl Config {
                     "not set (or APP_SESSION_SECRET_FILE): the app's session tokens need a key",
                 )
             })?;
-        let session_secret = Secret::new(secret, 32).map_err(|e| problem(secret_var, e))?;
+        let session_secret = Secret::strong(secret).map_err(|e| problem(secret_var, e))?;
         let mut c = Self::new(&appid, &mch_id, api_key, admin_token, session_secret);
         if let Some(a) = v.get("LISTEN") {
             c.listen = a.parse().map_err(|e| problem("LISTEN", format!("{e}")))?;
@@ -372,6 +402,7 @@ impl Config {
                 .parse()
                 .map_err(|e| problem("ADMIN_LISTEN", format!("{e}")))?;
         }
+        c.admin_listen_public = v.yes("ADMIN_LISTEN_PUBLIC")?;
         if let Some(u) = v.get("PUBLIC_BASE_URL") {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
                 return Err(problem("PUBLIC_BASE_URL", "must be an http(s) URL"));
@@ -515,6 +546,7 @@ impl Config {
             v.get("TENPAY_KEY_PEM"),
         ) {
             (Some(p12), _, _) => {
+                warn_if_loose(&p12, "TENPAY_CERT_P12");
                 let id = Identity::from_pkcs12_file(&p12)
                     .map_err(|e| problem("TENPAY_CERT_P12", crate::logging::report(&e)))?;
                 Some(match v.get("TENPAY_CERT_P12_PASSWORD") {
@@ -522,10 +554,11 @@ impl Config {
                     None => id,
                 })
             }
-            (None, Some(cert), Some(key)) => Some(
+            (None, Some(cert), Some(key)) => Some({
+                warn_if_loose(&key, "TENPAY_KEY_PEM");
                 Identity::from_pem_files(&cert, &key)
-                    .map_err(|e| problem("TENPAY_CERT_PEM", crate::logging::report(&e)))?,
-            ),
+                    .map_err(|e| problem("TENPAY_CERT_PEM", crate::logging::report(&e)))?
+            }),
             (None, Some(_), None) => {
                 return Err(problem("TENPAY_KEY_PEM", "TENPAY_CERT_PEM needs it"));
             }
@@ -563,6 +596,71 @@ pub fn parse_lines(text: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// Logs a warning when the secret file `path` (named by `variable`) is open to its group or
+/// others: the check the `tenpay` command makes, shared through `tenpay-client`.
+fn warn_if_loose(path: &str, variable: &str) {
+    if let Some(w) =
+        tenpay_client::secret_file::warning(std::path::Path::new(path), &format!("{variable}:"))
+    {
+        tracing::warn!("{w}");
+    }
+}
+
+/// Whether `ip` is reachable only from this machine or a private network: loopback,
+/// RFC 1918, link-local, IPv6 unique-local.
+#[must_use]
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// The settings `--simulator` takes from the environment over its generated ones: the
+/// listeners (and `ADMIN_LISTEN_PUBLIC`), the admin token and session secret (generated only
+/// when unset) and the catalogue.
+///
+/// # Errors
+/// The first unusable variable.
+pub fn apply_simulator_overrides(
+    vars: &HashMap<String, String>,
+    c: &mut Config,
+) -> Result<(), ConfigError> {
+    let v = Vars(vars);
+    if let Some(a) = v.get("LISTEN") {
+        c.listen = a.parse().map_err(|e| problem("LISTEN", format!("{e}")))?;
+    }
+    if let Some(a) = v.get("ADMIN_LISTEN") {
+        c.admin_listen = a
+            .parse()
+            .map_err(|e| problem("ADMIN_LISTEN", format!("{e}")))?;
+    }
+    c.admin_listen_public = v.yes("ADMIN_LISTEN_PUBLIC")?;
+    if let Some((var, token)) = v.secret_text(&["TENPAY_ADMIN_TOKEN"], "TENPAY_ADMIN_TOKEN_FILE")? {
+        c.admin_token = Secret::strong(token).map_err(|e| problem(var, e))?;
+    }
+    if let Some((var, secret)) =
+        v.secret_text(&["APP_SESSION_SECRET"], "APP_SESSION_SECRET_FILE")?
+    {
+        c.session_secret = Secret::strong(secret).map_err(|e| problem(var, e))?;
+    }
+    if let Some(path) = v.get("CATALOGUE_FILE") {
+        c.catalogue = Some(
+            crate::pricing::Catalogue::from_file(std::path::Path::new(&path))
+                .map_err(|e| problem("CATALOGUE_FILE", crate::logging::report(&e)))?,
+        );
+    }
+    Ok(())
+}
+
 struct Vars<'a>(&'a HashMap<String, String>);
 
 impl Vars<'_> {
@@ -576,6 +674,14 @@ impl Vars<'_> {
 
     fn required(&self, k: &'static str) -> Result<String, ConfigError> {
         self.get(k).ok_or_else(|| problem(k, "not set"))
+    }
+
+    fn yes(&self, k: &'static str) -> Result<bool, ConfigError> {
+        match self.get(k).as_deref().map(str::trim) {
+            None | Some("no" | "false" | "0") => Ok(false),
+            Some("yes" | "true" | "1") => Ok(true),
+            Some(_) => Err(problem(k, "must be yes or no")),
+        }
     }
 
     fn number(&self, k: &'static str) -> Result<Option<u64>, ConfigError> {
@@ -606,6 +712,7 @@ impl Vars<'_> {
             (Some(_), Some(_)) => Err(problem(file, format!("set both {file} and {}", direct[0]))),
             (Some(v), None) => Ok(Some(v)),
             (None, Some(path)) => {
+                warn_if_loose(&path, file);
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| problem(file, format!("{path}: {e}")))?;
                 Ok(Some((file, text.trim_end_matches(['\n', '\r']).to_owned())))

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use tenpay_merchant_server::auth::UserId;
 use tenpay_merchant_server::config::{self, Config};
-use tenpay_merchant_server::{Server, logging, simulator};
+use tenpay_merchant_server::{Server, StartError, logging, simulator};
 
 const USAGE: &str = "usage: merchant-server [--config FILE] [--simulator]
        merchant-server [--config FILE] reconcile YYYYMMDD
@@ -82,15 +82,8 @@ async fn main() -> ExitCode {
             Ok(c) => c,
             Err(e) => return error_exit(&report(&e)),
         };
-        for (var, slot) in [
-            ("LISTEN", &mut config.listen),
-            ("ADMIN_LISTEN", &mut config.admin_listen),
-        ] {
-            match vars.get(var).map(|v| v.parse()) {
-                Some(Ok(a)) => *slot = a,
-                Some(Err(e)) => return error_exit(&format!("{var}: {e}")),
-                None => {}
-            }
+        if let Err(e) = config::apply_simulator_overrides(&vars, &mut config) {
+            return error_exit(&e.to_string());
         }
         (Some(sim), config)
     } else {
@@ -105,6 +98,10 @@ async fn main() -> ExitCode {
     let admin_token = config.admin_token.clone();
     let running = match Server::new(config).start().await {
         Ok(r) => r,
+        // Settings, not faults: exit 2 with one line, as for any other setting.
+        Err(e @ (StartError::AdminExposed(_) | StartError::NoPricing)) => {
+            return error_exit(&e.to_string());
+        }
         Err(e) => {
             eprintln!("merchant-server: {}", report(&e));
             return ExitCode::from(1);
@@ -118,7 +115,11 @@ async fn main() -> ExitCode {
             sim.base_url(),
             sim.control_url()
         );
-        println!("admin token: {}", admin_token.expose());
+        if vars.contains_key("TENPAY_ADMIN_TOKEN") || vars.contains_key("TENPAY_ADMIN_TOKEN_FILE") {
+            println!("admin token: the one TENPAY_ADMIN_TOKEN(_FILE) gives");
+        } else {
+            println!("admin token: {}", admin_token.expose());
+        }
         if let Ok(demo) = UserId::new("demo") {
             let day = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

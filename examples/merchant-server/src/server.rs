@@ -32,6 +32,11 @@ pub enum StartError {
     /// The WeChat Pay client could not be built (base URL, certificate, CA).
     #[error("WeChat Pay client")]
     Client(#[source] tenpay_client::Error),
+    /// The back office would listen on a public address without `ADMIN_LISTEN_PUBLIC=yes`.
+    #[error(
+        "ADMIN_LISTEN: {0} is neither loopback nor private, and the back office is plain HTTP; put it on a private address, or set ADMIN_LISTEN_PUBLIC=yes"
+    )]
+    AdminExposed(SocketAddr),
     /// Orders would have no price: neither `CATALOGUE_FILE` nor [`Server::pricing`].
     #[error("CATALOGUE_FILE: not set, and no Server::pricing: orders would have no price")]
     NoPricing,
@@ -130,6 +135,15 @@ impl Server {
     /// [`StartError`].
     pub async fn start(self) -> Result<Running, StartError> {
         let config = self.config;
+        if !crate::config::is_private(config.admin_listen.ip()) {
+            if !config.admin_listen_public {
+                return Err(StartError::AdminExposed(config.admin_listen));
+            }
+            tracing::warn!(
+                admin = %config.admin_listen,
+                "the back office listens on a public address, over plain HTTP (ADMIN_LISTEN_PUBLIC=yes)"
+            );
+        }
         let pricing = match (self.pricing, &config.catalogue) {
             (Some(p), _) => p,
             (None, Some(c)) => Arc::new(c.clone()) as SharedPricing,

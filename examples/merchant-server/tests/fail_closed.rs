@@ -86,3 +86,55 @@ fn each_missing_or_blank_setting_is_named() {
         );
     }
 }
+
+/// Review t3 #8: an obviously weak admin token is refused; the back office on a public
+/// address is refused unless ADMIN_LISTEN_PUBLIC=yes opts in.
+#[test]
+fn weak_tokens_and_an_exposed_back_office_are_refused() {
+    let full = [
+        ("TENPAY_APPID", "wx2421b1c4370ec43b"),
+        ("TENPAY_MCH_ID", "10000100"),
+        ("TENPAY_API_KEY", KEY),
+        ("TENPAY_ADMIN_TOKEN", TOKEN),
+        ("APP_SESSION_SECRET", SECRET),
+        ("LISTEN", "127.0.0.1:0"),
+    ];
+    let weak = "a".repeat(32);
+    let abab = "ab".repeat(20);
+    for (var, value) in [
+        ("TENPAY_ADMIN_TOKEN", weak.as_str()),
+        ("TENPAY_ADMIN_TOKEN", abab.as_str()),
+        ("APP_SESSION_SECRET", weak.as_str()),
+    ] {
+        let mut vars: Vec<_> = full.iter().copied().filter(|(k, _)| *k != var).collect();
+        vars.push((var, value));
+        let (code, stderr) = run(&vars);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("merchant-server: {var}: is too easy to guess")),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains(value),
+            "the value is never shown: {stderr}"
+        );
+    }
+    for addr in ["0.0.0.0:0", "192.0.2.2:18281", "[::]:0"] {
+        let mut vars = full.to_vec();
+        vars.push(("ADMIN_LISTEN", addr));
+        let (code, stderr) = run(&vars);
+        assert_eq!(code, 2, "{addr}: {stderr}");
+        assert!(
+            stderr.starts_with("merchant-server: ADMIN_LISTEN:"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("ADMIN_LISTEN_PUBLIC=yes"), "{stderr}");
+    }
+    // Private addresses need no opt-in (this one is not on this machine: the bind fails,
+    // after the exposure check passed).
+    let mut vars = full.to_vec();
+    vars.push(("ADMIN_LISTEN", "10.255.255.254:18281"));
+    let (code, stderr) = run(&vars);
+    assert!(!stderr.contains("ADMIN_LISTEN_PUBLIC"), "{stderr}");
+    assert_ne!(code, 0, "{stderr}");
+}

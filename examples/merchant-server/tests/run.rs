@@ -84,3 +84,90 @@ fn json_logs_are_one_object_per_line() {
         "{log}"
     );
 }
+
+/// Review t3 #8: `--simulator` takes TENPAY_ADMIN_TOKEN(_FILE) and APP_SESSION_SECRET from the
+/// environment when they are set (generating them only when not), warns about a secret file
+/// others may read, and with ADMIN_LISTEN_PUBLIC=yes serves the back office on every address
+/// with a warning.
+#[cfg(unix)]
+#[test]
+fn simulator_mode_honours_the_given_secrets_and_warns_about_loose_files_and_exposure() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = std::env::temp_dir();
+    let token = "given-admin-token-0123456789abcdef0123456789";
+    let token_file = dir.join(format!("tenpay-run-token-{}", std::process::id()));
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let db = dir.join(format!("tenpay-run-given-{}.db", std::process::id()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_merchant-server"))
+        .arg("--simulator")
+        .env_clear()
+        .env("LISTEN", "127.0.0.1:0")
+        .env("ADMIN_LISTEN", "0.0.0.0:0")
+        .env("ADMIN_LISTEN_PUBLIC", "yes")
+        .env("TENPAY_ADMIN_TOKEN_FILE", &token_file)
+        .env(
+            "APP_SESSION_SECRET",
+            "given-session-secret-0123456789abcdef01234",
+        )
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..4 {
+        let mut l = String::new();
+        stdout.read_line(&mut l).unwrap();
+        lines.push(l);
+    }
+    let admin = lines[1]
+        .trim()
+        .strip_prefix("admin: http://")
+        .unwrap()
+        .to_owned();
+    let port = admin.rsplit_once(':').unwrap().1;
+    assert!(admin.starts_with("0.0.0.0:"), "{admin}");
+    assert!(lines[3].contains("the one TENPAY_ADMIN_TOKEN"), "{lines:?}");
+    assert!(!lines.concat().contains(token), "{lines:?}");
+    let metrics = |bearer: &str| {
+        let mut s = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        write!(s, "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {bearer}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).unwrap();
+        reply
+    };
+    assert!(
+        metrics(token).starts_with("HTTP/1.1 200"),
+        "the given token is the token"
+    );
+    assert!(metrics("a-generated-one-0123456789abcdef0123").starts_with("HTTP/1.1 401"));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "TENPAY_ADMIN_TOKEN_FILE: {} is readable by others (mode 666)",
+            token_file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("public address, over plain HTTP"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(&token_file);
+    for f in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{f}", db.display()));
+    }
+}

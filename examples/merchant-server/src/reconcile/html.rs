@@ -38,6 +38,7 @@ pub fn html(r: &Report) -> String {
     out.push_str("<table><tr><th>what</th><th>order</th><th>refund</th><th>bill (fen)</th><th>books (fen)</th><th>note</th></tr>");
     for (what, list) in [
         ("repaired", &r.repaired),
+        ("unresolved (needs a person)", &r.unresolved),
         ("unknown payment", &r.unknown_payments),
         ("paid after close", &r.paid_after_close),
         ("missing payment", &r.missing_payments),

@@ -369,30 +369,45 @@ impl<'a> Matcher<'a> {
                     {
                         self.seen_pays.insert(self.day.0, t, no);
                     }
-                    let note = match queried {
-                        _ if now_paid => {
-                            "paid in the bill, unpaid here: settled by orderquery".to_owned()
-                        }
-                        Ok(_) => "paid in the bill, but orderquery says unpaid".to_owned(),
-                        Err(e) => format!("paid in the bill; orderquery failed: {e}"),
-                    };
-                    if !now_paid {
-                        self.payments
-                            .store()
-                            .reconciliation_anomaly(
-                                &format!("{date}:unpaid:{no}"),
-                                Some(&order),
-                                &note,
-                            )
-                            .await?;
-                    }
-                    self.report.repaired.push(Difference {
-                        out_trade_no: order,
+                    let d = |note: String| Difference {
+                        out_trade_no: order.clone(),
                         out_refund_no: None,
                         bill_fen: *bill,
                         books_fen: books,
                         note,
-                    });
+                    };
+                    match queried {
+                        _ if now_paid && *bill == books => {
+                            self.report
+                                .repaired
+                                .push(d("paid in the bill, unpaid here: settled by orderquery"
+                                    .to_owned()))
+                        }
+                        // orderquery reported another amount than the books': recorded as
+                        // AMOUNT_MISMATCH by the query, not settled.
+                        Err(OpError::Conflict {
+                            code: "amount_mismatch",
+                            reason,
+                        }) => self.report.amount_mismatches.push(d(format!(
+                            "paid in the bill, unpaid here, and not settled: {reason}"
+                        ))),
+                        other => {
+                            let note = match other {
+                                _ if now_paid => format!(
+                                    "paid in the bill, settled here by orderquery, but the bill's amount for attempt {no} is not the books'"
+                                ),
+                                Ok(_) => "paid in the bill, but orderquery says unpaid".to_owned(),
+                                Err(e) => format!("paid in the bill; orderquery failed: {e}"),
+                            };
+                            let list = if now_paid {
+                                &mut self.report.amount_mismatches
+                            } else {
+                                &mut self.report.unresolved
+                            };
+                            flag(self.payments, list, &format!("{date}:unpaid:{no}"), d(note))
+                                .await?;
+                        }
+                    }
                 }
             }
         }
@@ -448,31 +463,52 @@ impl<'a> Matcher<'a> {
                     .await?;
                 }
                 Some(r) if r.state == RefundState::Processing => {
-                    let note = match self.payments.resolve_refund(rno).await {
-                        Ok(r) if r.state == RefundState::Success => {
-                            "refunded in the bill, PROCESSING here: resolved by refundquery"
-                                .to_owned()
-                        }
-                        Ok(r) => format!("refunded in the bill; refundquery says {}", r.state),
-                        Err(e) => format!("refunded in the bill; refundquery failed: {e}"),
-                    };
-                    if !note.contains("resolved") {
-                        self.payments
-                            .store()
-                            .reconciliation_anomaly(
-                                &format!("{date}:refund:{rno}"),
-                                Some(&order),
-                                &note,
-                            )
-                            .await?;
-                    }
-                    self.report.repaired.push(Difference {
-                        out_trade_no: order,
+                    let resolved = self.payments.resolve_refund(rno).await;
+                    let d = |note: String| Difference {
+                        out_trade_no: order.clone(),
                         out_refund_no: Some(rno.clone()),
                         bill_fen: *bill,
                         books_fen: Some(r.amount.get()),
                         note,
-                    });
+                    };
+                    match resolved {
+                        Ok(after)
+                            if after.state == RefundState::Success
+                                && *bill == Some(r.amount.get()) =>
+                        {
+                            self.report.repaired.push(d(
+                                "refunded in the bill, PROCESSING here: resolved by refundquery"
+                                    .to_owned(),
+                            ));
+                        }
+                        Ok(after) if after.state == RefundState::Success => {
+                            flag(
+                                self.payments,
+                                &mut self.report.amount_mismatches,
+                                &format!("{date}:refund-amount:{rno}"),
+                                d("refunded in the bill, resolved by refundquery, but the bill's refund amount is not the books'".to_owned()),
+                            )
+                            .await?;
+                        }
+                        other => {
+                            let note = match other {
+                                Ok(after) => {
+                                    format!(
+                                        "refunded in the bill; refundquery says {}",
+                                        after.state
+                                    )
+                                }
+                                Err(e) => format!("refunded in the bill; refundquery failed: {e}"),
+                            };
+                            flag(
+                                self.payments,
+                                &mut self.report.unresolved,
+                                &format!("{date}:refund:{rno}"),
+                                d(note),
+                            )
+                            .await?;
+                        }
+                    }
                 }
                 other => {
                     let note = match other {

@@ -36,7 +36,15 @@ pub struct Difference {
     pub note: String,
 }
 
-/// A day's reconciliation.
+/// A day's reconciliation. Every list is either **repaired** (what was done is in each
+/// note, nothing left to do) or **needs a person** (each one also an anomaly, counted by
+/// [`Report::differences`]):
+///
+/// | list | kind |
+/// |---|---|
+/// | `repaired` | repaired: settled by orderquery, or resolved by refundquery, at the bill's amount |
+/// | `unresolved` | needs a person: the query that would repair it failed or disagrees with the bill |
+/// | `paid_after_close`, `unknown_payments`, `missing_payments`, `amount_mismatches`, `unknown_refunds`, `missing_refunds` | needs a person |
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// `yyyyMMdd`.
@@ -45,8 +53,13 @@ pub struct Report {
     pub rows: u64,
     /// Rows that agree with the books.
     pub matched: u64,
-    /// Paid in the bill, unpaid here: repaired by orderquery (or an anomaly when that failed).
+    /// Paid in the bill and unpaid here, settled by orderquery; refunded in the bill and
+    /// PROCESSING here, resolved by refundquery. Each at the bill's amount; nothing to do.
     pub repaired: Vec<Difference>,
+    /// In the bill, and the query that would have repaired it failed or says otherwise
+    /// (unpaid, not refunded): a person looks.
+    #[serde(default)]
+    pub unresolved: Vec<Difference>,
     /// Paid in the bill for an attempt closed here: a `PAID_AFTER_CLOSE` anomaly (refund the
     /// payer).
     #[serde(default)]
@@ -78,6 +91,7 @@ impl Report {
     #[must_use]
     pub fn differences(&self) -> usize {
         self.unknown_payments.len()
+            + self.unresolved.len()
             + self.paid_after_close.len()
             + self.missing_payments.len()
             + self.amount_mismatches.len()
@@ -151,6 +165,7 @@ pub async fn reconcile(payments: &Payments, bill_date: &str) -> Result<Report, O
         &mut report.unknown_refunds,
         &mut report.amount_mismatches,
         &mut report.repaired,
+        &mut report.unresolved,
     ] {
         list.sort_by(|a, b| {
             (&a.out_trade_no, &a.out_refund_no).cmp(&(&b.out_trade_no, &b.out_refund_no))

@@ -395,7 +395,11 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
     assert_eq!(r["matched"], 3, "{r}");
     assert_eq!(r["paid_after_close"][0]["out_trade_no"], late, "{r}");
     assert_eq!(r["paid_after_close"].as_array().unwrap().len(), 1);
-    assert_eq!(r["bill_paid_fen"], 100 + 200 + 250 + 300 + 400 + 500 + 600, "{r}");
+    assert_eq!(
+        r["bill_paid_fen"],
+        100 + 200 + 250 + 300 + 400 + 500 + 600,
+        "{r}"
+    );
     assert_eq!(r["bill_refunded_fen"], 50, "{r}");
     assert_eq!(r["repaired"][0]["out_trade_no"], unheard, "{r}");
     assert_eq!(r["repaired"].as_array().unwrap().len(), 1);

@@ -33,9 +33,9 @@ pub(crate) enum BillCommand {
         /// Write here instead of standard output (removed again if the download fails).
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
-        /// The largest bill accepted, in bytes (inflated; default 512 MiB).
+        /// The largest bill accepted, in bytes (inflated; default 1 GiB).
         #[arg(long, value_name = "BYTES")]
-        max_bytes: Option<usize>,
+        max_bytes: Option<u64>,
     },
     /// Parse a bill (plain or gzip, `-` for standard input) into JSON Lines: one object per
     /// row, then {"summary": …}.
@@ -46,6 +46,10 @@ pub(crate) enum BillCommand {
         /// The bill file, or - for standard input.
         #[arg(default_value = "-")]
         file: String,
+        /// The largest bill read, in bytes (inflated, for a gzip file): a small gzip file can
+        /// inflate to gigabytes.
+        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PARSE_BYTES)]
+        max_bytes: u64,
     },
 }
 
@@ -78,6 +82,9 @@ pub(crate) enum FundFlowCommand {
         /// The fund flow file, or - for standard input.
         #[arg(default_value = "-")]
         file: String,
+        /// The largest fund flow read, in bytes (inflated, for a gzip file).
+        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PARSE_BYTES)]
+        max_bytes: u64,
     },
 }
 
@@ -130,7 +137,7 @@ pub(crate) fn bill(
     out: OutputArgs,
 ) -> Result<u8, Failure> {
     match cmd {
-        BillCommand::Parse { file } => parse(&file),
+        BillCommand::Parse { file, max_bytes } => parse(&file, max_bytes),
         BillCommand::Download {
             date,
             bill_type,
@@ -140,7 +147,7 @@ pub(crate) fn bill(
         } => {
             let mut builder = Profile::resolve(merchant)?.builder()?;
             if let Some(max) = max_bytes {
-                builder = builder.max_bill_bytes(max);
+                builder = builder.max_streamed_bill_bytes(max);
             }
             let client = builder.build().map_err(|e| bad_input(report(&e)))?;
             let mut req = DownloadBill::new(&date, BillType::from(bill_type.as_str()))
@@ -208,7 +215,7 @@ pub(crate) fn bill(
                 }
                 BillOutcome::Bill(bytes) => {
                     if let Some(t) = &tmp {
-                        let code = parse(&t.display().to_string());
+                        let code = parse(&t.display().to_string(), u64::MAX);
                         let _ = std::fs::remove_file(t);
                         return code;
                     }
@@ -229,7 +236,7 @@ pub(crate) fn fund_flow(
     out: OutputArgs,
 ) -> Result<u8, Failure> {
     let (date, account, gzip, output) = match cmd {
-        FundFlowCommand::Parse { file } => return parse_fund_flow(&file),
+        FundFlowCommand::Parse { file, max_bytes } => return parse_fund_flow(&file, max_bytes),
         FundFlowCommand::Download {
             date,
             account,
@@ -435,7 +442,54 @@ fn summary_json(s: &BillSummary) -> serde_json::Value {
 }
 
 /// Plain or gzip (by its magic bytes), from a file or standard input.
-fn open(file: &str) -> Result<Box<dyn BufRead>, Failure> {
+/// The default of `bill parse --max-bytes` and `fundflow parse --max-bytes` (1 GiB, as the
+/// client's streamed download).
+const DEFAULT_MAX_PARSE_BYTES: u64 = tenpay_client::DEFAULT_MAX_STREAMED_BILL_BYTES;
+
+/// A reader that fails (instead of ending) once more than `max` bytes passed through it: a
+/// truncated bill would read as "no summary", which says nothing of the cause.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    max: u64,
+}
+
+impl<R: BufRead> Capped<R> {
+    fn too_large(&self) -> std::io::Error {
+        std::io::Error::other(format!("larger than {} bytes (--max-bytes)", self.max))
+    }
+}
+
+impl<R: BufRead> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let available = self.fill_buf()?;
+            let n = available.len().min(buf.len());
+            buf[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Capped<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.left == 0 && !self.inner.fill_buf()?.is_empty() {
+            return Err(self.too_large());
+        }
+        let left = usize::try_from(self.left).unwrap_or(usize::MAX);
+        let buf = self.inner.fill_buf()?;
+        Ok(&buf[..buf.len().min(left)])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.inner.consume(amt);
+        self.left = self.left.saturating_sub(amt as u64);
+    }
+}
+
+fn open(file: &str, max: u64) -> Result<Box<dyn BufRead>, Failure> {
     let raw: Box<dyn Read> = if file == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -447,18 +501,23 @@ fn open(file: &str) -> Result<Box<dyn BufRead>, Failure> {
     let magic = input
         .fill_buf()
         .map_err(|e| bad_input(format!("cannot read {file}: {e}")))?;
-    if magic.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(BufReader::with_capacity(
+    let inner: Box<dyn BufRead> = if magic.starts_with(&[0x1f, 0x8b]) {
+        Box::new(BufReader::with_capacity(
             1 << 16,
             flate2::bufread::MultiGzDecoder::new(input),
-        )))
+        ))
     } else {
-        Ok(Box::new(input))
-    }
+        Box::new(input)
+    };
+    Ok(Box::new(Capped {
+        inner,
+        left: max,
+        max,
+    }))
 }
 
-fn parse(file: &str) -> Result<u8, Failure> {
-    let mut reader = BillReader::new(open(file)?).map_err(|e| bad_input(report(&e)))?;
+fn parse(file: &str, max: u64) -> Result<u8, Failure> {
+    let mut reader = BillReader::new(open(file, max)?).map_err(|e| bad_input(report(&e)))?;
     let plan = Plan::new(reader.columns());
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -514,8 +573,8 @@ fn fund_flow_summary_json(s: &FundFlowSummary) -> serde_json::Value {
     serde_json::Value::Object(obj)
 }
 
-fn parse_fund_flow(file: &str) -> Result<u8, Failure> {
-    let mut reader = FundFlowReader::new(open(file)?).map_err(|e| bad_input(report(&e)))?;
+fn parse_fund_flow(file: &str, max: u64) -> Result<u8, Failure> {
+    let mut reader = FundFlowReader::new(open(file, max)?).map_err(|e| bad_input(report(&e)))?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_err = |e: std::io::Error| bad_input(format!("cannot write: {e}"));

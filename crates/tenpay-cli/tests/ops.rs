@@ -620,4 +620,20 @@ fn bill_download_from_a_hostile_server_fails_cleanly() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(3), "{}{}", out(&o), err(&o));
+    // Short lines that inflate without end (review t3 #10: 1.6 MB of gzip took 41 s of CPU
+    // before it said "no summary"): cut at --max-bytes, with that reason.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all("交易时间,商户订单号\n".as_bytes()).unwrap();
+    let row = b"`2026-11-30 10:00:00,`M1\n";
+    for _ in 0..(8 << 20) / row.len() {
+        gz.write_all(row).unwrap();
+    }
+    let lines = env.dir.join("lines.csv.gz");
+    std::fs::write(&lines, gz.finish().unwrap()).unwrap();
+    let o = env.run(&["bill", "parse", "--max-bytes", "1000000", lines.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert!(err(&o).contains("larger than 1000000 bytes"), "{}", err(&o));
+    // The default is large enough for it (8 MiB), and parses it whole.
+    let o = env.run(&["bill", "parse", lines.to_str().unwrap()]);
+    assert!(!err(&o).contains("larger than"), "{}", err(&o));
 }

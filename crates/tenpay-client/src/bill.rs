@@ -136,10 +136,15 @@ pub struct BillSummary {
     /// 总交易单数.
     pub count: u64,
     /// 总交易额 (or 应结订单总金额).
+    ///
+    /// Every summary column of the three layouts WeChat Pay has used maps to a field here:
+    /// `总交易单数,总交易额,总退款金额,总代金券或立减优惠退款金额,手续费总金额`, the same with
+    /// `总企业红包退款金额`, and `总交易单数,应结订单总金额,退款总金额,充值券退款总金额,
+    /// 手续费总金额,订单总金额,申请退款总金额`; every cell is also in [`BillSummary::cells`].
     pub total_fee: Option<Fen>,
     /// 总退款金额.
     pub refund_fee: Option<Fen>,
-    /// 总代金券或立减优惠退款金额.
+    /// 总代金券或立减优惠退款金额 (older: 总企业红包退款金额; modern: 充值券退款总金额).
     pub coupon_refund_fee: Option<Fen>,
     /// 手续费总金额: five decimals, negative when more was returned than charged.
     pub service_fee: Option<Fee>,
@@ -326,7 +331,14 @@ pub(crate) fn summary_from(cells: BTreeMap<String, String>) -> Result<BillSummar
             .ok_or_else(|| column_error("总交易单数", "not a count"))?,
         total_fee: yuan_in(&cells, &["总交易额", "应结订单总金额"])?,
         refund_fee: yuan_in(&cells, &["总退款金额", "退款总金额"])?,
-        coupon_refund_fee: yuan_in(&cells, &["总代金券或立减优惠退款金额", "充值券退款总金额"])?,
+        coupon_refund_fee: yuan_in(
+            &cells,
+            &[
+                "总代金券或立减优惠退款金额",
+                "总企业红包退款金额",
+                "充值券退款总金额",
+            ],
+        )?,
         service_fee: fee_in(&cells, &["手续费总金额"])?,
         order_fee: yuan_in(&cells, &["订单总金额"])?,
         apply_refund_fee: yuan_in(&cells, &["申请退款总金额"])?,
@@ -336,7 +348,8 @@ pub(crate) fn summary_from(cells: BTreeMap<String, String>) -> Result<BillSummar
 
 impl Client {
     /// Downloads a trade bill into `out`, streamed: the text (inflated when the answer is
-    /// gzip), at most [`ClientBuilder::max_bill_bytes`](crate::ClientBuilder::max_bill_bytes)
+    /// gzip), at most
+    /// [`ClientBuilder::max_streamed_bill_bytes`](crate::ClientBuilder::max_streamed_bill_bytes)
     /// of it, without holding the bill in memory. Read it back with [`BillReader`]. Sent once:
     /// a download that failed half-way is started again by you, into a fresh writer.
     ///
@@ -358,7 +371,8 @@ impl Client {
 
     /// As [`Client::download_bill_to`], but writes the bill as WeChat Pay sent it: a gzip
     /// answer (asked for with [`DownloadBill::gzip`]) stays gzip, capped at
-    /// [`ClientBuilder::max_bill_bytes`](crate::ClientBuilder::max_bill_bytes) compressed.
+    /// [`ClientBuilder::max_streamed_bill_bytes`](crate::ClientBuilder::max_streamed_bill_bytes)
+    /// compressed.
     /// [`BillReader`] reads it back through a gzip decoder.
     ///
     /// # Errors
@@ -386,7 +400,8 @@ impl Client {
         use std::io::Write as _;
         use tokio::io::AsyncWriteExt as _;
 
-        let limit = self.max_bill_bytes();
+        let max = self.max_streamed_bill_bytes();
+        let limit = usize::try_from(max).unwrap_or(usize::MAX);
         let mut response = self.open(request).await?;
         let status = response.status().as_u16();
         let first = next_chunk(&mut response).await?.unwrap_or_default();
@@ -425,7 +440,7 @@ impl Client {
                 }),
             };
         }
-        let too_large = |n: u64| n > u64::try_from(limit).unwrap_or(u64::MAX);
+        let too_large = |n: u64| n > max;
         let mut written = 0u64;
         let bad_gzip = |e: std::io::Error| Error::NotXml {
             reason: format!("bad gzip bill: {e}"),

@@ -359,7 +359,13 @@ fn next_line(input: &mut impl BufRead, line: &mut String) -> Result<bool, Error>
             .by_ref()
             .take(MAX_LINE as u64 + 1)
             .read_line(line)
-            .map_err(|_| malformed("not UTF-8 text"))?;
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::InvalidData {
+                    malformed("not UTF-8 text")
+                } else {
+                    Error::ReadBill(e)
+                }
+            })?;
         if n == 0 {
             return Ok(false);
         }

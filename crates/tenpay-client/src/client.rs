@@ -151,14 +151,19 @@ pub(crate) struct Inner {
     pub(crate) poll_interval: Duration,
     pub(crate) poll_window: Duration,
     max_bill_bytes: usize,
+    max_streamed_bill_bytes: u64,
     pub(crate) bank_key: crate::payout::BankKeySource,
 }
 
 /// The largest XML answer read (WeChat Pay's are a few KiB); larger is [`Error::TooLarge`].
 pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
-/// The default largest bill or fund flow, compressed or inflated
-/// ([`ClientBuilder::max_bill_bytes`]).
-pub const DEFAULT_MAX_BILL_BYTES: usize = 512 * 1024 * 1024;
+/// The default largest bill or fund flow read into memory, compressed or inflated
+/// ([`ClientBuilder::max_bill_bytes`]): [`Client::download_bill`] holds the text and its
+/// parsed rows, about 10 × this at the worst.
+pub const DEFAULT_MAX_BILL_BYTES: usize = 64 * 1024 * 1024;
+/// The default largest bill streamed to a writer ([`ClientBuilder::max_streamed_bill_bytes`]):
+/// memory stays bounded whatever the size; this bounds what is written.
+pub const DEFAULT_MAX_STREAMED_BILL_BYTES: u64 = 1024 * 1024 * 1024;
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -198,6 +203,7 @@ pub struct ClientBuilder {
     poll_interval: Duration,
     poll_window: Duration,
     max_bill_bytes: usize,
+    max_streamed_bill_bytes: u64,
     allow_insecure_http: bool,
     bank_key: crate::payout::BankKeySource,
 }
@@ -252,6 +258,7 @@ impl Client {
             poll_interval: Duration::from_secs(5),
             poll_window: Duration::from_secs(45),
             max_bill_bytes: DEFAULT_MAX_BILL_BYTES,
+            max_streamed_bill_bytes: DEFAULT_MAX_STREAMED_BILL_BYTES,
             allow_insecure_http: false,
             bank_key: crate::payout::BankKeySource::default(),
         }
@@ -741,8 +748,8 @@ impl Client {
     }
 
     /// The largest bill accepted, compressed or inflated.
-    pub(crate) fn max_bill_bytes(&self) -> usize {
-        self.inner.max_bill_bytes
+    pub(crate) fn max_streamed_bill_bytes(&self) -> u64 {
+        self.inner.max_streamed_bill_bytes
     }
 
     /// Sends a body and reads the answer, at most `limit` bytes (checked against
@@ -960,10 +967,20 @@ impl ClientBuilder {
         self
     }
 
-    /// The largest bill or fund flow accepted, compressed and inflated (default 512 MiB);
-    /// larger is [`Error::TooLarge`]. XML answers are capped at [`MAX_ANSWER_BYTES`].
+    /// The largest bill or fund flow read into memory ([`Client::download_bill`]),
+    /// compressed and inflated (default [`DEFAULT_MAX_BILL_BYTES`], 64 MiB); larger is
+    /// [`Error::TooLarge`]. XML answers are capped at [`MAX_ANSWER_BYTES`]. Large bills are
+    /// streamed instead: [`Client::download_bill_to`].
     pub fn max_bill_bytes(mut self, bytes: usize) -> Self {
         self.max_bill_bytes = bytes;
+        self
+    }
+
+    /// The largest bill streamed to a writer ([`Client::download_bill_to`],
+    /// [`Client::download_bill_raw_to`]), as written (default
+    /// [`DEFAULT_MAX_STREAMED_BILL_BYTES`], 1 GiB); larger is [`Error::TooLarge`].
+    pub fn max_streamed_bill_bytes(mut self, bytes: u64) -> Self {
+        self.max_streamed_bill_bytes = bytes;
         self
     }
 
@@ -1025,6 +1042,7 @@ impl ClientBuilder {
                 poll_interval: self.poll_interval,
                 poll_window: self.poll_window,
                 max_bill_bytes: self.max_bill_bytes,
+                max_streamed_bill_bytes: self.max_streamed_bill_bytes,
                 bank_key: crate::payout::BankKeySource {
                     url: self.bank_key.url,
                     pin: self.bank_key.pin,

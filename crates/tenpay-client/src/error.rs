@@ -34,6 +34,10 @@ pub enum Error {
     /// Writing a streamed bill to its writer failed.
     #[error("writing the bill failed")]
     Write(#[source] std::io::Error),
+    /// Reading a bill or fund flow from its reader ([`BillReader`](crate::BillReader)) failed
+    /// (text that is not UTF-8 is [`Error::NotXml`] instead).
+    #[error("reading the bill failed")]
+    ReadBill(#[source] std::io::Error),
     /// The server answered with a status other than 200.
     #[error("HTTP {status}: {excerpt:?}")]
     Http {

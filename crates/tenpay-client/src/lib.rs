@@ -24,8 +24,8 @@ mod tls;
 pub use answer::{Answer, Verifier};
 pub use bill::{Bill, BillOutcome, BillReader, BillRow, BillSummary, BillType, DownloadBill};
 pub use client::{
-    BACKUP_URL, Client, ClientBuilder, DEFAULT_MAX_BILL_BYTES, MAX_ANSWER_BYTES, PRODUCTION_URL,
-    Sandbox,
+    BACKUP_URL, Client, ClientBuilder, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_STREAMED_BILL_BYTES,
+    MAX_ANSWER_BYTES, PRODUCTION_URL, Sandbox,
 };
 pub use endpoint::{Endpoint, MerchantFields};
 pub use error::{ConfigError, Error};
@@ -121,7 +121,11 @@ impl Client {
         self.execute(request).await
     }
 
-    /// `/pay/downloadbill`.
+    /// `/pay/downloadbill`, into memory: the call for small bills. The [`Bill`] holds the
+    /// text and every parsed row, about 10 × the bill's size, and the bill is capped at
+    /// [`ClientBuilder::max_bill_bytes`] (default 64 MiB, [`Error::TooLarge`] beyond). For a
+    /// bill of any size in bounded memory, stream it with [`Client::download_bill_to`] and
+    /// read it back row by row with [`BillReader`].
     ///
     /// # Errors
     /// See [`Error`]; "no bill" is [`BillOutcome::NoBill`], not an error.

@@ -927,6 +927,44 @@ async fn the_simulators_bill_carries_exact_fees_for_payments_and_refunds() {
     assert_eq!(bill.summary.refund_fee, Some(Fen::new(300)));
 }
 
+/// Every summary column of every layout has its field (review t3: the 5-column layout with
+/// 总企业红包退款金额 lost that total).
+#[test]
+fn every_summary_layout_maps_every_column() {
+    use std::io::Cursor;
+    use tenpay_client::BillReader;
+    let header = "交易时间,商户订单号,应结订单金额";
+    let row = "`2026-11-30 10:00:00,`M1,`1.00";
+    for (summary, coupon) in [
+        (
+            "总交易单数,总交易额,总退款金额,总企业红包退款金额,手续费总金额\n`1,`1.00,`0.50,`0.20,`0.00600",
+            20,
+        ),
+        (
+            "总交易单数,总交易额,总退款金额,总代金券或立减优惠退款金额,手续费总金额\n`1,`1.00,`0.50,`0.30,`0.00600",
+            30,
+        ),
+        (
+            "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n`1,`1.00,`0.50,`0.40,`0.00600,`1.20,`0.60",
+            40,
+        ),
+    ] {
+        let text = format!("{header}\n{row}\n{summary}\n");
+        let mut r = BillReader::new(Cursor::new(text.into_bytes())).unwrap();
+        assert_eq!(r.by_ref().count(), 1);
+        let s = r.summary().unwrap().clone();
+        assert_eq!(s.count, 1);
+        assert_eq!(s.total_fee, Some(Fen::new(100)), "{summary}");
+        assert_eq!(s.refund_fee, Some(Fen::new(50)), "{summary}");
+        assert_eq!(s.coupon_refund_fee, Some(Fen::new(coupon)), "{summary}");
+        assert_eq!(s.service_fee.map(|f| f.get()), Some(600), "{summary}");
+        if summary.contains("订单总金额,") {
+            assert_eq!(s.order_fee, Some(Fen::new(120)));
+            assert_eq!(s.apply_refund_fee, Some(Fen::new(60)));
+        }
+    }
+}
+
 /// `BillReader`: row by row from any `BufRead`, every line ending and BOM, bounded lines.
 #[test]
 fn bill_reader_streams_rows_and_refuses_what_is_not_a_bill() {
@@ -1030,8 +1068,10 @@ async fn a_bill_streams_into_a_writer_and_reads_back_row_by_row() {
     assert!(matches!(none, BillOutcome::NoBill { .. }), "{none:?}");
     assert!(sink.is_empty());
     // Over the limit: refused, whatever was written stays a partial file for the caller to drop.
+    // The streamed cap is its own: the in-memory one does not limit a stream.
     let small = tls_builder(&sim, SignType::Md5)
-        .max_bill_bytes(100)
+        .max_streamed_bill_bytes(100)
+        .max_bill_bytes(10)
         .build()
         .unwrap();
     let e = small
@@ -1042,6 +1082,25 @@ async fn a_bill_streams_into_a_writer_and_reads_back_row_by_row() {
         .await
         .unwrap_err();
     assert!(matches!(e, Error::TooLarge { limit: 100 }), "{e}");
+    let in_memory_only = tls_builder(&sim, SignType::Md5)
+        .max_bill_bytes(100)
+        .build()
+        .unwrap();
+    let mut all = Vec::new();
+    in_memory_only
+        .download_bill_to(
+            &DownloadBill::new(&today, BillType::All).unwrap().gzip(),
+            &mut all,
+        )
+        .await
+        .unwrap();
+    assert!(all.len() > 100);
+    let e = in_memory_only
+        .download_bill(&DownloadBill::new(&today, BillType::All).unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::TooLarge { limit: 100 }), "{e}");
+    assert_eq!(tenpay_client::DEFAULT_MAX_BILL_BYTES, 64 << 20);
     sim.shutdown().await;
 }
 

@@ -287,3 +287,77 @@ async fn the_dashboard_pays_redelivers_claims_and_signs_in_a_real_browser() {
     b.close().await.unwrap();
     sim.shutdown().await;
 }
+
+/// Review t3 #9: with a control token the dashboard's URL carries it in the fragment; the page
+/// takes it, removes it from the address bar at once, and works with it (its QR codes
+/// included, fetched with the header); its buttons send JSON.
+#[tokio::test]
+#[cfg_attr(
+    not(tenpay_browser),
+    ignore = "needs Chromium and chromedriver: set TENPAY_TEST_CHROMEDRIVER (bash .ci/chromium.sh prints it)"
+)]
+async fn the_dashboard_keeps_its_token_out_of_every_url() {
+    let key = ApiKey::new(KEY).unwrap();
+    let token = "dashboard-token-0123456789abcdef";
+    let sim = Simulator::builder()
+        .merchant(Merchant::new(APPID, MCH, key.clone()))
+        .control_token(token)
+        .start()
+        .await
+        .unwrap();
+    assert!(sim.dashboard_url().ends_with(&format!("#token={token}")));
+    let client = Client::builder(APPID, MCH, key, SignType::HmacSha256)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let no = "DASH-TOKEN-1";
+    client
+        .unified_order(&UnifiedOrder::native(
+            "A cup of tea",
+            OutTradeNo::new(no).unwrap(),
+            Fen::new(100),
+            "127.0.0.1",
+            "http://127.0.0.1:9/wechat/notify/pay",
+            "TEA-1",
+        ))
+        .await
+        .unwrap();
+    let driver = driver().await;
+    let b = browser(&driver).await;
+    b.goto(&sim.dashboard_url()).await.unwrap();
+    until_text(&b, "#status", |t| t == "live").await;
+    let url = b.current_url().await.unwrap();
+    assert!(!url.as_str().contains(token), "{url}");
+    let row = format!("tr[data-order='{no}']");
+    until_text(&b, &format!("{row} [data-field=state]"), |t| t == "NOTPAY").await;
+    // The QR code, fetched with the token in a header: a blob: URL, not ?token=.
+    b.find(Locator::Css(&format!("{row} details summary")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mut src = String::new();
+    for _ in 0..100 {
+        if let Ok(img) = b.find(Locator::Css(&format!("{row} img"))).await {
+            src = img.attr("src").await.unwrap().unwrap_or_default();
+            if !src.is_empty() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(src.starts_with("blob:"), "{src}");
+    b.find(Locator::Css(&format!("{row} button[data-action=pay]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_text(&b, &format!("{row} [data-field=state]"), |t| t == "SUCCESS").await;
+    // A reload keeps working: the token stays in the tab's session storage.
+    b.refresh().await.unwrap();
+    until_text(&b, "#status", |t| t == "live").await;
+    b.close().await.unwrap();
+    sim.shutdown().await;
+}

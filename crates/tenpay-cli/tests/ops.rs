@@ -630,7 +630,13 @@ fn bill_download_from_a_hostile_server_fails_cleanly() {
     }
     let lines = env.dir.join("lines.csv.gz");
     std::fs::write(&lines, gz.finish().unwrap()).unwrap();
-    let o = env.run(&["bill", "parse", "--max-bytes", "1000000", lines.to_str().unwrap()]);
+    let o = env.run(&[
+        "bill",
+        "parse",
+        "--max-bytes",
+        "1000000",
+        lines.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(3), "{}", err(&o));
     assert!(err(&o).contains("larger than 1000000 bytes"), "{}", err(&o));
     // The default is large enough for it (8 MiB), and parses it whole.

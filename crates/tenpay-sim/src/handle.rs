@@ -84,11 +84,13 @@ impl SimHandle {
         format!("http://{}/_sim", self.addr)
     }
 
-    /// The dashboard's URL (with the control token, when one is required).
+    /// The dashboard's URL, with the control token, when one is required, in the fragment
+    /// (`#token=…`): never sent to a server, and the page removes it from the address bar
+    /// and its history entry at once.
     #[must_use]
     pub fn dashboard_url(&self) -> String {
         match &self.control_token {
-            Some(t) => format!("http://{}/_sim/?token={t}", self.addr),
+            Some(t) => format!("http://{}/_sim/#token={t}", self.addr),
             None => format!("http://{}/_sim/", self.addr),
         }
     }

@@ -76,6 +76,14 @@ pub(crate) async fn handle(site: &Site, req: Request<Incoming>) -> Response<SimB
         .map(str::to_owned)
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if let Some(why) = super::refused_as_cross_site(site, &req) {
+        let status = if why.contains("Content-Type") {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        return error(status, why);
+    }
     // The page and its assets hold no data; health says nothing.
     match (&method, segments.as_slice()) {
         (&Method::GET, []) => return super::dashboard::page(),

@@ -235,7 +235,11 @@ async fn beyond_loopback_the_control_api_needs_its_token() {
     assert_eq!(get("/", vec![]).await, 200);
     assert_eq!(get("/ui/app.js", vec![]).await, 200);
     assert_eq!(get("/health", vec![]).await, 200);
-    assert!(sim.dashboard_url().ends_with(&format!("?token={token}")));
+    // The dashboard's URL carries the token in the fragment, which no server sees.
+    assert!(
+        sim.dashboard_url()
+            .ends_with(&format!("/_sim/#token={token}"))
+    );
     sim.shutdown().await;
     // On loopback no token is needed unless one is set.
     let sim = Simulator::builder()
@@ -257,6 +261,76 @@ async fn beyond_loopback_the_control_api_needs_its_token() {
     .await
     .unwrap();
     assert_eq!(status, 200);
+    sim.shutdown().await;
+}
+
+/// Review t3 #9: a web page cannot drive the loopback control API. A foreign `Host` (DNS
+/// rebinding) or `Origin` is refused, and so is a POST that is not JSON (a "simple"
+/// cross-site request); the same call from this machine with JSON goes through.
+#[tokio::test]
+async fn a_web_page_cannot_drive_the_loopback_control_api() {
+    let sim = sim().await;
+    call(
+        &sim,
+        "/pay/unifiedorder",
+        &order_fields("CSRF-1", "NATIVE", "http://127.0.0.1:9/notify"),
+        SignType::Md5,
+    )
+    .await;
+    let pay = format!("{}/orders/CSRF-1/pay", sim.control_url());
+    let try_pay = |headers: Vec<(&'static str, &'static str)>| {
+        let pay = pay.clone();
+        async move {
+            http_with("POST", &pay, b"{}".to_vec(), &headers)
+                .await
+                .unwrap()
+        }
+    };
+    for (headers, status, why) in [
+        (vec![("host", "rebind.evil.example")], 403, "Host"),
+        (vec![("host", "localhost.evil.example:80")], 403, "Host"),
+        (vec![("origin", "http://evil.example")], 403, "Origin"),
+        (vec![("origin", "null")], 403, "Origin"),
+        (vec![("content-type", "text/plain")], 415, "Content-Type"),
+        (
+            vec![("content-type", "application/x-www-form-urlencoded")],
+            415,
+            "Content-Type",
+        ),
+    ] {
+        let (got, body) = try_pay(headers.clone()).await;
+        assert_eq!(
+            got,
+            status,
+            "{headers:?}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        assert!(String::from_utf8_lossy(&body).contains(why), "{headers:?}");
+        assert_eq!(
+            sim.order("CSRF-1").unwrap().trade_state,
+            "NOTPAY",
+            "{headers:?}"
+        );
+    }
+    // Reading is refused the same way under a foreign Host (a rebound page reads nothing).
+    let (got, _) = http_with(
+        "GET",
+        &format!("{}/snapshot", sim.control_url()),
+        Vec::new(),
+        &[("host", "rebind.evil.example")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(got, 403);
+    // This machine's own page and tools: localhost, with JSON.
+    let (got, body) = try_pay(vec![
+        ("host", "localhost"),
+        ("origin", "http://127.0.0.1:1234"),
+        ("content-type", "application/json; charset=utf-8"),
+    ])
+    .await;
+    assert_eq!(got, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(sim.order("CSRF-1").unwrap().trade_state, "SUCCESS");
     sim.shutdown().await;
 }
 

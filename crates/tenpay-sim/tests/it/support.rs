@@ -78,9 +78,22 @@ pub async fn http_with(
     tokio::spawn(conn);
     let mut req = http::Request::builder()
         .method(method)
-        .uri(if path.is_empty() { "/" } else { path })
-        .header("host", authority)
-        .header("content-type", "text/xml");
+        .uri(if path.is_empty() { "/" } else { path });
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req = req.header("host", authority);
+    }
+    // WeChat Pay's paths take XML; the control API's POSTs must be JSON.
+    let content_type = if path.starts_with("/_sim/") {
+        "application/json"
+    } else {
+        "text/xml"
+    };
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        req = req.header("content-type", content_type);
+    }
     for (k, v) in headers {
         req = req.header(*k, *v);
     }

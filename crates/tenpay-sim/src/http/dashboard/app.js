@@ -2,8 +2,14 @@
 // Plain DOM, no build step. Every value from the simulator is set as text, never as HTML.
 'use strict';
 (function () {
-  const params = new URLSearchParams(location.search);
-  const token = params.get('token') || '';
+  // The control token comes in the fragment (#token=…), which no server sees; it is kept for
+  // this tab only and removed from the address bar and the history entry at once.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get('token')) {
+    sessionStorage.setItem('tenpay-sim-token', fragment.get('token'));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const token = sessionStorage.getItem('tenpay-sim-token') || '';
   const open = new Set(); // <details> keys the user opened, kept across renders
   let last = '';
   let snapshot = null;
@@ -35,12 +41,29 @@
     toast.timer = setTimeout(() => t.classList.remove('show'), 3500);
   }
 
+  // A QR image; with a token it is fetched with the Authorization header (an <img> cannot
+  // send one, and the token stays out of every URL).
+  function qr(alt, url) {
+    if (!token) return el('img', { alt, src: url });
+    const img = el('img', { alt });
+    fetch(url, { headers: headers(), cache: 'no-store' })
+      .then((r) => (r.ok ? r.blob() : null))
+      .then((b) => {
+        if (!b) return;
+        img.onload = () => URL.revokeObjectURL(img.src);
+        img.src = URL.createObjectURL(b);
+      })
+      .catch(() => {});
+    return img;
+  }
+
   async function act(method, path, body) {
     try {
       const r = await fetch('/_sim/' + path, {
         method,
-        headers: headers(body ? { 'Content-Type': 'application/json' } : {}),
-        body: body ? JSON.stringify(body) : undefined,
+        // Control POSTs are JSON, always: the simulator refuses any other type.
+        headers: headers({ 'Content-Type': 'application/json' }),
+        body: JSON.stringify(body || {}),
       });
       const j = await r.json().catch(() => ({}));
       if (!r.ok) toast(j.error || ('HTTP ' + r.status));
@@ -93,7 +116,7 @@
         button('Close', 'close', closable, () => act('POST', 'orders/' + enc(no) + '/close' + q(mch))),
         o.code_url ? details('qr:' + mch + ':' + no, 'QR code',
           el('div', { class: 'qr' },
-            el('img', { alt: o.code_url, src: '/_sim/orders/' + enc(no) + '/qr.svg' + q(mch) + (token ? '&token=' + enc(token) : '') }),
+            qr(o.code_url, '/_sim/orders/' + enc(no) + '/qr.svg' + q(mch)),
             el('div', { class: 'mono', text: o.code_url }))) : null);
       rows.push(el('tr', { 'data-order': no, 'data-mch': mch },
         el('td', { class: 'mono', text: no }),
@@ -209,7 +232,7 @@
     try {
       const r = await fetch('/_sim/snapshot', { headers: headers(), cache: 'no-store' });
       if (r.status === 401) {
-        st.textContent = 'needs the control token: open this page with ?token=…';
+        st.textContent = 'needs the control token: open the URL the simulator printed (…/_sim/#token=…)';
         st.className = 'status down';
         return;
       }

@@ -314,7 +314,7 @@ async fn one_host_flooding_silent_sockets_does_not_delay_a_notification() {
                         held.pop_front();
                     }
                 }
-                if opened % 64 == 0 {
+                if opened.is_multiple_of(64) {
                     tokio::task::yield_now().await;
                 }
             }

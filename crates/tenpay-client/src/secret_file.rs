@@ -5,6 +5,7 @@ use std::path::Path;
 
 /// A secret file that its group or others may read or write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LooseFile {
     /// Its permission bits (`0o644`, …).
     pub mode: u32,

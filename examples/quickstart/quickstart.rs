@@ -65,7 +65,7 @@ async fn main() -> Result<()> {
         .ok_or("no out_trade_no")?
         .to_owned();
     println!(
-        "   the server stored order {no} and called unifiedorder: prepay_id {}",
+        "   the server priced vip-month from its catalogue (catalogue.example.json: 888 fen), stored order {no} and called unifiedorder: prepay_id {}",
         created["prepay_id"]
     );
     println!(

@@ -7,7 +7,7 @@ use hyper::body::Incoming;
 use serde::Serialize;
 
 use super::Site;
-use super::server::{SimBody, respond};
+use super::body::{SimBody, respond};
 use crate::error::Refusal;
 use crate::model::{Fault, PayOptions};
 

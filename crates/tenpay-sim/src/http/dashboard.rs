@@ -5,7 +5,7 @@ use http::StatusCode;
 use qrcode::QrCode;
 use qrcode::render::svg;
 
-use super::server::{SimBody, respond};
+use super::body::{SimBody, respond};
 
 const PAGE: &str = include_str!("dashboard/index.html");
 const SCRIPT: &str = include_str!("dashboard/app.js");

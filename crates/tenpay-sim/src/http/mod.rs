@@ -1,6 +1,7 @@
 //! The HTTP edge: the API listener (plain and TLS), the `/_sim/` control API and the
 //! dashboard page.
 
+mod body;
 pub(crate) mod control;
 mod dashboard;
 pub(crate) mod server;

@@ -1,77 +1,17 @@
 //! The API listener: WeChat Pay's paths, with injected faults, and `/_sim/` handed to the
 //! control API and the dashboard.
 
-use core::pin::Pin;
-use core::task::{Context, Poll};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
 use super::Site;
+use super::body::{SimBody, respond};
 use crate::model::FaultKind;
 use crate::protocol::{Endpoint, Engine, Reply, Verdict, protocol_fail};
-
-/// A reply body that can also stop half way (the `Truncated` fault).
-#[derive(Debug)]
-pub(crate) struct SimBody {
-    data: Option<Bytes>,
-    then_fail: bool,
-}
-
-impl SimBody {
-    pub(crate) fn full(data: impl Into<Bytes>) -> Self {
-        Self {
-            data: Some(data.into()),
-            then_fail: false,
-        }
-    }
-}
-
-/// The `Truncated` fault's error, which makes hyper abort the connection mid-body.
-#[derive(Debug)]
-pub(crate) struct Cut;
-
-impl std::fmt::Display for Cut {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("answer truncated by an injected fault")
-    }
-}
-
-impl std::error::Error for Cut {}
-
-impl Body for SimBody {
-    type Data = Bytes;
-    type Error = Cut;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Cut>>> {
-        match self.data.take() {
-            Some(d) => Poll::Ready(Some(Ok(Frame::data(d)))),
-            None if self.then_fail => {
-                self.then_fail = false;
-                Poll::Ready(Some(Err(Cut)))
-            }
-            None => Poll::Ready(None),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.data.is_none() && !self.then_fail
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        match (&self.data, self.then_fail) {
-            (Some(d), false) => http_body::SizeHint::with_exact(d.len() as u64),
-            _ => http_body::SizeHint::default(),
-        }
-    }
-}
 
 /// The `Drop` fault: the service fails, so hyper closes the connection without an answer.
 #[derive(Debug)]
@@ -84,18 +24,6 @@ impl std::fmt::Display for Dropped {
 }
 
 impl std::error::Error for Dropped {}
-
-pub(crate) fn respond(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Bytes>,
-) -> Response<SimBody> {
-    let mut r = Response::new(SimBody::full(body));
-    *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r
-}
 
 const XML: &str = "text/xml; charset=utf-8";
 const HTML_PAGE: &str = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";
@@ -197,10 +125,7 @@ pub(crate) async fn handle(
             let mut r = respond(StatusCode::OK, content_type, Bytes::new());
             r.headers_mut()
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-            *r.body_mut() = SimBody {
-                data: Some(Bytes::from(bytes).slice(..half)),
-                then_fail: true,
-            };
+            *r.body_mut() = SimBody::cut(Bytes::from(bytes).slice(..half));
             r
         }
         _ => respond(StatusCode::OK, content_type, bytes),

@@ -235,6 +235,81 @@ impl Default for HttpLimits {
     }
 }
 
+/// When and how much the sweeper looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepConfig {
+    /// Between two sweeps (`SWEEP_INTERVAL_SECS`, default 60; 0 turns the sweeper off).
+    pub interval: Duration,
+    /// An order is queried once it is this old (`SWEEP_UNPAID_AFTER_SECS`, default 300).
+    pub unpaid_after: Duration,
+    /// A payment attempt's lifetime: its `time_expire`, after which it is closed
+    /// (`ORDER_TTL_SECS`, default 7200).
+    pub order_ttl: Duration,
+    /// A refund is queried once it has been PROCESSING this long
+    /// (`SWEEP_REFUND_AFTER_SECS`, default 300).
+    pub refund_after: Duration,
+    /// Rows claimed per sweep and kind (`SWEEP_BATCH`, default 100).
+    pub batch: u32,
+    /// Looks in flight at once within a batch (`SWEEP_CONCURRENCY`, default 8).
+    pub concurrency: u32,
+    /// The first lease; each further look of the same order waits one more
+    /// (`SWEEP_BACKOFF_SECS`, default 60).
+    pub backoff: Duration,
+}
+
+impl Default for SweepConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(60),
+            unpaid_after: Duration::from_secs(300),
+            order_ttl: Duration::from_secs(7200),
+            refund_after: Duration::from_secs(300),
+            batch: 100,
+            concurrency: 8,
+            backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+/// One bucket's size and refill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Calls refilled per minute.
+    pub per_minute: std::num::NonZeroU32,
+    /// Calls that may be made at once (the bucket's size).
+    pub burst: std::num::NonZeroU32,
+}
+
+impl Rate {
+    /// `per_minute` calls a minute, `burst` at once (0 is taken as 1).
+    #[must_use]
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        Self {
+            per_minute: std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN),
+            burst: std::num::NonZeroU32::new(burst).unwrap_or(std::num::NonZeroU32::MIN),
+        }
+    }
+}
+
+/// The app API's limits (`APP_RATE_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Per authenticated user (`APP_RATE_USER_PER_MINUTE`, `APP_RATE_USER_BURST`).
+    pub per_user: Rate,
+    /// Per client address, after trusted proxies (`APP_RATE_IP_PER_MINUTE`,
+    /// `APP_RATE_IP_BURST`).
+    pub per_ip: Rate,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            per_user: Rate::new(30, 10),
+            per_ip: Rate::new(120, 40),
+        }
+    }
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogFormat {
@@ -289,16 +364,18 @@ pub struct Config {
     /// How long refused notify deliveries are kept.
     pub audit_retention: Duration,
     /// The sweeper's schedule.
-    pub sweep: crate::sweeper::SweepConfig,
+    pub sweep: SweepConfig,
     /// Reconcile yesterday's bill once a day after this hour, Beijing time (`RECONCILE_HOUR`,
     /// default 10; `off`: on demand only).
     pub reconcile_hour: Option<u8>,
     /// The longest a session token may live.
     pub session_max_lifetime: Duration,
     /// The app API's rate limits.
-    pub rate_limits: crate::http::throttle::RateLimits,
-    /// The prices (`CATALOGUE_FILE`); `None`: [`crate::Server::pricing`] must give them.
-    pub catalogue: Option<crate::pricing::Catalogue>,
+    pub rate_limits: RateLimits,
+    /// The prices: the text of `CATALOGUE_FILE` (JSON, read by
+    /// [`crate::pricing::Catalogue::from_json`] at start); `None`: [`crate::Server::pricing`]
+    /// must give them.
+    pub catalogue: Option<String>,
 }
 
 impl Config {
@@ -331,10 +408,10 @@ impl Config {
             public_limits: HttpLimits::default(),
             admin_limits: HttpLimits::default(),
             audit_retention: Duration::from_secs(30 * 86_400),
-            sweep: crate::sweeper::SweepConfig::default(),
+            sweep: SweepConfig::default(),
             reconcile_hour: Some(10),
             catalogue: None,
-            rate_limits: crate::http::throttle::RateLimits::default(),
+            rate_limits: RateLimits::default(),
             session_max_lifetime: Duration::from_secs(30 * 86_400),
         }
     }
@@ -427,8 +504,8 @@ impl Config {
         }
         if let Some(path) = v.get("CATALOGUE_FILE") {
             c.catalogue = Some(
-                crate::pricing::Catalogue::from_file(std::path::Path::new(&path))
-                    .map_err(|e| problem("CATALOGUE_FILE", crate::logging::report(&e)))?,
+                std::fs::read_to_string(&path)
+                    .map_err(|e| problem("CATALOGUE_FILE", format!("{path}: {e}")))?,
             );
         }
         if let Some(list) = v.get("TRUSTED_PROXIES") {
@@ -548,7 +625,7 @@ impl Config {
             (Some(p12), _, _) => {
                 warn_if_loose(&p12, "TENPAY_CERT_P12");
                 let id = Identity::from_pkcs12_file(&p12)
-                    .map_err(|e| problem("TENPAY_CERT_P12", crate::logging::report(&e)))?;
+                    .map_err(|e| problem("TENPAY_CERT_P12", crate::chain::report(&e)))?;
                 Some(match v.get("TENPAY_CERT_P12_PASSWORD") {
                     Some(pw) => id.password(pw),
                     None => id,
@@ -557,7 +634,7 @@ impl Config {
             (None, Some(cert), Some(key)) => Some({
                 warn_if_loose(&key, "TENPAY_KEY_PEM");
                 Identity::from_pem_files(&cert, &key)
-                    .map_err(|e| problem("TENPAY_CERT_PEM", crate::logging::report(&e)))?
+                    .map_err(|e| problem("TENPAY_CERT_PEM", crate::chain::report(&e)))?
             }),
             (None, Some(_), None) => {
                 return Err(problem("TENPAY_KEY_PEM", "TENPAY_CERT_PEM needs it"));
@@ -654,8 +731,8 @@ pub fn apply_simulator_overrides(
     }
     if let Some(path) = v.get("CATALOGUE_FILE") {
         c.catalogue = Some(
-            crate::pricing::Catalogue::from_file(std::path::Path::new(&path))
-                .map_err(|e| problem("CATALOGUE_FILE", crate::logging::report(&e)))?,
+            std::fs::read_to_string(&path)
+                .map_err(|e| problem("CATALOGUE_FILE", format!("{path}: {e}")))?,
         );
     }
     Ok(())

@@ -33,6 +33,7 @@
 #![allow(clippy::exhaustive_structs, clippy::exhaustive_enums)]
 
 pub mod auth;
+mod chain;
 pub mod config;
 pub mod domain;
 pub mod http;

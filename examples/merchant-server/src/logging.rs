@@ -23,18 +23,7 @@ pub fn init(format: LogFormat) {
     };
 }
 
-/// An error and its causes, `outer: inner: innermost` (each layer displays only itself).
-#[must_use]
-pub fn report(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
+pub use crate::chain::report;
 
 /// Shows a string with control characters escaped (`\n`, `\u{1b}`, …), at most 200
 /// characters of it.

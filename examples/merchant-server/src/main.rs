@@ -99,8 +99,10 @@ async fn main() -> ExitCode {
     let running = match Server::new(config).start().await {
         Ok(r) => r,
         // Settings, not faults: exit 2 with one line, as for any other setting.
-        Err(e @ (StartError::AdminExposed(_) | StartError::NoPricing)) => {
-            return error_exit(&e.to_string());
+        Err(
+            e @ (StartError::AdminExposed(_) | StartError::NoPricing | StartError::Catalogue(_)),
+        ) => {
+            return error_exit(&report(&e));
         }
         Err(e) => {
             eprintln!("merchant-server: {}", report(&e));

@@ -13,7 +13,7 @@ use crate::auth::{AdminToken, Authenticate, SessionTokens, SharedAuthenticator};
 use crate::config::Config;
 use crate::http::{self, Serving};
 use crate::payments::Payments;
-use crate::pricing::{Pricing, SharedPricing};
+use crate::pricing::{Catalogue, Pricing, SharedPricing};
 use crate::store::{Store, StoreError};
 
 /// Why the server did not start.
@@ -37,6 +37,9 @@ pub enum StartError {
         "ADMIN_LISTEN: {0} is neither loopback nor private, and the back office is plain HTTP; put it on a private address, or set ADMIN_LISTEN_PUBLIC=yes"
     )]
     AdminExposed(SocketAddr),
+    /// The catalogue (`CATALOGUE_FILE`) is unusable.
+    #[error("CATALOGUE_FILE")]
+    Catalogue(#[source] crate::pricing::CatalogueError),
     /// Orders would have no price: neither `CATALOGUE_FILE` nor [`Server::pricing`].
     #[error("CATALOGUE_FILE: not set, and no Server::pricing: orders would have no price")]
     NoPricing,
@@ -146,7 +149,10 @@ impl Server {
         }
         let pricing = match (self.pricing, &config.catalogue) {
             (Some(p), _) => p,
-            (None, Some(c)) => Arc::new(c.clone()) as SharedPricing,
+            (None, Some(json)) => {
+                Arc::new(Catalogue::from_json(json).map_err(StartError::Catalogue)?)
+                    as SharedPricing
+            }
             (None, None) => return Err(StartError::NoPricing),
         };
         let (store, client) = Self::connect(&config).await?;

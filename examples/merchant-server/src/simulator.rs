@@ -48,15 +48,9 @@ pub async fn start_simulator(time_scale: u32) -> Result<SimHandle, DemoError> {
         .map_err(DemoError::Simulator)
 }
 
-/// The demo catalogue, `catalogue.example.json` beside this crate.
-///
-/// # Panics
-/// Never: the file is checked by a test.
-#[must_use]
-pub fn demo_catalogue() -> crate::pricing::Catalogue {
-    crate::pricing::Catalogue::from_json(include_str!("../catalogue.example.json"))
-        .unwrap_or_else(|e| unreachable!("catalogue.example.json: {e}"))
-}
+/// The demo catalogue, `catalogue.example.json` beside this crate (JSON, as
+/// `CATALOGUE_FILE` holds it).
+pub const DEMO_CATALOGUE: &str = include_str!("../catalogue.example.json");
 
 /// A random secret of 64 hex characters.
 #[must_use]
@@ -92,7 +86,7 @@ pub fn config_for(sim: &SimHandle, database_url: &str) -> Result<Config, DemoErr
     config.extra_ca_pem = Some(tls.ca_pem.clone());
     config.identity = Some(Identity::from_pkcs12(identity.pkcs12.clone()));
     config.database_url = DatabaseUrl::new(database_url).map_err(DemoError::Setting)?;
-    config.catalogue = Some(demo_catalogue());
+    config.catalogue = Some(DEMO_CATALOGUE.to_owned());
     // A simulator has no yesterday: reconcile on demand (POST /reconciliations/{date}).
     config.reconcile_hour = None;
     Ok(config)

@@ -21,41 +21,7 @@ use crate::domain::OrderState;
 use crate::payments::{OpError, Payments};
 use crate::store::Claimed;
 
-/// When and how much the sweeper looks at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SweepConfig {
-    /// Between two sweeps (`SWEEP_INTERVAL_SECS`, default 60; 0 turns the sweeper off).
-    pub interval: Duration,
-    /// An order is queried once it is this old (`SWEEP_UNPAID_AFTER_SECS`, default 300).
-    pub unpaid_after: Duration,
-    /// A payment attempt's lifetime: its `time_expire`, after which it is closed
-    /// (`ORDER_TTL_SECS`, default 7200).
-    pub order_ttl: Duration,
-    /// A refund is queried once it has been PROCESSING this long
-    /// (`SWEEP_REFUND_AFTER_SECS`, default 300).
-    pub refund_after: Duration,
-    /// Rows claimed per sweep and kind (`SWEEP_BATCH`, default 100).
-    pub batch: u32,
-    /// Looks in flight at once within a batch (`SWEEP_CONCURRENCY`, default 8).
-    pub concurrency: u32,
-    /// The first lease; each further look of the same order waits one more
-    /// (`SWEEP_BACKOFF_SECS`, default 60).
-    pub backoff: Duration,
-}
-
-impl Default for SweepConfig {
-    fn default() -> Self {
-        Self {
-            interval: Duration::from_secs(60),
-            unpaid_after: Duration::from_secs(300),
-            order_ttl: Duration::from_secs(7200),
-            refund_after: Duration::from_secs(300),
-            batch: 100,
-            concurrency: 8,
-            backoff: Duration::from_secs(60),
-        }
-    }
-}
+pub use crate::config::SweepConfig;
 
 /// What the sweeper did, for `/metrics`.
 #[derive(Debug)]

@@ -138,3 +138,53 @@ fn weak_tokens_and_an_exposed_back_office_are_refused() {
     assert!(!stderr.contains("ADMIN_LISTEN_PUBLIC"), "{stderr}");
     assert_ne!(code, 0, "{stderr}");
 }
+
+/// The catalogue is the merchant's prices: a missing or unusable one stops the server with
+/// one line naming CATALOGUE_FILE, before anything is opened.
+#[test]
+fn a_missing_or_unusable_catalogue_is_named() {
+    let dir = std::env::temp_dir();
+    let empty = dir.join(format!(
+        "tenpay-empty-catalogue-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&empty, "{}").unwrap();
+    let free = dir.join(format!("tenpay-free-catalogue-{}.json", std::process::id()));
+    std::fs::write(
+        &free,
+        r#"{"free-lunch": {"amount_fen": 0, "description": "free"}}"#,
+    )
+    .unwrap();
+    let base = [
+        ("TENPAY_APPID", "wx2421b1c4370ec43b"),
+        ("TENPAY_MCH_ID", "10000100"),
+        ("TENPAY_API_KEY", KEY),
+        ("TENPAY_ADMIN_TOKEN", TOKEN),
+        ("APP_SESSION_SECRET", SECRET),
+        ("LISTEN", "127.0.0.1:0"),
+        ("ADMIN_LISTEN", "127.0.0.1:0"),
+    ];
+    let (code, stderr) = run(&base);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with("merchant-server: CATALOGUE_FILE: not set"),
+        "{stderr}"
+    );
+    for (file, why) in [
+        ("/nonexistent/catalogue.json".to_owned(), "No such file"),
+        (empty.display().to_string(), "no items"),
+        (free.display().to_string(), "free-lunch"),
+    ] {
+        let mut vars = base.to_vec();
+        vars.push(("CATALOGUE_FILE", &file));
+        let (code, stderr) = run(&vars);
+        assert_eq!(code, 2, "{file}: {stderr}");
+        assert!(
+            stderr.starts_with("merchant-server: CATALOGUE_FILE"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(why), "{stderr}");
+    }
+    let _ = std::fs::remove_file(empty);
+    let _ = std::fs::remove_file(free);
+}

@@ -5,7 +5,6 @@
 //! `/metrics`.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -14,47 +13,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::auth::UserId;
 
-/// One bucket's size and refill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    /// Calls refilled per minute.
-    pub per_minute: NonZeroU32,
-    /// Calls that may be made at once (the bucket's size).
-    pub burst: NonZeroU32,
-}
+pub use crate::config::{Rate, RateLimits};
 
-impl Rate {
-    /// `per_minute` calls a minute, `burst` at once (0 is taken as 1).
-    #[must_use]
-    pub fn new(per_minute: u32, burst: u32) -> Self {
-        Self {
-            per_minute: NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN),
-            burst: NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN),
-        }
-    }
-
-    fn quota(self) -> Quota {
-        Quota::per_minute(self.per_minute).allow_burst(self.burst)
-    }
-}
-
-/// The app API's limits (`APP_RATE_*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimits {
-    /// Per authenticated user (`APP_RATE_USER_PER_MINUTE`, `APP_RATE_USER_BURST`).
-    pub per_user: Rate,
-    /// Per client address, after trusted proxies (`APP_RATE_IP_PER_MINUTE`,
-    /// `APP_RATE_IP_BURST`).
-    pub per_ip: Rate,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        Self {
-            per_user: Rate::new(30, 10),
-            per_ip: Rate::new(120, 40),
-        }
-    }
+fn quota(rate: Rate) -> Quota {
+    Quota::per_minute(rate.per_minute).allow_burst(rate.burst)
 }
 
 /// Which bucket was empty.
@@ -96,8 +58,8 @@ impl Throttle {
     #[must_use]
     pub fn new(limits: RateLimits) -> Self {
         Self {
-            users: RateLimiter::keyed(limits.per_user.quota()),
-            ips: RateLimiter::keyed(limits.per_ip.quota()),
+            users: RateLimiter::keyed(quota(limits.per_user)),
+            ips: RateLimiter::keyed(quota(limits.per_ip)),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
             refused_user: AtomicU64::new(0),

@@ -19,7 +19,7 @@ use fantoccini::{Client as Browser, ClientBuilder, Locator};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tenpay_client::{Client, Fen, OutTradeNo, UnifiedOrder};
-use tenpay_notify::{Notification, Notifier, NotifyService};
+use tenpay_notify::{Notification, Notifier, NotifyService, verified};
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_sim::{Merchant, Simulator};
 
@@ -89,7 +89,7 @@ async fn browser(driver: &Driver) -> Browser {
 async fn merchant(key: ApiKey, handled: Arc<AtomicUsize>) -> SocketAddr {
     let service = NotifyService::new(
         Notifier::new(APPID, MCH, key, SignType::HmacSha256),
-        move |n: Notification| {
+        verified(move |n: Notification| {
             let handled = Arc::clone(&handled);
             async move {
                 if matches!(n, Notification::Pay(_)) {
@@ -97,7 +97,7 @@ async fn merchant(key: ApiKey, handled: Arc<AtomicUsize>) -> SocketAddr {
                 }
                 Ok::<(), String>(())
             }
-        },
+        }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -579,7 +579,7 @@ async fn duplicates_under_concurrency_postgres() {
 async fn the_notify_service_acknowledges_simulator_deliveries() {
     use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
-    use tenpay_notify::{Notification, Notifier, NotifyService};
+    use tenpay_notify::{Notification, Notifier, NotifyService, verified};
 
     init();
     let key = ApiKey::new(DEMO_KEY).unwrap();
@@ -600,7 +600,7 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
         let seen = Arc::clone(&seen);
         let service = NotifyService::new(
             Notifier::new(DEMO_APPID, DEMO_MCH_ID, key.clone(), st),
-            move |n: Notification| {
+            verified(move |n: Notification| {
                 let seen = Arc::clone(&seen);
                 async move {
                     let what = match n {
@@ -615,7 +615,7 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
                     seen.lock().unwrap().push(what);
                     Ok::<(), String>(())
                 }
-            },
+            }),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         urls.push(format!("http://{}/notify", listener.local_addr().unwrap()));

@@ -14,7 +14,7 @@ use tenpay_client::{
     Client, ContractSigning, ContractState, DeleteContract, OutTradeNo, PapOrderQuery, PapPayApply,
     PapTradeState, QueryContract,
 };
-use tenpay_notify::{ContractChange, Notification, Notifier, NotifyService};
+use tenpay_notify::{ContractChange, Notification, Notifier, NotifyService, verified};
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_sim::{Merchant, PayOptions, Simulator};
 use tenpay_xml::Fen;
@@ -34,7 +34,7 @@ enum Seen {
 async fn merchant(key: ApiKey, seen: Arc<Mutex<Vec<Seen>>>) -> SocketAddr {
     let service = NotifyService::new(
         Notifier::new(APPID, MCH, key, SignType::Md5),
-        move |n: Notification| {
+        verified(move |n: Notification| {
             let seen = Arc::clone(&seen);
             async move {
                 let s = match n {
@@ -50,7 +50,7 @@ async fn merchant(key: ApiKey, seen: Arc<Mutex<Vec<Seen>>>) -> SocketAddr {
                 seen.lock().unwrap().push(s);
                 Ok::<(), String>(())
             }
-        },
+        }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -16,7 +16,7 @@ use tenpay_client::{
     RemoveReceiver, SharingQuery, SharingReceiver, SharingReturn, SharingReturnQuery,
     SharingStatus, Split, UnifiedOrder, UnsplitAmountQuery,
 };
-use tenpay_notify::{Notification, Notifier, NotifyService};
+use tenpay_notify::{Notification, Notifier, NotifyService, verified};
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_sim::{Merchant, PayOptions, Simulator};
 use tenpay_xml::Fen;
@@ -31,7 +31,7 @@ const STAFF: &str = "oStaff0000000000000000000001";
 async fn merchant(key: ApiKey, paid: Arc<Mutex<Vec<String>>>) -> SocketAddr {
     let service = NotifyService::new(
         Notifier::new(APPID, MCH, key, SignType::Md5),
-        move |n: Notification| {
+        verified(move |n: Notification| {
             let paid = Arc::clone(&paid);
             async move {
                 if let Notification::Pay(p) = n {
@@ -41,7 +41,7 @@ async fn merchant(key: ApiKey, paid: Arc<Mutex<Vec<String>>>) -> SocketAddr {
                 }
                 Ok::<(), String>(())
             }
-        },
+        }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

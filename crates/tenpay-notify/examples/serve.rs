@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use tenpay_notify::{Notification, Notifier, NotifyService};
+use tenpay_notify::{Notification, Notifier, NotifyService, verified};
 use tenpay_sign::{ApiKey, SignType};
 
 #[tokio::main(flavor = "multi_thread")]
@@ -25,18 +25,21 @@ async fn main() {
     );
     let paid = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&paid);
-    let service = NotifyService::new(notifier, move |n: Notification| {
-        let counter = Arc::clone(&counter);
-        async move {
-            if let Notification::Pay(p) = n {
-                // An in-memory "order store": settle against the known amount.
-                p.settle(tenpay_xml::Fen::new(88))
-                    .map_err(|e| e.to_string())?;
-                counter.fetch_add(1, Ordering::Relaxed);
+    let service = NotifyService::new(
+        notifier,
+        verified(move |n: Notification| {
+            let counter = Arc::clone(&counter);
+            async move {
+                if let Notification::Pay(p) = n {
+                    // An in-memory "order store": settle against the known amount.
+                    p.settle(tenpay_xml::Fen::new(88))
+                        .map_err(|e| e.to_string())?;
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok::<(), String>(())
             }
-            Ok::<(), String>(())
-        }
-    });
+        }),
+    );
     let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();
     println!("notify service on http://{addr}");
     loop {

@@ -10,7 +10,7 @@ mod refund;
 mod reply;
 #[cfg(feature = "service")]
 #[cfg_attr(docsrs, doc(cfg(feature = "service")))]
-pub mod service;
+mod service;
 
 pub use contract::{ContractChange, ContractNotification};
 pub use error::Error;
@@ -19,6 +19,6 @@ pub use pay::{PayNotification, SettledPayment};
 pub use refund::{RefundNotification, decrypt_req_info, encrypt_req_info};
 pub use reply::{ACK, ack, nack};
 #[cfg(feature = "service")]
-pub use service::{Audit, Deliveries, Delivery, DeliveryHandler, Dispatch, Handler, NotifyService};
+pub use service::{Audit, Delivery, Handler, NotifyService, Verified, verified};
 /// The shared vocabulary, from `tenpay-xml`.
 pub use tenpay_xml::{Coupon, CouponType, ErrCode, Fen, OutRefundNo, OutTradeNo};

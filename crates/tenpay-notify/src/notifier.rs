@@ -123,9 +123,10 @@ impl Notifier {
         self
     }
 
-    /// The largest body accepted (64 KiB by default).
+    /// The largest message the parser accepts (64 KiB by default). The HTTP body the service
+    /// reads has its own limit, [`NotifyService::max_body_bytes`](crate::NotifyService::max_body_bytes).
     #[must_use]
-    pub fn max_body_bytes(mut self, max: usize) -> Self {
+    pub fn max_message_bytes(mut self, max: usize) -> Self {
         self.parser = self.parser.max_bytes(max);
         self
     }

@@ -1,44 +1,4 @@
-//! The notify endpoint as a `tower_service::Service` over `http::Request`: bounded body,
-//! verification, the merchant's async handler, and the reply WeChat Pay needs.
-//!
-//! It acknowledges (HTTP 200 with [`ACK`]) only after the handler returned `Ok`. A handler
-//! error or panic answers 500 with a failure body, a refused notification 400, a body over the
-//! limit 413 (without reading it all), a method other than POST 405: every failure makes
-//! WeChat Pay send the notification again, so its retries cover every failure. The service
-//! itself never fails (`Error = Infallible`), and it needs no particular runtime.
-//!
-//! Two kinds of handler:
-//! - [`NotifyService::new`] takes a [`Handler`]: called with verified notifications only.
-//! - [`NotifyService::deliveries`] takes a [`DeliveryHandler`]: called with every request that
-//!   carried a body, as a [`Delivery`] (the raw bytes and the verdict), so that the audit row
-//!   and the state change can share one database transaction. A refused delivery is answered
-//!   400 whatever the handler returns; a verified one is acknowledged only after `Ok`.
-//!
-//! Serving it with hyper:
-//!
-//! ```no_run
-//! use hyper_util::rt::TokioIo;
-//! use hyper_util::service::TowerToHyperService;
-//! use tenpay_notify::{Notification, Notifier, NotifyService};
-//! use tenpay_sign::{ApiKey, SignType};
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let key = ApiKey::new(std::env::var("WECHAT_API_KEY")?)?;
-//! let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256);
-//! let service = NotifyService::new(notifier, |n: Notification| async move {
-//!     // Look the order up, settle it against your own amount, commit; then return Ok.
-//!     let _ = n;
-//!     Ok::<(), std::io::Error>(())
-//! });
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! loop {
-//!     let (stream, _) = listener.accept().await?;
-//!     let service = TowerToHyperService::new(service.clone());
-//!     tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service));
-//! }
-//! # }
-//! # let _ = run;
-//! ```
+//! The notify endpoint as a `tower_service::Service` (see [`NotifyService`]).
 
 use core::convert::Infallible;
 use core::fmt;
@@ -68,32 +28,7 @@ pub struct Audit<'a> {
 
 type AuditHook = dyn Fn(&Audit<'_>) + Send + Sync;
 
-/// The merchant's async handler: called with each verified notification; `Ok` means "recorded,
-/// acknowledge it".
-pub trait Handler: Send + Sync + 'static {
-    /// The handler's error (shown in logs, never sent to WeChat Pay).
-    type Error: fmt::Display + Send + 'static;
-    /// The handler's future.
-    type Future: Future<Output = Result<(), Self::Error>> + Send + 'static;
-    /// Handles one verified notification.
-    fn call(&self, notification: Notification) -> Self::Future;
-}
-
-impl<F, Fut, E> Handler for F
-where
-    F: Fn(Notification) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: fmt::Display + Send + 'static,
-{
-    type Error = E;
-    type Future = Fut;
-
-    fn call(&self, notification: Notification) -> Fut {
-        self(notification)
-    }
-}
-
-/// One request's body and what verification made of it, as a [`DeliveryHandler`] sees it.
+/// One request's body and what verification made of it: what a [`Handler`] is called with.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Delivery {
@@ -103,23 +38,29 @@ pub struct Delivery {
     pub verdict: Result<Notification, Error>,
 }
 
-/// A handler for every delivery, refused ones included (see [`NotifyService::deliveries`]).
-/// For a verified notification `Ok` means "recorded, acknowledge it"; for a refused one the
-/// result is only logged, and WeChat Pay is told to retry either way.
-pub trait DeliveryHandler: Send + Sync + 'static {
-    /// The handler's error (shown in logs, never sent to WeChat Pay).
-    type Error: fmt::Display + Send + 'static;
+/// The merchant's async handler, called with every delivery that carried a body, refused
+/// ones included, so that the audit row and the state change can share one transaction. For
+/// a verified notification `Ok` means "recorded, acknowledge it"; for a refused one the
+/// result is only logged, and WeChat Pay is told to retry either way. To see verified
+/// notifications only, wrap a function of [`Notification`] in [`verified`].
+///
+/// The error carries its cause: anything that converts into
+/// `Box<dyn std::error::Error + Send + Sync>` (an error type, a `String`, a `&'static str`); it
+/// is logged with its sources and never sent to WeChat Pay.
+pub trait Handler: Send + Sync + 'static {
+    /// The handler's error.
+    type Error: Into<Box<dyn std::error::Error + Send + Sync>> + 'static;
     /// The handler's future.
     type Future: Future<Output = Result<(), Self::Error>> + Send + 'static;
     /// Handles one delivery.
     fn call(&self, delivery: Delivery) -> Self::Future;
 }
 
-impl<F, Fut, E> DeliveryHandler for F
+impl<F, Fut, E> Handler for F
 where
     F: Fn(Delivery) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: fmt::Display + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
 {
     type Error = E;
     type Future = Fut;
@@ -129,53 +70,112 @@ where
     }
 }
 
-/// A [`DeliveryHandler`] in a [`NotifyService`] (made by [`NotifyService::deliveries`]).
+/// A handler of verified notifications only (see [`verified`]).
 #[derive(Debug, Clone)]
-pub struct Deliveries<D>(D);
+pub struct Verified<F>(F);
 
-/// A handler's error, kept as the handler's own value until it is logged.
-type HandlerError = Box<dyn fmt::Display + Send>;
-
-type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>>;
-
-mod sealed {
-    pub trait Sealed {}
+/// Makes a [`Handler`] of a function of verified notifications: refused deliveries never reach
+/// it (they are answered 400 and logged).
+///
+/// ```
+/// use tenpay_notify::{Notification, Notifier, NotifyService, verified};
+/// use tenpay_sign::{ApiKey, SignType};
+///
+/// # fn main() -> Result<(), tenpay_sign::Error> {
+/// let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d")?;
+/// let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256);
+/// let service = NotifyService::new(notifier, verified(|n: Notification| async move {
+///     // Look the order up, settle it against your own amount, commit; then Ok.
+///     let _ = n;
+///     Ok::<(), std::io::Error>(())
+/// }));
+/// # let _ = service;
+/// # Ok(())
+/// # }
+/// ```
+pub fn verified<F, Fut, E>(handler: F) -> Verified<F>
+where
+    F: Fn(Notification) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
+{
+    Verified(handler)
 }
 
-/// What a [`NotifyService`] hands requests to: a [`Handler`] or [`Deliveries`]. Sealed.
-pub trait Dispatch: sealed::Sealed + Send + Sync + 'static {
-    /// The handler's future for this request, or `None` when the handler does not see it.
-    #[doc(hidden)]
-    fn dispatch(&self, body: Bytes, verdict: Result<Notification, Error>) -> Option<HandlerFuture>;
-}
+impl<F, Fut, E> Handler for Verified<F>
+where
+    F: Fn(Notification) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
+{
+    type Error = E;
+    type Future = Pin<Box<dyn Future<Output = Result<(), E>> + Send>>;
 
-impl<H: Handler> sealed::Sealed for H {}
-
-impl<H: Handler> Dispatch for H {
-    fn dispatch(
-        &self,
-        _body: Bytes,
-        verdict: Result<Notification, Error>,
-    ) -> Option<HandlerFuture> {
-        let future = self.call(verdict.ok()?);
-        Some(Box::pin(async move {
-            future.await.map_err(|e| Box::new(e) as HandlerError)
-        }))
+    fn call(&self, delivery: Delivery) -> Self::Future {
+        match delivery.verdict {
+            Ok(n) => Box::pin((self.0)(n)),
+            Err(_) => Box::pin(core::future::ready(Ok(()))),
+        }
     }
 }
 
-impl<D: DeliveryHandler> sealed::Sealed for Deliveries<D> {}
+/// A handler's error, kept with its cause until it is logged.
+type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
-impl<D: DeliveryHandler> Dispatch for Deliveries<D> {
-    fn dispatch(&self, body: Bytes, verdict: Result<Notification, Error>) -> Option<HandlerFuture> {
-        let future = self.0.call(Delivery { body, verdict });
-        Some(Box::pin(async move {
-            future.await.map_err(|e| Box::new(e) as HandlerError)
-        }))
+/// The error with its chain of sources, on one line.
+fn chain(e: &HandlerError) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
     }
+    text
 }
 
-/// The notify endpoint as a service. Cheap to clone.
+/// The notify endpoint as a `tower_service::Service` over `http::Request`: bounded body,
+/// verification, the merchant's async handler, and the reply WeChat Pay needs.
+///
+/// It acknowledges (HTTP 200 with [`ACK`]) only after the handler returned `Ok`. A handler
+/// error or panic answers 500 with a failure body, a refused notification 400, a body over the
+/// limit 413 (without reading it all), a method other than POST 405: every failure makes
+/// WeChat Pay send the notification again, so its retries cover every failure. The service
+/// itself never fails (`Error = Infallible`), and it needs no particular runtime.
+///
+/// One kind of handler, [`Handler`]: called with every request that carried a body, as a
+/// [`Delivery`] (the raw bytes and the verdict), so that the audit row and the state change
+/// can share one database transaction. A refused delivery is answered 400 whatever the
+/// handler returns; a verified one is acknowledged only after `Ok`. [`verified`] makes a
+/// handler of a function that sees verified notifications only.
+///
+/// Serving it with hyper:
+///
+/// ```no_run
+/// use hyper_util::rt::TokioIo;
+/// use hyper_util::service::TowerToHyperService;
+/// use tenpay_notify::{Notification, Notifier, NotifyService, verified};
+/// use tenpay_sign::{ApiKey, SignType};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let key = ApiKey::new(std::env::var("WECHAT_API_KEY")?)?;
+/// let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256);
+/// let service = NotifyService::new(notifier, verified(|n: Notification| async move {
+///     // Look the order up, settle it against your own amount, commit; then return Ok.
+///     let _ = n;
+///     Ok::<(), std::io::Error>(())
+/// }));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// loop {
+///     let (stream, _) = listener.accept().await?;
+///     let service = TowerToHyperService::new(service.clone());
+///     tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+/// }
+/// # }
+/// # let _ = run;
+/// ```
+///
+/// Cheap to clone.
 pub struct NotifyService<H> {
     notifier: Arc<Notifier>,
     handler: Arc<H>,
@@ -205,17 +205,10 @@ impl<H> fmt::Debug for NotifyService<H> {
 }
 
 impl<H: Handler> NotifyService<H> {
-    /// A service verifying with `notifier` and handing verified notifications to `handler`.
-    /// Bodies are limited to 64 KiB.
-    pub fn new(notifier: Notifier, handler: H) -> Self {
-        Self::with(notifier, handler)
-    }
-}
-
-impl<D: DeliveryHandler> NotifyService<Deliveries<D>> {
     /// A service verifying with `notifier` and handing every delivery, refused ones included,
     /// to `handler` with its raw body: one place, one transaction, for the audit row and the
-    /// state change. Bodies are limited to 64 KiB.
+    /// state change. Bodies are limited to 64 KiB. For verified notifications only, pass
+    /// [`verified`]`(f)`.
     ///
     /// ```
     /// use tenpay_notify::{Delivery, Notification, Notifier, NotifyService};
@@ -224,7 +217,7 @@ impl<D: DeliveryHandler> NotifyService<Deliveries<D>> {
     /// # fn main() -> Result<(), tenpay_sign::Error> {
     /// let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d")?;
     /// let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256);
-    /// let service = NotifyService::deliveries(notifier, |d: Delivery| async move {
+    /// let service = NotifyService::new(notifier, |d: Delivery| async move {
     ///     // BEGIN; INSERT the raw body and the verdict into the audit table;
     ///     // for Ok(Notification::Pay(p)): load the order, p.settle(amount)?, mark it paid;
     ///     // COMMIT. Then Ok(()): the service acknowledges.
@@ -235,13 +228,7 @@ impl<D: DeliveryHandler> NotifyService<Deliveries<D>> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn deliveries(notifier: Notifier, handler: D) -> Self {
-        Self::with(notifier, Deliveries(handler))
-    }
-}
-
-impl<H> NotifyService<H> {
-    fn with(notifier: Notifier, handler: H) -> Self {
+    pub fn new(notifier: Notifier, handler: H) -> Self {
         Self {
             notifier: Arc::new(notifier),
             handler: Arc::new(handler),
@@ -266,7 +253,7 @@ impl<H> NotifyService<H> {
     }
 }
 
-impl<H: Dispatch> NotifyService<H> {
+impl<H: Handler> NotifyService<H> {
     async fn respond<B>(self, req: Request<B>) -> Response<Full<Bytes>>
     where
         B: Body + Send + 'static,
@@ -315,35 +302,37 @@ impl<H: Dispatch> NotifyService<H> {
         };
         let refused = verdict.as_ref().err().map(ToString::to_string);
         // A panic while making the handler's future counts as a panic of the handler.
-        let dispatched =
-            std::panic::catch_unwind(AssertUnwindSafe(|| self.handler.dispatch(body, verdict)));
+        let handler = Arc::clone(&self.handler);
+        let dispatched = std::panic::catch_unwind(AssertUnwindSafe(move || {
+            let future = handler.call(Delivery { body, verdict });
+            Box::pin(async move { future.await.map_err(Into::into) })
+                as Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>>
+        }));
         let handled = match dispatched {
-            Ok(None) => None,
-            Ok(Some(future)) => Some(CatchUnwind { inner: future }.await),
-            Err(_) => Some(Err(())),
+            Ok(future) => CatchUnwind { inner: future }.await,
+            Err(_) => Err(()),
         };
         if let Some(reason) = refused {
             match handled {
-                Some(Ok(Err(e))) => {
-                    tracing::error!(error = %e, "notify: handler failed on a refused delivery");
+                Ok(Err(e)) => {
+                    tracing::error!(error = %chain(&e), "notify: handler failed on a refused delivery");
                 }
-                Some(Err(())) => tracing::error!("notify: handler panicked on a refused delivery"),
-                _ => {}
+                Err(()) => tracing::error!("notify: handler panicked on a refused delivery"),
+                Ok(Ok(())) => {}
             }
             tracing::warn!(error = %reason, "notify: refused");
             return reply(StatusCode::BAD_REQUEST, nack("refused"));
         }
         match handled {
-            Some(Ok(Ok(()))) => {
+            Ok(Ok(())) => {
                 tracing::info!(kind, out_trade_no, "notify: handled, acknowledged");
                 reply(StatusCode::OK, ACK.to_vec())
             }
-            Some(Ok(Err(e))) => {
-                tracing::error!(kind, out_trade_no, error = %e, "notify: handler failed; WeChat Pay will retry");
+            Ok(Err(e)) => {
+                tracing::error!(kind, out_trade_no, error = %chain(&e), "notify: handler failed; WeChat Pay will retry");
                 reply(StatusCode::INTERNAL_SERVER_ERROR, nack("not recorded"))
             }
-            // (`None` does not happen: both kinds of handler see every verified notification.)
-            Some(Err(())) | None => {
+            Err(()) => {
                 tracing::error!(
                     kind,
                     out_trade_no,
@@ -367,7 +356,7 @@ fn reply(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
 
 impl<H, B> tower_service::Service<Request<B>> for NotifyService<H>
 where
-    H: Dispatch,
+    H: Handler,
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -401,5 +390,22 @@ impl<F: Future + ?Sized> Future for CatchUnwind<F> {
             Ok(Poll::Pending) => Poll::Pending,
             Err(_) => Poll::Ready(Err(())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("not recorded")]
+    struct NotRecorded(#[source] std::io::Error);
+
+    #[test]
+    fn a_handler_error_is_logged_with_its_cause() {
+        let e: HandlerError = NotRecorded(std::io::Error::other("database is down")).into();
+        assert_eq!(chain(&e), "not recorded: database is down");
+        let e: HandlerError = "plain text".into();
+        assert_eq!(chain(&e), "plain text");
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use tenpay_notify::{Delivery, Dispatch, Notification, Notifier, NotifyService};
+use tenpay_notify::{Delivery, Handler, Notification, Notifier, NotifyService, verified};
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::XmlMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -40,7 +40,7 @@ fn signed_notify(out_trade_no: &str) -> Vec<u8> {
     m.to_xml().into_bytes()
 }
 
-async fn serve<H: Dispatch>(service: NotifyService<H>) -> SocketAddr {
+async fn serve<H: Handler>(service: NotifyService<H>) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -85,22 +85,25 @@ async fn acks_only_after_the_handler_succeeds() {
     let audit_rows = Arc::new(AtomicUsize::new(0));
     let seen2 = Arc::clone(&seen);
     let rows = Arc::clone(&audit_rows);
-    let service = NotifyService::new(notifier(), move |n: Notification| {
-        let seen = Arc::clone(&seen2);
-        async move {
-            let Notification::Pay(p) = n else {
-                return Err("unexpected refund".to_owned());
-            };
-            match p.out_trade_no().as_str() {
-                "fail" => Err("database is down".to_owned()),
-                "panic" => panic!("handler bug"),
-                _ => {
-                    seen.lock().unwrap().push(p.out_trade_no().to_owned());
-                    Ok(())
+    let service = NotifyService::new(
+        notifier(),
+        verified(move |n: Notification| {
+            let seen = Arc::clone(&seen2);
+            async move {
+                let Notification::Pay(p) = n else {
+                    return Err("unexpected refund".to_owned());
+                };
+                match p.out_trade_no().as_str() {
+                    "fail" => Err("database is down".to_owned()),
+                    "panic" => panic!("handler bug"),
+                    _ => {
+                        seen.lock().unwrap().push(p.out_trade_no().to_owned());
+                        Ok(())
+                    }
                 }
             }
-        }
-    })
+        }),
+    )
     .audit(move |a| {
         assert!(!a.body.is_empty());
         rows.fetch_add(1, Ordering::SeqCst);
@@ -139,10 +142,13 @@ async fn acks_only_after_the_handler_succeeds() {
 async fn method_and_size_limits() {
     let called = Arc::new(AtomicUsize::new(0));
     let c = Arc::clone(&called);
-    let service = NotifyService::new(notifier(), move |_n: Notification| {
-        c.fetch_add(1, Ordering::SeqCst);
-        async { Ok::<(), String>(()) }
-    })
+    let service = NotifyService::new(
+        notifier(),
+        verified(move |_n: Notification| {
+            c.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<(), String>(()) }
+        }),
+    )
     .max_body_bytes(1024);
     let addr = serve(service).await;
 
@@ -169,7 +175,7 @@ async fn deliveries_see_refused_bodies_too() {
     type Seen = Vec<(usize, Result<String, String>)>;
     let seen: Arc<Mutex<Seen>> = Arc::default();
     let log = Arc::clone(&seen);
-    let service = NotifyService::deliveries(notifier(), move |d: Delivery| {
+    let service = NotifyService::new(notifier(), move |d: Delivery| {
         let log = Arc::clone(&log);
         async move {
             let verdict = match &d.verdict {

@@ -56,6 +56,25 @@ pub enum OpError {
     Store(#[from] StoreError),
 }
 
+/// Why a notification was not acknowledged: WeChat Pay sends it again. Logged by
+/// `tenpay-notify` with its cause.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotRecorded {
+    /// The store failed; nothing was recorded (the evidence was kept if the store took it).
+    #[error("not recorded")]
+    Store(#[from] StoreError),
+    /// Verified, but the books cannot take it (recorded as refused, an anomaly when it is one).
+    #[error("refused: {0}")]
+    Refused(Refusal),
+    /// A refund notification that refundquery did not confirm.
+    #[error("not confirmed by refundquery")]
+    NotConfirmed(#[source] OpError),
+    /// A kind of notification this server does not handle.
+    #[error("a notification this server does not handle")]
+    Unhandled,
+}
+
 fn conflict(code: &'static str, reason: impl Into<String>) -> OpError {
     OpError::Conflict {
         code,
@@ -827,7 +846,7 @@ impl Payments {
     ///
     /// # Errors
     /// Not recorded: the service answers 500 and WeChat Pay retries.
-    pub async fn deliver(&self, kind: &'static str, delivery: Delivery) -> Result<(), String> {
+    pub async fn deliver(&self, kind: &'static str, delivery: Delivery) -> Result<(), NotRecorded> {
         let body = &delivery.body[..];
         match delivery.verdict {
             Err(e) => {
@@ -855,17 +874,17 @@ impl Payments {
                     body,
                     verified: true,
                 };
-                let verdict = "refused: a notification this server does not handle";
+                let verdict = format!("refused: {}", NotRecorded::Unhandled);
                 let _ = self
                     .store
-                    .record_refused(evidence, verdict, None, None)
+                    .record_refused(evidence, &verdict, None, None)
                     .await;
-                Err(verdict.into())
+                Err(NotRecorded::Unhandled)
             }
         }
     }
 
-    async fn deliver_pay(&self, body: &[u8], n: PayNotification) -> Result<(), String> {
+    async fn deliver_pay(&self, body: &[u8], n: PayNotification) -> Result<(), NotRecorded> {
         let evidence = Evidence {
             kind: "pay",
             body,
@@ -876,11 +895,7 @@ impl Payments {
             let code = n
                 .err_code()
                 .map_or_else(|| "?".to_owned(), |c| c.to_string());
-            let verdict = self
-                .store
-                .record_pay_failure(evidence, &no, &code)
-                .await
-                .map_err(|e| format!("not recorded: {e}"))?;
+            let verdict = self.store.record_pay_failure(evidence, &no, &code).await?;
             tracing::info!(out_trade_no = %Escaped(&no), verdict = %Escaped(&verdict), "pay notification");
             return Ok(());
         }
@@ -905,7 +920,7 @@ impl Payments {
                     .store
                     .record_refused(evidence, &verdict, Some(&no), None)
                     .await;
-                return Err(verdict);
+                return Err(NotRecorded::Store(e));
             }
         };
         match recorded {
@@ -921,9 +936,8 @@ impl Payments {
             Err(refusal) => {
                 tracing::warn!(out_trade_no = %Escaped(&no), refusal = %refusal, "pay notification not accepted");
                 self.refuse_verified(evidence, &no, &refusal, transaction_id.as_deref())
-                    .await
-                    .map_err(|e| format!("not recorded: {e}"))?;
-                Err(format!("refused: {refusal}"))
+                    .await?;
+                Err(NotRecorded::Refused(refusal))
             }
         }
     }
@@ -956,7 +970,7 @@ impl Payments {
     /// A refund notification is decrypted with the key, but AES-ECB is unauthenticated: it
     /// is taken as a prompt, and the result recorded is the one a signed refundquery answer
     /// confirms.
-    async fn deliver_refund(&self, body: &[u8], r: RefundNotification) -> Result<(), String> {
+    async fn deliver_refund(&self, body: &[u8], r: RefundNotification) -> Result<(), NotRecorded> {
         let evidence = Evidence {
             kind: "refund",
             body,
@@ -981,14 +995,10 @@ impl Payments {
                         None,
                     )
                     .await;
-                return Err(why);
+                return Err(NotRecorded::NotConfirmed(e));
             }
         };
-        let verdict = self
-            .store
-            .record_refund_result(evidence, &report)
-            .await
-            .map_err(|e| format!("not recorded: {e}"))?;
+        let verdict = self.store.record_refund_result(evidence, &report).await?;
         tracing::info!(out_refund_no = %report.out_refund_no, verdict = %verdict.verdict, "refund notification");
         Ok(())
     }

@@ -91,9 +91,9 @@ fn notify_service(
     payments: &Payments,
     notifier: &Notifier,
     kind: &'static str,
-) -> NotifyService<tenpay_notify::Deliveries<impl tenpay_notify::DeliveryHandler>> {
+) -> NotifyService<impl tenpay_notify::Handler> {
     let payments = payments.clone();
-    NotifyService::deliveries(notifier.clone(), move |delivery: Delivery| {
+    NotifyService::new(notifier.clone(), move |delivery: Delivery| {
         let payments = payments.clone();
         async move { payments.deliver(kind, delivery).await }
     })

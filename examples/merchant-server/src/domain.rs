@@ -271,6 +271,93 @@ pub mod money {
     }
 }
 
+/// What the books hold of a payment attempt and its order, read with both rows locked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentFacts {
+    /// The business order.
+    pub order_no: String,
+    /// The order's amount.
+    pub amount: Fen,
+    /// The attempt's state.
+    pub attempt_state: OrderState,
+    /// The transaction that paid the attempt, if one did.
+    pub attempt_tx: Option<String>,
+    /// The order's state.
+    pub order_state: OrderState,
+    /// The transaction that paid the order, if one did.
+    pub order_tx: Option<String>,
+    /// The attempt that paid the order, if one did.
+    pub paid_attempt: Option<String>,
+}
+
+/// What a verified successful payment (of the order's amount) does to the books.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentTransition {
+    /// The attempt and its order become PAID, by this transaction.
+    Pay,
+    /// The attempt becomes PAID, and its order cannot: the payer was charged for an order
+    /// paid by another attempt, or cancelled. The anomaly is recorded with it.
+    PayAttemptOnly(AnomalyKind, String),
+    /// Nothing moves: the attempt was closed, or is paid by another transaction. The anomaly
+    /// is recorded.
+    Anomaly(AnomalyKind, String),
+    /// Nothing moves: the same transaction again.
+    Duplicate(OrderState),
+}
+
+/// The one rule for a verified payment of attempt `attempt_no` by `transaction_id`, whose
+/// amount the caller checked against `facts.amount`: an open attempt is paid once; its order
+/// is paid by the first attempt paid; anything else the payer was charged for is an anomaly
+/// for a person, never a silent duplicate.
+#[must_use]
+pub fn payment(facts: &PaymentFacts, attempt_no: &str, transaction_id: &str) -> PaymentTransition {
+    let PaymentFacts {
+        order_no, amount, ..
+    } = facts;
+    if OrderState::PAYABLE.contains(&facts.attempt_state) {
+        // A CLOSED order's current attempt is closed; this one was still open.
+        if OrderState::PAYABLE.contains(&facts.order_state)
+            || facts.order_state == OrderState::Closed
+        {
+            return PaymentTransition::Pay;
+        }
+        if facts.order_state == OrderState::Cancelled {
+            return PaymentTransition::PayAttemptOnly(
+                AnomalyKind::PaidAfterClose,
+                format!(
+                    "transaction {transaction_id} paid {amount} fen for attempt {attempt_no} of order {order_no}, which the merchant cancelled: refund the payer"
+                ),
+            );
+        }
+        return PaymentTransition::PayAttemptOnly(
+            AnomalyKind::SecondPayment,
+            format!(
+                "order {order_no} is paid by attempt {} (transaction {}) and again by attempt {attempt_no} (transaction {transaction_id}, {amount} fen): refund one",
+                facts.paid_attempt.as_deref().unwrap_or("?"),
+                facts.order_tx.as_deref().unwrap_or("?"),
+            ),
+        );
+    }
+    if facts.attempt_state == OrderState::Closed {
+        return PaymentTransition::Anomaly(
+            AnomalyKind::PaidAfterClose,
+            format!(
+                "transaction {transaction_id} paid {amount} fen for attempt {attempt_no} of order {order_no}, which was closed: refund the payer"
+            ),
+        );
+    }
+    if facts.attempt_tx.as_deref() == Some(transaction_id) {
+        return PaymentTransition::Duplicate(facts.order_state);
+    }
+    PaymentTransition::Anomaly(
+        AnomalyKind::SecondPayment,
+        format!(
+            "attempt {attempt_no} of order {order_no} is paid by transaction {} and again by {transaction_id}: refund one",
+            facts.attempt_tx.as_deref().unwrap_or("?")
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -347,5 +434,60 @@ mod tests {
         assert_eq!(money::to_db(Fen::new(u64::MAX)), Err(money::OutOfRange));
         assert_eq!(money::from_db(-1), Err(money::OutOfRange));
         assert_eq!(money::to_db(Fen::new(5)).unwrap(), 5);
+    }
+
+    fn facts(attempt: OrderState, order: OrderState) -> PaymentFacts {
+        PaymentFacts {
+            order_no: "O".into(),
+            amount: Fen::new(100),
+            attempt_state: attempt,
+            attempt_tx: attempt.is_paid().then(|| "T1".into()),
+            order_state: order,
+            order_tx: order.is_paid().then(|| "T1".into()),
+            paid_attempt: order.is_paid().then(|| "O".into()),
+        }
+    }
+
+    #[test]
+    fn a_payment_moves_the_books_once_and_anything_else_is_an_anomaly() {
+        use OrderState::*;
+        use PaymentTransition as T;
+        // An open attempt of an unpaid (or expired) order: paid.
+        for order in [New, NotPay, PayError, Failed, Closed] {
+            assert_eq!(
+                payment(&facts(NotPay, order), "O-2", "T2"),
+                T::Pay,
+                "{order}"
+            );
+        }
+        // An open attempt of a paid order: the second payment; of a cancelled one: paid after
+        // close. The attempt is paid either way (the money was taken).
+        let kind = |t: T| match t {
+            T::PayAttemptOnly(k, _) | T::Anomaly(k, _) => Some(k),
+            _ => None,
+        };
+        assert_eq!(
+            kind(payment(&facts(NotPay, Paid), "O-2", "T2")),
+            Some(AnomalyKind::SecondPayment)
+        );
+        let cancelled = payment(&facts(NotPay, Cancelled), "O-2", "T2");
+        assert!(
+            matches!(&cancelled, T::PayAttemptOnly(AnomalyKind::PaidAfterClose, d) if d.contains("cancelled")),
+            "{cancelled:?}"
+        );
+        // A closed attempt: nothing moves, paid after close.
+        assert!(matches!(
+            payment(&facts(Closed, NotPay), "O", "T2"),
+            T::Anomaly(AnomalyKind::PaidAfterClose, _)
+        ));
+        // The same transaction again: a duplicate, whatever the order became since.
+        for order in [Paid, PartiallyRefunded, Refunded] {
+            assert_eq!(payment(&facts(Paid, order), "O", "T1"), T::Duplicate(order));
+        }
+        // Another transaction for a paid attempt.
+        assert!(matches!(
+            payment(&facts(Paid, Paid), "O", "T9"),
+            T::Anomaly(AnomalyKind::SecondPayment, d) if d.contains("T1") && d.contains("T9")
+        ));
     }
 }

@@ -15,7 +15,7 @@ use super::{
     Evidence, PaymentVerdict, Refusal, Store, StoreError, Tx, in_list, insert_anomaly,
     insert_audit, now, set_verdict,
 };
-use crate::domain::{AnomalyKind, OrderState, money};
+use crate::domain::{OrderState, PaymentFacts as Facts, PaymentTransition, money};
 
 /// At most this many attempts per order.
 pub const MAX_ATTEMPTS: i64 = 20;
@@ -55,17 +55,6 @@ pub struct Claimed {
     pub expires_at: i64,
     /// Its order is paid, or has a newer current attempt: close it now.
     pub superseded: bool,
-}
-
-/// What the paid transition needs to know about an attempt and its order.
-struct Facts {
-    order_no: String,
-    amount: Fen,
-    attempt_state: OrderState,
-    attempt_tx: Option<String>,
-    order_state: OrderState,
-    order_tx: Option<String>,
-    paid_attempt: Option<String>,
 }
 
 async fn facts(tx: &mut Tx<'_>, attempt_no: &str) -> Result<Option<Facts>, StoreError> {
@@ -417,6 +406,22 @@ impl Store {
     ) -> Result<Result<PaymentVerdict, Refusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let audit_id = insert_audit(&mut tx, evidence, "pending", Some(attempt_no)).await?;
+        // The attempt's row, then its order's, locked (the order every writer that takes both
+        // follows), so that the facts stay what they are read as until the commit.
+        let locked = sqlx::query(
+            "UPDATE attempts SET state = state WHERE out_trade_no = $1 RETURNING order_no",
+        )
+        .bind(attempt_no)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(locked) = locked else {
+            return Ok(Err(Refusal::UnknownOrder));
+        };
+        let order_no: String = locked.try_get(0)?;
+        sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
+            .bind(&order_no)
+            .execute(&mut *tx)
+            .await?;
         let Some(f) = facts(&mut tx, attempt_no).await? else {
             return Ok(Err(Refusal::UnknownOrder));
         };
@@ -430,77 +435,44 @@ impl Store {
             }
         };
         let t = now();
-        let moved = sqlx::query(&format!(
-            "UPDATE attempts SET state = 'PAID', transaction_id = $1, paid_at = $2, paid_via = $3 \
-             WHERE out_trade_no = $4 AND state IN ({})",
-            in_list(&OrderState::PAYABLE)
-        ))
-        .bind(&transaction_id)
-        .bind(t)
-        .bind(via)
-        .bind(attempt_no)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        // Read again: on PostgreSQL another instance may have moved the rows while this one
-        // waited for the lock.
-        let after = facts(&mut tx, attempt_no).await?;
-        let Facts {
-            order_no,
-            amount,
-            attempt_state,
-            attempt_tx,
-            order_state,
-            order_tx,
-            paid_attempt,
-        } = after.unwrap_or(f);
-        let outcome = if moved == 1 {
-            // The order is paid by this attempt, unless another paid it first. A CLOSED
-            // order's current attempt is closed; this one was still open.
-            let mut payable = OrderState::PAYABLE.to_vec();
-            payable.push(OrderState::Closed);
-            let order_moved = sqlx::query(&format!(
-                "UPDATE orders SET state = 'PAID', transaction_id = $1, paid_at = $2, paid_via = $3, paid_attempt = $4 \
-                 WHERE out_trade_no = $5 AND state IN ({})",
-                in_list(&payable)
-            ))
+        let transition = crate::domain::payment(&f, attempt_no, &transaction_id);
+        if matches!(
+            transition,
+            PaymentTransition::Pay | PaymentTransition::PayAttemptOnly(..)
+        ) {
+            let moved = sqlx::query(
+                "UPDATE attempts SET state = 'PAID', transaction_id = $1, paid_at = $2, paid_via = $3 \
+                 WHERE out_trade_no = $4",
+            )
             .bind(&transaction_id)
             .bind(t)
             .bind(via)
             .bind(attempt_no)
-            .bind(&order_no)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if order_moved == 1 {
-                Ok(PaymentVerdict::Paid)
-            } else if order_state == OrderState::Cancelled {
-                let detail = format!(
-                    "transaction {transaction_id} paid {amount} fen for attempt {attempt_no} of order {order_no}, which the merchant cancelled: refund the payer"
-                );
-                Err((AnomalyKind::PaidAfterClose, detail))
-            } else {
-                let detail = format!(
-                    "order {order_no} is paid by attempt {} (transaction {}) and again by attempt {attempt_no} (transaction {transaction_id}, {amount} fen): refund one",
-                    paid_attempt.as_deref().unwrap_or("?"),
-                    order_tx.as_deref().unwrap_or("?"),
-                );
-                Err((AnomalyKind::SecondPayment, detail))
-            }
-        } else if attempt_state == OrderState::Closed {
-            let detail = format!(
-                "transaction {transaction_id} paid {amount} fen for attempt {attempt_no} of order {order_no}, which was closed: refund the payer"
-            );
-            Err((AnomalyKind::PaidAfterClose, detail))
-        } else if attempt_tx.as_deref() == Some(transaction_id.as_str()) {
-            Ok(PaymentVerdict::Duplicate(order_state))
-        } else {
-            let detail = format!(
-                "attempt {attempt_no} of order {order_no} is paid by transaction {} and again by {transaction_id}: refund one",
-                attempt_tx.as_deref().unwrap_or("?")
-            );
-            Err((AnomalyKind::SecondPayment, detail))
+            debug_assert_eq!(moved, 1, "the attempt's row is locked");
+        }
+        if transition == PaymentTransition::Pay {
+            sqlx::query(
+                "UPDATE orders SET state = 'PAID', transaction_id = $1, paid_at = $2, paid_via = $3, paid_attempt = $4 \
+                 WHERE out_trade_no = $5",
+            )
+            .bind(&transaction_id)
+            .bind(t)
+            .bind(via)
+            .bind(attempt_no)
+            .bind(&f.order_no)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let outcome = match transition {
+            PaymentTransition::Pay => Ok(PaymentVerdict::Paid),
+            PaymentTransition::Duplicate(state) => Ok(PaymentVerdict::Duplicate(state)),
+            PaymentTransition::PayAttemptOnly(kind, detail)
+            | PaymentTransition::Anomaly(kind, detail) => Err((kind, detail)),
         };
+        let order_no = f.order_no;
         // A payment the books cannot take: recorded for a person, once per transaction.
         let verdict = match outcome {
             Ok(v) => v,

@@ -1,16 +1,15 @@
 //! downloadbill: typed bill rows, gzip, and "no bill" as its own outcome.
 
-use std::collections::BTreeMap;
 use std::io::Read as _;
 
 use serde::Serialize;
 use tenpay_sign::ApiKey;
-use tenpay_xml::{Fee, Fen, XmlMap};
+use tenpay_xml::XmlMap;
 
 use crate::answer::{Answer, Verifier, parse_envelope};
-use crate::bill_rows::column_error;
-pub use crate::bill_rows::{BillReader, BillRow};
+pub use crate::bill_rows::{BillReader, BillRow, BillSummary};
 use crate::error::excerpt;
+use crate::table::malformed;
 use crate::{Client, Endpoint, Error};
 
 tenpay_xml::wire_enum!(
@@ -129,33 +128,6 @@ pub struct Bill {
     pub text: String,
 }
 
-/// The bill's summary row.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct BillSummary {
-    /// 总交易单数.
-    pub count: u64,
-    /// 总交易额 (or 应结订单总金额).
-    ///
-    /// Every summary column of the three layouts WeChat Pay has used maps to a field here:
-    /// `总交易单数,总交易额,总退款金额,总代金券或立减优惠退款金额,手续费总金额`, the same with
-    /// `总企业红包退款金额`, and `总交易单数,应结订单总金额,退款总金额,充值券退款总金额,
-    /// 手续费总金额,订单总金额,申请退款总金额`; every cell is also in [`BillSummary::cells`].
-    pub total_fee: Option<Fen>,
-    /// 总退款金额.
-    pub refund_fee: Option<Fen>,
-    /// 总代金券或立减优惠退款金额 (older: 总企业红包退款金额; modern: 充值券退款总金额).
-    pub coupon_refund_fee: Option<Fen>,
-    /// 手续费总金额: five decimals, negative when more was returned than charged.
-    pub service_fee: Option<Fee>,
-    /// 订单总金额 (modern layout).
-    pub order_fee: Option<Fen>,
-    /// 申请退款总金额 (modern layout).
-    pub apply_refund_fee: Option<Fen>,
-    /// Every cell by column name.
-    pub cells: BTreeMap<String, String>,
-}
-
 impl Endpoint for DownloadBill {
     type Response = BillOutcome;
     const PATH: &'static str = "/pay/downloadbill";
@@ -245,66 +217,6 @@ pub(crate) fn read_text(answer: Answer) -> Result<BillOutcome<String>, Error> {
     }
 }
 
-pub(crate) fn cells(line: &str) -> Vec<String> {
-    // Every cell is prefixed with a backtick, so ",`" separates cells even when a cell (the
-    // goods name) contains a comma.
-    line.trim_end_matches('\r')
-        .strip_prefix('`')
-        .unwrap_or(line)
-        .split(",`")
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The first of `names` the row has (layouts renamed columns), with its name.
-fn pick<'a>(
-    cells: &'a BTreeMap<String, String>,
-    names: &[&'static str],
-) -> Option<(&'static str, &'a str)> {
-    names
-        .iter()
-        .find_map(|n| cells.get(*n).map(|v| (*n, v.as_str())))
-}
-
-/// The first of `names` the row has, read by `parse`; empty is `None`, an error names the
-/// column.
-fn cell_in<T>(
-    cells: &BTreeMap<String, String>,
-    names: &[&'static str],
-    parse: impl Fn(&str) -> Result<T, tenpay_xml::Error>,
-) -> Result<Option<T>, Error> {
-    match pick(cells, names) {
-        None | Some((_, "")) => Ok(None),
-        Some((name, v)) => parse(v)
-            .map(Some)
-            .map_err(|e| column_error(name, &e.to_string())),
-    }
-}
-
-/// A yuan amount (two decimals) from the first of `names`.
-fn yuan_in(cells: &BTreeMap<String, String>, names: &[&'static str]) -> Result<Option<Fen>, Error> {
-    cell_in(cells, names, Fen::from_yuan)
-}
-
-/// A fee (five decimals, signed) from the first of `names`.
-fn fee_in(cells: &BTreeMap<String, String>, names: &[&'static str]) -> Result<Option<Fee>, Error> {
-    cell_in(cells, names, Fee::from_yuan)
-}
-
-pub(crate) fn yuan(cell: Option<&String>) -> Result<Option<Fen>, Error> {
-    match cell.map(String::as_str) {
-        None | Some("") => Ok(None),
-        Some(v) => Fen::from_yuan(v).map(Some).map_err(Error::Decode),
-    }
-}
-
-pub(crate) fn malformed(why: &str) -> Error {
-    Error::NotXml {
-        reason: format!("malformed bill: {why}"),
-        excerpt: String::new(),
-    }
-}
-
 /// Parses the trade bill text: header, rows, summary header, summary row.
 pub(crate) fn parse_bill(text: String) -> Result<Bill, Error> {
     let mut reader = BillReader::new(text.as_bytes())?;
@@ -319,30 +231,6 @@ pub(crate) fn parse_bill(text: String) -> Result<Bill, Error> {
         rows,
         summary,
         text,
-    })
-}
-
-/// The typed summary of a trade bill's summary cells.
-pub(crate) fn summary_from(cells: BTreeMap<String, String>) -> Result<BillSummary, Error> {
-    Ok(BillSummary {
-        count: cells
-            .get("总交易单数")
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(|| column_error("总交易单数", "not a count"))?,
-        total_fee: yuan_in(&cells, &["总交易额", "应结订单总金额"])?,
-        refund_fee: yuan_in(&cells, &["总退款金额", "退款总金额"])?,
-        coupon_refund_fee: yuan_in(
-            &cells,
-            &[
-                "总代金券或立减优惠退款金额",
-                "总企业红包退款金额",
-                "充值券退款总金额",
-            ],
-        )?,
-        service_fee: fee_in(&cells, &["手续费总金额"])?,
-        order_fee: yuan_in(&cells, &["订单总金额"])?,
-        apply_refund_fee: yuan_in(&cells, &["申请退款总金额"])?,
-        cells,
     })
 }
 

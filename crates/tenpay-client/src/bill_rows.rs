@@ -2,16 +2,13 @@
 //! downloaded, a decompressing reader) in constant memory; every row shares one header.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Read as _};
+use std::io::BufRead;
 use std::sync::Arc;
 
 use tenpay_xml::{Fee, Fen};
 
 use crate::Error;
-use crate::bill::{BillSummary, cells, malformed};
-
-/// The longest line read (a real bill row is well under 1 KiB).
-const MAX_LINE: usize = 64 * 1024;
+use crate::table::{Row, TableLines, column_error, fee_in, yuan_in};
 
 /// The text columns a row names by meaning, resolved once per bill from the header (layouts
 /// renamed columns over the years).
@@ -187,14 +184,6 @@ impl BillRow {
     }
 }
 
-/// An error in a bill's column, naming it.
-pub(crate) fn column_error(column: &str, reason: &str) -> Error {
-    Error::Decode(tenpay_xml::Error::InvalidValue {
-        field: column.to_owned(),
-        reason: reason.to_owned(),
-    })
-}
-
 fn parse_cell<T>(
     cell: &str,
     column: &str,
@@ -266,7 +255,7 @@ impl<R: BufRead> Iterator for BillReader<R> {
     fn next(&mut self) -> Option<Self::Item> {
         match self.lines.next_row()? {
             Ok(Row::Cells(values)) => Some(BillRow::new(&self.layout, values)),
-            Ok(Row::Summary(cells)) => match crate::bill::summary_from(cells) {
+            Ok(Row::Summary(cells)) => match summary_from(cells) {
                 Ok(s) => {
                     self.summary = Some(s);
                     None
@@ -278,104 +267,53 @@ impl<R: BufRead> Iterator for BillReader<R> {
     }
 }
 
-/// What [`TableLines`] read next.
-pub(crate) enum Row {
-    /// A row's cells, as many as the header's columns.
-    Cells(Vec<String>),
-    /// The summary, by its own header's names; no row follows.
-    Summary(BTreeMap<String, String>),
+/// The bill's summary row.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct BillSummary {
+    /// 总交易单数.
+    pub count: u64,
+    /// 总交易额 (or 应结订单总金额).
+    ///
+    /// Every summary column of the three layouts WeChat Pay has used maps to a field here:
+    /// `总交易单数,总交易额,总退款金额,总代金券或立减优惠退款金额,手续费总金额`, the same with
+    /// `总企业红包退款金额`, and `总交易单数,应结订单总金额,退款总金额,充值券退款总金额,
+    /// 手续费总金额,订单总金额,申请退款总金额`; every cell is also in [`BillSummary::cells`].
+    pub total_fee: Option<Fen>,
+    /// 总退款金额.
+    pub refund_fee: Option<Fen>,
+    /// 总代金券或立减优惠退款金额 (older: 总企业红包退款金额; modern: 充值券退款总金额).
+    pub coupon_refund_fee: Option<Fen>,
+    /// 手续费总金额: five decimals, negative when more was returned than charged.
+    pub service_fee: Option<Fee>,
+    /// 订单总金额 (modern layout).
+    pub order_fee: Option<Fen>,
+    /// 申请退款总金额 (modern layout).
+    pub apply_refund_fee: Option<Fen>,
+    /// Every cell by column name.
+    pub cells: BTreeMap<String, String>,
 }
 
-/// The layout every bill and fund flow shares, read line by line: a header (a leading UTF-8
-/// BOM skipped), backtick-prefixed rows, a summary header, a summary row.
-#[derive(Debug)]
-pub(crate) struct TableLines<R> {
-    input: R,
-    pub(crate) columns: Vec<String>,
-    line: String,
-    finished: bool,
-}
-
-impl<R: BufRead> TableLines<R> {
-    pub(crate) fn new(mut input: R) -> Result<Self, Error> {
-        let mut line = String::new();
-        if !next_line(&mut input, &mut line)? {
-            return Err(malformed("empty"));
-        }
-        let header = line.strip_prefix('\u{feff}').unwrap_or(&line);
-        let columns = header.split(',').map(str::to_owned).collect();
-        Ok(Self {
-            input,
-            columns,
-            line,
-            finished: false,
-        })
-    }
-
-    /// The next row or the summary; `None` after the summary or an error.
-    pub(crate) fn next_row(&mut self) -> Option<Result<Row, Error>> {
-        if self.finished {
-            return None;
-        }
-        let result = self.read();
-        if !matches!(result, Ok(Row::Cells(_))) {
-            self.finished = true;
-        }
-        Some(result)
-    }
-
-    fn read(&mut self) -> Result<Row, Error> {
-        if !next_line(&mut self.input, &mut self.line)? {
-            return Err(malformed("no summary"));
-        }
-        if !self.line.starts_with('`') {
-            let names: Vec<String> = self.line.split(',').map(str::to_owned).collect();
-            if !next_line(&mut self.input, &mut self.line)? {
-                return Err(malformed("no summary row"));
-            }
-            let values = cells(&self.line);
-            if values.len() != names.len() {
-                return Err(malformed(
-                    "the summary row has another number of cells than its header",
-                ));
-            }
-            return Ok(Row::Summary(names.into_iter().zip(values).collect()));
-        }
-        let values = cells(&self.line);
-        if values.len() != self.columns.len() {
-            return Err(malformed(
-                "a row has another number of cells than the header",
-            ));
-        }
-        Ok(Row::Cells(values))
-    }
-}
-
-/// The next non-blank line into `line`, without its line end; `false` at the end.
-fn next_line(input: &mut impl BufRead, line: &mut String) -> Result<bool, Error> {
-    loop {
-        line.clear();
-        let n = input
-            .by_ref()
-            .take(MAX_LINE as u64 + 1)
-            .read_line(line)
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::InvalidData {
-                    malformed("not UTF-8 text")
-                } else {
-                    Error::ReadBill(e)
-                }
-            })?;
-        if n == 0 {
-            return Ok(false);
-        }
-        if n > MAX_LINE && !line.ends_with('\n') {
-            return Err(malformed("a line is longer than 64 KiB"));
-        }
-        let end = line.trim_end_matches(['\n', '\r']).len();
-        line.truncate(end);
-        if !line.trim().is_empty() {
-            return Ok(true);
-        }
-    }
+/// The typed summary of a trade bill's summary cells.
+pub(crate) fn summary_from(cells: BTreeMap<String, String>) -> Result<BillSummary, Error> {
+    Ok(BillSummary {
+        count: cells
+            .get("总交易单数")
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| column_error("总交易单数", "not a count"))?,
+        total_fee: yuan_in(&cells, &["总交易额", "应结订单总金额"])?,
+        refund_fee: yuan_in(&cells, &["总退款金额", "退款总金额"])?,
+        coupon_refund_fee: yuan_in(
+            &cells,
+            &[
+                "总代金券或立减优惠退款金额",
+                "总企业红包退款金额",
+                "充值券退款总金额",
+            ],
+        )?,
+        service_fee: fee_in(&cells, &["手续费总金额"])?,
+        order_fee: yuan_in(&cells, &["订单总金额"])?,
+        apply_refund_fee: yuan_in(&cells, &["申请退款总金额"])?,
+        cells,
+    })
 }

@@ -8,8 +8,8 @@ use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::{Fen, XmlMap};
 
 use crate::answer::{Answer, Verifier};
-use crate::bill::{BillOutcome, malformed, read_text, yuan};
-use crate::bill_rows::{Row, TableLines};
+use crate::bill::{BillOutcome, read_text};
+use crate::table::{Row, TableLines, malformed, yuan};
 use crate::{Endpoint, Error};
 
 tenpay_xml::wire_enum!(

@@ -19,6 +19,7 @@ mod refund;
 mod retry;
 pub mod secret_file;
 mod sharing;
+mod table;
 mod tls;
 
 pub use answer::{Answer, Verifier};

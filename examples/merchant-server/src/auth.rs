@@ -138,11 +138,7 @@ pub struct SessionTokens {
 /// A token issued this far in the future is refused (clocks of several instances differ).
 const CLOCK_SKEW_MS: i64 = 60_000;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+use crate::clock::unix_now_ms as now_ms;
 
 impl fmt::Debug for SessionTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

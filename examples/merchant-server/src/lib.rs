@@ -18,6 +18,7 @@
 //! | [`sweeper`] | the background recovery: unpaid attempts queried or closed, refunds resolved |
 //! | [`metrics`] | WeChat Pay call latency histograms for `/metrics` |
 //! | [`logging`] | `tracing-subscriber`, escaped values |
+//! | [`clock`] | the one wall clock |
 //! | [`simulator`] | simulator mode for the quickstart and tests |
 //!
 //! ```no_run
@@ -34,6 +35,7 @@
 
 pub mod auth;
 mod chain;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;

@@ -123,10 +123,7 @@ async fn main() -> ExitCode {
             println!("admin token: {}", admin_token.expose());
         }
         if let Ok(demo) = UserId::new("demo") {
-            let day = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
-                + 86_400;
+            let day = tenpay_merchant_server::clock::unix_now() + 86_400;
             println!(
                 "app token for user demo: {}",
                 running.session_tokens().issue(&demo, day)

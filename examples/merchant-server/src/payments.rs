@@ -198,11 +198,7 @@ fn no_prices(
 /// sooner here is closed by the sweeper before WeChat Pay's own expiry.
 const MIN_WIRE_EXPIRY_SECS: i64 = 6 * 60;
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
+use crate::clock::unix_now as now;
 
 fn xml_safe(field: &str, value: &str, max_bytes: usize) -> Result<(), OpError> {
     if value.trim().is_empty() || value.len() > max_bytes {

@@ -277,9 +277,7 @@ impl Server {
 async fn prune_refused(store: Store, retention: Duration) {
     let retention = i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
     loop {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let now = crate::clock::unix_now();
         match store.prune_refused(now.saturating_sub(retention)).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "refused notifications pruned"),

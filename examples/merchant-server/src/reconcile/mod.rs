@@ -202,9 +202,7 @@ async fn read(path: &std::path::Path, matcher: &mut matcher::Matcher<'_>) -> Res
 /// is idempotent (one report per date, one anomaly per reference).
 pub(crate) async fn daily(payments: Payments, hour: u8) {
     loop {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let now = crate::clock::unix_now();
         let beijing_hour = (now + 8 * 3600).rem_euclid(86_400) / 3600;
         if let Some(yesterday) =
             BeijingTime::from_unix(now - 86_400).map(|t| t.to_string()[..8].to_owned())

@@ -158,11 +158,7 @@ pub struct RefundVerdict {
     pub anomalies: Vec<AnomalyKind>,
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
+use crate::clock::unix_now as now;
 
 /// `$1, $2, …, $n`.
 fn placeholders(n: usize) -> String {

@@ -65,9 +65,10 @@ fn problem(variable: &'static str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
-/// A secret string (admin token, session secret): never shown by `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// A secret string (admin token, session secret): never shown by `Debug`, and wiped from
+/// memory when dropped (`secrecy`).
+#[derive(Clone)]
+pub struct Secret(secrecy::SecretString);
 
 impl Secret {
     /// A secret of at least `min` characters, not blank.
@@ -85,7 +86,7 @@ impl Secret {
         if value.chars().any(char::is_control) {
             return Err("contains control characters".into());
         }
-        Ok(Self(value))
+        Ok(Self(value.into()))
     }
 
     /// A secret that must be hard to guess (the admin token, the session secret): at least
@@ -97,7 +98,7 @@ impl Secret {
     pub fn strong(value: impl Into<String>) -> Result<Self, String> {
         let secret = Self::new(value, 32)?;
         let distinct = secret
-            .0
+            .expose()
             .chars()
             .collect::<std::collections::HashSet<_>>()
             .len();
@@ -113,7 +114,8 @@ impl Secret {
     /// The value, for the code that uses it.
     #[must_use]
     pub fn expose(&self) -> &str {
-        &self.0
+        use secrecy::ExposeSecret as _;
+        self.0.expose_secret()
     }
 }
 

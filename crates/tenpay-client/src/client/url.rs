@@ -9,31 +9,53 @@ pub const PRODUCTION_URL: &str = "https://api.mch.weixin.qq.com";
 /// The backup domain: `https://api2.mch.weixin.qq.com`.
 pub const BACKUP_URL: &str = "https://api2.mch.weixin.qq.com";
 
-/// `https://`, or `http://` to a loopback host (or anywhere with the opt-in).
+/// `https://`, or `http://` to a loopback host (or anywhere with the opt-in). Parsed by
+/// `url` (through reqwest), so a user-info part or an odd port cannot pass for the host.
 pub(super) fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<(), Error> {
-    if url.starts_with("https://") {
-        return Ok(());
-    }
-    let Some(rest) = url.strip_prefix("http://") else {
-        return Err(Error::Config(ConfigError::BaseUrl {
+    let refused = || {
+        Error::Config(ConfigError::BaseUrl {
             url: url.to_owned(),
-        }));
+        })
     };
-    let authority = rest.split('/').next().unwrap_or("");
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.split(':').next().unwrap_or(""),
-    };
+    let parsed = reqwest::Url::parse(url).map_err(|_| refused())?;
+    let host = parsed.host_str().ok_or_else(refused)?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    if loopback || allow_insecure_http {
-        Ok(())
-    } else {
+    match parsed.scheme() {
+        "https" => Ok(()),
         // Plain http would send signed requests (and the certificate's calls) unencrypted.
-        Err(Error::Config(ConfigError::BaseUrl {
-            url: url.to_owned(),
-        }))
+        "http" if loopback || allow_insecure_http => Ok(()),
+        _ => Err(refused()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_base_url;
+
+    #[test]
+    fn plain_http_only_to_this_machine() {
+        for ok in [
+            "https://api.mch.weixin.qq.com",
+            "http://127.0.0.1:8080",
+            "http://localhost/",
+            "http://[::1]:1",
+        ] {
+            assert!(check_base_url(ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.mch.weixin.qq.com",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example",
+            "ftp://127.0.0.1",
+            "127.0.0.1:8080",
+            "https://",
+        ] {
+            assert!(check_base_url(bad, false).is_err(), "{bad}");
+        }
+        assert!(check_base_url("http://10.0.0.1", true).is_ok());
     }
 }

@@ -19,7 +19,7 @@ use crate::domain::{
 use crate::logging::Escaped;
 use crate::store::{
     Attempt, Cancel, Evidence, NewAttempt, NewOrder, Order, PaymentVerdict, Refund, RefundReport,
-    Refusal, Reservation, Store, StoreError,
+    Refusal, Reservation, Source, Store, StoreError,
 };
 
 pub use crate::pricing::MAX_ORDER_FEN;
@@ -142,12 +142,25 @@ pub struct RefundOutcome {
     pub refund: Refund,
     /// Whether this request created it (otherwise it repeated an earlier one).
     pub created: bool,
-    /// `accepted`, `rejected`, `unknown` (this request's submission), or `none` (the refund
-    /// was already final, or was looked up instead of resubmitted).
-    pub submission: &'static str,
+    /// What this request's submission did.
+    pub submission: SubmissionResult,
     /// What to do next, when something is open.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advice: Option<String>,
+}
+
+/// What a refund request's submission to WeChat Pay did (`submission` in the answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubmissionResult {
+    /// WeChat Pay accepted it.
+    Accepted,
+    /// WeChat Pay refused it for good: the refund is closed, its amount free again.
+    Rejected,
+    /// The outcome is open: the refund stays PROCESSING.
+    Unknown,
+    /// Not submitted: the refund was already final, or was looked up instead.
+    None,
 }
 
 /// An order with its refunds.
@@ -555,7 +568,7 @@ impl Payments {
         }
         let body = answer.raw.to_xml();
         let evidence = Evidence {
-            kind: "orderquery",
+            kind: Source::OrderQuery,
             body: body.as_bytes(),
             verified: true,
         };
@@ -563,7 +576,7 @@ impl Payments {
         let transaction_id = answer.transaction_id.clone().unwrap_or_default();
         let recorded = self
             .store
-            .record_paid(evidence, attempt_no, "orderquery", |expected| {
+            .record_paid(evidence, attempt_no, |expected| {
                 if expected == paid {
                     Ok(transaction_id)
                 } else {
@@ -706,7 +719,7 @@ impl Payments {
             return Ok(RefundOutcome {
                 refund,
                 created,
-                submission: "none",
+                submission: SubmissionResult::None,
                 advice: None,
             });
         }
@@ -723,7 +736,7 @@ impl Payments {
             return Ok(RefundOutcome {
                 refund,
                 created,
-                submission: "none",
+                submission: SubmissionResult::None,
                 advice: None,
             });
         }
@@ -750,12 +763,12 @@ impl Payments {
                 self.store
                     .refund_accepted(&out_refund_no, refund_id)
                     .await?;
-                ("accepted", None)
+                (SubmissionResult::Accepted, None)
             }
             Submission::Rejected { err_code } => {
                 self.store.refund_rejected(&out_refund_no, err_code).await?;
                 (
-                    "rejected",
+                    SubmissionResult::Rejected,
                     Some(format!(
                         "WeChat Pay refused it ({err_code}); the amount is free again"
                     )),
@@ -764,7 +777,7 @@ impl Payments {
             Submission::Unknown { why } => {
                 self.store.refund_unknown(&out_refund_no, why).await?;
                 (
-                    "unknown",
+                    SubmissionResult::Unknown,
                     Some(format!(
                         "{why}; the refund stays PROCESSING until the notification or refundquery; repeat it with out_refund_no {out_refund_no}, never a new number"
                     )),
@@ -796,7 +809,7 @@ impl Payments {
             .ok_or(OpError::UnknownRefund)?;
         let (report, body) = self.query_refund(out_refund_no).await?;
         let evidence = Evidence {
-            kind: "refundquery",
+            kind: Source::RefundQuery,
             body: body.as_bytes(),
             verified: true,
         };
@@ -842,12 +855,12 @@ impl Payments {
     ///
     /// # Errors
     /// Not recorded: the service answers 500 and WeChat Pay retries.
-    pub async fn deliver(&self, kind: &'static str, delivery: Delivery) -> Result<(), NotRecorded> {
+    pub async fn deliver(&self, kind: Source, delivery: Delivery) -> Result<(), NotRecorded> {
         let body = &delivery.body[..];
         match delivery.verdict {
             Err(e) => {
                 let why = e.to_string();
-                tracing::warn!(kind, error = %Escaped(&why), bytes = body.len(), "notification refused");
+                tracing::warn!(kind = kind.as_str(), error = %Escaped(&why), bytes = body.len(), "notification refused");
                 let evidence = Evidence {
                     kind,
                     body,
@@ -858,7 +871,7 @@ impl Payments {
                     .record_refused(evidence, &format!("refused: {e}"), None, None)
                     .await
                 {
-                    tracing::error!(kind, error = %e, "could not store a refused notification");
+                    tracing::error!(kind = kind.as_str(), error = %e, "could not store a refused notification");
                 }
                 Ok(())
             }
@@ -882,7 +895,7 @@ impl Payments {
 
     async fn deliver_pay(&self, body: &[u8], n: PayNotification) -> Result<(), NotRecorded> {
         let evidence = Evidence {
-            kind: "pay",
+            kind: Source::PayNotification,
             body,
             verified: true,
         };
@@ -899,7 +912,7 @@ impl Payments {
         let transaction_id = n.transaction_id().map(str::to_owned);
         let recorded = self
             .store
-            .record_paid(evidence, &no, "notification", move |expected| {
+            .record_paid(evidence, &no, move |expected| {
                 n.settle(expected)
                     .map(|s| s.transaction_id.unwrap_or_default())
                     .map_err(|_| paid)
@@ -968,7 +981,7 @@ impl Payments {
     /// confirms.
     async fn deliver_refund(&self, body: &[u8], r: RefundNotification) -> Result<(), NotRecorded> {
         let evidence = Evidence {
-            kind: "refund",
+            kind: Source::RefundNotification,
             body,
             verified: true,
         };

@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use crate::auth::{AdminToken, SharedAuthenticator};
 use crate::domain::AnomalyKind;
-use crate::payments::{CreateRefund, Payments};
+use crate::payments::{CreateRefund, Payments, SubmissionResult};
 use crate::sweeper::SweepStats;
 
 /// The counters `/metrics` shows beside the store's.
@@ -397,9 +397,9 @@ async fn create_refund(
     let Json(req) = body.map_err(|e| bad_json(&e))?;
     let outcome = p.refund(&no, req).await?;
     let status = match (outcome.submission, outcome.created) {
-        ("rejected", _) => StatusCode::UNPROCESSABLE_ENTITY,
-        ("unknown", _) => StatusCode::ACCEPTED,
-        ("accepted", true) => StatusCode::CREATED,
+        (SubmissionResult::Rejected, _) => StatusCode::UNPROCESSABLE_ENTITY,
+        (SubmissionResult::Unknown, _) => StatusCode::ACCEPTED,
+        (SubmissionResult::Accepted, true) => StatusCode::CREATED,
         _ => StatusCode::OK,
     };
     Ok((status, Json(outcome)))

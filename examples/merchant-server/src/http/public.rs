@@ -30,6 +30,7 @@ use super::error::{ApiError, bad_json};
 use super::throttle::Throttle;
 use crate::auth::{SharedAuthenticator, UserId};
 use crate::payments::{CreateOrder, Payments};
+use crate::store::Source;
 
 /// What the public routes share.
 #[derive(Clone)]
@@ -78,11 +79,11 @@ pub fn router(
     Router::new()
         .route_service(
             "/wechat/notify/pay",
-            notify_service(&payments, notifier, "pay"),
+            notify_service(&payments, notifier, Source::PayNotification),
         )
         .route_service(
             "/wechat/notify/refund",
-            notify_service(&payments, notifier, "refund"),
+            notify_service(&payments, notifier, Source::RefundNotification),
         )
         .merge(app)
 }
@@ -90,7 +91,7 @@ pub fn router(
 fn notify_service(
     payments: &Payments,
     notifier: &Notifier,
-    kind: &'static str,
+    kind: Source,
 ) -> NotifyService<impl tenpay_notify::Handler> {
     let payments = payments.clone();
     NotifyService::new(notifier.clone(), move |delivery: Delivery| {

@@ -401,9 +401,9 @@ impl Store {
         &self,
         evidence: Evidence<'_>,
         attempt_no: &str,
-        via: &str,
         settle: impl FnOnce(Fen) -> Result<String, Fen>,
     ) -> Result<Result<PaymentVerdict, Refusal>, StoreError> {
+        let via = evidence.kind.paid_via();
         let mut tx = self.pool.begin().await?;
         let audit_id = insert_audit(&mut tx, evidence, "pending", Some(attempt_no)).await?;
         // The attempt's row, then its order's, locked (the order every writer that takes both

@@ -56,11 +56,47 @@ pub struct Store {
     postgres: bool,
 }
 
+/// Where a report of a payment or refund came from: the audit row's `kind`, and an order's
+/// `paid_via`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// WeChat Pay's pay notification (signed).
+    PayNotification,
+    /// WeChat Pay's refund notification (encrypted; confirmed by refundquery).
+    RefundNotification,
+    /// An orderquery answer (signed).
+    OrderQuery,
+    /// A refundquery answer (signed).
+    RefundQuery,
+}
+
+impl Source {
+    /// The name stored in the audit trail: `pay`, `refund`, `orderquery`, `refundquery`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::PayNotification => "pay",
+            Self::RefundNotification => "refund",
+            Self::OrderQuery => "orderquery",
+            Self::RefundQuery => "refundquery",
+        }
+    }
+
+    /// The name stored as a payment's `paid_via`: `notification` or `orderquery`.
+    #[must_use]
+    pub const fn paid_via(self) -> &'static str {
+        match self {
+            Self::PayNotification | Self::RefundNotification => "notification",
+            Self::OrderQuery | Self::RefundQuery => "orderquery",
+        }
+    }
+}
+
 /// One delivery to a notify URL (or a verified query answer), for the audit trail.
 #[derive(Debug, Clone, Copy)]
 pub struct Evidence<'a> {
-    /// `pay`, `refund`, `orderquery`, `refundquery`.
-    pub kind: &'a str,
+    /// Where it came from.
+    pub kind: Source,
     /// The body as received.
     pub body: &'a [u8],
     /// Whether its signature (or decryption) was verified; only then is the body kept whole.
@@ -1109,7 +1145,7 @@ async fn insert_audit(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&id)
-    .bind(e.kind)
+    .bind(e.kind.as_str())
     .bind(now())
     .bind(i64::from(e.verified))
     .bind(i64::try_from(e.body.len()).unwrap_or(i64::MAX))

@@ -266,16 +266,7 @@ async fn timed_notify(env: &common::Env, no: &str, amount: u64) -> (u16, Duratio
 }
 
 async fn metric(env: &common::Env, name: &str) -> u64 {
-    let text = env
-        .http
-        .get(format!("{}/metrics", env.server.admin_url()))
-        .bearer_auth(env.admin_token())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = env.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
         .unwrap_or_else(|| panic!("{name} not in {text}"))

@@ -171,16 +171,7 @@ async fn no_user_starves_the_rest() {
         5,
         "refused calls never reached WeChat Pay"
     );
-    let metrics = env
-        .http
-        .get(format!("{}/metrics", env.server.admin_url()))
-        .bearer_auth(env.admin_token())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = env.metrics().await;
     assert!(
         metrics.contains("tenpay_app_rate_limited_total{scope=\"user\"} 3"),
         "{metrics}"

@@ -66,16 +66,7 @@ async fn lost_notifications_are_found_by_the_sweeper_sqlite() {
     })
     .await;
     // Metrics say what happened.
-    let text = env
-        .http
-        .get(format!("{}/metrics", env.server.admin_url()))
-        .bearer_auth(env.admin_token())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = env.metrics().await;
     assert!(text.contains("tenpay_orders{state=\"PAID\"} 19"), "{text}");
     assert!(
         text.contains("tenpay_refunds{state=\"SUCCESS\"} 1"),

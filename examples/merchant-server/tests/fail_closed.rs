@@ -8,6 +8,17 @@ const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 const TOKEN: &str = "admin-token-0123456789abcdef0123456789";
 const SECRET: &str = "session-secret-0123456789abcdef01234";
 
+/// Every required setting, on free loopback ports.
+const FULL: [(&str, &str); 7] = [
+    ("TENPAY_APPID", "wx2421b1c4370ec43b"),
+    ("TENPAY_MCH_ID", "10000100"),
+    ("TENPAY_API_KEY", KEY),
+    ("TENPAY_ADMIN_TOKEN", TOKEN),
+    ("APP_SESSION_SECRET", SECRET),
+    ("LISTEN", "127.0.0.1:0"),
+    ("ADMIN_LISTEN", "127.0.0.1:0"),
+];
+
 fn run(vars: &[(&str, &str)]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_merchant-server"))
         .env_clear()
@@ -30,15 +41,7 @@ fn with_no_configuration_it_exits_2_naming_the_api_key() {
 
 #[test]
 fn each_missing_or_blank_setting_is_named() {
-    let full = [
-        ("TENPAY_APPID", "wx2421b1c4370ec43b"),
-        ("TENPAY_MCH_ID", "10000100"),
-        ("TENPAY_API_KEY", KEY),
-        ("TENPAY_ADMIN_TOKEN", TOKEN),
-        ("APP_SESSION_SECRET", SECRET),
-        ("LISTEN", "127.0.0.1:0"),
-        ("ADMIN_LISTEN", "127.0.0.1:0"),
-    ];
+    let full = FULL;
     for missing in [
         "TENPAY_APPID",
         "TENPAY_MCH_ID",
@@ -91,14 +94,12 @@ fn each_missing_or_blank_setting_is_named() {
 /// address is refused unless ADMIN_LISTEN_PUBLIC=yes opts in.
 #[test]
 fn weak_tokens_and_an_exposed_back_office_are_refused() {
-    let full = [
-        ("TENPAY_APPID", "wx2421b1c4370ec43b"),
-        ("TENPAY_MCH_ID", "10000100"),
-        ("TENPAY_API_KEY", KEY),
-        ("TENPAY_ADMIN_TOKEN", TOKEN),
-        ("APP_SESSION_SECRET", SECRET),
-        ("LISTEN", "127.0.0.1:0"),
-    ];
+    // ADMIN_LISTEN is each case's own.
+    let full: Vec<_> = FULL
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "ADMIN_LISTEN")
+        .collect();
     let weak = "a".repeat(32);
     let abab = "ab".repeat(20);
     for (var, value) in [
@@ -155,15 +156,7 @@ fn a_missing_or_unusable_catalogue_is_named() {
         r#"{"free-lunch": {"amount_fen": 0, "description": "free"}}"#,
     )
     .unwrap();
-    let base = [
-        ("TENPAY_APPID", "wx2421b1c4370ec43b"),
-        ("TENPAY_MCH_ID", "10000100"),
-        ("TENPAY_API_KEY", KEY),
-        ("TENPAY_ADMIN_TOKEN", TOKEN),
-        ("APP_SESSION_SECRET", SECRET),
-        ("LISTEN", "127.0.0.1:0"),
-        ("ADMIN_LISTEN", "127.0.0.1:0"),
-    ];
+    let base = FULL;
     let (code, stderr) = run(&base);
     assert_eq!(code, 2, "{stderr}");
     assert!(

@@ -145,6 +145,19 @@ impl Env {
         self.admin_get(&format!("/orders/{no}")).await.1
     }
 
+    /// The back office's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.server.admin_url()))
+            .bearer_auth(self.admin_token())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn admin_get(&self, path: &str) -> (u16, Value) {
         let r = self
             .http

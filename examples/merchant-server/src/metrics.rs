@@ -1,9 +1,11 @@
 //! WeChat Pay call latency by endpoint, as Prometheus histograms: every call the server
 //! makes goes through [`CallLatency::time`], whatever its outcome.
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
+
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// The endpoints the server calls, by the name `/metrics` gives them.
 pub const ENDPOINTS: [&str; 6] = [
@@ -20,17 +22,27 @@ const BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-#[derive(Debug, Default)]
-struct Histogram {
-    /// Per bucket (not cumulative); the last one is +Inf.
-    counts: [AtomicU64; BUCKETS.len() + 1],
-    sum_micros: AtomicU64,
+type Latencies = Family<Vec<(&'static str, String)>, Histogram, fn() -> Histogram>;
+
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS)
 }
 
-/// Latency histograms, one per endpoint.
-#[derive(Debug, Default)]
+/// Latency histograms, one per endpoint (`prometheus-client`).
+#[derive(Debug, Clone)]
 pub struct CallLatency {
-    by_endpoint: [Histogram; ENDPOINTS.len()],
+    by_endpoint: Latencies,
+}
+
+impl Default for CallLatency {
+    fn default() -> Self {
+        let by_endpoint = Latencies::new_with_constructor(histogram);
+        // Every endpoint shows, called or not.
+        for e in ENDPOINTS {
+            let _ = by_endpoint.get_or_create(&vec![("endpoint", e.to_owned())]);
+        }
+        Self { by_endpoint }
+    }
 }
 
 impl CallLatency {
@@ -44,48 +56,20 @@ impl CallLatency {
     }
 
     fn record(&self, endpoint: &str, took: std::time::Duration) {
-        let Some(i) = ENDPOINTS.iter().position(|e| *e == endpoint) else {
-            return;
-        };
-        let h = &self.by_endpoint[i];
-        let secs = took.as_secs_f64();
-        let bucket = BUCKETS
-            .iter()
-            .position(|b| secs <= *b)
-            .unwrap_or(BUCKETS.len());
-        h.counts[bucket].fetch_add(1, Relaxed);
-        h.sum_micros
-            .fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Relaxed);
+        if ENDPOINTS.contains(&endpoint) {
+            self.by_endpoint
+                .get_or_create(&vec![("endpoint", endpoint.to_owned())])
+                .observe(took.as_secs_f64());
+        }
     }
 
-    /// The histograms in Prometheus text format (`tenpay_wechat_call_seconds`).
-    #[must_use]
-    pub fn render(&self) -> String {
-        let mut out = String::from(
-            "# HELP tenpay_wechat_call_seconds WeChat Pay call latency by endpoint.\n\
-             # TYPE tenpay_wechat_call_seconds histogram\n",
+    /// Adds the histograms (`tenpay_wechat_call_seconds`) to `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "tenpay_wechat_call_seconds",
+            "WeChat Pay call latency by endpoint",
+            self.by_endpoint.clone(),
         );
-        for (name, h) in ENDPOINTS.iter().zip(&self.by_endpoint) {
-            let mut total = 0;
-            for (i, c) in h.counts.iter().enumerate() {
-                total += c.load(Relaxed);
-                let le = BUCKETS
-                    .get(i)
-                    .map_or_else(|| "+Inf".to_owned(), f64::to_string);
-                let _ = writeln!(
-                    out,
-                    "tenpay_wechat_call_seconds_bucket{{endpoint=\"{name}\",le=\"{le}\"}} {total}"
-                );
-            }
-            let micros = h.sum_micros.load(Relaxed);
-            let sum = format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000);
-            let _ = writeln!(
-                out,
-                "tenpay_wechat_call_seconds_sum{{endpoint=\"{name}\"}} {sum}\n\
-                 tenpay_wechat_call_seconds_count{{endpoint=\"{name}\"}} {total}"
-            );
-        }
-        out
     }
 }
 
@@ -102,21 +86,24 @@ mod tests {
         l.record("orderquery", Duration::from_millis(30));
         l.record("orderquery", Duration::from_secs(60));
         l.record("nonsense", Duration::from_millis(1));
-        let text = l.render();
+        let mut registry = Registry::default();
+        l.register(&mut registry);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
         assert!(
-            text.contains("endpoint=\"orderquery\",le=\"0.005\"} 1\n"),
+            text.contains("le=\"0.005\",endpoint=\"orderquery\"} 1\n"),
             "{text}"
         );
         assert!(
-            text.contains("endpoint=\"orderquery\",le=\"0.05\"} 2\n"),
+            text.contains("le=\"0.05\",endpoint=\"orderquery\"} 2\n"),
             "{text}"
         );
         assert!(
-            text.contains("endpoint=\"orderquery\",le=\"10\"} 2\n"),
+            text.contains("le=\"10.0\",endpoint=\"orderquery\"} 2\n"),
             "{text}"
         );
         assert!(
-            text.contains("endpoint=\"orderquery\",le=\"+Inf\"} 3\n"),
+            text.contains("le=\"+Inf\",endpoint=\"orderquery\"} 3\n"),
             "{text}"
         );
         assert!(text.contains("tenpay_wechat_call_seconds_count{endpoint=\"orderquery\"} 3"));

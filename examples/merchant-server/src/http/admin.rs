@@ -13,7 +13,7 @@
 //! | `POST /anomalies/{kind}/{reference}/resolve` | `{resolution}`: what a person did about it |
 //! | `POST /reconciliations/{yyyyMMdd}` | reconcile that day against WeChat Pay's bill now (JSON report) |
 //! | `GET /reconciliations/{yyyyMMdd}` | the kept report, JSON; `…/html` as a page |
-//! | `GET /metrics` | Prometheus text: orders, refunds, notifications, open anomalies, the sweeper |
+//! | `GET /metrics` | OpenMetrics text (`prometheus-client`): orders, refunds, notifications, open anomalies, the sweeper, rate limits, connections, WeChat Pay latency |
 //! | `GET /healthz`, `GET /readyz` | alive; the database answers (no token needed) |
 //! | `GET /audit?out_trade_no=…` | the notifications received, with verdicts |
 //!
@@ -110,143 +110,152 @@ async fn readyz(State(p): State<Payments>) -> Response {
 }
 
 async fn metrics(p: Payments, stats: Stats) -> Result<Response, ApiError> {
-    let sweep = &stats.sweep;
-    use std::fmt::Write as _;
+    use prometheus_client::metrics::counter::Counter;
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::metrics::gauge::Gauge;
     use std::sync::atomic::Ordering::Relaxed;
     let counts = p
         .store()
         .counts()
         .await
         .map_err(crate::payments::OpError::from)?;
-    let mut out = String::new();
-    let mut family = |name: &str, help: &str, label: &str, rows: &[(String, i64)]| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+    // A registry per scrape: the store's counts are read now, the counters are the process's.
+    let mut registry = prometheus_client::registry::Registry::default();
+    let mut by = |name: &str, help: &str, label: &'static str, rows: &[(String, i64)]| {
+        let family = Family::<Vec<(&'static str, String)>, Gauge>::default();
         for (value, n) in rows {
-            let value = value.replace(['\\', '"', '\n'], "_");
-            let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {n}");
+            family.get_or_create(&vec![(label, value.clone())]).set(*n);
         }
+        registry.register(name, help, family);
     };
-    family("tenpay_orders", "Orders by state.", "state", &counts.orders);
-    family(
+    by("tenpay_orders", "Orders by state", "state", &counts.orders);
+    by(
         "tenpay_attempts",
-        "Payment attempts by state.",
+        "Payment attempts by state",
         "state",
         &counts.attempts,
     );
-    family(
+    by(
         "tenpay_refunds",
-        "Refunds by state.",
+        "Refunds by state",
         "state",
         &counts.refunds,
     );
-    family(
+    by(
         "tenpay_notifications",
-        "Notify deliveries by kind and verdict.",
+        "Notify deliveries by kind and verdict",
         "kind",
         &counts.notifications,
     );
-    family(
+    by(
         "tenpay_open_anomalies",
-        "Anomalies not yet resolved, by kind.",
+        "Anomalies not yet resolved, by kind",
         "kind",
         &counts.open_anomalies,
     );
+    let sweep = &stats.sweep;
+    let edge = &stats.edge;
     for (name, help, value) in [
+        ("tenpay_sweeps", "Sweeps run", &sweep.sweeps),
         (
-            "tenpay_sweeps_total",
-            "Sweeps run.",
-            sweep.sweeps.load(Relaxed),
+            "tenpay_sweep_orders_queried",
+            "Orders queried by the sweeper",
+            &sweep.orders_queried,
         ),
         (
-            "tenpay_sweep_orders_queried_total",
-            "Orders queried by the sweeper.",
-            sweep.orders_queried.load(Relaxed),
+            "tenpay_sweep_orders_found_paid",
+            "Paid orders found by the sweeper's queries",
+            &sweep.orders_found_paid,
         ),
         (
-            "tenpay_sweep_orders_found_paid_total",
-            "Paid orders found by the sweeper's queries.",
-            sweep.orders_found_paid.load(Relaxed),
+            "tenpay_sweep_orders_closed",
+            "Expired orders closed by the sweeper",
+            &sweep.orders_closed,
         ),
         (
-            "tenpay_sweep_orders_closed_total",
-            "Expired orders closed by the sweeper.",
-            sweep.orders_closed.load(Relaxed),
+            "tenpay_sweep_refunds_queried",
+            "Refunds queried by the sweeper",
+            &sweep.refunds_queried,
         ),
         (
-            "tenpay_sweep_refunds_queried_total",
-            "Refunds queried by the sweeper.",
-            sweep.refunds_queried.load(Relaxed),
+            "tenpay_sweep_errors",
+            "Sweeper looks that failed (retried after their lease)",
+            &sweep.errors,
         ),
         (
-            "tenpay_sweep_errors_total",
-            "Sweeper looks that failed (retried after their lease).",
-            sweep.errors.load(Relaxed),
+            "tenpay_connections_refused_per_peer",
+            "Public connections closed at once: their address had HTTP_MAX_PER_PEER open",
+            &edge.refused_per_peer,
+        ),
+        (
+            "tenpay_connections_refused_full",
+            "Public connections closed at once: every slot and the notify reserve were taken",
+            &edge.refused_full,
+        ),
+        (
+            "tenpay_connections_reserved",
+            "Public connections served on the notify reserve",
+            &edge.reserved,
         ),
     ] {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-        );
+        let counter = Counter::<u64>::default();
+        counter.inc_by(value.load(Relaxed));
+        registry.register(name, help, counter);
     }
-    let _ = writeln!(
-        out,
-        "# HELP tenpay_app_rate_limited_total App API calls refused with 429, by the bucket that was empty.\n# TYPE tenpay_app_rate_limited_total counter"
-    );
+    let limited = Family::<Vec<(&'static str, String)>, Counter>::default();
     for (scope, n) in [
         ("user", &stats.throttle.refused_user),
         ("ip", &stats.throttle.refused_ip),
     ] {
-        let _ = writeln!(
-            out,
-            "tenpay_app_rate_limited_total{{scope=\"{scope}\"}} {}",
-            n.load(Relaxed)
-        );
+        limited
+            .get_or_create(&vec![("scope", scope.to_owned())])
+            .inc_by(n.load(Relaxed));
     }
-    for (name, help, value) in [
-        (
-            "tenpay_connections_refused_per_peer_total",
-            "Public connections closed at once: their address had HTTP_MAX_PER_PEER open.",
-            &stats.edge.refused_per_peer,
-        ),
-        (
-            "tenpay_connections_refused_full_total",
-            "Public connections closed at once: every slot and the notify reserve were taken.",
-            &stats.edge.refused_full,
-        ),
-        (
-            "tenpay_connections_reserved_total",
-            "Public connections served on the notify reserve.",
-            &stats.edge.reserved,
-        ),
-    ] {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-            value.load(Relaxed)
-        );
-    }
-    let last = sweep.last_sweep_at.load(Relaxed);
-    let _ = writeln!(
-        out,
-        "# HELP tenpay_sweep_last_timestamp_seconds When the last sweep finished (0: never).\n# TYPE tenpay_sweep_last_timestamp_seconds gauge\ntenpay_sweep_last_timestamp_seconds {last}"
-    );
-    let lag = sweep.lag_seconds();
-    let _ = writeln!(
-        out,
-        "# HELP tenpay_sweep_lag_seconds Since the last sweep finished (since the server started, before the first).\n# TYPE tenpay_sweep_lag_seconds gauge\ntenpay_sweep_lag_seconds {lag}"
+    registry.register(
+        "tenpay_app_rate_limited",
+        "App API calls refused with 429, by the bucket that was empty",
+        limited,
     );
     let differences = counts
         .open_anomalies
         .iter()
         .find(|(k, _)| k == AnomalyKind::ReconciliationDifference.as_str())
         .map_or(0, |(_, n)| *n);
-    let _ = writeln!(
-        out,
-        "# HELP tenpay_reconciliation_differences Reconciliation differences not yet resolved.\n# TYPE tenpay_reconciliation_differences gauge\ntenpay_reconciliation_differences {differences}"
-    );
-    out.push_str(&p.latency().render());
+    for (name, help, value) in [
+        (
+            "tenpay_sweep_last_timestamp_seconds",
+            "When the last sweep finished (0: never)",
+            sweep.last_sweep_at.load(Relaxed),
+        ),
+        (
+            "tenpay_sweep_lag_seconds",
+            "Since the last sweep finished (since the server started, before the first)",
+            sweep.lag_seconds(),
+        ),
+        (
+            "tenpay_reconciliation_differences",
+            "Reconciliation differences not yet resolved",
+            differences,
+        ),
+    ] {
+        let gauge = Gauge::<i64>::default();
+        gauge.set(value);
+        registry.register(name, help, gauge);
+    }
+    p.latency().register(&mut registry);
+    let mut out = String::new();
+    prometheus_client::encoding::text::encode(&mut out, &registry).map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "metrics",
+            "the metrics could not be written",
+        )
+    })?;
     Ok((
-        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         out,
     )
         .into_response())

@@ -358,6 +358,117 @@ pub fn payment(facts: &PaymentFacts, attempt_no: &str, transaction_id: &str) -> 
     )
 }
 
+/// What the books hold of a refund and its order, read with the order's row locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefundFacts {
+    /// The refund's state here.
+    pub state: RefundState,
+    /// The amount asked.
+    pub amount: Fen,
+    /// The order's amount.
+    pub order_amount: Fen,
+    /// What the order counts as refunded so far.
+    pub order_refunded: Fen,
+}
+
+/// What a confirmed refund result does to the books.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundTransition {
+    /// The refund's new state, when it moves.
+    pub state: Option<RefundState>,
+    /// The order's new refunded total and state, when the refund is counted.
+    pub order: Option<(Fen, OrderState)>,
+    /// Anomalies to record with it, each with its detail.
+    pub anomalies: Vec<(AnomalyKind, String)>,
+    /// For the audit trail and the log.
+    pub verdict: String,
+}
+
+/// The one rule for a refund result WeChat Pay confirmed (signed refundquery, or a
+/// notification it confirmed): a SUCCESS is counted exactly once, whatever the books said
+/// (a local REFUNDCLOSE is then an anomaly, and so is another amount than asked, or a total
+/// beyond the order); a refund counted as refunded never moves back (an anomaly instead).
+///
+/// # Errors
+/// [`money::OutOfRange`] when the refunded total overflows.
+pub fn refund(
+    facts: RefundFacts,
+    out_refund_no: &str,
+    order_no: &str,
+    reported: RefundState,
+    refund_fee: Fen,
+) -> Result<RefundTransition, money::OutOfRange> {
+    use RefundState as S;
+    let mut t = RefundTransition {
+        state: None,
+        order: None,
+        anomalies: Vec::new(),
+        verdict: String::new(),
+    };
+    match (facts.state, reported) {
+        (from, to) if from == to => t.verdict = format!("duplicate: refund already {from}"),
+        (_, S::Processing) => {
+            t.verdict = format!("refund still processing (here {})", facts.state);
+        }
+        (from @ (S::Processing | S::RefundClose | S::Change), S::Success) => {
+            t.state = Some(S::Success);
+            if from == S::RefundClose {
+                t.anomalies.push((
+                    AnomalyKind::RefundSucceededAfterClose,
+                    format!(
+                        "refund {out_refund_no} was closed here but WeChat Pay refunded {refund_fee} fen"
+                    ),
+                ));
+            }
+            if refund_fee != facts.amount {
+                t.anomalies.push((
+                    AnomalyKind::RefundAmountMismatch,
+                    format!(
+                        "refund {out_refund_no} asked {} fen, WeChat Pay refunded {refund_fee} fen (counted)",
+                        facts.amount
+                    ),
+                ));
+            }
+            let refunded = money::add(facts.order_refunded, refund_fee)?;
+            t.order = Some((
+                refunded,
+                OrderState::after_refunds(facts.order_amount, refunded),
+            ));
+            if refunded > facts.order_amount {
+                t.anomalies.push((
+                    AnomalyKind::OverRefunded,
+                    format!("order {order_no} is refunded beyond its amount"),
+                ));
+            }
+            t.verdict = "refunded".to_owned();
+        }
+        (S::Success, to) => {
+            t.anomalies.push((
+                AnomalyKind::RefundClosedAfterSuccess,
+                format!(
+                    "refund {out_refund_no} is counted as refunded here; WeChat Pay reports {to}"
+                ),
+            ));
+            t.verdict = format!("anomaly: counted as refunded, WeChat Pay reports {to}");
+        }
+        (_, S::RefundClose) => {
+            t.state = Some(S::RefundClose);
+            t.verdict = "refund closed".to_owned();
+        }
+        (_, S::Change) => {
+            t.state = Some(S::Change);
+            t.anomalies.push((
+                AnomalyKind::RefundChange,
+                format!(
+                    "refund {out_refund_no} ({refund_fee} fen) did not reach the payer (CHANGE): handle it on the merchant platform"
+                ),
+            ));
+            t.verdict = "refund CHANGE".to_owned();
+        }
+    }
+    Ok(t)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -489,5 +600,64 @@ mod tests {
             payment(&facts(Paid, Paid), "O", "T9"),
             T::Anomaly(AnomalyKind::SecondPayment, d) if d.contains("T1") && d.contains("T9")
         ));
+    }
+
+    fn refund_facts(state: RefundState) -> RefundFacts {
+        RefundFacts {
+            state,
+            amount: Fen::new(60),
+            order_amount: Fen::new(100),
+            order_refunded: Fen::new(30),
+        }
+    }
+
+    #[test]
+    fn a_refund_success_is_counted_once_and_never_undone() {
+        use RefundState::*;
+        let kinds = |t: &RefundTransition| t.anomalies.iter().map(|(k, _)| *k).collect::<Vec<_>>();
+        // PROCESSING → SUCCESS: counted; 30 + 60 of 100 is partly refunded.
+        let t = refund(refund_facts(Processing), "R", "O", Success, Fen::new(60)).unwrap();
+        assert_eq!(t.state, Some(Success));
+        assert_eq!(t.order, Some((Fen::new(90), OrderState::PartiallyRefunded)));
+        assert!(t.anomalies.is_empty());
+        // The same result again: nothing moves.
+        let t = refund(refund_facts(Success), "R", "O", Success, Fen::new(60)).unwrap();
+        assert_eq!((t.state, t.order), (None, None));
+        assert!(t.verdict.starts_with("duplicate"));
+        // Closed here, refunded there, for another amount and beyond the order: counted, with
+        // every anomaly.
+        let t = refund(refund_facts(RefundClose), "R", "O", Success, Fen::new(80)).unwrap();
+        assert_eq!(t.order, Some((Fen::new(110), OrderState::Refunded)));
+        assert_eq!(
+            kinds(&t),
+            [
+                AnomalyKind::RefundSucceededAfterClose,
+                AnomalyKind::RefundAmountMismatch,
+                AnomalyKind::OverRefunded
+            ]
+        );
+        // Counted as refunded, then reported closed: never undone.
+        let t = refund(refund_facts(Success), "R", "O", RefundClose, Fen::new(60)).unwrap();
+        assert_eq!((t.state, t.order), (None, None));
+        assert_eq!(kinds(&t), [AnomalyKind::RefundClosedAfterSuccess]);
+        // CHANGE: for a person; still processing: nothing.
+        let t = refund(refund_facts(Processing), "R", "O", Change, Fen::new(60)).unwrap();
+        assert_eq!(
+            (t.state, kinds(&t)),
+            (Some(Change), vec![AnomalyKind::RefundChange])
+        );
+        let t = refund(
+            refund_facts(RefundClose),
+            "R",
+            "O",
+            Processing,
+            Fen::new(60),
+        )
+        .unwrap();
+        assert_eq!((t.state, t.order), (None, None));
+        // An overflowing total is an error, not a wrap.
+        let mut f = refund_facts(Processing);
+        f.order_refunded = Fen::new(u64::MAX);
+        assert!(refund(f, "R", "O", Success, Fen::new(1)).is_err());
     }
 }

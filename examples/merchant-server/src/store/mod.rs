@@ -562,95 +562,40 @@ impl Store {
         // Read again under the lock: another instance may have recorded it meanwhile.
         let local = refund_in(tx, &r.out_refund_no).await?.unwrap_or(local);
         let order = local.out_trade_no.clone();
-        use RefundState as S;
-        let verdict = match (local.state, r.state) {
-            (from, to) if from == to => format!("duplicate: refund already {from}"),
-            (_, S::Processing) => format!("refund still processing (here {})", local.state),
-            (from @ (S::Processing | S::RefundClose | S::Change), S::Success) => {
-                set_refund_state(tx, &r.out_refund_no, S::Success, Some(&r.refund_id)).await?;
-                if from == S::RefundClose {
-                    let detail = format!(
-                        "refund {} was closed here but WeChat Pay refunded {} fen",
-                        r.out_refund_no, r.refund_fee
-                    );
-                    insert_anomaly(
-                        tx,
-                        AnomalyKind::RefundSucceededAfterClose,
-                        &r.out_refund_no,
-                        Some(&order),
-                        &detail,
-                    )
-                    .await?;
-                    anomalies.push(AnomalyKind::RefundSucceededAfterClose);
-                }
-                if r.refund_fee != local.amount {
-                    let detail = format!(
-                        "refund {} asked {} fen, WeChat Pay refunded {} fen (counted)",
-                        r.out_refund_no, local.amount, r.refund_fee
-                    );
-                    insert_anomaly(
-                        tx,
-                        AnomalyKind::RefundAmountMismatch,
-                        &r.out_refund_no,
-                        Some(&order),
-                        &detail,
-                    )
-                    .await?;
-                    anomalies.push(AnomalyKind::RefundAmountMismatch);
-                }
-                let over = count_refunded(tx, &order, r.refund_fee).await?;
-                if over {
-                    let detail = format!("order {order} is refunded beyond its amount");
-                    insert_anomaly(
-                        tx,
-                        AnomalyKind::OverRefunded,
-                        &r.out_refund_no,
-                        Some(&order),
-                        &detail,
-                    )
-                    .await?;
-                    anomalies.push(AnomalyKind::OverRefunded);
-                }
-                "refunded".to_owned()
-            }
-            (S::Success, to) => {
-                let detail = format!(
-                    "refund {} is counted as refunded here; WeChat Pay reports {to}",
-                    r.out_refund_no
-                );
-                insert_anomaly(
-                    tx,
-                    AnomalyKind::RefundClosedAfterSuccess,
-                    &r.out_refund_no,
-                    Some(&order),
-                    &detail,
-                )
+        let row =
+            sqlx::query("SELECT amount_fen, refunded_fen FROM orders WHERE out_trade_no = $1")
+                .bind(&order)
+                .fetch_one(&mut **tx)
                 .await?;
-                anomalies.push(AnomalyKind::RefundClosedAfterSuccess);
-                format!("anomaly: counted as refunded, WeChat Pay reports {to}")
-            }
-            (_, S::RefundClose) => {
-                set_refund_state(tx, &r.out_refund_no, S::RefundClose, Some(&r.refund_id)).await?;
-                "refund closed".to_owned()
-            }
-            (_, S::Change) => {
-                set_refund_state(tx, &r.out_refund_no, S::Change, Some(&r.refund_id)).await?;
-                let detail = format!(
-                    "refund {} ({} fen) did not reach the payer (CHANGE): handle it on the merchant platform",
-                    r.out_refund_no, r.refund_fee
-                );
-                insert_anomaly(
-                    tx,
-                    AnomalyKind::RefundChange,
-                    &r.out_refund_no,
-                    Some(&order),
-                    &detail,
-                )
-                .await?;
-                anomalies.push(AnomalyKind::RefundChange);
-                "refund CHANGE".to_owned()
-            }
+        let facts = crate::domain::RefundFacts {
+            state: local.state,
+            amount: local.amount,
+            order_amount: money::from_db(row.try_get(0)?)?,
+            order_refunded: money::from_db(row.try_get(1)?)?,
         };
+        let t = crate::domain::refund(facts, &r.out_refund_no, &order, r.state, r.refund_fee)?;
+        if let Some(state) = t.state {
+            set_refund_state(tx, &r.out_refund_no, state, Some(&r.refund_id)).await?;
+        }
+        if let Some((refunded, state)) = t.order {
+            sqlx::query("UPDATE orders SET refunded_fen = $1, state = $2 WHERE out_trade_no = $3")
+                .bind(money::to_db(refunded)?)
+                .bind(state.as_str())
+                .bind(&order)
+                .execute(&mut **tx)
+                .await?;
+            tracing::info!(
+                out_trade_no = %order,
+                refunded_fen = refunded.get(),
+                state = state.as_str(),
+                "order moved"
+            );
+        }
+        for (kind, detail) in &t.anomalies {
+            insert_anomaly(tx, *kind, &r.out_refund_no, Some(&order), detail).await?;
+            anomalies.push(*kind);
+        }
+        let verdict = t.verdict;
         tracing::info!(
             out_trade_no = %order,
             out_refund_no = %r.out_refund_no,
@@ -1105,29 +1050,6 @@ async fn set_refund_state(
 
 /// Adds `fee` to the order's refunded amount (checked) and sets its paid state; whether it is
 /// now refunded beyond its amount.
-async fn count_refunded(tx: &mut Tx<'_>, out_trade_no: &str, fee: Fen) -> Result<bool, StoreError> {
-    let row = sqlx::query("SELECT amount_fen, refunded_fen FROM orders WHERE out_trade_no = $1")
-        .bind(out_trade_no)
-        .fetch_one(&mut **tx)
-        .await?;
-    let amount = money::from_db(row.try_get(0)?)?;
-    let refunded = money::add(money::from_db(row.try_get(1)?)?, fee)?;
-    let state = OrderState::after_refunds(amount, refunded);
-    sqlx::query("UPDATE orders SET refunded_fen = $1, state = $2 WHERE out_trade_no = $3")
-        .bind(money::to_db(refunded)?)
-        .bind(state.as_str())
-        .bind(out_trade_no)
-        .execute(&mut **tx)
-        .await?;
-    tracing::info!(
-        out_trade_no,
-        refunded_fen = refunded.get(),
-        state = state.as_str(),
-        "order moved"
-    );
-    Ok(refunded > amount)
-}
-
 async fn insert_audit(
     tx: &mut Tx<'_>,
     e: Evidence<'_>,

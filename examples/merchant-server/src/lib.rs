@@ -9,7 +9,7 @@
 //! | [`config`] | settings from the environment; fails closed |
 //! | [`domain`] | order and refund states, the refund rules, checked money (no I/O) |
 //! | [`store`] | every SQL statement; migrations in `migrations/` |
-//! | [`payments`] | the operations: orders, refunds, notifications |
+//! | [`payments`] | the operations: orders, refunds, notifications; with `records.rs`, the one door to the store for the handlers and the sweeper |
 //! | [`http`] | the two listeners, one file per surface, bounded connections |
 //! | [`auth`] | session tokens for the app, the admin token |
 //! | [`pricing`] | the merchant's prices: the [`pricing::Pricing`] seam, the catalogue file |
@@ -44,6 +44,7 @@ pub mod metrics;
 pub mod payments;
 pub mod pricing;
 pub mod reconcile;
+mod records;
 pub mod server;
 pub mod simulator;
 pub mod store;

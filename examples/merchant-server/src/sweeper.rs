@@ -98,7 +98,6 @@ pub async fn sweep_once(payments: &Payments, cfg: &SweepConfig) -> Result<SweepR
     let mut report = SweepReport::default();
     let at = now();
     let claimed = payments
-        .store()
         .claim_unpaid(
             at,
             at.saturating_sub(secs(cfg.unpaid_after)),
@@ -132,7 +131,6 @@ pub async fn sweep_once(payments: &Payments, cfg: &SweepConfig) -> Result<SweepR
         }
     }
     let refunds = payments
-        .store()
         .claim_processing_refunds(
             at,
             at.saturating_sub(secs(cfg.refund_after)),
@@ -178,8 +176,7 @@ async fn look_at_attempt(payments: &Payments, claim: &Claimed, at: i64) -> Resul
         return Ok(Look::Nothing);
     }
     // Read again only for the few that are closed: the query may have settled it meanwhile.
-    let store = payments.store();
-    let Some(state) = store.attempt(no).await?.map(|a| a.state) else {
+    let Some(state) = payments.attempt_state(no).await? else {
         return Ok(Look::Nothing);
     };
     if !OrderState::PAYABLE.contains(&state) {
@@ -187,7 +184,7 @@ async fn look_at_attempt(payments: &Payments, claim: &Claimed, at: i64) -> Resul
     }
     if !OrderState::CLOSABLE.contains(&state) {
         // Expired and not closable (unifiedorder failed): nothing more to learn.
-        store.stop_sweeping(no).await?;
+        payments.stop_sweeping(no).await?;
         return Ok(Look::Nothing);
     }
     match payments.close_attempt(no).await {

@@ -96,7 +96,7 @@ pub fn router(
 }
 
 async fn readyz(State(p): State<Payments>) -> Response {
-    match p.store().ping().await {
+    match p.ping().await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readyz: the database does not answer");
@@ -114,11 +114,7 @@ async fn metrics(p: Payments, stats: Stats) -> Result<Response, ApiError> {
     use prometheus_client::metrics::family::Family;
     use prometheus_client::metrics::gauge::Gauge;
     use std::sync::atomic::Ordering::Relaxed;
-    let counts = p
-        .store()
-        .counts()
-        .await
-        .map_err(crate::payments::OpError::from)?;
+    let counts = p.counts().await?;
     // A registry per scrape: the store's counts are read now, the counters are the process's.
     let mut registry = prometheus_client::registry::Registry::default();
     let mut by = |name: &str, help: &str, label: &'static str, rows: &[(String, i64)]| {
@@ -271,18 +267,13 @@ async fn run_reconciliation(
 
 async fn kept_report(p: &Payments, bill_date: &str) -> Result<crate::reconcile::Report, ApiError> {
     crate::reconcile::day(bill_date)?;
-    let json = p
-        .store()
-        .reconciliation(bill_date)
-        .await
-        .map_err(crate::payments::OpError::from)?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_reconciled",
-                "this date is not reconciled yet: POST it",
-            )
-        })?;
+    let json = p.kept_reconciliation(bill_date).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_reconciled",
+            "this date is not reconciled yet: POST it",
+        )
+    })?;
     serde_json::from_str(&json).map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -333,11 +324,7 @@ async fn resolve_anomaly(
             "resolution must say what was done",
         ));
     }
-    let done = p
-        .store()
-        .resolve_anomaly(kind, &reference, &r.resolution)
-        .await
-        .map_err(crate::payments::OpError::from)?;
+    let done = p.resolve_anomaly(kind, &reference, &r.resolution).await?;
     if done {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
@@ -382,9 +369,7 @@ async fn revoke_user(
 ) -> Result<Response, ApiError> {
     let user = crate::auth::UserId::new(user)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e))?;
-    let before = crate::auth::revoke(p.store(), authenticator.as_ref(), &user)
-        .await
-        .map_err(crate::payments::OpError::from)?;
+    let before = p.revoke_sessions(authenticator.as_ref(), &user).await?;
     Ok(
         Json(serde_json::json!({ "user_id": user.as_str(), "revoked_before_ms": before }))
             .into_response(),
@@ -418,13 +403,7 @@ async fn get_refund(
     State(p): State<Payments>,
     Path(no): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let refund = p
-        .store()
-        .refund(&no)
-        .await
-        .map_err(crate::payments::OpError::from)?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_refund", "no such refund"))?;
-    Ok(Json(refund))
+    Ok(Json(p.refund_record(&no).await?))
 }
 
 async fn query_refund(
@@ -435,11 +414,7 @@ async fn query_refund(
 }
 
 async fn anomalies(State(p): State<Payments>) -> Result<impl IntoResponse, ApiError> {
-    let rows = p
-        .store()
-        .anomalies(1000)
-        .await
-        .map_err(crate::payments::OpError::from)?;
+    let rows = p.anomalies(1000).await?;
     Ok(Json(rows))
 }
 
@@ -452,10 +427,6 @@ async fn audit(
     State(p): State<Payments>,
     Query(q): Query<AuditQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let rows = p
-        .store()
-        .audit(Some(&q.out_trade_no))
-        .await
-        .map_err(crate::payments::OpError::from)?;
+    let rows = p.audit(&q.out_trade_no).await?;
     Ok(Json(rows))
 }

@@ -146,10 +146,15 @@ async fn the_dashboard_pays_redelivers_claims_and_signs_in_a_real_browser() {
         .unwrap();
     let handled = Arc::new(AtomicUsize::new(0));
     let notify = merchant(key.clone(), Arc::clone(&handled)).await;
-    let client = Client::builder(APPID, MCH, key, SignType::HmacSha256)
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
+    let client = Client::builder(tenpay_client::Merchant::new(
+        APPID,
+        MCH,
+        key,
+        SignType::HmacSha256,
+    ))
+    .base_url(sim.base_url())
+    .build()
+    .unwrap();
     let driver = driver().await;
     let b = browser(&driver).await;
     b.goto(&sim.dashboard_url()).await.unwrap();
@@ -306,10 +311,15 @@ async fn the_dashboard_keeps_its_token_out_of_every_url() {
         .await
         .unwrap();
     assert!(sim.dashboard_url().ends_with(&format!("#token={token}")));
-    let client = Client::builder(APPID, MCH, key, SignType::HmacSha256)
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
+    let client = Client::builder(tenpay_client::Merchant::new(
+        APPID,
+        MCH,
+        key,
+        SignType::HmacSha256,
+    ))
+    .base_url(sim.base_url())
+    .build()
+    .unwrap();
     let no = "DASH-TOKEN-1";
     client
         .unified_order(&UnifiedOrder::native(

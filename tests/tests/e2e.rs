@@ -637,14 +637,19 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
         .into_iter()
         .enumerate()
     {
-        let client = tenpay_client::Client::builder(DEMO_APPID, DEMO_MCH_ID, key.clone(), st)
-            .base_url(sim.tls_base_url().unwrap())
-            .add_root_certificate_pem(tls.ca_pem.clone())
-            .identity(tenpay_client::Identity::from_pkcs12(
-                tls.identity(DEMO_MCH_ID).unwrap().pkcs12.clone(),
-            ))
-            .build()
-            .unwrap();
+        let client = tenpay_client::Client::builder(tenpay_client::Merchant::new(
+            DEMO_APPID,
+            DEMO_MCH_ID,
+            key.clone(),
+            st,
+        ))
+        .base_url(sim.tls_base_url().unwrap())
+        .add_root_certificate_pem(tls.ca_pem.clone())
+        .identity(tenpay_client::Identity::from_pkcs12(
+            tls.identity(DEMO_MCH_ID).unwrap().pkcs12.clone(),
+        ))
+        .build()
+        .unwrap();
         let no = tenpay_client::OutTradeNo::new(format!("SVC{i}")).unwrap();
         client
             .unified_order(&tenpay_client::UnifiedOrder::native(

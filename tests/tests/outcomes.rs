@@ -152,16 +152,21 @@ struct Env {
 
 fn builder(sim: &SimHandle) -> tenpay_client::ClientBuilder {
     let tls = sim.tls().unwrap();
-    Client::builder(APPID, MCH, ApiKey::new(KEY).unwrap(), SignType::Md5)
-        .base_url(sim.tls_base_url().unwrap())
-        .bank_key_url(sim.tls_base_url().unwrap())
-        .add_root_certificate_pem(tls.ca_pem.clone())
-        .identity(Identity::from_pkcs12(
-            tls.identity(MCH).unwrap().pkcs12.clone(),
-        ))
-        .retries(3, Duration::from_millis(1))
-        .timeout(TIMEOUT)
-        .micropay_polling(Duration::from_millis(5), Duration::from_millis(50))
+    Client::builder(tenpay_client::Merchant::new(
+        APPID,
+        MCH,
+        ApiKey::new(KEY).unwrap(),
+        SignType::Md5,
+    ))
+    .base_url(sim.tls_base_url().unwrap())
+    .bank_key_url(sim.tls_base_url().unwrap())
+    .add_root_certificate_pem(tls.ca_pem.clone())
+    .identity(Identity::from_pkcs12(
+        tls.identity(MCH).unwrap().pkcs12.clone(),
+    ))
+    .retries(3, Duration::from_millis(1))
+    .timeout(TIMEOUT)
+    .micropay_polling(Duration::from_millis(5), Duration::from_millis(50))
 }
 
 impl Env {

@@ -89,7 +89,7 @@ async fn setup() -> (tenpay_sim::SimHandle, Arc<Mutex<Vec<Seen>>>, Client, Strin
         .unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let notify = merchant(key.clone(), Arc::clone(&seen)).await;
-    let c = Client::builder(APPID, MCH, key, SignType::Md5)
+    let c = Client::builder(tenpay_client::Merchant::new(APPID, MCH, key, SignType::Md5))
         .base_url(sim.base_url())
         .build()
         .unwrap();

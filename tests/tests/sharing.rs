@@ -82,7 +82,7 @@ async fn pay_split_among_two_return_part_and_finish() {
     let notify = merchant(key.clone(), Arc::clone(&paid)).await;
     let tls = sim.tls().unwrap();
     // An MD5 client: the sharing calls sign with HMAC-SHA256 whatever it is configured with.
-    let c = Client::builder(APPID, MCH, key, SignType::Md5)
+    let c = Client::builder(tenpay_client::Merchant::new(APPID, MCH, key, SignType::Md5))
         .base_url(sim.tls_base_url().unwrap())
         .add_root_certificate_pem(tls.ca_pem.clone())
         .identity(Identity::from_pkcs12(

@@ -353,13 +353,17 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
     }
     // A refund made at WeChat Pay without the server (another tool, the merchant platform).
     let c = &env.config;
-    let client =
-        tenpay_client::Client::builder(&c.appid, &c.mch_id, c.api_key.clone(), c.sign_type)
-            .base_url(&c.wechat_base_url)
-            .add_root_certificate_pem(c.extra_ca_pem.clone().unwrap())
-            .identity(c.identity.clone().unwrap())
-            .build()
-            .unwrap();
+    let client = tenpay_client::Client::builder(tenpay_client::Merchant::new(
+        &c.appid,
+        &c.mch_id,
+        c.api_key.clone(),
+        c.sign_type,
+    ))
+    .base_url(&c.wechat_base_url)
+    .add_root_certificate_pem(c.extra_ca_pem.clone().unwrap())
+    .identity(c.identity.clone().unwrap())
+    .build()
+    .unwrap();
     client
         .refund(&tenpay_client::Refund::by_out_trade_no(
             tenpay_client::OutTradeNo::new(refunded_elsewhere.clone()).unwrap(),

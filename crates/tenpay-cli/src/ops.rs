@@ -194,7 +194,7 @@ pub(crate) fn print(fields: &XmlMap, extra: &[(&str, &str)], out: OutputArgs) {
 fn trace_request<E: Endpoint>(client: &tenpay_client::Client, request: &E, out: OutputArgs) {
     if out.trace {
         match client.request_body(request) {
-            Ok(body) => eprintln!("> POST {}\n> {body}", E::PATH),
+            Ok(body) => eprintln!("> POST {}\n> {body}", E::ROUTE.path()),
             Err(e) => eprintln!("> (the request does not build: {})", report(&e)),
         }
     }

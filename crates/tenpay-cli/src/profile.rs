@@ -369,7 +369,7 @@ impl Profile {
 
     /// A client builder for this merchant, to adjust before building.
     pub(crate) fn builder(&self) -> Result<tenpay_client::ClientBuilder, Failure> {
-        let mut b = Client::builder(&self.appid, &self.mch_id, self.key.clone(), self.sign_type);
+        let mut b = Client::builder(self.merchant());
         if let Some(url) = &self.base_url {
             b = b.base_url(url);
         }
@@ -381,10 +381,21 @@ impl Profile {
                 .map_err(|e| bad_input(format!("cannot read {}: {e}", ca.display())))?;
             b = b.add_root_certificate_pem(pem);
         }
-        if let Some(sub) = &self.sub_mch_id {
-            b = b.sub_merchant(sub, self.sub_appid.clone());
-        }
         Ok(b)
+    }
+
+    /// Who the profile calls as: the merchant, and its sub-merchant when one is set.
+    pub(crate) fn merchant(&self) -> tenpay_client::Merchant {
+        let m = tenpay_client::Merchant::new(
+            &self.appid,
+            &self.mch_id,
+            self.key.clone(),
+            self.sign_type,
+        );
+        match &self.sub_mch_id {
+            Some(sub) => m.with_sub_merchant(sub, self.sub_appid.clone()),
+            None => m,
+        }
     }
 
     /// The profile for people: every setting and where the key comes from, never the key.

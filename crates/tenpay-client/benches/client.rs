@@ -14,9 +14,14 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("client");
     g.throughput(Throughput::Elements(1));
     for st in [SignType::Md5, SignType::HmacSha256] {
-        let client = Client::builder("wx2421b1c4370ec43b", "10000100", key.clone(), st)
-            .build()
-            .unwrap();
+        let client = Client::builder(tenpay_client::Merchant::new(
+            "wx2421b1c4370ec43b",
+            "10000100",
+            key.clone(),
+            st,
+        ))
+        .build()
+        .unwrap();
         let mut answer = XmlMap::new();
         for (k, v) in [
             ("return_code", "SUCCESS"),

@@ -22,10 +22,15 @@ async fn main() {
     let tasks: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(64);
     let secs: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(10);
     let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap();
-    let client = Client::builder("wx2421b1c4370ec43b", "10000100", key, SignType::Md5)
-        .base_url(base)
-        .build()
-        .unwrap();
+    let client = Client::builder(tenpay_client::Merchant::new(
+        "wx2421b1c4370ec43b",
+        "10000100",
+        key,
+        SignType::Md5,
+    ))
+    .base_url(base)
+    .build()
+    .unwrap();
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(secs);

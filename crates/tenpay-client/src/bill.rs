@@ -10,7 +10,7 @@ use crate::answer::{Answer, Verifier, parse_envelope};
 pub use crate::bill_rows::{BillReader, BillRow, BillSummary};
 use crate::error::excerpt;
 use crate::table::malformed;
-use crate::{Client, Endpoint, Error};
+use crate::{Client, Endpoint, Error, Route};
 
 tenpay_xml::wire_enum!(
     /// `bill_type`.
@@ -130,10 +130,10 @@ pub struct Bill {
 
 impl Endpoint for DownloadBill {
     type Response = BillOutcome;
-    const PATH: &'static str = "/pay/downloadbill";
-    const SECAPI: bool = false;
-    const RETRY_SAFE: bool = true;
-    const LARGE_ANSWER: bool = true;
+    const ROUTE: Route<'static> = Route::new("/pay/downloadbill")
+        .retry_safe()
+        .large_answer()
+        .unsigned_answer();
 
     fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
         tenpay_xml::to_map(self)

@@ -1,5 +1,5 @@
-//! The endpoint seam: each request type knows its path, whether it needs the client
-//! certificate, whether repeating it is safe, and how to decode its answer.
+//! The endpoint seam: each request type has one [`Route`] (where it is sent and its rules)
+//! and knows how to decode its answer.
 //!
 //! The trait is open: implement it for a request of a V2 endpoint this crate does not model,
 //! and call it with [`Client::execute`](crate::Client::execute). For a one-off call without a
@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use serde::{Deserialize, Serialize};
-//! use tenpay_client::{Answer, Endpoint, Error, Verifier};
+//! use tenpay_client::{Answer, Endpoint, Error, Route, Verifier};
 //! use tenpay_sign::ApiKey;
 //! use tenpay_xml::XmlMap;
 //!
@@ -24,9 +24,7 @@
 //!
 //! impl Endpoint for MyClose {
 //!     type Response = MyCloseAnswer;
-//!     const PATH: &'static str = "/pay/closeorder";
-//!     const SECAPI: bool = false;
-//!     const RETRY_SAFE: bool = true;
+//!     const ROUTE: Route<'static> = Route::new("/pay/closeorder").retry_safe();
 //!     fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
 //!         tenpay_xml::to_map(self)
 //!     }
@@ -52,6 +50,9 @@ pub struct MerchantFields {
     pub(crate) appid: Option<&'static str>,
     pub(crate) mch_id: &'static str,
     pub(crate) sub_merchant: bool,
+    /// The same ids sent again under other names (`contractorder`'s `contract_appid` and
+    /// `contract_mchid`).
+    pub(crate) again: Option<(&'static str, &'static str)>,
 }
 
 impl MerchantFields {
@@ -60,6 +61,7 @@ impl MerchantFields {
         appid: Some("appid"),
         mch_id: "mch_id",
         sub_merchant: true,
+        again: None,
     };
 
     /// The appid under `appid` (`None`: not sent) and the mch_id under `mch_id`; no
@@ -70,7 +72,16 @@ impl MerchantFields {
             appid,
             mch_id,
             sub_merchant: false,
+            again: None,
         }
+    }
+
+    /// The appid and the mch_id also sent under `appid` and `mch_id` (`pay/contractorder`
+    /// names the contract's merchant beside the order's).
+    #[must_use]
+    pub const fn again_as(mut self, appid: &'static str, mch_id: &'static str) -> Self {
+        self.again = Some((appid, mch_id));
+        self
     }
 
     /// The field names answers are checked under (an empty appid name: the request has no
@@ -80,35 +91,228 @@ impl MerchantFields {
     }
 }
 
+/// Which WeChat Pay host a route is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Host {
+    /// The merchant API (`api.mch.weixin.qq.com`, or the client's base URL): every endpoint
+    /// but one.
+    Api,
+    /// The risk host (`fraud.mch.weixin.qq.com` in production), where `getpublickey` is:
+    /// see [`ClientBuilder::bank_key_url`](crate::ClientBuilder::bank_key_url).
+    Risk,
+}
+
+/// Everything about an endpoint but its fields: where it is, how it is signed and sent, and
+/// how its outcome is judged. One value per endpoint ([`Endpoint::ROUTE`]), built in a
+/// `const` from [`Route::new`] and the rules that differ:
+///
+/// ```
+/// use tenpay_client::{MerchantFields, Route};
+/// use tenpay_sign::SignType;
+///
+/// // `/pay/downloadfundflow`: the certificate, HMAC-SHA256 whatever the merchant uses, a
+/// // large answer, safe to repeat.
+/// const FUND_FLOW: Route<'static> = Route::new("/pay/downloadfundflow")
+///     .certificate()
+///     .signed_with(SignType::HmacSha256)
+///     .large_answer()
+///     .retry_safe();
+/// assert!(FUND_FLOW.needs_certificate() && !FUND_FLOW.moves_money());
+/// assert_eq!(FUND_FLOW.merchant_fields(), MerchantFields::PAY);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) host: Host,
+    pub(crate) certificate: bool,
+    pub(crate) retry_safe: bool,
+    pub(crate) sign_type: Option<SignType>,
+    pub(crate) large_answer: bool,
+    pub(crate) merchant_fields: MerchantFields,
+    pub(crate) nonce: bool,
+    pub(crate) signed_answer: bool,
+    pub(crate) moves_money: bool,
+}
+
+impl<'a> Route<'a> {
+    /// The pay family's rules at `path` (e.g. `/pay/orderquery`): the API host, no
+    /// certificate, the merchant's sign type, `appid` / `mch_id` and the sub-merchant's ids,
+    /// a `nonce_str`, a signed answer of at most [`MAX_ANSWER_BYTES`](crate::MAX_ANSWER_BYTES),
+    /// not repeated after an unknown outcome, moving no money.
+    #[must_use]
+    pub const fn new(path: &'a str) -> Self {
+        Self {
+            path,
+            host: Host::Api,
+            certificate: false,
+            retry_safe: false,
+            sign_type: None,
+            large_answer: false,
+            merchant_fields: MerchantFields::PAY,
+            nonce: true,
+            signed_answer: true,
+            moves_money: false,
+        }
+    }
+
+    /// The same rules at another path (a [`RawCall`](crate::RawCall)'s, known at run time).
+    pub(crate) const fn at<'b>(self, path: &'b str) -> Route<'b> {
+        Route {
+            path,
+            host: self.host,
+            certificate: self.certificate,
+            retry_safe: self.retry_safe,
+            sign_type: self.sign_type,
+            large_answer: self.large_answer,
+            merchant_fields: self.merchant_fields,
+            nonce: self.nonce,
+            signed_answer: self.signed_answer,
+            moves_money: self.moves_money,
+        }
+    }
+
+    /// On another host.
+    #[must_use]
+    pub const fn host(mut self, host: Host) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// Needs the merchant's client certificate (`/secapi/`, the money-out family).
+    #[must_use]
+    pub const fn certificate(mut self) -> Self {
+        self.certificate = true;
+        self
+    }
+
+    /// Repeating the identical request after an unknown outcome is safe (queries; calls
+    /// that are idempotent under their number).
+    #[must_use]
+    pub const fn retry_safe(mut self) -> Self {
+        self.retry_safe = true;
+        self
+    }
+
+    /// Signed with `sign_type` whatever the merchant uses (downloadfundflow and profit
+    /// sharing take HMAC-SHA256 only, the money-out family MD5 only).
+    #[must_use]
+    pub const fn signed_with(mut self, sign_type: SignType) -> Self {
+        self.sign_type = Some(sign_type);
+        self
+    }
+
+    /// The answer can be large (bills, fund flows): capped by
+    /// [`ClientBuilder::max_bill_bytes`](crate::ClientBuilder::max_bill_bytes).
+    #[must_use]
+    pub const fn large_answer(mut self) -> Self {
+        self.large_answer = true;
+        self
+    }
+
+    /// The merchant is named with other fields.
+    #[must_use]
+    pub const fn named(mut self, fields: MerchantFields) -> Self {
+        self.merchant_fields = fields;
+        self
+    }
+
+    /// The request carries no `nonce_str` (papay's contract calls).
+    #[must_use]
+    pub const fn without_nonce(mut self) -> Self {
+        self.nonce = false;
+        self
+    }
+
+    /// The answers carry no signature (the money-out family): only the envelope, the codes
+    /// and the merchant's ids are checked, and an answer is a claim to confirm by a signed
+    /// query where one exists.
+    #[must_use]
+    pub const fn unsigned_answer(mut self) -> Self {
+        self.signed_answer = false;
+        self
+    }
+
+    /// The call moves money: its request implements [`MovesMoney`](crate::MovesMoney) and
+    /// is made with [`Client::execute_money`](crate::Client::execute_money), which judges
+    /// its outcome over every attempt; [`Client::execute`](crate::Client::execute) does
+    /// not compile for it.
+    #[must_use]
+    pub const fn moving_money(mut self) -> Self {
+        self.moves_money = true;
+        self
+    }
+
+    /// The production path.
+    #[must_use]
+    pub const fn path(&self) -> &'a str {
+        self.path
+    }
+
+    /// The host.
+    #[must_use]
+    pub const fn on_host(&self) -> Host {
+        self.host
+    }
+
+    /// Whether the client certificate is needed.
+    #[must_use]
+    pub const fn needs_certificate(&self) -> bool {
+        self.certificate
+    }
+
+    /// Whether repeating the identical request after an unknown outcome is safe.
+    #[must_use]
+    pub const fn is_retry_safe(&self) -> bool {
+        self.retry_safe
+    }
+
+    /// The algorithm the endpoint requires; `None`: the merchant's.
+    #[must_use]
+    pub const fn fixed_sign_type(&self) -> Option<SignType> {
+        self.sign_type
+    }
+
+    /// Whether the answer can be large.
+    #[must_use]
+    pub const fn has_large_answer(&self) -> bool {
+        self.large_answer
+    }
+
+    /// How the request and the answer name the merchant.
+    #[must_use]
+    pub const fn merchant_fields(&self) -> MerchantFields {
+        self.merchant_fields
+    }
+
+    /// Whether the request carries `nonce_str`.
+    #[must_use]
+    pub const fn has_nonce(&self) -> bool {
+        self.nonce
+    }
+
+    /// Whether the answers are signed.
+    #[must_use]
+    pub const fn has_signed_answer(&self) -> bool {
+        self.signed_answer
+    }
+
+    /// Whether the call moves money.
+    #[must_use]
+    pub const fn moves_money(&self) -> bool {
+        self.moves_money
+    }
+}
+
 /// A V2 endpoint's request: this crate's request types, and yours.
 pub trait Endpoint: Send + Sync {
     /// The typed answer.
     type Response;
-    /// The production path, e.g. `/pay/unifiedorder`.
-    const PATH: &'static str;
-    /// Whether the endpoint needs the merchant's client certificate (`/secapi/`).
-    const SECAPI: bool;
-    /// Whether repeating the same request after an unknown outcome is safe.
-    const RETRY_SAFE: bool;
-    /// The algorithm the endpoint requires whatever the client is configured with
-    /// (`/pay/downloadfundflow` takes HMAC-SHA256 only); `None`: the client's.
-    const SIGN_TYPE: Option<SignType> = None;
-    /// Whether the answer can be large (bills, fund flows: capped by
-    /// `ClientBuilder::max_bill_bytes`); otherwise it is capped at `MAX_ANSWER_BYTES`.
-    const LARGE_ANSWER: bool = false;
-    /// How the request names the merchant (the pay family's `appid` and `mch_id` unless the
-    /// endpoint says otherwise).
-    const MERCHANT_FIELDS: MerchantFields = MerchantFields::PAY;
-    /// Whether the request carries `nonce_str` (papay's contract calls do not).
-    const NONCE: bool = true;
-    /// Whether the request moves money. Such an endpoint implements
-    /// [`MovesMoney`](crate::MovesMoney) and is called with
-    /// [`Client::execute_money`](crate::Client::execute_money), which judges its outcome
-    /// over every attempt; [`Client::execute`](crate::Client::execute) does not compile for it.
-    const MOVES_MONEY: bool = false;
+    /// Where the endpoint is and its rules.
+    const ROUTE: Route<'static>;
 
-    /// The request's own fields (the client adds appid, mch_id, the sub-merchant's ids,
-    /// `nonce_str`, `sign_type` for HMAC, and `sign`).
+    /// The request's own fields (the merchant's ids, `nonce_str`, `sign_type` for HMAC and
+    /// `sign` are added by [`Merchant::sign`](crate::Merchant::sign)).
     ///
     /// # Errors
     /// A field XML cannot carry.
@@ -120,43 +324,65 @@ pub trait Endpoint: Send + Sync {
     }
 
     /// Decodes an answer: with [`Verifier::decode`] or [`Verifier::verify`] when it is signed,
-    /// [`Verifier::check_unsigned`] when the endpoint's answers carry no signature.
+    /// [`Verifier::check_unsigned`] when the route says the answers carry no signature.
     ///
     /// # Errors
     /// See [`Error`].
     fn decode(verifier: &Verifier, key: &ApiKey, answer: Answer) -> Result<Self::Response, Error>;
 }
 
+/// `endpoint!(Request => Answer, ROUTE[, trade_no: |r| …][, decode: f])`: the one way this
+/// crate implements [`Endpoint`]: the request serialised by serde, the answer decoded by the
+/// route (signed or unsigned, then [`Finish`]) unless `decode` names another function.
 macro_rules! endpoint {
-    ($req:ty => $resp:ty, $path:literal, secapi: $secapi:literal, retry: $retry:literal, trade_no: |$s:ident| $trade_no:expr $(, moves_money: $moves:literal)?) => {
+    ($req:ty => $resp:ty, $route:expr $(, trade_no: |$s:ident| $trade_no:expr)?, decode: $decode:expr) => {
         impl $crate::endpoint::Endpoint for $req {
             type Response = $resp;
-            const PATH: &'static str = $path;
-            const SECAPI: bool = $secapi;
-            const RETRY_SAFE: bool = $retry;
-            $(const MOVES_MONEY: bool = $moves;)?
+            const ROUTE: $crate::Route<'static> = $route;
 
             fn to_map(&self) -> Result<tenpay_xml::XmlMap, tenpay_xml::Error> {
                 tenpay_xml::to_map(self)
             }
 
-            fn out_trade_no(&self) -> Option<&str> {
+            $(fn out_trade_no(&self) -> Option<&str> {
                 let $s = self;
                 $trade_no
-            }
+            })?
 
             fn decode(
                 verifier: &$crate::Verifier,
                 key: &tenpay_sign::ApiKey,
                 answer: $crate::Answer,
             ) -> Result<$resp, $crate::Error> {
-                let (mut typed, map): ($resp, tenpay_xml::XmlMap) =
-                    verifier.decode(key, &answer)?;
-                <$resp as $crate::endpoint::Finish>::finish(&mut typed, map)?;
-                Ok(typed)
+                $decode(verifier, key, answer)
             }
         }
     };
+    ($req:ty => $resp:ty, $route:expr $(, trade_no: |$s:ident| $trade_no:expr)?) => {
+        $crate::endpoint::endpoint!($req => $resp, $route $(, trade_no: |$s| $trade_no)?,
+            decode: $crate::endpoint::decode_by_route::<$req>);
+    };
+}
+
+/// An answer decoded by its route: verified and decoded when signed, checked and decoded
+/// when not; then [`Finish`].
+pub(crate) fn decode_by_route<E>(
+    verifier: &Verifier,
+    key: &ApiKey,
+    answer: Answer,
+) -> Result<E::Response, Error>
+where
+    E: Endpoint,
+    E::Response: serde::de::DeserializeOwned + Finish,
+{
+    let (mut typed, map): (E::Response, XmlMap) = if E::ROUTE.signed_answer {
+        verifier.decode(key, &answer)?
+    } else {
+        let map = verifier.check_unsigned(&answer)?;
+        (tenpay_xml::from_map(&map).map_err(Error::Decode)?, map)
+    };
+    typed.finish(map)?;
+    Ok(typed)
 }
 
 pub(crate) use endpoint;
@@ -168,14 +394,14 @@ pub(crate) trait Finish {
 
 /// `Finish` for answers that only keep the raw fields.
 macro_rules! keep_raw {
-    ($t:ty) => {
+    ($($t:ty),* $(,)?) => {$(
         impl $crate::endpoint::Finish for $t {
             fn finish(&mut self, raw: tenpay_xml::XmlMap) -> Result<(), $crate::Error> {
                 self.raw = raw;
                 Ok(())
             }
         }
-    };
+    )*};
 }
 
 pub(crate) use keep_raw;

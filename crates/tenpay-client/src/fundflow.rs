@@ -10,7 +10,7 @@ use tenpay_xml::{Fen, XmlMap};
 use crate::answer::{Answer, Verifier};
 use crate::bill::{BillOutcome, read_text};
 use crate::table::{Row, TableLines, malformed, yuan};
-use crate::{Endpoint, Error};
+use crate::{Endpoint, Error, Route};
 
 tenpay_xml::wire_enum!(
     /// `account_type`: which fund account.
@@ -130,11 +130,12 @@ pub struct FundFlowSummary {
 
 impl Endpoint for DownloadFundFlow {
     type Response = BillOutcome<FundFlow>;
-    const PATH: &'static str = "/pay/downloadfundflow";
-    const SECAPI: bool = true;
-    const RETRY_SAFE: bool = true;
-    const LARGE_ANSWER: bool = true;
-    const SIGN_TYPE: Option<SignType> = Some(SignType::HmacSha256);
+    const ROUTE: Route<'static> = Route::new("/pay/downloadfundflow")
+        .certificate()
+        .retry_safe()
+        .large_answer()
+        .signed_with(SignType::HmacSha256)
+        .unsigned_answer();
 
     fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
         tenpay_xml::to_map(self)

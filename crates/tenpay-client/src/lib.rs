@@ -8,6 +8,7 @@ mod client;
 mod endpoint;
 mod error;
 mod fundflow;
+mod merchant;
 mod micropay;
 mod order;
 mod outcome;
@@ -28,12 +29,13 @@ pub use client::{
     BACKUP_URL, Client, ClientBuilder, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_STREAMED_BILL_BYTES,
     MAX_ANSWER_BYTES, PRODUCTION_URL, Sandbox,
 };
-pub use endpoint::{Endpoint, MerchantFields};
+pub use endpoint::{Endpoint, Host, MerchantFields, Route};
 pub use error::{ConfigError, Error};
 pub use fundflow::{
     AccountType, Direction, DownloadFundFlow, FundFlow, FundFlowReader, FundFlowRow,
     FundFlowSummary,
 };
+pub use merchant::Merchant;
 pub use micropay::{
     AuthCodeToOpenid, AuthCodeToOpenidResponse, Micropay, MicropayOutcome, MicropayResponse,
     Reverse, ReverseResponse,

@@ -5,6 +5,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use tenpay_xml::{BeijingTime, Fen, TradeState, XmlMap};
 
+use crate::Route;
 use crate::endpoint::{endpoint, keep_raw};
 use crate::outcome::{CodeReading, MovesMoney, Outcome, OutcomeUnknown, Refused, read_common};
 use crate::{Client, ErrCode, Error, OrderQuery, OrderQueryResponse, OutTradeNo};
@@ -83,8 +84,8 @@ pub struct MicropayResponse {
 keep_raw!(MicropayResponse);
 
 // Not repeated blindly: after an unknown outcome the helper queries the order instead.
-endpoint!(Micropay => MicropayResponse, "/pay/micropay", secapi: false, retry: false,
-    trade_no: |s| Some(s.out_trade_no.as_str()), moves_money: true);
+endpoint!(Micropay => MicropayResponse, Route::new("/pay/micropay").moving_money(),
+    trade_no: |s| Some(s.out_trade_no.as_str()));
 
 /// A payment code's first refusals that charged nothing (`V2-PROTOCOL.md` §3.2): a bad,
 /// expired or reused code, an unsupported card, a payer mismatch, the balance, a closed or
@@ -154,8 +155,8 @@ impl ReverseResponse {
 
 keep_raw!(ReverseResponse);
 
-endpoint!(Reverse => ReverseResponse, "/secapi/pay/reverse", secapi: true, retry: true,
-    trade_no: |s| Some(s.out_trade_no.as_str()), moves_money: true);
+endpoint!(Reverse => ReverseResponse, Route::new("/secapi/pay/reverse").certificate().retry_safe().moving_money(),
+    trade_no: |s| Some(s.out_trade_no.as_str()));
 
 /// A reversal moves the payment back: only configuration codes and `REVERSE_EXPIRE` (too
 /// late to reverse) mean it moved nothing.
@@ -198,7 +199,7 @@ pub struct AuthCodeToOpenidResponse {
 
 keep_raw!(AuthCodeToOpenidResponse);
 
-endpoint!(AuthCodeToOpenid => AuthCodeToOpenidResponse, "/tools/authcodetoopenid", secapi: false, retry: true,
+endpoint!(AuthCodeToOpenid => AuthCodeToOpenidResponse, Route::new("/tools/authcodetoopenid").retry_safe(),
     trade_no: |_s| None);
 
 /// How a payment-code charge ended.

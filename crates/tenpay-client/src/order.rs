@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tenpay_xml::{BeijingTime, Currency, Fen, TradeState, TradeType, XmlMap};
 
+use crate::Route;
 use crate::endpoint::{Finish, endpoint, keep_raw};
 use crate::{Coupon, Error, OutTradeNo};
 
@@ -255,7 +256,7 @@ pub struct UnifiedOrderResponse {
 
 keep_raw!(UnifiedOrderResponse);
 
-endpoint!(UnifiedOrder => UnifiedOrderResponse, "/pay/unifiedorder", secapi: false, retry: true,
+endpoint!(UnifiedOrder => UnifiedOrderResponse, Route::new("/pay/unifiedorder").retry_safe(),
     trade_no: |s| Some(s.out_trade_no.as_str()));
 
 /// `/pay/orderquery`.
@@ -339,7 +340,7 @@ impl Finish for OrderQueryResponse {
     }
 }
 
-endpoint!(OrderQuery => OrderQueryResponse, "/pay/orderquery", secapi: false, retry: true,
+endpoint!(OrderQuery => OrderQueryResponse, Route::new("/pay/orderquery").retry_safe(),
     trade_no: |s| s.out_trade_no.as_ref().map(OutTradeNo::as_str));
 
 /// `/pay/closeorder`.
@@ -370,5 +371,5 @@ pub struct CloseOrderResponse {
 
 keep_raw!(CloseOrderResponse);
 
-endpoint!(CloseOrder => CloseOrderResponse, "/pay/closeorder", secapi: false, retry: true,
+endpoint!(CloseOrder => CloseOrderResponse, Route::new("/pay/closeorder").retry_safe(),
     trade_no: |s| Some(s.out_trade_no.as_str()));

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use tenpay_sign::SignType;
 use tenpay_xml::{ErrCode, Fen, OutTradeNo, XmlMap};
 
-use crate::client::Route;
-use crate::endpoint::{Finish, MerchantFields, endpoint, keep_raw};
+use crate::Route;
+use crate::endpoint::{Endpoint, MerchantFields, endpoint, keep_raw};
 use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused, read_common};
 use crate::{Client, Error, UnifiedOrder};
 
@@ -337,37 +337,11 @@ keep_raw!(DeletedContract);
 keep_raw!(PapPayAccepted);
 keep_raw!(PapOrder);
 
-/// Contract calls: signed answers, no `nonce_str`.
-macro_rules! contract_endpoint {
-    ($req:ty => $resp:ty, $path:literal) => {
-        impl crate::Endpoint for $req {
-            type Response = $resp;
-            const PATH: &'static str = $path;
-            const SECAPI: bool = false;
-            const RETRY_SAFE: bool = true;
-            const NONCE: bool = false;
-
-            fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
-                tenpay_xml::to_map(self)
-            }
-
-            fn decode(
-                v: &crate::Verifier,
-                key: &tenpay_sign::ApiKey,
-                answer: crate::Answer,
-            ) -> Result<$resp, Error> {
-                let (mut typed, map): ($resp, XmlMap) = v.decode(key, &answer)?;
-                Finish::finish(&mut typed, map)?;
-                Ok(typed)
-            }
-        }
-    };
-}
-
-contract_endpoint!(QueryContract => Contract, "/papay/querycontract");
-contract_endpoint!(DeleteContract => DeletedContract, "/papay/deletecontract");
-endpoint!(PapPayApply => PapPayAccepted, "/pay/pappayapply", secapi: false, retry: true,
-    trade_no: |r| Some(r.out_trade_no.as_str()), moves_money: true);
+// Contract calls: signed answers, no `nonce_str`.
+endpoint!(QueryContract => Contract, Route::new("/papay/querycontract").retry_safe().without_nonce());
+endpoint!(DeleteContract => DeletedContract, Route::new("/papay/deletecontract").retry_safe().without_nonce());
+endpoint!(PapPayApply => PapPayAccepted, Route::new("/pay/pappayapply").retry_safe().moving_money(),
+    trade_no: |r| Some(r.out_trade_no.as_str()));
 
 /// No official error table (`V2-FAMILIES.md` §4.5): configuration codes and a contract that
 /// does not exist (`CONTRACT_NOT_EXIST`: nothing can be deducted under it) are final, a used
@@ -381,30 +355,103 @@ impl MovesMoney for PapPayApply {
         read_common(code, &["CONTRACT_NOT_EXIST"])
     }
 }
-endpoint!(PapOrderQuery => PapOrder, "/pay/paporderquery", secapi: false, retry: true,
+endpoint!(PapOrderQuery => PapOrder, Route::new("/pay/paporderquery").retry_safe(),
     trade_no: |r| Some(r.out_trade_no.as_str()));
 
-impl Client {
-    /// The signing fields every channel shares, with the client's ids and clock.
-    fn signing_fields(&self, s: &ContractSigning, version: bool) -> Result<XmlMap, Error> {
+/// The signing fields every channel shares (the merchant's ids are added by the caller).
+fn signing_fields(
+    m: &mut XmlMap,
+    s: &ContractSigning,
+    timestamp: i64,
+    version: bool,
+) -> Result<(), tenpay_xml::Error> {
+    m.insert("plan_id", &s.plan_id)?;
+    m.insert("contract_code", &s.contract_code)?;
+    m.insert("request_serial", &s.request_serial.to_string())?;
+    m.insert("contract_display_account", &s.contract_display_account)?;
+    m.insert("notify_url", &s.notify_url)?;
+    m.insert("timestamp", &timestamp.to_string())?;
+    if version {
+        m.insert("version", "1.0")?;
+    }
+    Ok(())
+}
+
+/// `papay/preentrustweb` (the APP's pre-sign call): MD5, no nonce; built by
+/// [`Client::pre_entrust`] with the client's clock.
+pub(crate) struct PreEntrustWeb<'a> {
+    signing: &'a ContractSigning,
+    timestamp: i64,
+}
+
+impl Endpoint for PreEntrustWeb<'_> {
+    type Response = PreEntrust;
+    const ROUTE: Route<'static> = Route::new("/papay/preentrustweb")
+        .retry_safe()
+        .without_nonce()
+        .signed_with(SignType::Md5);
+
+    fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
         let mut m = XmlMap::new();
-        let mut put = |k: &str, v: &str| m.insert(k, v).map_err(Error::Request);
-        put("appid", self.appid())?;
-        put("mch_id", &self.merchant.mch_id)?;
-        put("plan_id", &s.plan_id)?;
-        put("contract_code", &s.contract_code)?;
-        put("request_serial", &s.request_serial.to_string())?;
-        put("contract_display_account", &s.contract_display_account)?;
-        put("notify_url", &s.notify_url)?;
-        put("timestamp", &(self.inner.clock)().to_string())?;
-        if version {
-            put("version", "1.0")?;
-        }
+        signing_fields(&mut m, self.signing, self.timestamp, true)?;
+        Ok(m)
+    }
+
+    fn decode(
+        v: &crate::Verifier,
+        key: &tenpay_sign::ApiKey,
+        answer: crate::Answer,
+    ) -> Result<PreEntrust, Error> {
+        crate::endpoint::decode_by_route::<Self>(v, key, answer)
+    }
+}
+
+/// `pay/contractorder`: the order's fields, the signing's, and the merchant named twice (for
+/// the order and for the contract).
+impl Endpoint for ContractOrder {
+    type Response = ContractOrderResponse;
+    const ROUTE: Route<'static> = Route::new("/pay/contractorder")
+        .retry_safe()
+        .named(MerchantFields::PAY.again_as("contract_appid", "contract_mchid"));
+
+    fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
+        let mut m = Endpoint::to_map(&self.order)?;
+        let s = &self.signing;
+        m.insert("plan_id", &s.plan_id)?;
+        m.insert("contract_code", &s.contract_code)?;
+        m.insert("request_serial", &s.request_serial.to_string())?;
+        m.insert("contract_display_account", &s.contract_display_account)?;
+        m.insert("contract_notify_url", &s.notify_url)?;
+        Ok(m)
+    }
+
+    fn out_trade_no(&self) -> Option<&str> {
+        Endpoint::out_trade_no(&self.order)
+    }
+
+    fn decode(
+        v: &crate::Verifier,
+        key: &tenpay_sign::ApiKey,
+        answer: crate::Answer,
+    ) -> Result<ContractOrderResponse, Error> {
+        crate::endpoint::decode_by_route::<Self>(v, key, answer)
+    }
+}
+
+impl Client {
+    /// The signing fields with this client's ids and clock, for the signing pages.
+    fn page_fields(&self, s: &ContractSigning, version: bool) -> Result<XmlMap, Error> {
+        let mut m = XmlMap::new();
+        m.insert("appid", self.merchant().appid())
+            .map_err(Error::Request)?;
+        m.insert("mch_id", self.merchant().mch_id())
+            .map_err(Error::Request)?;
+        signing_fields(&mut m, s, (self.inner.clock)(), version).map_err(Error::Request)?;
         Ok(m)
     }
 
     fn signed_url(&self, path: &str, mut m: XmlMap, sign_type: SignType) -> Result<String, Error> {
-        m.sign(&self.merchant.key, sign_type)
+        m.sign(self.merchant().key(), sign_type)
             .map_err(Error::Request)?;
         let query: Vec<String> = m
             .iter()
@@ -419,7 +466,7 @@ impl Client {
     /// # Errors
     /// [`Error::Request`] for a value XML cannot carry.
     pub fn entrust_web_url(&self, s: &ContractSigning) -> Result<String, Error> {
-        let m = self.signing_fields(s, true)?;
+        let m = self.page_fields(s, true)?;
         self.signed_url("/papay/entrustweb", m, SignType::Md5)
     }
 
@@ -429,7 +476,7 @@ impl Client {
     /// # Errors
     /// As [`Client::entrust_web_url`].
     pub fn h5_entrust_url(&self, s: &ContractSigning, client_ip: &str) -> Result<String, Error> {
-        let mut m = self.signing_fields(s, true)?;
+        let mut m = self.page_fields(s, true)?;
         m.insert("clientip", client_ip).map_err(Error::Request)?;
         self.signed_url("/papay/h5entrustweb", m, SignType::HmacSha256)
     }
@@ -440,8 +487,8 @@ impl Client {
     /// # Errors
     /// As [`Client::entrust_web_url`].
     pub fn miniprogram_entrust_data(&self, s: &ContractSigning) -> Result<XmlMap, Error> {
-        let mut m = self.signing_fields(s, false)?;
-        m.sign(&self.merchant.key, SignType::Md5)
+        let mut m = self.page_fields(s, false)?;
+        m.sign(self.merchant().key(), SignType::Md5)
             .map_err(Error::Request)?;
         Ok(m)
     }
@@ -451,26 +498,11 @@ impl Client {
     /// # Errors
     /// See [`Error`].
     pub async fn pre_entrust(&self, s: &ContractSigning) -> Result<PreEntrust, Error> {
-        let mut m = self.signing_fields(s, true)?;
-        // Signed by the route, with the merchant's ids added again (the same values).
-        m.remove("appid");
-        m.remove("mch_id");
-        let route = Route {
-            path: "/papay/preentrustweb",
-            secapi: false,
-            retry_safe: true,
-            large_answer: false,
-            sign_type: SignType::Md5,
-            merchant_fields: MerchantFields::PAY,
-            nonce: false,
-        };
-        self.send(&route, m, |v, key, answer| {
-            let (mut typed, map): (PreEntrust, XmlMap) = v.decode(key, &answer)?;
-            typed.raw = map;
-            Ok(typed)
+        self.execute(&PreEntrustWeb {
+            signing: s,
+            timestamp: (self.inner.clock)(),
         })
         .await
-        .result
     }
 
     /// Pays and signs in one order (`pay/contractorder`).
@@ -481,32 +513,7 @@ impl Client {
         &self,
         request: &ContractOrder,
     ) -> Result<ContractOrderResponse, Error> {
-        let mut m = crate::Endpoint::to_map(&request.order).map_err(Error::Request)?;
-        let s = &request.signing;
-        let mut put = |k: &str, v: &str| m.insert(k, v).map_err(Error::Request);
-        put("contract_appid", self.appid())?;
-        put("contract_mchid", &self.merchant.mch_id)?;
-        put("plan_id", &s.plan_id)?;
-        put("contract_code", &s.contract_code)?;
-        put("request_serial", &s.request_serial.to_string())?;
-        put("contract_display_account", &s.contract_display_account)?;
-        put("contract_notify_url", &s.notify_url)?;
-        let route = Route {
-            path: "/pay/contractorder",
-            secapi: false,
-            retry_safe: true,
-            large_answer: false,
-            sign_type: self.merchant.sign_type,
-            merchant_fields: MerchantFields::PAY,
-            nonce: true,
-        };
-        self.send(&route, m, |v, key, answer| {
-            let (mut typed, map): (ContractOrderResponse, XmlMap) = v.decode(key, &answer)?;
-            typed.raw = map;
-            Ok(typed)
-        })
-        .await
-        .result
+        self.execute(request).await
     }
 
     /// A contract (`papay/querycontract`).
@@ -552,12 +559,12 @@ mod tests {
 
     #[test]
     fn the_signing_url_signs_raw_values_and_encodes_them_in_the_query() {
-        let c = Client::builder(
+        let c = Client::builder(crate::Merchant::new(
             "wx2421b1c4370ec43b",
             "10000100",
             tenpay_sign::ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap(),
             SignType::Md5,
-        )
+        ))
         .clock_fn(|| 1_414_488_825)
         .build()
         .unwrap();

@@ -180,24 +180,18 @@ impl Client {
     /// service-provider mode).
     #[must_use]
     pub fn pay_signer(&self) -> PaySigner {
-        let m = &self.merchant;
-        PaySigner::new(
-            m.sub_appid.clone().unwrap_or_else(|| m.appid.clone()),
-            m.sub_mch_id.clone().unwrap_or_else(|| m.mch_id.clone()),
-            m.key.clone(),
-            m.sign_type,
-        )
+        self.merchant().pay_signer()
     }
 
     /// The signed APP parameters for a prepay id, with a fresh nonce and the clock's time
     /// (see [`PaySigner::app`]).
     ///
     /// ```
-    /// use tenpay_client::Client;
+    /// use tenpay_client::{Client, Merchant};
     /// use tenpay_sign::{ApiKey, SignType};
     /// // The reference vector (sdk-go TestAPPAPI), with the nonce and clock pinned.
-    /// let client = Client::builder("wx2421b1c4370ec43b", "10000100",
-    ///         ApiKey::new("192006250b4c09247ec02edce69f6a2d")?, SignType::Md5)
+    /// let client = Client::builder(Merchant::new("wx2421b1c4370ec43b", "10000100",
+    ///         ApiKey::new("192006250b4c09247ec02edce69f6a2d")?, SignType::Md5))
     ///     .nonce_fn(|| "5K8264ILTKCH16CQ2502SI8ZNMTM67VS".into())
     ///     .clock_fn(|| 1414561699)
     ///     .build()?;

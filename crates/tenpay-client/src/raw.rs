@@ -3,8 +3,7 @@
 use tenpay_sign::SignType;
 use tenpay_xml::XmlMap;
 
-use crate::client::Route;
-use crate::endpoint::MerchantFields;
+use crate::endpoint::{MerchantFields, Route};
 use crate::outcome::{Outcome, Refused, Sent, judge, read_common};
 use crate::{Client, ConfigError, Error};
 
@@ -38,12 +37,9 @@ use crate::{Client, ConfigError, Error};
 #[derive(Debug, Clone)]
 pub struct RawCall {
     path: String,
+    /// The rules (its path unused: `path` is the call's).
+    rules: Route<'static>,
     fields: XmlMap,
-    secapi: bool,
-    retry_safe: bool,
-    sign_type: Option<SignType>,
-    signed_answer: bool,
-    merchant_fields: MerchantFields,
     money: Option<Money>,
     error: Option<tenpay_xml::Error>,
 }
@@ -73,15 +69,16 @@ impl RawCall {
                 path.chars().take(100).collect(),
             )));
         }
-        let secapi = path.starts_with("/secapi/") || path.starts_with("/mmpaymkttransfers/");
+        let certificate = path.starts_with("/secapi/") || path.starts_with("/mmpaymkttransfers/");
+        let rules = Route::new("");
         Ok(Self {
             path,
+            rules: if certificate {
+                rules.certificate()
+            } else {
+                rules
+            },
             fields: XmlMap::new(),
-            secapi,
-            retry_safe: false,
-            sign_type: None,
-            signed_answer: true,
-            merchant_fields: MerchantFields::PAY,
             money: None,
             error: None,
         })
@@ -101,35 +98,35 @@ impl RawCall {
     /// Whether the endpoint needs the client certificate.
     #[must_use]
     pub fn certificate(mut self, needed: bool) -> Self {
-        self.secapi = needed;
+        self.rules.certificate = needed;
         self
     }
 
     /// The algorithm the endpoint requires, whatever the client uses.
     #[must_use]
     pub fn sign_type(mut self, sign_type: SignType) -> Self {
-        self.sign_type = Some(sign_type);
+        self.rules = self.rules.signed_with(sign_type);
         self
     }
 
     /// The endpoint's answers carry no signature.
     #[must_use]
     pub fn unsigned_answer(mut self) -> Self {
-        self.signed_answer = false;
+        self.rules = self.rules.unsigned_answer();
         self
     }
 
     /// The names of the fields for the appid and the mch_id, in the request and the answer.
     #[must_use]
     pub fn merchant_fields(mut self, appid: &'static str, mch_id: &'static str) -> Self {
-        self.merchant_fields = MerchantFields::named(Some(appid), mch_id);
+        self.rules = self.rules.named(MerchantFields::named(Some(appid), mch_id));
         self
     }
 
     /// Whether repeating the identical request after an unknown outcome is safe.
     #[must_use]
     pub fn retry_safe(mut self, safe: bool) -> Self {
-        self.retry_safe = safe;
+        self.rules.retry_safe = safe;
         self
     }
 
@@ -138,11 +135,20 @@ impl RawCall {
     /// means nothing was moved. Every other refusal, and a refusal of a repeat, is open.
     #[must_use]
     pub fn moves_money(mut self, number_field: &str, final_codes: &[&str]) -> Self {
+        self.rules = self.rules.moving_money();
         self.money = Some(Money {
             number_field: number_field.to_owned(),
             final_codes: final_codes.iter().map(|c| (*c).to_owned()).collect(),
         });
         self
+    }
+}
+
+impl RawCall {
+    /// The call's route: its path and rules.
+    #[must_use]
+    pub fn route(&self) -> Route<'_> {
+        self.rules.at(&self.path)
     }
 }
 
@@ -185,20 +191,8 @@ impl Client {
         if let Some(e) = &call.error {
             return Sent::unsent(Error::Request(e.clone()));
         }
-        let sign_type = match self.resolve_sign_type(call.sign_type, &call.path) {
-            Ok(t) => t,
-            Err(e) => return Sent::unsent(e),
-        };
-        let route = Route {
-            path: &call.path,
-            secapi: call.secapi,
-            retry_safe: call.retry_safe,
-            large_answer: false,
-            sign_type,
-            merchant_fields: call.merchant_fields,
-            nonce: true,
-        };
-        let signed = call.signed_answer;
+        let route = call.route();
+        let signed = route.signed_answer;
         self.send(&route, call.fields.clone(), |verifier, key, answer| {
             if signed {
                 verifier.verify(key, &answer)

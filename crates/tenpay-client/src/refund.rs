@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tenpay_xml::{Currency, Fen, XmlMap};
 
+use crate::Route;
 use crate::endpoint::{Finish, endpoint, keep_raw};
 use crate::outcome::{CodeReading, MovesMoney, read_common};
 use crate::{ErrCode, Error, OutRefundNo, OutTradeNo, RefundItem};
@@ -129,8 +130,8 @@ pub struct RefundResponse {
 
 keep_raw!(RefundResponse);
 
-endpoint!(Refund => RefundResponse, "/secapi/pay/refund", secapi: true, retry: true,
-    trade_no: |s| s.out_trade_no.as_ref().map(OutTradeNo::as_str), moves_money: true);
+endpoint!(Refund => RefundResponse, Route::new("/secapi/pay/refund").certificate().retry_safe().moving_money(),
+    trade_no: |s| s.out_trade_no.as_ref().map(OutTradeNo::as_str));
 
 impl MovesMoney for Refund {
     fn number(&self) -> &str {
@@ -263,5 +264,5 @@ impl Finish for RefundQueryResponse {
     }
 }
 
-endpoint!(RefundQuery => RefundQueryResponse, "/pay/refundquery", secapi: false, retry: true,
+endpoint!(RefundQuery => RefundQueryResponse, Route::new("/pay/refundquery").retry_safe(),
     trade_no: |s| s.out_trade_no.as_ref().map(OutTradeNo::as_str));

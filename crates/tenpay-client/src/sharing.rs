@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::{Fen, XmlMap};
 
-use crate::endpoint::{Endpoint, MerchantFields};
+use crate::endpoint::{Finish, MerchantFields, Route, endpoint, keep_raw};
 use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused, read_common};
 use crate::{Answer, Client, ErrCode, Error, Verifier};
 
@@ -514,45 +514,13 @@ pub struct UnsplitAmount {
     pub raw: XmlMap,
 }
 
-/// `sharing_endpoint!(Request => Answer, path, certificate, appid field)`: HMAC-SHA256 only,
-/// signed answers.
-macro_rules! sharing_endpoint {
-    ($req:ty => $resp:ty, $path:literal, $secapi:literal, $appid:expr $(, moves_money: $moves:literal)?) => {
-        impl Endpoint for $req {
-            type Response = $resp;
-            const PATH: &'static str = $path;
-            const SECAPI: bool = $secapi;
-            const RETRY_SAFE: bool = true;
-            $(const MOVES_MONEY: bool = $moves;)?
-            const SIGN_TYPE: Option<SignType> = Some(SignType::HmacSha256);
-            const MERCHANT_FIELDS: MerchantFields = MerchantFields::named($appid, "mch_id");
-
-            fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
-                tenpay_xml::to_map(self)
-            }
-
-            fn decode(v: &Verifier, key: &ApiKey, answer: Answer) -> Result<$resp, Error> {
-                let (mut typed, map): ($resp, XmlMap) = v.decode(key, &answer)?;
-                Finish::finish(&mut typed, map)?;
-                Ok(typed)
-            }
-        }
-    };
-}
-
-trait Finish {
-    fn finish(&mut self, raw: XmlMap) -> Result<(), Error>;
-}
-
-macro_rules! keep_raw {
-    ($($t:ty),*) => {$(
-        impl Finish for $t {
-            fn finish(&mut self, raw: XmlMap) -> Result<(), Error> {
-                self.raw = raw;
-                Ok(())
-            }
-        }
-    )*};
+/// The profit-sharing family's route at `path`: HMAC-SHA256 only, signed answers, the
+/// merchant under `appid` (or no appid) and `mch_id`, safe to repeat.
+const fn sharing_route(path: &'static str, appid: Option<&'static str>) -> Route<'static> {
+    Route::new(path)
+        .retry_safe()
+        .signed_with(SignType::HmacSha256)
+        .named(MerchantFields::named(appid, "mch_id"))
 }
 
 keep_raw!(ReceiverChanged, SharingAccepted, UnsplitAmount);
@@ -570,17 +538,18 @@ impl Finish for SharingOrder {
     }
 }
 
-sharing_endpoint!(AddReceiver => ReceiverChanged, "/pay/profitsharingaddreceiver", false, Some("appid"));
-sharing_endpoint!(RemoveReceiver => ReceiverChanged, "/pay/profitsharingremovereceiver", false, Some("appid"));
-sharing_endpoint!(ProfitSharing => SharingAccepted, "/secapi/pay/profitsharing", true, Some("appid"), moves_money: true);
-sharing_endpoint!(MultiProfitSharing => SharingAccepted, "/secapi/pay/multiprofitsharing", true, Some("appid"), moves_money: true);
-sharing_endpoint!(SharingQuery => SharingOrder, "/pay/profitsharingquery", false, None);
-sharing_endpoint!(FinishSharing => SharingAccepted, "/secapi/pay/profitsharingfinish", true, Some("appid"), moves_money: true);
-sharing_endpoint!(UnsplitAmountQuery => UnsplitAmount, "/pay/profitsharingorderamountquery", false, None);
+endpoint!(AddReceiver => ReceiverChanged, sharing_route("/pay/profitsharingaddreceiver", Some("appid")));
+endpoint!(RemoveReceiver => ReceiverChanged, sharing_route("/pay/profitsharingremovereceiver", Some("appid")));
+endpoint!(ProfitSharing => SharingAccepted, sharing_route("/secapi/pay/profitsharing", Some("appid")).certificate().moving_money());
+endpoint!(MultiProfitSharing => SharingAccepted, sharing_route("/secapi/pay/multiprofitsharing", Some("appid")).certificate().moving_money());
+endpoint!(SharingQuery => SharingOrder, sharing_route("/pay/profitsharingquery", None));
+endpoint!(FinishSharing => SharingAccepted, sharing_route("/secapi/pay/profitsharingfinish", Some("appid")).certificate().moving_money());
+endpoint!(UnsplitAmountQuery => UnsplitAmount, sharing_route("/pay/profitsharingorderamountquery", None));
 
 /// Returns answer with `error_code` / `error_msg` under `return_code=FAIL`; verified first
 /// when signed.
-fn decode_return(v: &Verifier, key: &ApiKey, answer: &Answer) -> Result<SharingReturned, Error> {
+fn decode_return(v: &Verifier, key: &ApiKey, answer: Answer) -> Result<SharingReturned, Error> {
+    let answer = &answer;
     let map = XmlMap::parse(answer.body()).map_err(|e| Error::NotXml {
         reason: e.to_string(),
         excerpt: crate::error::excerpt(answer.body()),
@@ -606,33 +575,7 @@ fn decode_return(v: &Verifier, key: &ApiKey, answer: &Answer) -> Result<SharingR
     Ok(typed)
 }
 
-macro_rules! return_endpoint {
-    ($req:ty, $path:literal, $secapi:literal $(, moves_money: $moves:literal)?) => {
-        impl Endpoint for $req {
-            type Response = SharingReturned;
-            const PATH: &'static str = $path;
-            const SECAPI: bool = $secapi;
-            const RETRY_SAFE: bool = true;
-            $(const MOVES_MONEY: bool = $moves;)?
-            const SIGN_TYPE: Option<SignType> = Some(SignType::HmacSha256);
-            const MERCHANT_FIELDS: MerchantFields = MerchantFields::named(Some("appid"), "mch_id");
-
-            fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
-                tenpay_xml::to_map(self)
-            }
-
-            fn decode(
-                v: &Verifier,
-                key: &ApiKey,
-                answer: Answer,
-            ) -> Result<SharingReturned, Error> {
-                decode_return(v, key, &answer)
-            }
-        }
-    };
-}
-
-return_endpoint!(SharingReturn, "/secapi/pay/profitsharingreturn", true, moves_money: true);
+endpoint!(SharingReturn => SharingReturned, sharing_route("/secapi/pay/profitsharingreturn", Some("appid")).certificate().moving_money(), decode: decode_return);
 
 /// A split's first refusals that moved nothing (`V2-FAMILIES.md` §5.4): not a sharing order,
 /// not ready yet (repeat later with the same number), the rate limit; `INVALID_REQUEST`
@@ -658,7 +601,7 @@ moves_money_by!(ProfitSharing, |s| &s.0.out_order_no, SPLIT_FINAL);
 moves_money_by!(MultiProfitSharing, |s| &s.0.out_order_no, SPLIT_FINAL);
 moves_money_by!(FinishSharing, |s| &s.out_order_no, SPLIT_FINAL);
 moves_money_by!(SharingReturn, |s| &s.out_return_no, &["FREQUENCY_LIMITED"]);
-return_endpoint!(SharingReturnQuery, "/pay/profitsharingreturnquery", false);
+endpoint!(SharingReturnQuery => SharingReturned, sharing_route("/pay/profitsharingreturnquery", Some("appid")), decode: decode_return);
 
 impl Client {
     /// Adds a receiver (`profitsharingaddreceiver`).
@@ -780,7 +723,7 @@ mod tests {
             "P20150806125346",
             &list,
         ));
-        let mut m = split.to_map().unwrap();
+        let mut m = crate::Endpoint::to_map(&split).unwrap();
         assert_eq!(
             m.get("receivers"),
             Some(
@@ -807,7 +750,7 @@ mod tests {
             "示例商户全称",
             RelationType::StoreOwner,
         ));
-        let mut m = add.to_map().unwrap();
+        let mut m = crate::Endpoint::to_map(&add).unwrap();
         for (k, v) in [
             ("appid", "wx2421b1c4370ec43b"),
             ("mch_id", "10000100"),

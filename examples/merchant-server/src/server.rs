@@ -111,12 +111,12 @@ impl Server {
                 url: config.database_url.to_string(),
                 source,
             })?;
-        let mut builder = Client::builder(
+        let mut builder = Client::builder(tenpay_client::Merchant::new(
             &config.appid,
             &config.mch_id,
             config.api_key.clone(),
             config.sign_type,
-        )
+        ))
         .base_url(&config.wechat_base_url);
         if let Some(identity) = &config.identity {
             builder = builder.identity(identity.clone());

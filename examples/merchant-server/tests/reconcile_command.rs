@@ -32,12 +32,12 @@ fn reconcile_one_day_from_the_command_line() {
         .unwrap();
     // A payment WeChat Pay knows and these (empty) books don't.
     rt.block_on(async {
-        let client = Client::builder(
+        let client = Client::builder(tenpay_client::Merchant::new(
             DEMO_APPID,
             DEMO_MCH_ID,
             ApiKey::new(DEMO_KEY).unwrap(),
             SignType::HmacSha256,
-        )
+        ))
         .base_url(sim.base_url())
         .build()
         .unwrap();

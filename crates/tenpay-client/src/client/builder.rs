@@ -3,21 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tenpay_sign::{ApiKey, SignType};
+use tenpay_sign::SignType;
 
 use super::*;
 
 /// Configures a [`Client`]. Setters never fail; [`ClientBuilder::build`] reports problems.
 #[must_use]
 pub struct ClientBuilder {
-    appid: String,
-    mch_id: String,
-    key: ApiKey,
-    sign_type: SignType,
-    sub_appid: Option<String>,
-    sub_mch_id: Option<String>,
+    merchant: Merchant,
     base: String,
-    failover: Option<String>,
+    backup: Option<String>,
     sandbox: Option<Sandbox>,
     timeout: Duration,
     connect_timeout: Duration,
@@ -38,14 +33,13 @@ pub struct ClientBuilder {
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("appid", &self.appid)
-            .field("mch_id", &self.mch_id)
+            .field("merchant", &self.merchant)
             .finish_non_exhaustive()
     }
 }
 
 /// 32 lowercase hex characters from a random UUID v4.
-fn default_nonce() -> String {
+pub(crate) fn default_nonce() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
@@ -82,33 +76,23 @@ impl ClientBuilder {
         self
     }
 
-    /// Service-provider mode: act for this sub-merchant (and its appid, when it has one).
-    pub fn sub_merchant(
-        mut self,
-        sub_mch_id: impl Into<String>,
-        sub_appid: Option<String>,
-    ) -> Self {
-        self.sub_mch_id = Some(sub_mch_id.into());
-        self.sub_appid = sub_appid;
-        self
-    }
-
     /// The API's base URL: [`PRODUCTION_URL`] (default), [`BACKUP_URL`], or a simulator.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base = url.into();
         self
     }
 
-    /// On transport failures, repeat safe requests against [`BACKUP_URL`].
-    pub fn failover_to_backup(mut self, yes: bool) -> Self {
-        self.failover = yes.then(|| BACKUP_URL.to_owned());
+    /// On transport failures, repeat safe requests against the backup domain,
+    /// [`BACKUP_URL`].
+    pub fn use_backup(mut self, yes: bool) -> Self {
+        self.backup = yes.then(|| BACKUP_URL.to_owned());
         self
     }
 
     /// On transport failures, repeat safe requests against this URL (another domain, or in
     /// tests a second simulator).
     pub fn backup_url(mut self, url: impl Into<String>) -> Self {
-        self.failover = Some(url.into().trim_end_matches('/').to_owned());
+        self.backup = Some(url.into().trim_end_matches('/').to_owned());
         self
     }
 
@@ -213,12 +197,12 @@ impl ClientBuilder {
     /// (which takes MD5 only), or an unusable certificate.
     pub fn build(self) -> Result<Client, Error> {
         let base = self.base.trim_end_matches('/').to_owned();
-        for url in std::iter::once(&base).chain(self.failover.as_ref()) {
+        for url in std::iter::once(&base).chain(self.backup.as_ref()) {
             check_base_url(url, self.allow_insecure_http)?;
         }
-        if self.sandbox.is_some() && !matches!(self.sign_type, SignType::Md5) {
+        if self.sandbox.is_some() && !matches!(self.merchant.sign_type(), SignType::Md5) {
             return Err(Error::Config(ConfigError::SandboxMd5Only {
-                what: format!("merchant {}", self.mch_id),
+                what: format!("merchant {}", self.merchant.mch_id()),
             }));
         }
         let pools = PoolSettings {
@@ -232,21 +216,13 @@ impl ClientBuilder {
         }
         let plain = pools.pool(None)?;
         let with_cert = match &self.identity {
-            Some(identity) => Some(pools.pool(Some(identity.load(&self.mch_id)?))?),
+            Some(identity) => Some(pools.pool(Some(identity.load(self.merchant.mch_id())?))?),
             None => None,
         };
-        let verifier = Merchant::verifier(
-            &self.appid,
-            &self.mch_id,
-            self.sign_type,
-            self.sub_mch_id
-                .as_deref()
-                .map(|s| (s, self.sub_appid.clone())),
-        );
         Ok(Client {
             inner: Arc::new(Inner {
                 base,
-                backup: self.failover,
+                backup: self.backup,
                 sandbox: self.sandbox,
                 http: plain,
                 pools,
@@ -263,39 +239,23 @@ impl ClientBuilder {
                     preset: None,
                 },
             }),
-            merchant: Arc::new(Merchant {
-                appid: self.appid,
-                mch_id: self.mch_id,
-                key: self.key,
-                sign_type: self.sign_type,
-                sub_appid: self.sub_appid,
-                sub_mch_id: self.sub_mch_id,
+            account: Arc::new(Account {
+                merchant: self.merchant,
                 sandbox_key: Arc::new(tokio::sync::Mutex::new(None)),
                 public_key: Arc::new(tokio::sync::Mutex::new(self.bank_key.preset)),
                 http_cert: with_cert,
-                verifier,
             }),
         })
     }
 }
 
 impl Client {
-    /// A builder for a merchant: appid, mch_id, API key and the sign type its requests use.
-    pub fn builder(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        key: ApiKey,
-        sign_type: SignType,
-    ) -> ClientBuilder {
+    /// A builder for a client calling as `merchant` (with its sub-merchant, if it has one).
+    pub fn builder(merchant: Merchant) -> ClientBuilder {
         ClientBuilder {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            key,
-            sign_type,
-            sub_appid: None,
-            sub_mch_id: None,
+            merchant,
             base: PRODUCTION_URL.to_owned(),
-            failover: None,
+            backup: None,
             sandbox: None,
             timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(3),

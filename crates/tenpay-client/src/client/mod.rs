@@ -5,8 +5,9 @@ use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::XmlMap;
 
 use crate::answer::{Answer, Verifier};
-use crate::endpoint::{Endpoint, MerchantFields};
+use crate::endpoint::{Endpoint, Host, Route};
 use crate::error::excerpt;
+use crate::merchant::Merchant;
 use crate::outcome::{Attempts, Fate, MovesMoney, Outcome, Refused, Sent, judge};
 use crate::{ConfigError, Error, Identity, RetryPolicy};
 
@@ -17,21 +18,11 @@ mod transport;
 mod url;
 
 pub use builder::ClientBuilder;
+pub(crate) use builder::default_nonce;
 pub use sandbox::Sandbox;
 pub(crate) use transport::transport;
 use url::check_base_url;
 pub use url::{BACKUP_URL, PRODUCTION_URL};
-
-/// Where and how a request is sent.
-pub(crate) struct Route<'a> {
-    pub(crate) path: &'a str,
-    pub(crate) secapi: bool,
-    pub(crate) retry_safe: bool,
-    pub(crate) large_answer: bool,
-    pub(crate) sign_type: SignType,
-    pub(crate) merchant_fields: MerchantFields,
-    pub(crate) nonce: bool,
-}
 
 type NonceFn = dyn Fn() -> String + Send + Sync;
 type ClockFn = dyn Fn() -> i64 + Send + Sync;
@@ -39,12 +30,13 @@ type ClockFn = dyn Fn() -> i64 + Send + Sync;
 /// A WeChat Pay V2 client for one merchant configuration. Cheap to clone.
 ///
 /// ```no_run
-/// use tenpay_client::{Client, OutTradeNo, UnifiedOrder};
+/// use tenpay_client::{Client, Merchant, OutTradeNo, UnifiedOrder};
 /// use tenpay_sign::{ApiKey, SignType};
 /// use tenpay_xml::Fen;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let client = Client::builder("wx2421b1c4370ec43b", "10000100", ApiKey::new("your-32-character-api-key.......")?, SignType::HmacSha256)
+/// let merchant = Merchant::new("wx2421b1c4370ec43b", "10000100", ApiKey::new("your-32-character-api-key.......")?, SignType::HmacSha256);
+/// let client = Client::builder(merchant)
 ///     .build()?;
 /// let order = UnifiedOrder::app("腾讯充值中心-QQ会员充值", OutTradeNo::new("20150806125346")?, Fen::new(888),
 ///     "123.12.12.123", "https://pay.example.com/wechat/notify/pay");
@@ -57,37 +49,29 @@ pub struct Client {
     /// What the clients of several merchants can share: the connection pool and settings.
     pub(crate) inner: Arc<Inner>,
     /// Who calls: the merchant, its sub-merchant, its key and certificate.
-    pub(crate) merchant: Arc<Merchant>,
+    pub(crate) account: Arc<Account>,
 }
 
-/// The merchant side of a client.
-pub(crate) struct Merchant {
-    pub(crate) appid: String,
-    pub(crate) mch_id: String,
-    pub(crate) key: ApiKey,
-    pub(crate) sign_type: SignType,
-    pub(crate) sub_appid: Option<String>,
-    pub(crate) sub_mch_id: Option<String>,
+/// The merchant side of a client: the [`Merchant`] and what is kept per merchant.
+pub(crate) struct Account {
+    pub(crate) merchant: Merchant,
     /// The sandbox key of this mch_id (shared by its sub-merchant and appid views).
-    sandbox_key: Arc<tokio::sync::Mutex<Option<(ApiKey, Instant)>>>,
+    pub(crate) sandbox_key: Arc<tokio::sync::Mutex<Option<(ApiKey, Instant)>>>,
     /// WeChat Pay's RSA key for bank payments, fetched once per mch_id and kept.
     pub(crate) public_key: Arc<tokio::sync::Mutex<Option<crate::PublicKey>>>,
     /// A connection pool that presents this mch_id's certificate.
     pub(crate) http_cert: Option<reqwest::Client>,
-    verifier: Verifier,
 }
 
-impl Merchant {
-    fn verifier(
-        appid: &str,
-        mch_id: &str,
-        sign_type: SignType,
-        sub: Option<(&str, Option<String>)>,
-    ) -> Verifier {
-        let v = Verifier::new(appid, mch_id, sign_type);
-        match sub {
-            Some((sub_mch_id, sub_appid)) => v.sub_merchant(sub_mch_id, sub_appid),
-            None => v,
+impl Account {
+    /// Another merchant view (a sub-merchant, another appid) with this one's caches and
+    /// certificate.
+    fn view(&self, merchant: Merchant) -> Self {
+        Self {
+            merchant,
+            sandbox_key: Arc::clone(&self.sandbox_key),
+            public_key: Arc::clone(&self.public_key),
+            http_cert: self.http_cert.clone(),
         }
     }
 }
@@ -117,7 +101,7 @@ impl PoolSettings {
 }
 
 pub(crate) struct Inner {
-    base: String,
+    pub(crate) base: String,
     backup: Option<String>,
     sandbox: Option<Sandbox>,
     http: reqwest::Client,
@@ -144,36 +128,21 @@ pub const DEFAULT_MAX_STREAMED_BILL_BYTES: u64 = 1024 * 1024 * 1024;
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (i, m) = (&self.inner, &self.merchant);
+        let (i, a) = (&self.inner, &self.account);
         f.debug_struct("Client")
-            .field("appid", &m.appid)
-            .field("mch_id", &m.mch_id)
-            .field("sign_type", &m.sign_type)
-            .field("sub_mch_id", &m.sub_mch_id)
+            .field("merchant", &a.merchant)
             .field("base_url", &i.base)
             .field("sandbox", &i.sandbox)
-            .field("identity", &m.http_cert.is_some())
+            .field("identity", &a.http_cert.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl Client {
-    /// The appid.
+    /// Who this client calls as: the merchant, and its sub-merchant in service-provider mode.
     #[must_use]
-    pub fn appid(&self) -> &str {
-        &self.merchant.appid
-    }
-
-    /// The merchant id.
-    #[must_use]
-    pub fn mch_id(&self) -> &str {
-        &self.merchant.mch_id
-    }
-
-    /// The sign type requests use (and answers must be signed with).
-    #[must_use]
-    pub fn sign_type(&self) -> SignType {
-        self.merchant.sign_type
+    pub fn merchant(&self) -> &Merchant {
+        &self.account.merchant
     }
 
     /// Calls an endpoint: signs the request, sends it (retrying only where repeating is safe),
@@ -182,7 +151,7 @@ impl Client {
     /// # Errors
     /// See [`Error`].
     ///
-    /// An endpoint that moves money ([`Endpoint::MOVES_MONEY`]) does not compile here: its
+    /// An endpoint that moves money ([`Route::moving_money`]) does not compile here: its
     /// outcome is judged over every attempt by [`Client::execute_money`].
     ///
     /// ```compile_fail
@@ -195,7 +164,7 @@ impl Client {
     pub async fn execute<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
         const {
             assert!(
-                !E::MOVES_MONEY,
+                !E::ROUTE.moves_money,
                 "this endpoint moves money: call it with Client::execute_money"
             );
         }
@@ -216,8 +185,8 @@ impl Client {
     ) -> Result<Outcome<E::Response>, Refused> {
         const {
             assert!(
-                E::MOVES_MONEY,
-                "a MovesMoney endpoint must set Endpoint::MOVES_MONEY"
+                E::ROUTE.moves_money,
+                "a MovesMoney endpoint's route must be moving_money()"
             );
         }
         let sent = self
@@ -228,10 +197,7 @@ impl Client {
 
     /// Signs and sends a typed request; every attempt's fate with the last result.
     pub(crate) async fn send_typed<E: Endpoint>(&self, request: &E) -> Sent<E::Response> {
-        let route = match self.route_for::<E>() {
-            Ok(r) => r,
-            Err(e) => return Sent::unsent(e),
-        };
+        let route = E::ROUTE;
         match request.to_map() {
             Ok(map) => self.send(&route, map, E::decode).await,
             Err(e) => Sent::unsent(Error::Request(e)),
@@ -247,57 +213,25 @@ impl Client {
         sub_mch_id: impl Into<String>,
         sub_appid: Option<String>,
     ) -> Self {
-        let m = &self.merchant;
-        let sub_mch_id = sub_mch_id.into();
-        let verifier = Merchant::verifier(
-            &m.appid,
-            &m.mch_id,
-            m.sign_type,
-            Some((&sub_mch_id, sub_appid.clone())),
-        );
-        Self {
-            inner: Arc::clone(&self.inner),
-            merchant: Arc::new(Merchant {
-                appid: m.appid.clone(),
-                mch_id: m.mch_id.clone(),
-                key: m.key.clone(),
-                sign_type: m.sign_type,
-                sub_appid,
-                sub_mch_id: Some(sub_mch_id),
-                sandbox_key: Arc::clone(&m.sandbox_key),
-                public_key: Arc::clone(&m.public_key),
-                http_cert: m.http_cert.clone(),
-                verifier,
-            }),
-        }
+        let merchant = self
+            .merchant()
+            .clone()
+            .with_sub_merchant(sub_mch_id, sub_appid);
+        self.viewed_as(merchant)
     }
 
     /// Another app of the same merchant (a mini program beside an APP on one mch_id), sharing
     /// the pools, the key and the certificate.
     #[must_use]
     pub fn with_appid(&self, appid: impl Into<String>) -> Self {
-        let m = &self.merchant;
-        let appid = appid.into();
-        let verifier = Merchant::verifier(
-            &appid,
-            &m.mch_id,
-            m.sign_type,
-            m.sub_mch_id.as_deref().map(|s| (s, m.sub_appid.clone())),
-        );
+        let merchant = self.merchant().clone().with_appid(appid);
+        self.viewed_as(merchant)
+    }
+
+    fn viewed_as(&self, merchant: Merchant) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
-            merchant: Arc::new(Merchant {
-                appid,
-                mch_id: m.mch_id.clone(),
-                key: m.key.clone(),
-                sign_type: m.sign_type,
-                sub_appid: m.sub_appid.clone(),
-                sub_mch_id: m.sub_mch_id.clone(),
-                sandbox_key: Arc::clone(&m.sandbox_key),
-                public_key: Arc::clone(&m.public_key),
-                http_cert: m.http_cert.clone(),
-                verifier,
-            }),
+            account: Arc::new(self.account.view(merchant)),
         }
     }
 
@@ -309,36 +243,25 @@ impl Client {
     /// [`Error::Config`] for an unusable certificate, or HMAC-SHA256 with the sandbox.
     pub fn with_merchant(
         &self,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        key: ApiKey,
-        sign_type: SignType,
+        merchant: Merchant,
         identity: Option<&Identity>,
     ) -> Result<Self, Error> {
-        let (appid, mch_id) = (appid.into(), mch_id.into());
-        if self.inner.sandbox.is_some() && !matches!(sign_type, SignType::Md5) {
+        if self.inner.sandbox.is_some() && !matches!(merchant.sign_type(), SignType::Md5) {
             return Err(Error::Config(ConfigError::SandboxMd5Only {
-                what: format!("merchant {mch_id}"),
+                what: format!("merchant {}", merchant.mch_id()),
             }));
         }
         let http_cert = match identity {
-            Some(id) => Some(self.inner.pools.pool(Some(id.load(&mch_id)?))?),
+            Some(id) => Some(self.inner.pools.pool(Some(id.load(merchant.mch_id())?))?),
             None => None,
         };
-        let verifier = Merchant::verifier(&appid, &mch_id, sign_type, None);
         Ok(Self {
             inner: Arc::clone(&self.inner),
-            merchant: Arc::new(Merchant {
-                appid,
-                mch_id,
-                key,
-                sign_type,
-                sub_appid: None,
-                sub_mch_id: None,
+            account: Arc::new(Account {
+                merchant,
                 sandbox_key: Arc::new(tokio::sync::Mutex::new(None)),
                 public_key: Arc::new(tokio::sync::Mutex::new(None)),
                 http_cert,
-                verifier,
             }),
         })
     }
@@ -352,7 +275,7 @@ impl Client {
     pub fn read_answer<E: Endpoint>(&self, body: &[u8]) -> Result<E::Response, Error> {
         E::decode(
             &self.verifier_for::<E>()?,
-            &self.merchant.key,
+            self.merchant().key(),
             Answer {
                 body: bytes::Bytes::copy_from_slice(body),
                 inflate_limit: self.inner.max_bill_bytes,

@@ -39,9 +39,9 @@ impl Client {
     /// (fetched once and cached).
     pub(super) async fn signing_key(&self) -> Result<ApiKey, Error> {
         let Some(sandbox) = self.inner.sandbox else {
-            return Ok(self.merchant.key.clone());
+            return Ok(self.merchant().key().clone());
         };
-        let mut cached = self.merchant.sandbox_key.lock().await;
+        let mut cached = self.account.sandbox_key.lock().await;
         if let Some((key, at)) = cached
             .as_ref()
             .filter(|(_, at)| at.elapsed() < SANDBOX_KEY_TTL)
@@ -59,9 +59,9 @@ impl Client {
         let inner = &self.inner;
         let mut map = XmlMap::new();
         let mut put = |k: &str, v: &str| map.insert(k, v).map_err(Error::Request);
-        put("mch_id", &self.merchant.mch_id)?;
+        put("mch_id", self.merchant().mch_id())?;
         put("nonce_str", &(inner.nonce)())?;
-        map.sign(&self.merchant.key, SignType::Md5)
+        map.sign(self.merchant().key(), SignType::Md5)
             .map_err(Error::Request)?;
         let url = format!("{}{}", inner.base, sandbox.key_path());
         let answer = self

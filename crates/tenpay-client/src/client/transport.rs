@@ -7,14 +7,14 @@ use super::*;
 
 impl Client {
     /// Runs `call` in the `tenpay` span (endpoint, number, err_code, latency).
-    pub(super) async fn traced<E: Endpoint, T: Traced>(
+    pub(crate) async fn traced<E: Endpoint, T: Traced>(
         &self,
         number: Option<&str>,
         call: impl Future<Output = T>,
     ) -> T {
         let span = tracing::info_span!(
             "tenpay",
-            endpoint = E::PATH,
+            endpoint = E::ROUTE.path(),
             out_trade_no = number.unwrap_or(""),
             err_code = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
@@ -61,13 +61,7 @@ impl Client {
         decode: impl Fn(&Verifier, &ApiKey, Answer) -> Result<R, Error>,
     ) -> Sent<R> {
         let inner = &self.inner;
-        let (appid_field, mch_id_field) = route.merchant_fields.answer_names();
-        let verifier = self
-            .merchant
-            .verifier
-            .with_sign_type(route.sign_type)
-            .merchant_fields(appid_field, mch_id_field);
-        let prefix = inner.sandbox.map_or("", Sandbox::prefix);
+        let verifier = self.merchant().verifier(route);
         let limit = if route.large_answer {
             inner.max_bill_bytes
         } else {
@@ -76,13 +70,11 @@ impl Client {
         let mut attempt = 0u32;
         let mut attempts = Attempts::default();
         loop {
-            let base = match (&inner.backup, attempt) {
-                (Some(backup), n) if n > 0 => backup.as_str(),
-                _ => inner.base.as_str(),
-            };
-            let url = format!("{base}{prefix}{}", route.path);
-            let result = match self.post(http, &url, body.clone(), limit).await {
-                Ok(answer) => decode(&verifier, key, answer),
+            let result = match self.url(route, attempt) {
+                Ok(url) => match self.post(http, &url, body.clone(), limit).await {
+                    Ok(answer) => decode(&verifier, key, answer),
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e),
             };
             attempts.push(Fate::of(&result));
@@ -100,14 +92,37 @@ impl Client {
         }
     }
 
-    /// Signs and sends `request` once (no retry, no backup domain) and returns the response
+    /// Where attempt `attempt` (0 first) of a route is posted: the base URL (the backup's
+    /// for repeats, when one is set) with the sandbox prefix, or the risk host.
+    ///
+    /// # Errors
+    /// [`ConfigError::BankKeyHost`] for the risk host off production with no URL set.
+    pub(crate) fn url(&self, route: &Route<'_>, attempt: u32) -> Result<String, Error> {
+        let inner = &self.inner;
+        match route.host {
+            Host::Api => {
+                let base = match (&inner.backup, attempt) {
+                    (Some(backup), n) if n > 0 => backup.as_str(),
+                    _ => inner.base.as_str(),
+                };
+                let prefix = inner.sandbox.map_or("", Sandbox::prefix);
+                Ok(format!("{base}{prefix}{}", route.path()))
+            }
+            Host::Risk => Ok(format!(
+                "{}{}",
+                inner.bank_key.host(&inner.base)?,
+                route.path()
+            )),
+        }
+    }
+
+    /// Signs and sends `request` once (no retry, no backup) and returns the response
     /// unread, for answers streamed to a writer. Redirects are never followed.
     pub(crate) async fn open<E: Endpoint>(&self, request: &E) -> Result<reqwest::Response, Error> {
-        let route = self.route_for::<E>()?;
+        let route = E::ROUTE;
         let map = request.to_map().map_err(Error::Request)?;
         let (http, _, body) = self.prepare(&route, map).await?;
-        let prefix = self.inner.sandbox.map_or("", Sandbox::prefix);
-        http.post(format!("{}{prefix}{}", self.inner.base, E::PATH))
+        http.post(self.url(&route, 0)?)
             .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
             .body(body)
             .send()
@@ -163,7 +178,7 @@ pub(crate) fn transport(e: reqwest::Error) -> Error {
 }
 
 /// A call's result as the `tenpay` span records it.
-pub(super) trait Traced {
+pub(crate) trait Traced {
     fn error(&self) -> Option<&Error>;
 }
 

@@ -6,14 +6,14 @@ use base64::Engine as _;
 use rsa::pkcs1::DecodeRsaPublicKey as _;
 use rsa::pkcs8::DecodePublicKey as _;
 use serde::{Deserialize, Serialize};
-use tenpay_sign::SignType;
+use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::{Fen, PartnerTradeNo, XmlMap};
 
 use super::classify::{self, Family};
-use super::settle::{Confirm, QueryVerdict, Settled, payout_endpoint};
-use crate::answer::parse_envelope;
+use super::settle::{Confirm, QueryVerdict, Settled, payout_route};
+use crate::endpoint::{Endpoint, Host, MerchantFields, Route, endpoint, keep_raw};
 use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused, RefusedBecause};
-use crate::{Client, ConfigError, Error, PRODUCTION_URL};
+use crate::{Answer, Client, ConfigError, Error, PRODUCTION_URL, Verifier};
 use tenpay_xml::ErrCode;
 
 /// WeChat Pay's RSA public key for `pay_bank`. WeChat Pay serves it as PKCS#1
@@ -262,8 +262,9 @@ pub struct BankPaymentInfo {
     pub raw: XmlMap,
 }
 
-payout_endpoint!(EncryptedPayBank => BankPayment, "/mmpaysptrans/pay_bank", None, "mch_id", moves_money: true);
-payout_endpoint!(BankQuery => BankPaymentInfo, "/mmpaysptrans/query_bank", None, "mch_id");
+endpoint!(EncryptedPayBank => BankPayment, payout_route("/mmpaysptrans/pay_bank", MerchantFields::named(None, "mch_id")).moving_money());
+endpoint!(BankQuery => BankPaymentInfo, payout_route("/mmpaysptrans/query_bank", MerchantFields::named(None, "mch_id")));
+keep_raw!(BankPayment, BankPaymentInfo);
 
 impl MovesMoney for EncryptedPayBank {
     fn number(&self) -> &str {
@@ -303,6 +304,45 @@ fn cannot_decrypt(r: &Refused) -> bool {
 /// The host of `getpublickey` in production.
 const FRAUD_URL: &str = "https://fraud.mch.weixin.qq.com";
 
+impl BankKeySource {
+    /// Where `getpublickey` is: the URL set, else the production risk host when the client's
+    /// base is production (or its backup), else nowhere.
+    pub(crate) fn host<'a>(&'a self, base: &str) -> Result<&'a str, Error> {
+        match &self.url {
+            Some(url) => Ok(url.as_str()),
+            None if base == PRODUCTION_URL || base == crate::BACKUP_URL => Ok(FRAUD_URL),
+            None => Err(Error::Config(ConfigError::BankKeyHost {
+                base: base.to_owned(),
+            })),
+        }
+    }
+}
+
+/// `getpublickey` (the risk host, the certificate, MD5 with `sign_type` sent, no appid; an
+/// unsigned answer whose `pub_key` is the PEM).
+pub(crate) struct GetPublicKey;
+
+impl Endpoint for GetPublicKey {
+    type Response = XmlMap;
+    const ROUTE: Route<'static> = Route::new("/risk/getpublickey")
+        .host(Host::Risk)
+        .certificate()
+        .retry_safe()
+        .signed_with(SignType::Md5)
+        .named(MerchantFields::named(None, "mch_id"))
+        .unsigned_answer();
+
+    fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
+        let mut map = XmlMap::new();
+        map.insert("sign_type", SignType::Md5.as_str())?;
+        Ok(map)
+    }
+
+    fn decode(verifier: &Verifier, _key: &ApiKey, answer: Answer) -> Result<XmlMap, Error> {
+        verifier.check_unsigned(&answer)
+    }
+}
+
 impl Client {
     /// WeChat Pay's RSA key for bank payments (`getpublickey`), fetched once and kept: only
     /// from the production risk host (`fraud.mch.weixin.qq.com`) when the base URL is
@@ -313,8 +353,8 @@ impl Client {
     /// No certificate; no host to fetch from ([`ConfigError::BankKeyHost`]); the call's
     /// errors; [`ConfigError::PublicKey`] for a key that is not one or does not match the pin.
     pub async fn public_key(&self) -> Result<PublicKey, Error> {
-        self.require_identity("/risk/getpublickey")?;
-        let mut cached = self.merchant.public_key.lock().await;
+        self.require_identity(GetPublicKey::ROUTE.path())?;
+        let mut cached = self.account.public_key.lock().await;
         if let Some(key) = cached.as_ref() {
             return Ok(key.clone());
         }
@@ -326,7 +366,7 @@ impl Client {
     /// Fetches the key again when the cached one is `stale` (WeChat Pay could not decrypt
     /// with it); another caller's fresher key is taken as it is.
     async fn refresh_public_key(&self, stale: &PublicKey) -> Result<PublicKey, Error> {
-        let mut cached = self.merchant.public_key.lock().await;
+        let mut cached = self.account.public_key.lock().await;
         if let Some(key) = cached.as_ref().filter(|k| *k != stale) {
             return Ok(key.clone());
         }
@@ -340,55 +380,21 @@ impl Client {
     }
 
     async fn fetch_public_key(&self) -> Result<PublicKey, Error> {
-        let mut map = XmlMap::new();
-        let mut put = |k: &str, v: &str| map.insert(k, v).map_err(Error::Request);
-        put("mch_id", &self.merchant.mch_id)?;
-        put("nonce_str", &(self.inner.nonce)())?;
-        put("sign_type", SignType::Md5.as_str())?;
-        map.sign(&self.merchant.key, SignType::Md5)
-            .map_err(Error::Request)?;
-        let source = &self.inner.bank_key;
-        let base = match &source.url {
-            Some(url) => url.as_str(),
-            None if self.base() == PRODUCTION_URL || self.base() == crate::BACKUP_URL => FRAUD_URL,
-            None => {
-                return Err(Error::Config(ConfigError::BankKeyHost {
-                    base: self.base().to_owned(),
-                }));
-            }
-        };
-        let http = self
-            .merchant
-            .http_cert
-            .as_ref()
-            .ok_or_else(|| Error::NoIdentity {
-                path: "/risk/getpublickey".into(),
-            })?;
-        let answer = self
-            .post(
-                http,
-                &format!("{base}/risk/getpublickey"),
-                map.to_xml(),
-                crate::MAX_ANSWER_BYTES,
-            )
-            .await?;
-        let m = parse_envelope(&answer)?;
-        if m.get("result_code") != Some("SUCCESS") {
-            return Err(Error::Business {
-                err_code: m.get("err_code").unwrap_or("").into(),
-                err_code_des: m.get("err_code_des").unwrap_or("").to_owned(),
-            });
-        }
-        if let Some(v) = m.get("mch_id").filter(|v| *v != self.merchant.mch_id) {
-            return Err(Error::ForeignAnswer {
-                field: "mch_id",
-                received: v.chars().take(64).collect(),
-            });
-        }
+        let m = self
+            .traced::<GetPublicKey, _>(None, self.send_typed(&GetPublicKey))
+            .await
+            .result?;
         let key = PublicKey::from_pem(m.get("pub_key").unwrap_or(""))?;
         let fingerprint = key.fingerprint();
-        tracing::info!(%fingerprint, host = base, "tenpay: fetched WeChat Pay's RSA key for bank payments");
-        if let Some(pin) = source.pin.as_deref().filter(|p| *p != fingerprint) {
+        let host = self.inner.bank_key.host(self.base())?;
+        tracing::info!(%fingerprint, host, "tenpay: fetched WeChat Pay's RSA key for bank payments");
+        if let Some(pin) = self
+            .inner
+            .bank_key
+            .pin
+            .as_deref()
+            .filter(|p| *p != fingerprint)
+        {
             return Err(Error::Config(ConfigError::PublicKey(format!(
                 "the fetched key's SHA-256 fingerprint {fingerprint} is not the pinned {pin}"
             ))));

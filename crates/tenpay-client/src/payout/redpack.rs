@@ -6,8 +6,8 @@ use tenpay_sign::ApiKey;
 use tenpay_xml::{Fen, MchBillno, XmlMap};
 
 use super::classify::{self, Family};
-use super::settle::{Confirm, QueryVerdict, Settled, payout_endpoint};
-use crate::endpoint::{Endpoint, MerchantFields};
+use super::settle::{Confirm, QueryVerdict, Settled, payout_route};
+use crate::endpoint::{Endpoint, MerchantFields, Route, endpoint, keep_raw};
 use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused};
 use crate::{Answer, Client, Error, Verifier};
 use tenpay_xml::ErrCode;
@@ -219,16 +219,18 @@ pub struct RedpackInfo {
     pub raw: XmlMap,
 }
 
-payout_endpoint!(SendRedpack => RedpackSent, "/mmpaymkttransfers/sendredpack", Some("wxappid"), "mch_id", moves_money: true);
-payout_endpoint!(MiniProgramRedpack => RedpackSent, "/mmpaymkttransfers/sendminiprogramhb", Some("wxappid"), "mch_id", moves_money: true);
+endpoint!(SendRedpack => RedpackSent, payout_route("/mmpaymkttransfers/sendredpack", MerchantFields::named(Some("wxappid"), "mch_id")).moving_money());
+endpoint!(MiniProgramRedpack => RedpackSent, payout_route("/mmpaymkttransfers/sendminiprogramhb", MerchantFields::named(Some("wxappid"), "mch_id")).moving_money());
+keep_raw!(RedpackSent);
 
 impl Endpoint for RedpackQuery {
     type Response = RedpackInfo;
-    const PATH: &'static str = "/mmpaymkttransfers/gethbinfo";
-    const SECAPI: bool = true;
-    const RETRY_SAFE: bool = true;
-    const SIGN_TYPE: Option<tenpay_sign::SignType> = Some(tenpay_sign::SignType::Md5);
-    const MERCHANT_FIELDS: MerchantFields = MerchantFields::named(Some("appid"), "mch_id");
+    const ROUTE: Route<'static> = Route::new("/mmpaymkttransfers/gethbinfo")
+        .certificate()
+        .retry_safe()
+        .signed_with(tenpay_sign::SignType::Md5)
+        .named(MerchantFields::named(Some("appid"), "mch_id"))
+        .unsigned_answer();
 
     fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
         tenpay_xml::to_map(self)
@@ -348,7 +350,7 @@ impl Client {
         &self,
         request: &SendRedpack,
     ) -> Result<Outcome<RedpackSent>, Refused> {
-        self.require_identity(SendRedpack::PATH)
+        self.require_identity(SendRedpack::ROUTE.path())
             .map_err(Refused::not_sent)?;
         self.execute_money(request).await
     }
@@ -361,7 +363,7 @@ impl Client {
         &self,
         request: &MiniProgramRedpack,
     ) -> Result<Outcome<RedpackSent>, Refused> {
-        self.require_identity(MiniProgramRedpack::PATH)
+        self.require_identity(MiniProgramRedpack::ROUTE.path())
             .map_err(Refused::not_sent)?;
         self.execute_money(request).await
     }
@@ -376,7 +378,7 @@ impl Client {
         request: &SendRedpack,
         within: std::time::Duration,
     ) -> Result<Settled<RedpackInfo>, Refused> {
-        self.require_identity(SendRedpack::PATH)
+        self.require_identity(SendRedpack::ROUTE.path())
             .map_err(Refused::not_sent)?;
         self.settle(request, within).await
     }
@@ -386,7 +388,7 @@ impl Client {
     /// # Errors
     /// See [`Error`]; `NOT_FOUND` as [`Error::Business`].
     pub async fn redpack_query(&self, request: &RedpackQuery) -> Result<RedpackInfo, Error> {
-        self.require_identity(RedpackQuery::PATH)?;
+        self.require_identity(RedpackQuery::ROUTE.path())?;
         self.execute(request).await
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, MerchantFields, Route};
 use crate::outcome::{Attempts, MovesMoney, Outcome, OutcomeUnknown, Refused, judge};
 use crate::{Client, Error};
 
@@ -43,42 +43,16 @@ pub enum Settled<T> {
 const FIRST_WAIT: Duration = Duration::from_millis(200);
 const MAX_WAIT: Duration = Duration::from_secs(5);
 
-/// `payout_endpoint!(Request => Answer, path, appid field, mch_id field)`: a certificate
-/// endpoint signed with MD5 whose answers carry no signature.
-macro_rules! payout_endpoint {
-    ($req:ty => $resp:ty, $path:literal, $appid:expr, $mch:literal) => {
-        payout_endpoint!($req => $resp, $path, $appid, $mch, moves_money: false);
-    };
-    ($req:ty => $resp:ty, $path:literal, $appid:expr, $mch:literal, moves_money: $moves:literal) => {
-        impl $crate::endpoint::Endpoint for $req {
-            type Response = $resp;
-            const PATH: &'static str = $path;
-            const MOVES_MONEY: bool = $moves;
-            const SECAPI: bool = true;
-            const RETRY_SAFE: bool = true;
-            const SIGN_TYPE: Option<tenpay_sign::SignType> = Some(tenpay_sign::SignType::Md5);
-            const MERCHANT_FIELDS: $crate::MerchantFields =
-                $crate::MerchantFields::named($appid, $mch);
-
-            fn to_map(&self) -> Result<tenpay_xml::XmlMap, tenpay_xml::Error> {
-                tenpay_xml::to_map(self)
-            }
-
-            fn decode(
-                verifier: &$crate::Verifier,
-                _key: &tenpay_sign::ApiKey,
-                answer: $crate::Answer,
-            ) -> Result<$resp, $crate::Error> {
-                let map = verifier.check_unsigned(&answer)?;
-                let mut typed: $resp = tenpay_xml::from_map(&map).map_err($crate::Error::Decode)?;
-                typed.raw = map;
-                Ok(typed)
-            }
-        }
-    };
+/// The money-out family's route at `path`: the certificate, MD5 whatever the merchant uses,
+/// the merchant under `fields`, unsigned answers, safe to repeat (under the same number).
+pub(crate) const fn payout_route(path: &'static str, fields: MerchantFields) -> Route<'static> {
+    Route::new(path)
+        .certificate()
+        .retry_safe()
+        .signed_with(tenpay_sign::SignType::Md5)
+        .named(fields)
+        .unsigned_answer()
 }
-
-pub(crate) use payout_endpoint;
 
 impl Client {
     /// Sends `request` once (with the client's retries of the identical body), then queries
@@ -95,13 +69,10 @@ impl Client {
     ) -> Result<Settled<<E::Query as Endpoint>::Response>, Refused> {
         let deadline = Instant::now() + within;
         let number = request.number().to_owned();
-        let (route, map) = match self.route_for::<E>().and_then(|route| {
-            let map = request.to_map().map_err(Error::Request)?;
-            Ok((route, map))
-        }) {
-            Ok(v) => v,
-            Err(e) => return Err(Refused::not_sent(e)),
-        };
+        let route = E::ROUTE;
+        let map = request
+            .to_map()
+            .map_err(|e| Refused::not_sent(Error::Request(e)))?;
         let (http, key, body) = self.prepare(&route, map).await.map_err(Refused::not_sent)?;
         // Every attempt of every send: a resend's refusal is judged after all of them.
         let mut attempts = Attempts::default();

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use tenpay_xml::{Fen, PartnerTradeNo, XmlMap};
 
 use super::classify::{self, Family};
-use super::settle::{Confirm, QueryVerdict, Settled, payout_endpoint};
+use super::settle::{Confirm, QueryVerdict, Settled, payout_route};
+use crate::endpoint::{MerchantFields, endpoint, keep_raw};
 use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused};
 use crate::{Client, Error};
 use tenpay_xml::ErrCode;
@@ -146,8 +147,9 @@ pub struct TransferInfo {
     pub raw: XmlMap,
 }
 
-payout_endpoint!(Transfer => Transferred, "/mmpaymkttransfers/promotion/transfers", Some("mch_appid"), "mchid", moves_money: true);
-payout_endpoint!(TransferQuery => TransferInfo, "/mmpaymkttransfers/gettransferinfo", Some("appid"), "mch_id");
+endpoint!(Transfer => Transferred, payout_route("/mmpaymkttransfers/promotion/transfers", MerchantFields::named(Some("mch_appid"), "mchid")).moving_money());
+endpoint!(TransferQuery => TransferInfo, payout_route("/mmpaymkttransfers/gettransferinfo", MerchantFields::named(Some("appid"), "mch_id")));
+keep_raw!(Transferred, TransferInfo);
 
 impl MovesMoney for Transfer {
     fn number(&self) -> &str {

@@ -2,7 +2,7 @@
 //! received by your own HTTP stack with a `Verifier` alone.
 
 use serde::{Deserialize, Serialize};
-use tenpay_client::{Answer, Endpoint, RawCall, Verifier};
+use tenpay_client::{Answer, Endpoint, RawCall, Route, Verifier};
 use tenpay_xml::XmlMap;
 
 use super::*;
@@ -20,9 +20,7 @@ struct MyCloseAnswer {
 
 impl Endpoint for MyClose {
     type Response = MyCloseAnswer;
-    const PATH: &'static str = "/pay/closeorder";
-    const SECAPI: bool = false;
-    const RETRY_SAFE: bool = true;
+    const ROUTE: Route<'static> = Route::new("/pay/closeorder").retry_safe();
     fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
         tenpay_xml::to_map(self)
     }
@@ -99,10 +97,15 @@ async fn a_custom_endpoint_and_a_raw_call_against_the_simulator() {
         Err(Error::BadSignature(_))
     ));
     // A raw secapi call without a certificate sends nothing.
-    let bare = Client::builder(APPID, MCH, key(), SignType::Md5)
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
+    let bare = Client::builder(tenpay_client::Merchant::new(
+        APPID,
+        MCH,
+        key(),
+        SignType::Md5,
+    ))
+    .base_url(sim.base_url())
+    .build()
+    .unwrap();
     let calls = sim.calls("refund");
     let e = bare
         .call(
@@ -132,10 +135,15 @@ async fn raw_calls_take_only_v2_paths_and_unsigned_answers_when_told() {
         <mch_appid>wx2421b1c4370ec43b</mch_appid><mchid>10000100</mchid><partner_trade_no>T1</partner_trade_no></xml>"
         .to_vec();
     let base = fixed_server(vec![("/mmpaymkttransfers/gettransferinfo", unsigned)]).await;
-    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
-        .base_url(base)
-        .build()
-        .unwrap();
+    let c = Client::builder(tenpay_client::Merchant::new(
+        APPID,
+        MCH,
+        key(),
+        SignType::Md5,
+    ))
+    .base_url(base)
+    .build()
+    .unwrap();
     let call = RawCall::new("/mmpaymkttransfers/gettransferinfo")
         .unwrap()
         .certificate(false)
@@ -148,10 +156,15 @@ async fn raw_calls_take_only_v2_paths_and_unsigned_answers_when_told() {
     // An unsigned answer naming another merchant is still foreign.
     let foreign = b"<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</result_code><mchid>10000200</mchid></xml>".to_vec();
     let base = fixed_server(vec![("/mmpaymkttransfers/gettransferinfo", foreign)]).await;
-    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
-        .base_url(base)
-        .build()
-        .unwrap();
+    let c = Client::builder(tenpay_client::Merchant::new(
+        APPID,
+        MCH,
+        key(),
+        SignType::Md5,
+    ))
+    .base_url(base)
+    .build()
+    .unwrap();
     assert!(matches!(
         c.call(&call.unsigned_answer()).await,
         Err(Error::ForeignAnswer { field: "mchid", .. })
@@ -171,4 +184,49 @@ fn public_types_are_send_and_sync() {
     check::<tenpay_client::RetryPolicy>();
     check::<Identity>();
     check::<Error>();
+}
+
+/// The sans-IO seam end to end: a `Merchant` signs, a hand-written HTTP/1.1 exchange on a
+/// bare TCP stream (not tenpay's transport) posts it to the simulator, and the same
+/// `Merchant` reads the answer.
+#[tokio::test]
+async fn a_merchant_signs_and_reads_with_someone_elses_http_client() {
+    let sim = sim().await;
+    let c = client(&sim, SignType::Md5);
+    c.unified_order(&order("OWN1")).await.unwrap();
+    let merchant = tenpay_client::Merchant::new(APPID, MCH, key(), SignType::HmacSha256);
+    let query = OrderQuery::by_out_trade_no(no("OWN1"));
+    let body = merchant.sign(&query).unwrap();
+    let authority = sim.base_url().trim_start_matches("http://").to_owned();
+    let path = <OrderQuery as Endpoint>::ROUTE.path();
+    let answer = post_by_hand(&authority, path, &body).await;
+    let record = merchant.read_answer::<OrderQuery>(&answer).unwrap();
+    assert_eq!(record.out_trade_no.as_deref(), Some("OWN1"));
+    // Another merchant's view of the same bytes is refused: the answer names MCH.
+    let other = tenpay_client::Merchant::new(APPID, "10000200", key(), SignType::HmacSha256);
+    assert!(matches!(
+        other.read_answer::<OrderQuery>(&answer),
+        Err(Error::ForeignAnswer { .. })
+    ));
+}
+
+async fn post_by_hand(authority: &str, path: &str, body: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut tcp = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: text/xml\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(body.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    tcp.read_to_end(&mut received).await.unwrap();
+    let split = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    assert!(
+        received.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    received[split + 4..].to_vec()
 }

@@ -403,9 +403,14 @@ async fn a_bank_payment_is_encrypted_under_the_served_key_and_settles() {
 /// Answers shaped as public SDKs' fixtures show them.
 #[test]
 fn fixture_answers_decode() {
-    let c = Client::builder(APPID, MCH, key(), SignType::Md5)
-        .build()
-        .unwrap();
+    let c = Client::builder(tenpay_client::Merchant::new(
+        APPID,
+        MCH,
+        key(),
+        SignType::Md5,
+    ))
+    .build()
+    .unwrap();
     let read = |name: &str| {
         let text = std::fs::read_to_string(format!(
             "{}/testdata/payout/{name}",
@@ -480,12 +485,17 @@ async fn the_bank_key_host_pin_and_refresh() {
         )
     };
     // A base that is not production, and no key URL: nothing is fetched, nothing sent.
-    let no_host = Client::builder(APPID, MCH, key(), SignType::Md5)
-        .base_url(sim.tls_base_url().unwrap())
-        .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
-        .identity(identity())
-        .build()
-        .unwrap();
+    let no_host = Client::builder(tenpay_client::Merchant::new(
+        APPID,
+        MCH,
+        key(),
+        SignType::Md5,
+    ))
+    .base_url(sim.tls_base_url().unwrap())
+    .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
+    .identity(identity())
+    .build()
+    .unwrap();
     let r = no_host.pay_bank(&bank("K7000001")).await.unwrap_err();
     assert!(
         matches!(

@@ -14,8 +14,8 @@ use tenpay_xml::{ErrCode, Fen, OutTradeNo, XmlMap};
 
 use crate::Route;
 use crate::endpoint::{Endpoint, MerchantFields, endpoint, keep_raw};
-use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused, read_common};
-use crate::{Client, Error, UnifiedOrder};
+use crate::outcome::{CodeReading, MovesMoney, read_common};
+use crate::{Error, UnifiedOrder};
 
 tenpay_xml::wire_enum!(
     /// A contract's `contract_state`.
@@ -83,7 +83,7 @@ impl ContractSigning {
 }
 
 /// Percent-encoding for query values (RFC 3986 unreserved characters kept).
-fn encode(v: &str) -> String {
+pub(crate) fn encode(v: &str) -> String {
     percent_encoding::utf8_percent_encode(v, QUERY).to_string()
 }
 
@@ -359,7 +359,7 @@ endpoint!(PapOrderQuery => PapOrder, Route::new("/pay/paporderquery").retry_safe
     trade_no: |r| Some(r.out_trade_no.as_str()));
 
 /// The signing fields every channel shares (the merchant's ids are added by the caller).
-fn signing_fields(
+pub(crate) fn signing_fields(
     m: &mut XmlMap,
     s: &ContractSigning,
     timestamp: i64,
@@ -380,8 +380,8 @@ fn signing_fields(
 /// `papay/preentrustweb` (the APP's pre-sign call): MD5, no nonce; built by
 /// [`Client::pre_entrust`] with the client's clock.
 pub(crate) struct PreEntrustWeb<'a> {
-    signing: &'a ContractSigning,
-    timestamp: i64,
+    pub(crate) signing: &'a ContractSigning,
+    pub(crate) timestamp: i64,
 }
 
 impl Endpoint for PreEntrustWeb<'_> {
@@ -435,153 +435,5 @@ impl Endpoint for ContractOrder {
         answer: crate::Answer,
     ) -> Result<ContractOrderResponse, Error> {
         crate::endpoint::decode_by_route::<Self>(v, key, answer)
-    }
-}
-
-impl Client {
-    /// The signing fields with this client's ids and clock, for the signing pages.
-    fn page_fields(&self, s: &ContractSigning, version: bool) -> Result<XmlMap, Error> {
-        let mut m = XmlMap::new();
-        m.insert("appid", self.merchant().appid())
-            .map_err(Error::Request)?;
-        m.insert("mch_id", self.merchant().mch_id())
-            .map_err(Error::Request)?;
-        signing_fields(&mut m, s, (self.inner.clock)(), version).map_err(Error::Request)?;
-        Ok(m)
-    }
-
-    fn signed_url(&self, path: &str, mut m: XmlMap, sign_type: SignType) -> Result<String, Error> {
-        m.sign(self.merchant().key(), sign_type)
-            .map_err(Error::Request)?;
-        let query: Vec<String> = m
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect();
-        Ok(format!("{}{path}?{}", self.base(), query.join("&")))
-    }
-
-    /// The official-account signing page to open in WeChat's browser (`papay/entrustweb`):
-    /// MD5, no nonce; `notify_url` is signed raw and URL-encoded in the query.
-    ///
-    /// # Errors
-    /// [`Error::Request`] for a value XML cannot carry.
-    pub fn entrust_web_url(&self, s: &ContractSigning) -> Result<String, Error> {
-        let m = self.page_fields(s, true)?;
-        self.signed_url("/papay/entrustweb", m, SignType::Md5)
-    }
-
-    /// The H5 signing page (`papay/h5entrustweb`, HMAC-SHA256; a product WeChat Pay grants
-    /// on request): request it from the server and send the user to its `redirect_url`.
-    ///
-    /// # Errors
-    /// As [`Client::entrust_web_url`].
-    pub fn h5_entrust_url(&self, s: &ContractSigning, client_ip: &str) -> Result<String, Error> {
-        let mut m = self.page_fields(s, true)?;
-        m.insert("clientip", client_ip).map_err(Error::Request)?;
-        self.signed_url("/papay/h5entrustweb", m, SignType::HmacSha256)
-    }
-
-    /// The `extraData` for `wx.navigateToMiniProgram` to WeChat Pay's signing mini-program
-    /// (`appId: "wxbd687630cd02ce1d"`): MD5, no nonce, no version, `notify_url` raw.
-    ///
-    /// # Errors
-    /// As [`Client::entrust_web_url`].
-    pub fn miniprogram_entrust_data(&self, s: &ContractSigning) -> Result<XmlMap, Error> {
-        let mut m = self.page_fields(s, false)?;
-        m.sign(self.merchant().key(), SignType::Md5)
-            .map_err(Error::Request)?;
-        Ok(m)
-    }
-
-    /// The APP pre-sign call (`papay/preentrustweb`): MD5, no nonce.
-    ///
-    /// # Errors
-    /// See [`Error`].
-    pub async fn pre_entrust(&self, s: &ContractSigning) -> Result<PreEntrust, Error> {
-        self.execute(&PreEntrustWeb {
-            signing: s,
-            timestamp: (self.inner.clock)(),
-        })
-        .await
-    }
-
-    /// Pays and signs in one order (`pay/contractorder`).
-    ///
-    /// # Errors
-    /// See [`Error`].
-    pub async fn contract_order(
-        &self,
-        request: &ContractOrder,
-    ) -> Result<ContractOrderResponse, Error> {
-        self.execute(request).await
-    }
-
-    /// A contract (`papay/querycontract`).
-    ///
-    /// # Errors
-    /// See [`Error`].
-    pub async fn query_contract(&self, r: &QueryContract) -> Result<Contract, Error> {
-        self.execute(r).await
-    }
-
-    /// Terminates a contract (`papay/deletecontract`).
-    ///
-    /// # Errors
-    /// See [`Error`].
-    pub async fn delete_contract(&self, r: &DeleteContract) -> Result<DeletedContract, Error> {
-        self.execute(r).await
-    }
-
-    /// Asks for a deduction under a contract (`pay/pappayapply`): accepted, not paid; the
-    /// result comes by notification or [`Client::pap_order_query`]. Moves money: an open
-    /// outcome is [`Outcome::Unknown`], never an error.
-    ///
-    /// # Errors
-    /// [`Refused`] only when nothing was asked for certain (nothing sent, or a configuration
-    /// code on the only attempt that reached WeChat Pay).
-    pub async fn pap_pay_apply(&self, r: &PapPayApply) -> Result<Outcome<PapPayAccepted>, Refused> {
-        self.execute_money(r).await
-    }
-
-    /// A deduction's record (`pay/paporderquery`).
-    ///
-    /// # Errors
-    /// See [`Error`].
-    pub async fn pap_order_query(&self, r: &PapOrderQuery) -> Result<PapOrder, Error> {
-        self.execute(r).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn the_signing_url_signs_raw_values_and_encodes_them_in_the_query() {
-        let c = Client::builder(crate::Merchant::new(
-            "wx2421b1c4370ec43b",
-            "10000100",
-            tenpay_sign::ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap(),
-            SignType::Md5,
-        ))
-        .clock_fn(|| 1_414_488_825)
-        .build()
-        .unwrap();
-        let s = ContractSigning::new("106", "122", 123, "name1", "www.qq.com/test/papay");
-        let url = c.entrust_web_url(&s).unwrap();
-        // V2-FAMILIES.md §4.6 (SDKGO's vector).
-        assert!(
-            url.contains("sign=EB82C3E01B0DB4639921AE07F5A1E68F"),
-            "{url}"
-        );
-        assert!(
-            url.contains("notify_url=www.qq.com%2Ftest%2Fpapay"),
-            "{url}"
-        );
-        assert!(url.starts_with("https://api.mch.weixin.qq.com/papay/entrustweb?"));
-        let extra = c.miniprogram_entrust_data(&s).unwrap();
-        assert!(extra.get("version").is_none());
-        assert_eq!(extra.get("notify_url"), Some("www.qq.com/test/papay"));
     }
 }

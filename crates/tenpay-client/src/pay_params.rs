@@ -4,8 +4,6 @@
 use serde::Serialize;
 use tenpay_sign::{ApiKey, Canonical, SignType};
 
-use crate::Client;
-
 /// APP: the fields for the WeChat SDK's `PayReq` (all lower-case; `sign` covers the other six).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -173,50 +171,4 @@ pub fn mweb_url_with_redirect(mweb_url: &str, redirect_url: &str) -> String {
         }
     }
     out
-}
-
-impl Client {
-    /// The [`PaySigner`] of this client's merchant (the sub-merchant's appid and id in
-    /// service-provider mode).
-    #[must_use]
-    pub fn pay_signer(&self) -> PaySigner {
-        self.merchant().pay_signer()
-    }
-
-    /// The signed APP parameters for a prepay id, with a fresh nonce and the clock's time
-    /// (see [`PaySigner::app`]).
-    ///
-    /// ```
-    /// use tenpay_client::{Client, Merchant};
-    /// use tenpay_sign::{ApiKey, SignType};
-    /// // The reference vector (sdk-go TestAPPAPI), with the nonce and clock pinned.
-    /// let client = Client::builder(Merchant::new("wx2421b1c4370ec43b", "10000100",
-    ///         ApiKey::new("192006250b4c09247ec02edce69f6a2d")?, SignType::Md5))
-    ///     .nonce_fn(|| "5K8264ILTKCH16CQ2502SI8ZNMTM67VS".into())
-    ///     .clock_fn(|| 1414561699)
-    ///     .build()?;
-    /// let p = client.app_params("WX1217752501201407033233368018");
-    /// assert_eq!(p.sign, "C9612FA7A6BA5F51E195D5F9337CA288");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn app_params(&self, prepay_id: &str) -> AppParams {
-        let i = &self.inner;
-        self.pay_signer().app(prepay_id, &(i.nonce)(), (i.clock)())
-    }
-
-    /// The signed JSAPI / mini-program parameters for a prepay id, with a fresh nonce and the
-    /// clock's time (see [`PaySigner::jsapi`]).
-    #[must_use]
-    pub fn jsapi_params(&self, prepay_id: &str) -> JsapiParams {
-        let i = &self.inner;
-        self.pay_signer()
-            .jsapi(prepay_id, &(i.nonce)(), (i.clock)())
-    }
-
-    /// The H5 payment URL with the page to return to; see [`mweb_url_with_redirect`].
-    #[must_use]
-    pub fn mweb_url_with_redirect(mweb_url: &str, redirect_url: &str) -> String {
-        mweb_url_with_redirect(mweb_url, redirect_url)
-    }
 }

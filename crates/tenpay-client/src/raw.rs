@@ -4,8 +4,7 @@ use tenpay_sign::SignType;
 use tenpay_xml::XmlMap;
 
 use crate::endpoint::{MerchantFields, Route};
-use crate::outcome::{Outcome, Refused, Sent, judge, read_common};
-use crate::{Client, ConfigError, Error};
+use crate::{ConfigError, Error};
 
 /// A call to a V2 endpoint this crate does not model: the path, the request's own fields, and
 /// the endpoint's rules. [`Client::call`] adds the merchant's ids, the nonce and the
@@ -36,19 +35,19 @@ use crate::{Client, ConfigError, Error};
 ///   which judges its outcome over every attempt ([`Outcome`]); [`Client::call`] refuses it.
 #[derive(Debug, Clone)]
 pub struct RawCall {
-    path: String,
+    pub(crate) path: String,
     /// The rules (its path unused: `path` is the call's).
-    rules: Route<'static>,
-    fields: XmlMap,
-    money: Option<Money>,
-    error: Option<tenpay_xml::Error>,
+    pub(crate) rules: Route<'static>,
+    pub(crate) fields: XmlMap,
+    pub(crate) money: Option<Money>,
+    pub(crate) error: Option<tenpay_xml::Error>,
 }
 
 /// A raw call's money rules: where its number is, and which first refusals are final.
 #[derive(Debug, Clone)]
-struct Money {
-    number_field: String,
-    final_codes: Vec<String>,
+pub(crate) struct Money {
+    pub(crate) number_field: String,
+    pub(crate) final_codes: Vec<String>,
 }
 
 impl RawCall {
@@ -149,57 +148,5 @@ impl RawCall {
     #[must_use]
     pub fn route(&self) -> Route<'_> {
         self.rules.at(&self.path)
-    }
-}
-
-impl Client {
-    /// Calls any V2 path (see [`RawCall`]): signs, sends, checks the answer by the call's
-    /// rules, and returns every field of it.
-    ///
-    /// # Errors
-    /// See [`Error`]; [`Error::Request`] for a field XML cannot carry (nothing sent);
-    /// [`ConfigError::MovesMoney`] for a call marked [`RawCall::moves_money`] (nothing sent:
-    /// use [`Client::call_money`]).
-    pub async fn call(&self, call: &RawCall) -> Result<XmlMap, Error> {
-        if call.money.is_some() {
-            return Err(Error::Config(ConfigError::MovesMoney {
-                path: call.path.clone(),
-            }));
-        }
-        self.send_raw(call).await.result
-    }
-
-    /// Calls a V2 path that moves money ([`RawCall::moves_money`]) and judges its outcome
-    /// over every attempt, as [`Client::execute_money`] does.
-    ///
-    /// # Errors
-    /// [`Refused`] only when nothing was moved for certain; a call not marked as moving money
-    /// is refused unsent.
-    pub async fn call_money(&self, call: &RawCall) -> Result<Outcome<XmlMap>, Refused> {
-        let Some(money) = &call.money else {
-            return Err(Refused::not_sent(Error::Config(ConfigError::MovesMoney {
-                path: call.path.clone(),
-            })));
-        };
-        let number = call.fields.get(&money.number_field).unwrap_or("");
-        let own: Vec<&str> = money.final_codes.iter().map(String::as_str).collect();
-        let sent = self.send_raw(call).await;
-        judge(number, sent, |code| read_common(code, &own))
-    }
-
-    async fn send_raw(&self, call: &RawCall) -> Sent<XmlMap> {
-        if let Some(e) = &call.error {
-            return Sent::unsent(Error::Request(e.clone()));
-        }
-        let route = call.route();
-        let signed = route.signed_answer;
-        self.send(&route, call.fields.clone(), |verifier, key, answer| {
-            if signed {
-                verifier.verify(key, &answer)
-            } else {
-                verifier.check_unsigned(&answer)
-            }
-        })
-        .await
     }
 }

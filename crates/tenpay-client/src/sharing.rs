@@ -13,8 +13,8 @@ use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::{Fen, XmlMap};
 
 use crate::endpoint::{Finish, MerchantFields, Route, endpoint, keep_raw};
-use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused, read_common};
-use crate::{Answer, Client, ErrCode, Error, Verifier};
+use crate::outcome::{CodeReading, MovesMoney, read_common};
+use crate::{Answer, ErrCode, Error, Verifier};
 
 tenpay_xml::wire_enum!(
     /// Who receives a share.
@@ -602,108 +602,6 @@ moves_money_by!(MultiProfitSharing, |s| &s.0.out_order_no, SPLIT_FINAL);
 moves_money_by!(FinishSharing, |s| &s.out_order_no, SPLIT_FINAL);
 moves_money_by!(SharingReturn, |s| &s.out_return_no, &["FREQUENCY_LIMITED"]);
 endpoint!(SharingReturnQuery => SharingReturned, sharing_route("/pay/profitsharingreturnquery", Some("appid")), decode: decode_return);
-
-impl Client {
-    /// Adds a receiver (`profitsharingaddreceiver`).
-    ///
-    /// # Errors
-    /// See [`Error`].
-    pub async fn add_sharing_receiver(&self, r: &AddReceiver) -> Result<ReceiverChanged, Error> {
-        self.execute(r).await
-    }
-
-    /// Removes a receiver (`profitsharingremovereceiver`).
-    ///
-    /// # Errors
-    /// See [`Error`].
-    pub async fn remove_sharing_receiver(
-        &self,
-        r: &RemoveReceiver,
-    ) -> Result<ReceiverChanged, Error> {
-        self.execute(r).await
-    }
-
-    /// The one split of a payment (`profitsharing`); accepted, the result comes with the
-    /// query. A repeat under the same `out_order_no` is the same split.
-    ///
-    /// Moves money: an open outcome is [`Outcome::Unknown`] (query the split by its
-    /// `out_order_no`), never an error.
-    ///
-    /// # Errors
-    /// [`Refused`] only when nothing was split for certain: `NOT_SHARE_ORDER` (the payment
-    /// was not placed with `profit_sharing=Y`), `ORDER_NOT_READY` (too early: repeat later
-    /// with the same number), a configuration code, or nothing sent.
-    pub async fn profit_sharing(
-        &self,
-        r: &ProfitSharing,
-    ) -> Result<Outcome<SharingAccepted>, Refused> {
-        self.execute_money(r).await
-    }
-
-    /// One of several splits (`multiprofitsharing`).
-    ///
-    /// # Errors
-    /// As [`Client::profit_sharing`].
-    pub async fn multi_profit_sharing(
-        &self,
-        r: &MultiProfitSharing,
-    ) -> Result<Outcome<SharingAccepted>, Refused> {
-        self.execute_money(r).await
-    }
-
-    /// A split's or finish's record, with each share's result (`profitsharingquery`).
-    ///
-    /// # Errors
-    /// See [`Error`].
-    pub async fn sharing_query(&self, r: &SharingQuery) -> Result<SharingOrder, Error> {
-        self.execute(r).await
-    }
-
-    /// Ends a payment's splits, releasing the rest to the merchant (`profitsharingfinish`).
-    ///
-    /// # Errors
-    /// As [`Client::profit_sharing`].
-    pub async fn finish_sharing(
-        &self,
-        r: &FinishSharing,
-    ) -> Result<Outcome<SharingAccepted>, Refused> {
-        self.execute_money(r).await
-    }
-
-    /// A merchant receiver returns part of its share (`profitsharingreturn`).
-    ///
-    /// Moves money: an open outcome is [`Outcome::Unknown`] (query the return by its
-    /// `out_return_no`), never an error.
-    ///
-    /// # Errors
-    /// [`Refused`] only when nothing was returned for certain; failures arrive as
-    /// `error_code` and are read as [`Error::Business`].
-    pub async fn sharing_return(
-        &self,
-        r: &SharingReturn,
-    ) -> Result<Outcome<SharingReturned>, Refused> {
-        self.execute_money(r).await
-    }
-
-    /// A return's record (`profitsharingreturnquery`).
-    ///
-    /// # Errors
-    /// As [`Client::sharing_return`].
-    pub async fn sharing_return_query(
-        &self,
-        r: &SharingReturnQuery,
-    ) -> Result<SharingReturned, Error> {
-        self.execute(r).await
-    }
-
-    /// What is left to split of a payment (`profitsharingorderamountquery`).
-    ///
-    /// # Errors
-    /// See [`Error`].
-    pub async fn unsplit_amount(&self, r: &UnsplitAmountQuery) -> Result<UnsplitAmount, Error> {
-        self.execute(r).await
-    }
-}
 
 #[cfg(test)]
 mod tests {

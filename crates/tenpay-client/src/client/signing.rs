@@ -87,4 +87,15 @@ impl Client {
         self.sign_type_on(&E::ROUTE)?;
         Ok(self.merchant().verifier(&E::ROUTE))
     }
+
+    /// Fails unless the client has a certificate: every money-out call needs one, and a
+    /// request sent without it would only come back as `CA_ERROR`.
+    pub(crate) fn require_identity(&self, path: &str) -> Result<(), Error> {
+        if self.account.http_cert.is_none() {
+            return Err(Error::NoIdentity {
+                path: path.to_owned(),
+            });
+        }
+        Ok(())
+    }
 }

@@ -25,26 +25,12 @@ mod redpack;
 mod settle;
 mod transfer;
 
-pub(crate) use bank::BankKeySource;
 pub use bank::{BankCode, BankPayment, BankPaymentInfo, BankQuery, BankStatus, PayBank, PublicKey};
+pub(crate) use bank::{BankKeySource, EncryptedPayBank, GetPublicKey, cannot_decrypt};
 pub use redpack::{
     MiniProgramRedpack, Redpack, RedpackInfo, RedpackQuery, RedpackReceiver, RedpackSent,
     RedpackStatus, SendRedpack,
 };
 pub use settle::Settled;
+pub(crate) use settle::{Confirm, QueryVerdict};
 pub use transfer::{Transfer, TransferInfo, TransferQuery, TransferStatus, Transferred};
-
-use crate::{Client, Error};
-
-impl Client {
-    /// Fails unless the client has a certificate: every money-out call needs one, and a
-    /// request sent without it would only come back as `CA_ERROR`.
-    pub(crate) fn require_identity(&self, path: &str) -> Result<(), Error> {
-        if self.account.http_cert.is_none() {
-            return Err(Error::NoIdentity {
-                path: path.to_owned(),
-            });
-        }
-        Ok(())
-    }
-}

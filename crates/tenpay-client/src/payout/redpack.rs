@@ -6,10 +6,10 @@ use tenpay_sign::ApiKey;
 use tenpay_xml::{Fen, MchBillno, XmlMap};
 
 use super::classify::{self, Family};
-use super::settle::{Confirm, QueryVerdict, Settled, payout_route};
+use super::settle::{Confirm, QueryVerdict, payout_route};
 use crate::endpoint::{Endpoint, MerchantFields, Route, endpoint, keep_raw};
-use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused};
-use crate::{Answer, Client, Error, Verifier};
+use crate::outcome::{CodeReading, MovesMoney};
+use crate::{Answer, Error, Verifier};
 use tenpay_xml::ErrCode;
 
 tenpay_xml::wire_enum!(
@@ -337,61 +337,6 @@ macro_rules! confirm_redpack {
 
 confirm_redpack!(SendRedpack);
 confirm_redpack!(MiniProgramRedpack);
-
-impl Client {
-    /// Sends a red packet. An open outcome is [`Outcome::Unknown`] (or
-    /// [`Outcome::NumberTaken`]), never an error.
-    ///
-    /// # Errors
-    /// [`Refused`] only when nothing was sent for certain: no certificate, a bad argument, no
-    /// connection, or a final refusal of the only attempt that reached WeChat Pay
-    /// (`NOTENOUGH`, `SENDNUM_LIMIT`, …; `SEND_FAILED` means this number failed for good).
-    pub async fn send_redpack(
-        &self,
-        request: &SendRedpack,
-    ) -> Result<Outcome<RedpackSent>, Refused> {
-        self.require_identity(SendRedpack::ROUTE.path())
-            .map_err(Refused::not_sent)?;
-        self.execute_money(request).await
-    }
-
-    /// Sends a mini-program red packet; see [`Client::send_redpack`].
-    ///
-    /// # Errors
-    /// As [`Client::send_redpack`].
-    pub async fn send_miniprogram_redpack(
-        &self,
-        request: &MiniProgramRedpack,
-    ) -> Result<Outcome<RedpackSent>, Refused> {
-        self.require_identity(MiniProgramRedpack::ROUTE.path())
-            .map_err(Refused::not_sent)?;
-        self.execute_money(request).await
-    }
-
-    /// Sends a red packet and queries until its outcome is known or `within` has passed, with
-    /// one signed body.
-    ///
-    /// # Errors
-    /// As [`Client::send_redpack`].
-    pub async fn settle_redpack(
-        &self,
-        request: &SendRedpack,
-        within: std::time::Duration,
-    ) -> Result<Settled<RedpackInfo>, Refused> {
-        self.require_identity(SendRedpack::ROUTE.path())
-            .map_err(Refused::not_sent)?;
-        self.settle(request, within).await
-    }
-
-    /// A packet's record (`gethbinfo`), with its receivers.
-    ///
-    /// # Errors
-    /// See [`Error`]; `NOT_FOUND` as [`Error::Business`].
-    pub async fn redpack_query(&self, request: &RedpackQuery) -> Result<RedpackInfo, Error> {
-        self.require_identity(RedpackQuery::ROUTE.path())?;
-        self.execute(request).await
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -5,10 +5,9 @@ use serde::{Deserialize, Serialize};
 use tenpay_xml::{Fen, PartnerTradeNo, XmlMap};
 
 use super::classify::{self, Family};
-use super::settle::{Confirm, QueryVerdict, Settled, payout_route};
+use super::settle::{Confirm, QueryVerdict, payout_route};
 use crate::endpoint::{MerchantFields, endpoint, keep_raw};
-use crate::outcome::{CodeReading, MovesMoney, Outcome, Refused};
-use crate::{Client, Error};
+use crate::outcome::{CodeReading, MovesMoney};
 use tenpay_xml::ErrCode;
 
 tenpay_xml::wire_enum!(
@@ -174,44 +173,5 @@ impl Confirm for Transfer {
             TransferStatus::Failed => QueryVerdict::Failed,
             _ => QueryVerdict::Pending,
         }
-    }
-}
-
-impl Client {
-    /// Pays a transfer to a user's balance. See the [outcome rules](crate::Outcome): an
-    /// open outcome is [`Outcome::Unknown`] (or [`Outcome::NumberTaken`]), never an error.
-    ///
-    /// # Errors
-    /// [`Refused`] only when nothing was paid for certain: no certificate, a bad argument, no
-    /// connection, or a final refusal of the only attempt that reached WeChat Pay
-    /// (`NOTENOUGH`, `NAME_MISMATCH`, …; the number may be used again for the same transfer).
-    pub async fn transfer(&self, request: &Transfer) -> Result<Outcome<Transferred>, Refused> {
-        self.require_identity("/mmpaymkttransfers/promotion/transfers")
-            .map_err(Refused::not_sent)?;
-        self.execute_money(request).await
-    }
-
-    /// Pays a transfer and queries until its outcome is known or `within` has passed, with
-    /// one signed body: when WeChat Pay has no record, the identical request is sent again.
-    ///
-    /// # Errors
-    /// As [`Client::transfer`]: only when nothing was paid for certain.
-    pub async fn settle_transfer(
-        &self,
-        request: &Transfer,
-        within: std::time::Duration,
-    ) -> Result<Settled<TransferInfo>, Refused> {
-        self.require_identity("/mmpaymkttransfers/promotion/transfers")
-            .map_err(Refused::not_sent)?;
-        self.settle(request, within).await
-    }
-
-    /// A transfer's record (`gettransferinfo`).
-    ///
-    /// # Errors
-    /// See [`Error`]; `NOT_FOUND` as [`Error::Business`].
-    pub async fn transfer_query(&self, request: &TransferQuery) -> Result<TransferInfo, Error> {
-        self.require_identity("/mmpaymkttransfers/gettransferinfo")?;
-        self.execute(request).await
     }
 }

@@ -154,7 +154,7 @@ pub enum CodeReading {
 /// profit-sharing splits and returns, papay deductions). Its calls are judged over every
 /// attempt ([`Client::execute_money`](crate::Client::execute_money)) and cannot be made with
 /// [`Client::execute`](crate::Client::execute), which refuses to compile for an endpoint whose
-/// [`Endpoint::MOVES_MONEY`] is `true`.
+/// [`Route::moves_money`](crate::Route::moves_money) is `true`.
 pub trait MovesMoney: Endpoint {
     /// The merchant's number for the request (`out_refund_no`, `partner_trade_no`, …): what
     /// to query with.

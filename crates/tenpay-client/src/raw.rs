@@ -7,7 +7,7 @@ use crate::endpoint::{MerchantFields, Route};
 use crate::{ConfigError, Error};
 
 /// A call to a V2 endpoint this crate does not model: the path, the request's own fields, and
-/// the endpoint's rules. [`Client::call`] adds the merchant's ids, the nonce and the
+/// the endpoint's rules. [`Client::call`](crate::Client::call) adds the merchant's ids, the nonce and the
 /// signature, and returns the answer's fields once checked.
 ///
 /// ```no_run
@@ -31,8 +31,8 @@ use crate::{ConfigError, Error};
 ///   family's `mch_appid` / `mchid`);
 /// - [`RawCall::retry_safe`]: whether repeating the identical request after an unknown
 ///   outcome is safe (default: no);
-/// - [`RawCall::moves_money`]: the call moves money and is made with [`Client::call_money`],
-///   which judges its outcome over every attempt ([`Outcome`]); [`Client::call`] refuses it.
+/// - [`RawCall::moves_money`]: the call moves money and is made with [`Client::call_money`](crate::Client::call_money),
+///   which judges its outcome over every attempt ([`Outcome`](crate::Outcome)); [`Client::call`](crate::Client::call) refuses it.
 #[derive(Debug, Clone)]
 pub struct RawCall {
     pub(crate) path: String,
@@ -83,7 +83,7 @@ impl RawCall {
         })
     }
 
-    /// A request field (a field XML cannot carry is reported by [`Client::call`]).
+    /// A request field (a field XML cannot carry is reported by [`Client::call`](crate::Client::call)).
     #[must_use]
     pub fn field(mut self, name: &str, value: &str) -> Self {
         if let Err(e) = self.fields.insert(name, value)

@@ -139,7 +139,7 @@ tenpay_xml::wire_enum!(
     }
 );
 
-/// A payment to a bank card, in clear: [`Client::pay_bank`] encrypts the card number and the
+/// A payment to a bank card, in clear: [`Client::pay_bank`](crate::Client::pay_bank) encrypts the card number and the
 /// name under WeChat Pay's key (once: a repeat sends the same ciphertexts).
 #[derive(Clone)]
 #[non_exhaustive]

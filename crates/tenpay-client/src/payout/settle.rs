@@ -18,7 +18,7 @@ pub(crate) trait Confirm: MovesMoney {
     fn verdict(record: &<Self::Query as Endpoint>::Response) -> QueryVerdict;
 }
 
-/// Where [`Client::settle_transfer`] and the other `settle_` calls ended.
+/// Where [`Client::settle_transfer`](crate::Client::settle_transfer) and the other `settle_` calls ended.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Settled<T> {

@@ -554,9 +554,9 @@ impl Payments {
     pub async fn query_attempt(&self, attempt_no: &str) -> Result<bool, OpError> {
         let no = OutTradeNo::new(attempt_no).map_err(|e| OpError::Invalid(e.to_string()))?;
         let query = OrderQuery::by_out_trade_no(no);
-        let answer = match self
+        let (answer, received) = match self
             .latency
-            .time("orderquery", self.client.order_query(&query))
+            .time("orderquery", self.client.execute_answered(&query))
             .await
         {
             Ok(a) => a,
@@ -566,10 +566,10 @@ impl Payments {
         if !matches!(answer.trade_state, TradeState::Success | TradeState::Refund) {
             return Ok(false);
         }
-        let body = answer.raw.to_xml();
+        // The bytes WeChat Pay signed, not a re-serialised map.
         let evidence = Evidence {
             kind: Source::OrderQuery,
-            body: body.as_bytes(),
+            body: received.body(),
             verified: true,
         };
         let paid = answer.total_fee.unwrap_or_default();
@@ -810,19 +810,22 @@ impl Payments {
         let (report, body) = self.query_refund(out_refund_no).await?;
         let evidence = Evidence {
             kind: Source::RefundQuery,
-            body: body.as_bytes(),
+            body: body.body(),
             verified: true,
         };
         self.store.record_refund_result(evidence, &report).await?;
         Ok(self.store.refund(out_refund_no).await?.unwrap_or(local))
     }
 
-    async fn query_refund(&self, out_refund_no: &str) -> Result<(RefundReport, String), OpError> {
+    async fn query_refund(
+        &self,
+        out_refund_no: &str,
+    ) -> Result<(RefundReport, tenpay_client::Answer), OpError> {
         let no = OutRefundNo::new(out_refund_no).map_err(|_| OpError::UnknownRefund)?;
         let query = RefundQuery::by_out_refund_no(no);
-        let answer = self
+        let (answer, received) = self
             .latency
-            .time("refundquery", self.client.refund_query(&query))
+            .time("refundquery", self.client.execute_answered(&query))
             .await
             .map_err(OpError::Upstream)?;
         let item = answer
@@ -846,7 +849,8 @@ impl Payments {
             refund_fee: item.refund_fee,
             state,
         };
-        Ok((report, answer.raw.to_xml()))
+        // The bytes WeChat Pay signed, not a re-serialised map.
+        Ok((report, received))
     }
 
     /// One delivery to the notify URL of `kind` (`pay` or `refund`), verified or refused, as

@@ -287,6 +287,35 @@ impl Client {
         self.send_typed(request).await.result
     }
 
+    /// [`Client::execute`], returning the answer's body as received beside what it decodes
+    /// to: the bytes whose signature was checked, to keep as evidence (a re-serialised map
+    /// is not what WeChat Pay signed).
+    ///
+    /// # Errors
+    /// As [`Client::execute`].
+    pub async fn execute_answered<E: Endpoint>(
+        &self,
+        request: &E,
+    ) -> Result<(E::Response, Answer), Error> {
+        const {
+            assert!(
+                !E::ROUTE.moves_money,
+                "this endpoint moves money: call it with Client::execute_money"
+            );
+        }
+        let route = E::ROUTE;
+        let call = async {
+            let map = request.to_map().map_err(Error::Request)?;
+            self.send(&route, map, |verifier, key, answer| {
+                let kept = answer.clone();
+                E::decode(verifier, key, answer).map(|r| (r, kept))
+            })
+            .await
+            .result
+        };
+        self.traced::<E, _>(request.out_trade_no(), call).await
+    }
+
     /// The base URL requests go to.
     pub(crate) fn base(&self) -> &str {
         &self.inner.base

@@ -399,3 +399,37 @@ async fn configuration_and_transport_errors_are_typed_with_their_causes() {
     );
     assert!(std::error::Error::source(&e).is_some());
 }
+
+/// `execute_answered` hands back the bytes as received (here with CDATA, a comment-free
+/// but re-ordered, indented body that a re-serialised map would not reproduce), and they are
+/// the bytes whose signature verified.
+#[tokio::test]
+async fn an_answered_call_keeps_the_bytes_it_verified() {
+    let signed = signed_answer(&[
+        ("return_code", "SUCCESS"),
+        ("result_code", "SUCCESS"),
+        ("appid", APPID),
+        ("mch_id", MCH),
+        ("trade_state", "NOTPAY"),
+        ("out_trade_no", "KEPT1"),
+    ]);
+    let map = tenpay_xml::XmlMap::parse(&signed).unwrap();
+    // The same fields, written as WeChat Pay writes them: CDATA, newlines, another order.
+    let mut body = String::from("<xml>\n");
+    for (k, v) in map.iter().collect::<Vec<_>>().into_iter().rev() {
+        body.push_str(&format!("  <{k}><![CDATA[{v}]]></{k}>\n"));
+    }
+    body.push_str("</xml>");
+    assert_ne!(body.as_bytes(), map.to_xml().as_bytes());
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (base, _) = raw_server(head, body.clone().into_bytes(), 1).await;
+    let (record, received) = plain(&base)
+        .execute_answered(&OrderQuery::by_out_trade_no(no("KEPT1")))
+        .await
+        .unwrap();
+    assert_eq!(record.out_trade_no.as_deref(), Some("KEPT1"));
+    assert_eq!(received.body(), body.as_bytes());
+}

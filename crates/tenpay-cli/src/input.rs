@@ -132,24 +132,9 @@ pub(crate) fn parse_message(data: &[u8]) -> Result<Fields, Failure> {
     }
 }
 
+/// The API key of the offline commands (`sign`, `verify`, `decrypt-refund`, `notify`): the
+/// same lookup as the profiles and the merchant server ([`crate::profile::api_key`]), without
+/// a profile.
 pub(crate) fn load_key(args: &KeyArgs) -> Result<ApiKey, Failure> {
-    let text = if let Some(path) = &args.key_file {
-        crate::profile::warn_if_shared(path, "the key file");
-        std::fs::read_to_string(path)
-            .map_err(|e| key_problem(format!("cannot read the key file {}: {e}", path.display())))?
-            .trim()
-            .to_owned()
-    } else if let Ok(env) = std::env::var("TENPAY_KEY") {
-        env
-    } else if let Some(key) = &args.key {
-        eprintln!(
-            "tenpay: warning: --key puts the API key in your shell history; prefer --key-file or TENPAY_KEY"
-        );
-        key.clone()
-    } else {
-        return Err(key_problem(
-            "no API key: use --key-file PATH, the TENPAY_KEY environment variable, or --key",
-        ));
-    };
-    ApiKey::new(text).map_err(|_| key_problem("the API key is empty"))
+    crate::profile::api_key(args, None).map(|(key, _)| key)
 }

@@ -17,7 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "tenpay", version, about, long_about = None)]
 #[command(
     after_help = "Exit codes: 0 ok/valid, 1 invalid or not acknowledged, 2 usage, 3 bad input, 4 key problem, 5 network, 6 a call that moves money has an unknown outcome (query it).\n\
-The API key comes from --key-file, then TENPAY_KEY, then --key (which lands in shell history). It is never printed."
+The API key, for every command: --key-file, --key (lands in shell history), TENPAY_API_KEY_FILE, TENPAY_API_KEY (alias TENPAY_KEY), then the profile's key_file. It is never printed."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -30,7 +30,7 @@ pub(crate) struct KeyArgs {
     /// Read the API key from this file (surrounding whitespace is ignored).
     #[arg(long, value_name = "PATH", global = true)]
     pub(crate) key_file: Option<PathBuf>,
-    /// The API key itself (prefer --key-file or TENPAY_KEY: this lands in shell history).
+    /// The API key itself (prefer --key-file or TENPAY_API_KEY_FILE: this lands in shell history).
     #[arg(long, value_name = "KEY", global = true, hide_env_values = true)]
     pub(crate) key: Option<String>,
 }
@@ -56,7 +56,7 @@ impl From<SignTypeArg> for tenpay_sign::SignType {
 enum Command {
     /// Print the signature of a JSON object or an `<xml>` message.
     #[command(
-        after_help = "Examples:\n  echo '{\"appid\":\"wxd930ea5d5a258f4f\",\"body\":\"test\"}' | TENPAY_KEY=... tenpay sign\n  tenpay sign --key-file key.txt --sign-type HMAC-SHA256 --explain request.xml"
+        after_help = "Examples:\n  echo '{\"appid\":\"wxd930ea5d5a258f4f\",\"body\":\"test\"}' | TENPAY_API_KEY_FILE=key.txt tenpay sign\n  tenpay sign --key-file key.txt --sign-type HMAC-SHA256 --explain request.xml"
     )]
     Sign {
         /// The message file, or - for standard input.
@@ -248,7 +248,7 @@ enum NotifyCommand {
     /// Send a correctly signed payment notification and report whether WeChat Pay would count
     /// the reply as acknowledged.
     #[command(
-        after_help = "Example:\n  TENPAY_KEY=... tenpay notify pay --url http://127.0.0.1:8080/wechat/notify/pay --out-trade-no T1 --total-fee 888"
+        after_help = "Example:\n  TENPAY_API_KEY_FILE=key.txt tenpay notify pay --url http://127.0.0.1:8080/wechat/notify/pay --out-trade-no T1 --total-fee 888"
     )]
     Pay {
         /// The merchant's notify URL (http).

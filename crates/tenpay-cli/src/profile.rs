@@ -237,7 +237,7 @@ impl Profile {
                 None => SignType::Md5,
             },
         };
-        let (key, key_source) = Self::key(&args.key, p.key_file.as_deref())?;
+        let (key, key_source) = api_key(&args.key, p.key_file.as_deref())?;
         let cert = match (
             args.cert_p12
                 .clone()
@@ -307,10 +307,16 @@ impl Profile {
             sub_appid: env("TENPAY_SUB_APPID").or(p.sub_appid),
         })
     }
+}
 
-    /// The API key: --key-file, --key, TENPAY_API_KEY_FILE, TENPAY_API_KEY (or its alias
-    /// TENPAY_KEY), then the profile's key_file.
-    fn key(args: &KeyArgs, profile_file: Option<&Path>) -> Result<(ApiKey, String), Failure> {
+/// The API key and where it came from, in the one order every command and the merchant
+/// server use: --key-file, --key, TENPAY_API_KEY_FILE, TENPAY_API_KEY
+/// (or its alias TENPAY_KEY), then the profile's key_file.
+pub(crate) fn api_key(
+    args: &KeyArgs,
+    profile_file: Option<&Path>,
+) -> Result<(ApiKey, String), Failure> {
+    {
         if let Some(path) = &args.key_file {
             return Ok((read_key_file(path)?, format!("file {}", path.display())));
         }
@@ -343,7 +349,9 @@ impl Profile {
             "no API key: use --key-file PATH, TENPAY_API_KEY_FILE, TENPAY_API_KEY, or key_file in a profile",
         ))
     }
+}
 
+impl Profile {
     /// The client certificate, opened.
     pub(crate) fn identity(&self) -> Result<Option<Identity>, Failure> {
         let cert_error = |e: tenpay_client::Error| bad_input(report(&e));

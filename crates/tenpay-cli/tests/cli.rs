@@ -14,7 +14,9 @@ fn tenpay(args: &[&str], stdin: &[u8], key: Option<&str>) -> Output {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .env_remove("TENPAY_KEY");
+        .env_remove("TENPAY_KEY")
+        .env_remove("TENPAY_API_KEY")
+        .env_remove("TENPAY_API_KEY_FILE");
     if let Some(k) = key {
         cmd.env("TENPAY_KEY", k);
     }
@@ -524,4 +526,70 @@ fn sim_with_tls_writes_the_identities() {
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_file(&config).unwrap();
     std::fs::remove_file(&key_file).unwrap();
+}
+
+/// The offline commands read the key like the profiles and the server: TENPAY_API_KEY_FILE
+/// and TENPAY_API_KEY (TENPAY_KEY is an alias), and a flag wins over the environment.
+#[test]
+fn the_offline_commands_take_the_key_in_the_one_order() {
+    let dir = std::env::temp_dir().join(format!("tenpay-cli-key-order-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.key");
+    let bad = dir.join("bad.key");
+    std::fs::write(&good, format!("{KEY}\n")).unwrap();
+    std::fs::write(&bad, "not-the-key-not-the-key-not-the-k\n").unwrap();
+    let run = |args: &[&str], env: &[(&str, &std::path::Path)], key_var: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenpay"));
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env_remove("TENPAY_KEY")
+            .env_remove("TENPAY_API_KEY")
+            .env_remove("TENPAY_API_KEY_FILE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        if let Some(k) = key_var {
+            cmd.env("TENPAY_API_KEY", k);
+        }
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(DOC.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let reference = stdout(&tenpay(&["sign"], DOC.as_bytes(), Some(KEY)));
+    assert!(!reference.is_empty());
+    let by_file = run(&["sign"], &[("TENPAY_API_KEY_FILE", &good)], None);
+    assert!(by_file.status.success(), "{}", stderr(&by_file));
+    assert_eq!(stdout(&by_file), reference);
+    let by_var = run(&["sign"], &[], Some(KEY));
+    assert_eq!(stdout(&by_var), reference);
+    // --key-file wins over TENPAY_API_KEY_FILE.
+    let flag = good.to_str().unwrap();
+    let both = run(
+        &["sign", "--key-file", flag],
+        &[("TENPAY_API_KEY_FILE", &bad)],
+        None,
+    );
+    assert_eq!(stdout(&both), reference);
+    // TENPAY_API_KEY_FILE wins over TENPAY_API_KEY.
+    let env_order = run(
+        &["sign"],
+        &[("TENPAY_API_KEY_FILE", &good)],
+        Some("not-the-key-not-the-key-not-the-k"),
+    );
+    assert_eq!(stdout(&env_order), reference);
+    let none = run(&["sign"], &[], None);
+    assert_eq!(none.status.code(), Some(4), "a key problem");
+    assert!(
+        stderr(&none).contains("TENPAY_API_KEY_FILE"),
+        "{}",
+        stderr(&none)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -262,9 +262,9 @@ impl Payments {
         now().saturating_add(i64::try_from(self.attempt_ttl.as_secs()).unwrap_or(i64::MAX / 2))
     }
 
-    /// The client (for the operations built on it: reconciliation).
+    /// The client: only [`crate::records`] and the operations here call it.
     #[must_use]
-    pub fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         &self.client
     }
 
@@ -274,9 +274,10 @@ impl Payments {
         &self.latency
     }
 
-    /// The store.
+    /// The store: only [`crate::records`], the operations here and [`crate::Server::store`]
+    /// (for tests that read the books) reach it.
     #[must_use]
-    pub fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 

@@ -1,12 +1,15 @@
-//! What the back office and the sweeper read and mark, through [`Payments`]: the one door to
-//! the store for the handlers and the sweeper, which never hold the store itself. Each is the
-//! store's call, its error an [`OpError`]. (The reconciliation, an operation of its own that
-//! reads the store in batches, still does.)
+//! What the back office, the sweeper and the reconciliation read and mark, through
+//! [`Payments`]: the one door to the store and the client, which none of them holds itself.
+//! Each is the store's (or the client's) call, its error an [`OpError`].
 
 use crate::auth::{Authenticate, UserId};
 use crate::domain::AnomalyKind;
 use crate::payments::{OpError, Payments};
-use crate::store::{Anomaly, AuditRow, Claimed, Counts, Refund};
+use tenpay_client::{BillOutcome, DownloadBill};
+use tenpay_xml::Fen;
+
+use crate::domain::OrderState;
+use crate::store::{Anomaly, Attempt, AuditRow, Claimed, Counts, Refund};
 
 impl Payments {
     /// Whether the database answers (`/readyz`).
@@ -127,10 +130,7 @@ impl Payments {
     ///
     /// # Errors
     /// The store's.
-    pub async fn attempt_state(
-        &self,
-        attempt_no: &str,
-    ) -> Result<Option<crate::domain::OrderState>, OpError> {
+    pub async fn attempt_state(&self, attempt_no: &str) -> Result<Option<OrderState>, OpError> {
         Ok(self.store().attempt(attempt_no).await?.map(|a| a.state))
     }
 
@@ -140,5 +140,124 @@ impl Payments {
     /// The store's.
     pub async fn stop_sweeping(&self, attempt_no: &str) -> Result<(), OpError> {
         Ok(self.store().stop_sweeping(attempt_no).await?)
+    }
+}
+
+/// What the reconciliation reads and records: the day's settled books in pages and per
+/// minute, the rows a bill's batch names, its anomalies and its report; and the bill itself.
+impl Payments {
+    /// How many payments and refunds the books settled in `[from, to)`.
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn settled_counts(&self, from: i64, to: i64) -> Result<(u64, u64), OpError> {
+        Ok(self.store().settled_counts(from, to).await?)
+    }
+
+    /// Settlements per minute of `[from, to)` (payments when `pay`, else refunds).
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn settled_per_minute(
+        &self,
+        pay: bool,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, i64)>, OpError> {
+        Ok(self.store().settled_per_minute(pay, from, to).await?)
+    }
+
+    /// A page of settlements in `[from, to)` after `after`: (time, number, amount in fen).
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn settled_page(
+        &self,
+        pay: bool,
+        from: i64,
+        to: i64,
+        after: Option<&(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, i64)>, OpError> {
+        Ok(self
+            .store()
+            .settled_page(pay, from, to, after, limit)
+            .await?)
+    }
+
+    /// One attempt as stored.
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn attempt_record(&self, attempt_no: &str) -> Result<Option<Attempt>, OpError> {
+        Ok(self.store().attempt(attempt_no).await?)
+    }
+
+    /// One refund as stored, if there is one.
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn find_refund(&self, out_refund_no: &str) -> Result<Option<Refund>, OpError> {
+        Ok(self.store().refund(out_refund_no).await?)
+    }
+
+    /// The attempts among `numbers`: (attempt, order, state, amount, paid at).
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn attempts_among(
+        &self,
+        numbers: &[&str],
+    ) -> Result<Vec<(String, String, OrderState, Fen, Option<i64>)>, OpError> {
+        Ok(self.store().attempts_among(numbers).await?)
+    }
+
+    /// The refunds among `numbers`.
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn refunds_among(&self, numbers: &[&str]) -> Result<Vec<Refund>, OpError> {
+        Ok(self.store().refunds_among(numbers).await?)
+    }
+
+    /// Records a reconciliation difference as an anomaly (once per reference).
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn reconciliation_anomaly(
+        &self,
+        reference: &str,
+        order_no: Option<&str>,
+        detail: &str,
+    ) -> Result<(), OpError> {
+        Ok(self
+            .store()
+            .reconciliation_anomaly(reference, order_no, detail)
+            .await?)
+    }
+
+    /// Keeps a day's report (JSON).
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn save_reconciliation(&self, bill_date: &str, report: &str) -> Result<(), OpError> {
+        Ok(self.store().save_reconciliation(bill_date, report).await?)
+    }
+
+    /// Streams a bill to `out` (timed as `downloadbill`).
+    ///
+    /// # Errors
+    /// The client's.
+    pub async fn download_bill_to<W>(
+        &self,
+        request: &DownloadBill,
+        out: &mut W,
+    ) -> Result<BillOutcome<u64>, tenpay_client::Error>
+    where
+        W: tokio::io::AsyncWrite + Unpin + Send,
+    {
+        self.latency()
+            .time("downloadbill", self.client().download_bill_to(request, out))
+            .await
     }
 }

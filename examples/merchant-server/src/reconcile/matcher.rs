@@ -100,7 +100,7 @@ pub(super) struct Matcher<'a> {
     /// The day, `[start, end)` in Unix seconds.
     day: (i64, i64),
     pays: Vec<PayRow>,
-    lookups: JoinSet<Result<Looked, crate::store::StoreError>>,
+    lookups: JoinSet<Result<Looked, OpError>>,
     refunds: Vec<RefundRow>,
     /// The day's payments and refunds in the books that the bill has.
     seen_pays: Seen,
@@ -170,7 +170,7 @@ impl<'a> Matcher<'a> {
         }
         self.flush_refunds().await?;
         let (start, end) = self.day;
-        let (paid, refunded) = self.payments.store().settled_counts(start, end).await?;
+        let (paid, refunded) = self.payments.settled_counts(start, end).await?;
         let pays = std::mem::take(&mut self.seen_pays);
         self.missing(Side::Pay, pays, paid).await?;
         let refunds = std::mem::take(&mut self.seen_refunds);
@@ -187,8 +187,10 @@ impl<'a> Matcher<'a> {
             return Ok(());
         }
         let (start, end) = self.day;
-        let store = self.payments.store();
-        let counts = store.settled_per_minute(side.is_pay(), start, end).await?;
+        let payments = self.payments;
+        let counts = payments
+            .settled_per_minute(side.is_pay(), start, end)
+            .await?;
         let date = self.report.bill_date.clone();
         for (minute, n) in counts {
             let i = usize::try_from(minute).unwrap_or(usize::MAX);
@@ -199,7 +201,7 @@ impl<'a> Matcher<'a> {
             let to = (from + 60).min(end);
             let mut after = None;
             loop {
-                let page = store
+                let page = payments
                     .settled_page(side.is_pay(), from, to, after.as_ref(), PAGE)
                     .await?;
                 for (_, no, amount) in &page {
@@ -223,11 +225,11 @@ impl<'a> Matcher<'a> {
         amount: i64,
         date: &str,
     ) -> Result<(), OpError> {
-        let store = self.payments.store();
+        let payments = self.payments;
         let (order, refund_no, note, list, reference) = match side {
             Side::Pay => (
-                store
-                    .attempt(no)
+                payments
+                    .attempt_record(no)
                     .await?
                     .map_or_else(|| no.to_owned(), |a| a.order_no),
                 None,
@@ -236,8 +238,8 @@ impl<'a> Matcher<'a> {
                 format!("{date}:pay:{no}"),
             ),
             Side::Refund => (
-                store
-                    .refund(no)
+                payments
+                    .find_refund(no)
                     .await?
                     .map(|r| r.out_trade_no)
                     .unwrap_or_default(),
@@ -267,10 +269,10 @@ impl<'a> Matcher<'a> {
             return;
         }
         let rows = std::mem::replace(&mut self.pays, Vec::with_capacity(BATCH));
-        let store = self.payments.store().clone();
+        let payments = self.payments.clone();
         self.lookups.spawn(async move {
             let numbers: Vec<&str> = rows.iter().map(|r| r.no.as_str()).collect();
-            let found = store
+            let found = payments
                 .attempts_among(&numbers)
                 .await?
                 .into_iter()
@@ -361,7 +363,7 @@ impl<'a> Matcher<'a> {
                 _ => {
                     // Paid in the bill, unpaid here: repaired as the sweeper repairs it.
                     let queried = self.payments.query_attempt(no).await;
-                    let after = self.payments.store().attempt(no).await?;
+                    let after = self.payments.attempt_record(no).await?;
                     let now_paid = after.as_ref().is_some_and(|a| a.state == OrderState::Paid);
                     if let Some(t) = after
                         .and_then(|a| a.paid_at)
@@ -422,7 +424,6 @@ impl<'a> Matcher<'a> {
         let numbers: Vec<&str> = rows.iter().map(|r| r.refund_no.as_str()).collect();
         let found: HashMap<String, _> = self
             .payments
-            .store()
             .refunds_among(&numbers)
             .await?
             .into_iter()
@@ -544,7 +545,6 @@ async fn flag(
     d: Difference,
 ) -> Result<(), OpError> {
     payments
-        .store()
         .reconciliation_anomaly(reference, Some(&d.out_trade_no), &d.note)
         .await?;
     list.push(d);

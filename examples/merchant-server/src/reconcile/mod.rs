@@ -137,13 +137,7 @@ pub async fn reconcile(payments: &Payments, bill_date: &str) -> Result<Report, O
         let mut file = tokio::fs::File::create(&path)
             .await
             .map_err(|e| OpError::Invalid(format!("cannot create {}: {e}", path.display())))?;
-        payments
-            .latency()
-            .time(
-                "downloadbill",
-                payments.client().download_bill_to(&request, &mut file),
-            )
-            .await
+        payments.download_bill_to(&request, &mut file).await
     };
     let mut matcher = matcher::Matcher::new(payments, report, (start, end));
     let result = match outcome {
@@ -172,10 +166,7 @@ pub async fn reconcile(payments: &Payments, bill_date: &str) -> Result<Report, O
         });
     }
     let json = serde_json::to_string(&report).map_err(|e| OpError::Invalid(e.to_string()))?;
-    payments
-        .store()
-        .save_reconciliation(bill_date, &json)
-        .await?;
+    payments.save_reconciliation(bill_date, &json).await?;
     tracing::info!(
         bill_date,
         rows = report.rows,
@@ -208,7 +199,7 @@ pub(crate) async fn daily(payments: Payments, hour: u8) {
             BeijingTime::from_unix(now - 86_400).map(|t| t.to_string()[..8].to_owned())
             && beijing_hour >= i64::from(hour)
         {
-            match payments.store().reconciliation(&yesterday).await {
+            match payments.kept_reconciliation(&yesterday).await {
                 Ok(None) => match reconcile(&payments, &yesterday).await {
                     Ok(_) => {}
                     Err(e) => {

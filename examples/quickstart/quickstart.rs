@@ -60,9 +60,9 @@ async fn main() -> Result<()> {
         .error_for_status()?
         .json()
         .await?;
-    let no = created["out_trade_no"]
+    let no = created["order_no"]
         .as_str()
-        .ok_or("no out_trade_no")?
+        .ok_or("no order_no")?
         .to_owned();
     println!(
         "   the server priced vip-month from its catalogue (catalogue.example.json: 888 fen), stored order {no} and called unifiedorder: prepay_id {}",

@@ -51,7 +51,7 @@ async fn an_order_is_paid_again_through_a_new_attempt_after_the_first_is_closed(
     let created = env
         .create(json!({ "item": "fen-500", "amount_fen": 500, "trade_type": "NATIVE" }))
         .await;
-    let no = created["out_trade_no"].as_str().unwrap().to_owned();
+    let no = created["order_no"].as_str().unwrap().to_owned();
     assert_eq!(
         created["attempt"],
         no.as_str(),
@@ -68,7 +68,7 @@ async fn an_order_is_paid_again_through_a_new_attempt_after_the_first_is_closed(
     assert_eq!(status, 201, "{second}");
     let attempt = second["attempt"].as_str().unwrap().to_owned();
     assert_eq!(attempt, format!("{no}-2"));
-    assert_eq!(second["out_trade_no"], no.as_str());
+    assert_eq!(second["order_no"], no.as_str());
     assert!(second["pay"]["code_url"].is_string(), "{second}");
     // The first attempt was closed at WeChat Pay: the payer can no longer pay it.
     assert_eq!(env.sim.order(&no).unwrap().trade_state, "CLOSED");
@@ -123,7 +123,7 @@ async fn two_paid_attempts_of_one_order_are_a_second_payment_anomaly() {
     let a = wait_anomaly(&env, "SECOND_PAYMENT").await;
     let second_tx = env.sim.order(&attempt).unwrap().transaction_id.unwrap();
     assert_eq!(a["reference"], second_tx.as_str(), "{a}");
-    assert_eq!(a["out_trade_no"], no.as_str(), "{a}");
+    assert_eq!(a["order_no"], no.as_str(), "{a}");
     // The books keep the first payment and count the order once.
     let o = env.order(&no).await;
     assert_eq!(o["state"], "PAID");
@@ -206,7 +206,7 @@ async fn a_payment_completing_after_expiry_closed_the_attempt_is_paid_after_clos
         .pay(&no, &PayOptions::new().after_close(true))
         .unwrap();
     let a = wait_anomaly(&env, "PAID_AFTER_CLOSE").await;
-    assert_eq!(a["out_trade_no"], no.as_str(), "{a}");
+    assert_eq!(a["order_no"], no.as_str(), "{a}");
     assert!(
         a["detail"].as_str().unwrap().contains("refund the payer"),
         "{a}"

@@ -31,7 +31,7 @@ async fn every_trade_type_to_paid_and_refunds_to_their_notification() {
                 json!({ "item": "fen-101", "amount_fen": 101, "trade_type": tt, "openid": openid }),
             )
             .await;
-        let no = created["out_trade_no"].as_str().unwrap();
+        let no = created["order_no"].as_str().unwrap();
         match tt {
             "APP" => assert_eq!(created["pay"]["package"], "Sign=WXPay"),
             "JSAPI" => assert!(
@@ -162,7 +162,7 @@ async fn orders_send_the_payers_ip_trusting_only_configured_proxies() {
                 .unwrap();
             assert_eq!(r.status(), 201);
             let v: Value = r.json().await.unwrap();
-            let no = v["out_trade_no"].as_str().unwrap().to_owned();
+            let no = v["order_no"].as_str().unwrap().to_owned();
             env.order(&no).await["payer_ip"]
                 .as_str()
                 .unwrap()
@@ -186,7 +186,7 @@ async fn orders_send_the_payers_ip_trusting_only_configured_proxies() {
         .await
         .unwrap();
     let v: Value = r.json().await.unwrap();
-    let o = env.order(v["out_trade_no"].as_str().unwrap()).await;
+    let o = env.order(v["order_no"].as_str().unwrap()).await;
     assert_eq!(o["payer_ip"], "127.0.0.1");
     env.stop().await;
 }

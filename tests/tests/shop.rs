@@ -46,7 +46,7 @@ async fn the_price_is_the_merchants() {
     // Without a shown price: the catalogue's amount and description.
     let (status, v) = create(json!({ "item": "iphone-16-pro", "trade_type": "NATIVE" })).await;
     assert_eq!(status, 201, "{v}");
-    let no = v["out_trade_no"].as_str().unwrap();
+    let no = v["order_no"].as_str().unwrap();
     let at_wechat = sim.order(no).unwrap();
     assert_eq!(at_wechat.total_fee.get(), 799_900);
     let books = server.store().order(no).await.unwrap().unwrap();

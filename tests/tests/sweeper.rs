@@ -53,9 +53,7 @@ async fn lost_notifications_are_found_by_the_sweeper_sqlite() {
     // The notification deliveries really failed: the books come from the queries alone.
     assert!(env.sim.deliveries().iter().all(|d| !d.acknowledged));
     // The audit trail keeps each verified orderquery answer.
-    let (_, audit) = env
-        .admin_get(&format!("/audit?out_trade_no={}", nos[0]))
-        .await;
+    let (_, audit) = env.admin_get(&format!("/audit?order_no={}", nos[0])).await;
     assert!(audit.to_string().contains("orderquery"), "{audit}");
     // A refund whose notification is lost too: resolved by refundquery.
     let (status, r) = env.refund(&nos[0], json!({ "amount_fen": 300 })).await;
@@ -98,7 +96,7 @@ async fn expired_orders_are_closed_at_wechat_and_here() {
     // An order whose unifiedorder never got through (WeChat Pay answers ORDERNOTEXIST): nobody
     // can pay it, so it is closed here rather than retried for ever.
     let ghost = tenpay_merchant_server::store::NewOrder {
-        out_trade_no: format!("GHOST{}", unix_now()),
+        order_no: format!("GHOST{}", unix_now()),
         user_id: "alice".into(),
         item: "a".into(),
         description: "d".into(),
@@ -109,7 +107,7 @@ async fn expired_orders_are_closed_at_wechat_and_here() {
         expires_at: unix_now() - 1,
     };
     env.server.store().insert_order(&ghost).await.unwrap();
-    env.wait_state(&ghost.out_trade_no, "CLOSED").await;
+    env.wait_state(&ghost.order_no, "CLOSED").await;
     // An order whose unifiedorder was refused (FAILED) is queried once, then left alone.
     env.sim
         .inject(tenpay_sim::Fault::next(
@@ -317,7 +315,7 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
     env.server
         .store()
         .insert_order(&tenpay_merchant_server::store::NewOrder {
-            out_trade_no: books_only.clone(),
+            order_no: books_only.clone(),
             user_id: "alice".into(),
             item: "a".into(),
             description: "d".into(),
@@ -333,16 +331,16 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
         use sqlx::Connection as _;
         let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
         for (no, fen) in [(&changed, 201), (&unheard_changed, 100)] {
-            sqlx::query("UPDATE orders SET amount_fen = ? WHERE out_trade_no = ?")
+            sqlx::query("UPDATE orders SET amount_fen = ? WHERE order_no = ?")
                 .bind(fen)
                 .bind(no)
                 .execute(&mut conn)
                 .await
                 .unwrap();
         }
-        for table in ["orders", "attempts"] {
+        for (table, number) in [("orders", "order_no"), ("attempts", "out_trade_no")] {
             sqlx::query(&format!(
-                "UPDATE {table} SET state = 'PAID', paid_at = ?, transaction_id = 'T1' WHERE out_trade_no = ?"
+                "UPDATE {table} SET state = 'PAID', paid_at = ?, transaction_id = 'T1' WHERE {number} = ?"
             ))
             .bind(unix_now())
             .bind(&books_only)
@@ -388,7 +386,7 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
     assert_eq!(r["rows"], 8, "{r}");
     // `fine`, the payment of `refunded_elsewhere`, and `repaid`'s second attempt.
     assert_eq!(r["matched"], 3, "{r}");
-    assert_eq!(r["paid_after_close"][0]["out_trade_no"], late, "{r}");
+    assert_eq!(r["paid_after_close"][0]["order_no"], late, "{r}");
     assert_eq!(r["paid_after_close"].as_array().unwrap().len(), 1);
     assert_eq!(
         r["bill_paid_fen"],
@@ -396,14 +394,14 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
         "{r}"
     );
     assert_eq!(r["bill_refunded_fen"], 50, "{r}");
-    assert_eq!(r["repaired"][0]["out_trade_no"], unheard, "{r}");
+    assert_eq!(r["repaired"][0]["order_no"], unheard, "{r}");
     assert_eq!(r["repaired"].as_array().unwrap().len(), 1);
     let mismatch = |no: &str| {
         r["amount_mismatches"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|d| d["out_trade_no"] == no)
+            .find(|d| d["order_no"] == no)
             .cloned()
             .unwrap_or_else(|| panic!("{no} not among the mismatches: {r}"))
     };
@@ -418,7 +416,7 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
         r["unknown_refunds"][0]["out_refund_no"],
         format!("{refunded_elsewhere}R")
     );
-    assert_eq!(r["missing_payments"][0]["out_trade_no"], books_only, "{r}");
+    assert_eq!(r["missing_payments"][0]["order_no"], books_only, "{r}");
     assert_eq!(r["missing_payments"][0]["books_fen"], 700, "{r}");
     assert_eq!(r["missing_payments"].as_array().unwrap().len(), 1, "{r}");
     for empty in ["unknown_payments", "missing_refunds", "unresolved"] {

@@ -9,6 +9,15 @@ const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 const DOC: &str = r#"{"appid":"wxd930ea5d5a258f4f","mch_id":"10000100","device_info":"1000","body":"test","nonce_str":"ibuaiVcKdpRxkhJA"}"#;
 
 fn tenpay(args: &[&str], stdin: &[u8], key: Option<&str>) -> Output {
+    let env: Vec<(&str, &std::ffi::OsStr)> = key
+        .map(|k| ("TENPAY_KEY", std::ffi::OsStr::new(k)))
+        .into_iter()
+        .collect();
+    tenpay_with(args, stdin, &env)
+}
+
+/// `tenpay` with no key variable from the caller's environment, and `env` set.
+fn tenpay_with(args: &[&str], stdin: &[u8], env: &[(&str, &std::ffi::OsStr)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenpay"));
     cmd.args(args)
         .stdin(Stdio::piped())
@@ -17,8 +26,8 @@ fn tenpay(args: &[&str], stdin: &[u8], key: Option<&str>) -> Output {
         .env_remove("TENPAY_KEY")
         .env_remove("TENPAY_API_KEY")
         .env_remove("TENPAY_API_KEY_FILE");
-    if let Some(k) = key {
-        cmd.env("TENPAY_KEY", k);
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     let mut child = cmd.spawn().unwrap();
     child.stdin.take().unwrap().write_all(stdin).unwrap();
@@ -538,53 +547,35 @@ fn the_offline_commands_take_the_key_in_the_one_order() {
     let bad = dir.join("bad.key");
     std::fs::write(&good, format!("{KEY}\n")).unwrap();
     std::fs::write(&bad, "not-the-key-not-the-key-not-the-k\n").unwrap();
-    let run = |args: &[&str], env: &[(&str, &std::path::Path)], key_var: Option<&str>| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenpay"));
-        cmd.args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .env_remove("TENPAY_KEY")
-            .env_remove("TENPAY_API_KEY")
-            .env_remove("TENPAY_API_KEY_FILE");
-        for (k, v) in env {
-            cmd.env(k, v);
+    let run = |args: &[&str], file: Option<&std::path::Path>, key_var: Option<&str>| {
+        let mut env: Vec<(&str, &std::ffi::OsStr)> = Vec::new();
+        if let Some(f) = file {
+            env.push(("TENPAY_API_KEY_FILE", f.as_os_str()));
         }
         if let Some(k) = key_var {
-            cmd.env("TENPAY_API_KEY", k);
+            env.push(("TENPAY_API_KEY", std::ffi::OsStr::new(k)));
         }
-        let mut child = cmd.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(DOC.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        tenpay_with(args, DOC.as_bytes(), &env)
     };
     let reference = stdout(&tenpay(&["sign"], DOC.as_bytes(), Some(KEY)));
     assert!(!reference.is_empty());
-    let by_file = run(&["sign"], &[("TENPAY_API_KEY_FILE", &good)], None);
+    let by_file = run(&["sign"], Some(&good), None);
     assert!(by_file.status.success(), "{}", stderr(&by_file));
     assert_eq!(stdout(&by_file), reference);
-    let by_var = run(&["sign"], &[], Some(KEY));
+    let by_var = run(&["sign"], None, Some(KEY));
     assert_eq!(stdout(&by_var), reference);
     // --key-file wins over TENPAY_API_KEY_FILE.
     let flag = good.to_str().unwrap();
-    let both = run(
-        &["sign", "--key-file", flag],
-        &[("TENPAY_API_KEY_FILE", &bad)],
-        None,
-    );
+    let both = run(&["sign", "--key-file", flag], Some(&bad), None);
     assert_eq!(stdout(&both), reference);
     // TENPAY_API_KEY_FILE wins over TENPAY_API_KEY.
     let env_order = run(
         &["sign"],
-        &[("TENPAY_API_KEY_FILE", &good)],
+        Some(&good),
         Some("not-the-key-not-the-key-not-the-k"),
     );
     assert_eq!(stdout(&env_order), reference);
-    let none = run(&["sign"], &[], None);
+    let none = run(&["sign"], None, None);
     assert_eq!(none.status.code(), Some(4), "a key problem");
     assert!(
         stderr(&none).contains("TENPAY_API_KEY_FILE"),

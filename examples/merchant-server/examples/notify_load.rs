@@ -68,7 +68,7 @@ async fn main() {
         let no = format!("L{prefix}{i:08}");
         store
             .insert_order(&NewOrder {
-                out_trade_no: no.clone(),
+                order_no: no.clone(),
                 user_id: "load".into(),
                 item: "load".into(),
                 description: "load".into(),

@@ -104,8 +104,8 @@ pub struct CreateOrder {
 /// A created order and what the app needs to pay it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CreatedOrder {
-    /// The order number.
-    pub out_trade_no: String,
+    /// The business order's number.
+    pub order_no: String,
     /// The payment attempt's number at WeChat Pay (the order's own for the first attempt).
     pub attempt: String,
     /// When the attempt expires (Unix seconds).
@@ -355,7 +355,7 @@ impl Payments {
         let expires_at = self.expiry();
         self.store
             .insert_order(&NewOrder {
-                out_trade_no: out_trade_no.clone(),
+                order_no: out_trade_no.clone(),
                 user_id: user.as_str().to_owned(),
                 item: req.item,
                 description: price.description,
@@ -493,7 +493,7 @@ impl Payments {
         }
         .unwrap_or(Value::Null);
         Ok(CreatedOrder {
-            out_trade_no: order.out_trade_no.clone(),
+            order_no: order.order_no.clone(),
             attempt: attempt_no.to_owned(),
             expires_at,
             state: OrderState::NotPay,
@@ -839,13 +839,13 @@ impl Payments {
         })?;
         // The answer names the attempt; the books, its order.
         let attempt_no = answer.out_trade_no.clone().unwrap_or_default();
-        let out_trade_no = match self.store.attempt(&attempt_no).await? {
+        let order_no = match self.store.attempt(&attempt_no).await? {
             Some(a) => a.order_no,
             None => attempt_no,
         };
         let report = RefundReport {
             out_refund_no: item.out_refund_no.to_string(),
-            out_trade_no,
+            order_no,
             refund_id: item.refund_id.clone(),
             refund_fee: item.refund_fee,
             state,

@@ -85,7 +85,7 @@ fn reconcile_one_day_from_the_command_line() {
     assert_eq!(code, 1, "{stdout}{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["rows"], 1);
-    assert_eq!(report["unknown_payments"][0]["out_trade_no"], "CMD-1");
+    assert_eq!(report["unknown_payments"][0]["order_no"], "CMD-1");
     assert_eq!(report["unknown_payments"][0]["bill_fen"], 321);
     // A day without a bill: nothing needs a person.
     let (code, stdout, _) = run(&["reconcile", "20200101"], &vars);

@@ -134,7 +134,7 @@ impl Env {
     /// Creates an order as alice and returns its out_trade_no.
     pub async fn new_order(&self, amount_fen: u64, trade_type: &str) -> String {
         let body = json!({ "item": format!("fen-{amount_fen}"), "amount_fen": amount_fen, "trade_type": trade_type });
-        self.create(body).await["out_trade_no"]
+        self.create(body).await["order_no"]
             .as_str()
             .unwrap()
             .to_owned()

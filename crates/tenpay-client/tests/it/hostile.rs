@@ -42,16 +42,11 @@ async fn raw_server(head: String, body: Vec<u8>, repeat: usize) -> (String, Arc<
 }
 
 fn plain(base: &str) -> Client {
-    Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(base)
-    .retries(2, Duration::from_millis(1))
-    .build()
-    .unwrap()
+    Client::builder(merchant(SignType::Md5))
+        .base_url(base)
+        .retries(2, Duration::from_millis(1))
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -120,18 +115,13 @@ async fn bill_from(body: Vec<u8>, max: usize) -> Result<BillOutcome, Error> {
         body.len()
     );
     let (base, _) = raw_server(head, body, 1).await;
-    Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(base)
-    .max_bill_bytes(max)
-    .build()
-    .unwrap()
-    .download_bill(&DownloadBill::new("20141110", BillType::All).unwrap().gzip())
-    .await
+    Client::builder(merchant(SignType::Md5))
+        .base_url(base)
+        .max_bill_bytes(max)
+        .build()
+        .unwrap()
+        .download_bill(&DownloadBill::new("20141110", BillType::All).unwrap().gzip())
+        .await
 }
 
 #[tokio::test]
@@ -180,15 +170,10 @@ async fn redirects_are_not_followed() {
 #[test]
 fn plain_http_is_refused_except_for_loopback_or_with_the_opt_in() {
     let build = |url: &str, opt_in: bool| {
-        Client::builder(tenpay_client::Merchant::new(
-            APPID,
-            MCH,
-            key(),
-            SignType::Md5,
-        ))
-        .base_url(url)
-        .allow_insecure_http(opt_in)
-        .build()
+        Client::builder(merchant(SignType::Md5))
+            .base_url(url)
+            .allow_insecure_http(opt_in)
+            .build()
     };
     for refused in [
         "http://api.mch.weixin.qq.com",
@@ -211,15 +196,10 @@ fn plain_http_is_refused_except_for_loopback_or_with_the_opt_in() {
         assert!(build(accepted, false).is_ok(), "{accepted}");
     }
     assert!(build("http://10.0.0.5:8080", true).is_ok());
-    let backup = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url("https://api.mch.weixin.qq.com")
-    .backup_url("http://api2.mch.weixin.qq.com")
-    .build();
+    let backup = Client::builder(merchant(SignType::Md5))
+        .base_url("https://api.mch.weixin.qq.com")
+        .backup_url("http://api2.mch.weixin.qq.com")
+        .build();
     assert!(matches!(backup, Err(Error::Config(_))));
 }
 
@@ -281,13 +261,10 @@ async fn answers_for_another_sub_merchant_are_foreign() {
         signed_answer(&fields)
     };
     let provider = |base: String| {
-        Client::builder(
-            tenpay_client::Merchant::new(APPID, MCH, key(), SignType::Md5)
-                .with_sub_merchant("1900000109", None),
-        )
-        .base_url(base)
-        .build()
-        .unwrap()
+        Client::builder(merchant(SignType::Md5).with_sub_merchant("1900000109", None))
+            .base_url(base)
+            .build()
+            .unwrap()
     };
     let query = OrderQuery::by_out_trade_no(no("S1"));
     // (the answer's sub_mch_id, a provider's client?, accepted?)
@@ -342,15 +319,10 @@ async fn errors_do_not_print_their_cause_twice() {
 #[tokio::test]
 async fn configuration_and_transport_errors_are_typed_with_their_causes() {
     use tenpay_client::ConfigError;
-    let e = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url("http://10.1.2.3")
-    .build()
-    .unwrap_err();
+    let e = Client::builder(merchant(SignType::Md5))
+        .base_url("http://10.1.2.3")
+        .build()
+        .unwrap_err();
     assert!(
         matches!(e, Error::Config(ConfigError::BaseUrl { ref url }) if url == "http://10.1.2.3"),
         "{e}"
@@ -379,16 +351,11 @@ async fn configuration_and_transport_errors_are_typed_with_their_causes() {
         "{e}"
     );
     // Nothing listens on port 9 of loopback: a connect error, retryable, with reqwest's cause.
-    let c = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url("http://127.0.0.1:9")
-    .retries(0, Duration::ZERO)
-    .build()
-    .unwrap();
+    let c = Client::builder(merchant(SignType::Md5))
+        .base_url("http://127.0.0.1:9")
+        .retries(0, Duration::ZERO)
+        .build()
+        .unwrap();
     let e = c
         .order_query(&OrderQuery::by_out_trade_no(no("T1")))
         .await

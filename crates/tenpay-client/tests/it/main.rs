@@ -42,6 +42,11 @@ async fn sim() -> SimHandle {
 }
 
 /// A client over the simulator's TLS listener with the merchant's legacy PKCS#12 identity.
+/// The test merchant, signing with `st`.
+fn merchant(st: SignType) -> tenpay_client::Merchant {
+    tenpay_client::Merchant::new(APPID, MCH, key(), st)
+}
+
 fn client(sim: &SimHandle, st: SignType) -> Client {
     tls_builder(sim, st)
         .identity(Identity::from_pkcs12(
@@ -54,7 +59,7 @@ fn client(sim: &SimHandle, st: SignType) -> Client {
 
 /// A builder for the simulator's TLS listener, trusting its CA (no identity yet).
 fn tls_builder(sim: &SimHandle, st: SignType) -> tenpay_client::ClientBuilder {
-    Client::builder(tenpay_client::Merchant::new(APPID, MCH, key(), st))
+    Client::builder(merchant(st))
         .base_url(sim.tls_base_url().unwrap())
         .bank_key_url(sim.tls_base_url().unwrap())
         .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
@@ -233,30 +238,20 @@ async fn refunds_over_tls_with_pkcs12_and_pem_identities() {
 
     // Without an identity nothing is sent.
     let calls = sim.calls("refund");
-    let bare = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(sim.base_url())
-    .build()
-    .unwrap();
+    let bare = Client::builder(merchant(SignType::Md5))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
     let e = bare.refund(&refund_of("R1", "RF4", 1)).await.unwrap_err();
     assert!(matches!(e.cause(), Error::NoIdentity { path } if path == "/secapi/pay/refund"));
     assert_eq!(e.because(), RefusedBecause::NotSent);
     assert_eq!(sim.calls("refund"), calls);
 
     // A wrong PKCS#12 password is a configuration error at build time.
-    let e = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .identity(Identity::from_pkcs12(id.pkcs12.clone()).password("nope"))
-    .build()
-    .unwrap_err();
+    let e = Client::builder(merchant(SignType::Md5))
+        .identity(Identity::from_pkcs12(id.pkcs12.clone()).password("nope"))
+        .build()
+        .unwrap_err();
     assert!(matches!(e, Error::Config(_)));
 }
 
@@ -377,17 +372,12 @@ async fn error_classes() {
         .unwrap_err();
     assert_eq!(e.err_code(), Some(&ErrCode::OrderNotExist));
     // Timeout.
-    let slow = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(sim.base_url())
-    .timeout(Duration::from_millis(100))
-    .retries(0, Duration::ZERO)
-    .build()
-    .unwrap();
+    let slow = Client::builder(merchant(SignType::Md5))
+        .base_url(sim.base_url())
+        .timeout(Duration::from_millis(100))
+        .retries(0, Duration::ZERO)
+        .build()
+        .unwrap();
     sim.inject(Fault::next("orderquery", FaultKind::Delay { ms: 400 }, 1))
         .unwrap();
     let e = slow
@@ -573,15 +563,10 @@ async fn fund_flow_is_signed_with_hmac_whatever_the_client_uses() {
 
     // It needs the client certificate: without one nothing is sent.
     let calls = sim.calls("downloadfundflow");
-    let bare = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(sim.base_url())
-    .build()
-    .unwrap();
+    let bare = Client::builder(merchant(SignType::Md5))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
     let e = bare
         .download_fund_flow(&DownloadFundFlow::new(&today, AccountType::Basic).unwrap())
         .await
@@ -650,15 +635,10 @@ fn fixture(name: &str) -> Vec<u8> {
 
 async fn tenpay_client_test_parse(text: String) -> tenpay_client::Bill {
     let base = fixed_server(vec![("/pay/downloadbill", text.into_bytes())]).await;
-    let c = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(base)
-    .build()
-    .unwrap();
+    let c = Client::builder(merchant(SignType::Md5))
+        .base_url(base)
+        .build()
+        .unwrap();
     match c
         .download_bill(&DownloadBill::new("20141110", BillType::All).unwrap())
         .await
@@ -687,16 +667,11 @@ async fn reference_fixtures_decode_into_typed_responses() {
     ])
     .await;
     let id = sim().await.tls().unwrap().identity(MCH).unwrap().clone();
-    let c = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(base.clone())
-    .identity(Identity::from_pem(id.cert_pem, id.key_pem))
-    .build()
-    .unwrap();
+    let c = Client::builder(merchant(SignType::Md5))
+        .base_url(base.clone())
+        .identity(Identity::from_pem(id.cert_pem, id.key_pem))
+        .build()
+        .unwrap();
     let u = c.unified_order(&order("F1")).await.unwrap();
     assert_eq!(u.prepay_id, "wx201411101639507cbf6ffd8b0779950874");
     let q = c
@@ -808,16 +783,11 @@ async fn payment_code_helper() {
 async fn sandbox_key_is_fetched_once_and_reused() {
     let sim = sim().await;
     for sandbox in [Sandbox::Current, Sandbox::Legacy] {
-        let c = Client::builder(tenpay_client::Merchant::new(
-            APPID,
-            MCH,
-            key(),
-            SignType::Md5,
-        ))
-        .base_url(sim.base_url())
-        .sandbox(sandbox)
-        .build()
-        .unwrap();
+        let c = Client::builder(merchant(SignType::Md5))
+            .base_url(sim.base_url())
+            .sandbox(sandbox)
+            .build()
+            .unwrap();
         let before = sim.calls("getsignkey");
         for i in 0..3 {
             c.unified_order(&order(&format!("S{i}{sandbox:?}")))
@@ -827,44 +797,29 @@ async fn sandbox_key_is_fetched_once_and_reused() {
         assert_eq!(sim.calls("getsignkey"), before + 1);
     }
     assert!(
-        Client::builder(tenpay_client::Merchant::new(
-            APPID,
-            MCH,
-            key(),
-            SignType::HmacSha256
-        ))
-        .sandbox(Sandbox::Current)
-        .build()
-        .is_err()
+        Client::builder(merchant(SignType::HmacSha256))
+            .sandbox(Sandbox::Current)
+            .build()
+            .is_err()
     );
 }
 
 #[tokio::test]
 async fn pay_params_reference_vectors_and_mweb() {
-    let c = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .nonce_fn(|| "5K8264ILTKCH16CQ2502SI8ZNMTM67VS".into())
-    .clock_fn(|| 1_414_561_699)
-    .build()
-    .unwrap();
+    let c = Client::builder(merchant(SignType::Md5))
+        .nonce_fn(|| "5K8264ILTKCH16CQ2502SI8ZNMTM67VS".into())
+        .clock_fn(|| 1_414_561_699)
+        .build()
+        .unwrap();
     let p = c.app_params("WX1217752501201407033233368018");
     assert_eq!(p.sign, "C9612FA7A6BA5F51E195D5F9337CA288");
     let json = serde_json::to_value(&p).unwrap();
     assert_eq!(json["package"], "Sign=WXPay");
-    let c = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .nonce_fn(|| "e61463f8efa94090b1f366cccfbbb444".into())
-    .clock_fn(|| 1_414_561_699)
-    .build()
-    .unwrap();
+    let c = Client::builder(merchant(SignType::Md5))
+        .nonce_fn(|| "e61463f8efa94090b1f366cccfbbb444".into())
+        .clock_fn(|| 1_414_561_699)
+        .build()
+        .unwrap();
     let j = c.jsapi_params("u802345jgfjsdfgsdg888");
     assert_eq!(j.pay_sign, "A62A01211E36F5D2173A9EE93EBAC56C");
     let json = serde_json::to_value(&j).unwrap();
@@ -878,14 +833,9 @@ async fn pay_params_reference_vectors_and_mweb() {
         "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1&package=1&redirect_url=https%3A%2F%2Fm.example.com%2Fdone%3Fo%3D1"
     );
     // The default nonce is 32 hex characters.
-    let d = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::HmacSha256,
-    ))
-    .build()
-    .unwrap();
+    let d = Client::builder(merchant(SignType::HmacSha256))
+        .build()
+        .unwrap();
     let p = d.jsapi_params("x");
     assert_eq!(p.nonce_str.len(), 32);
     assert!(p.nonce_str.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -900,17 +850,12 @@ async fn failover_repeats_safe_requests_on_the_backup_url() {
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let primary = format!("http://{}", dead.local_addr().unwrap());
     drop(dead);
-    let c = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(primary)
-    .backup_url(sim.base_url())
-    .retries(1, Duration::from_millis(1))
-    .build()
-    .unwrap();
+    let c = Client::builder(merchant(SignType::Md5))
+        .base_url(primary)
+        .backup_url(sim.base_url())
+        .retries(1, Duration::from_millis(1))
+        .build()
+        .unwrap();
     let e = c
         .order_query(&OrderQuery::by_out_trade_no(no("FO1")))
         .await
@@ -950,15 +895,10 @@ async fn modern_bills_parse_with_exact_fees() {
     // A bad fee names its column.
     let bad = text.replace("`0.05940", "`0.0594x");
     let base = fixed_server(vec![("/pay/downloadbill", bad.into_bytes())]).await;
-    let c = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(base)
-    .build()
-    .unwrap();
+    let c = Client::builder(merchant(SignType::Md5))
+        .base_url(base)
+        .build()
+        .unwrap();
     let e = c
         .download_bill(&DownloadBill::new("20261130", BillType::All).unwrap())
         .await

@@ -14,15 +14,10 @@ async fn a_provider_calls_for_each_sub_merchant_through_one_client() {
         .start()
         .await
         .unwrap();
-    let provider = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(sim.base_url())
-    .build()
-    .unwrap();
+    let provider = Client::builder(merchant(SignType::Md5))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
     for (no_, sub, sub_appid) in [
         ("SM1", "1900000109", None),
         ("SM2", "1900000110", Some("wx1111111111111111".to_owned())),
@@ -65,15 +60,10 @@ async fn a_provider_calls_for_each_sub_merchant_through_one_client() {
 #[tokio::test]
 async fn another_merchant_shares_the_pool_with_its_own_key() {
     let sim = sim().await;
-    let first = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(sim.base_url())
-    .build()
-    .unwrap();
+    let first = Client::builder(merchant(SignType::Md5))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
     let second = first
         .with_merchant(
             tenpay_client::Merchant::new(
@@ -119,15 +109,10 @@ async fn another_app_of_the_merchant_is_checked_against_its_own_appid() {
         m.to_xml().into_bytes()
     };
     let base = fixed_server(vec![("/pay/orderquery", answer("wxminiprogram0001"))]).await;
-    let app = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(&base)
-    .build()
-    .unwrap();
+    let app = Client::builder(merchant(SignType::Md5))
+        .base_url(&base)
+        .build()
+        .unwrap();
     let mini = app.with_appid("wxminiprogram0001");
     let query = OrderQuery::by_out_trade_no(no("A1"));
     assert!(mini.order_query(&query).await.is_ok());

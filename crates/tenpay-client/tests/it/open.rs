@@ -97,15 +97,10 @@ async fn a_custom_endpoint_and_a_raw_call_against_the_simulator() {
         Err(Error::BadSignature(_))
     ));
     // A raw secapi call without a certificate sends nothing.
-    let bare = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(sim.base_url())
-    .build()
-    .unwrap();
+    let bare = Client::builder(merchant(SignType::Md5))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
     let calls = sim.calls("refund");
     let e = bare
         .call(
@@ -135,15 +130,10 @@ async fn raw_calls_take_only_v2_paths_and_unsigned_answers_when_told() {
         <mch_appid>wx2421b1c4370ec43b</mch_appid><mchid>10000100</mchid><partner_trade_no>T1</partner_trade_no></xml>"
         .to_vec();
     let base = fixed_server(vec![("/mmpaymkttransfers/gettransferinfo", unsigned)]).await;
-    let c = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(base)
-    .build()
-    .unwrap();
+    let c = Client::builder(merchant(SignType::Md5))
+        .base_url(base)
+        .build()
+        .unwrap();
     let call = RawCall::new("/mmpaymkttransfers/gettransferinfo")
         .unwrap()
         .certificate(false)
@@ -156,15 +146,10 @@ async fn raw_calls_take_only_v2_paths_and_unsigned_answers_when_told() {
     // An unsigned answer naming another merchant is still foreign.
     let foreign = b"<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</result_code><mchid>10000200</mchid></xml>".to_vec();
     let base = fixed_server(vec![("/mmpaymkttransfers/gettransferinfo", foreign)]).await;
-    let c = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(base)
-    .build()
-    .unwrap();
+    let c = Client::builder(merchant(SignType::Md5))
+        .base_url(base)
+        .build()
+        .unwrap();
     assert!(matches!(
         c.call(&call.unsigned_answer()).await,
         Err(Error::ForeignAnswer { field: "mchid", .. })
@@ -194,7 +179,7 @@ async fn a_merchant_signs_and_reads_with_someone_elses_http_client() {
     let sim = sim().await;
     let c = client(&sim, SignType::Md5);
     c.unified_order(&order("OWN1")).await.unwrap();
-    let merchant = tenpay_client::Merchant::new(APPID, MCH, key(), SignType::HmacSha256);
+    let merchant = merchant(SignType::HmacSha256);
     let query = OrderQuery::by_out_trade_no(no("OWN1"));
     let body = merchant.sign(&query).unwrap();
     let authority = sim.base_url().trim_start_matches("http://").to_owned();

@@ -14,7 +14,7 @@ use tenpay_sign::SignType;
 use tenpay_sim::{Fault, FaultKind, Merchant, Simulator};
 use tenpay_xml::Fen;
 
-use super::{APPID, MCH, client, key, sim, tls_builder};
+use super::{APPID, MCH, client, key, merchant, sim, tls_builder};
 
 const OPENID: &str = "oUpF8uMEb4qRXf22hE3X68TekukE";
 
@@ -403,14 +403,7 @@ async fn a_bank_payment_is_encrypted_under_the_served_key_and_settles() {
 /// Answers shaped as public SDKs' fixtures show them.
 #[test]
 fn fixture_answers_decode() {
-    let c = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .build()
-    .unwrap();
+    let c = Client::builder(merchant(SignType::Md5)).build().unwrap();
     let read = |name: &str| {
         let text = std::fs::read_to_string(format!(
             "{}/testdata/payout/{name}",
@@ -485,17 +478,12 @@ async fn the_bank_key_host_pin_and_refresh() {
         )
     };
     // A base that is not production, and no key URL: nothing is fetched, nothing sent.
-    let no_host = Client::builder(tenpay_client::Merchant::new(
-        APPID,
-        MCH,
-        key(),
-        SignType::Md5,
-    ))
-    .base_url(sim.tls_base_url().unwrap())
-    .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
-    .identity(identity())
-    .build()
-    .unwrap();
+    let no_host = Client::builder(merchant(SignType::Md5))
+        .base_url(sim.tls_base_url().unwrap())
+        .add_root_certificate_pem(sim.tls().unwrap().ca_pem.clone())
+        .identity(identity())
+        .build()
+        .unwrap();
     let r = no_host.pay_bank(&bank("K7000001")).await.unwrap_err();
     assert!(
         matches!(

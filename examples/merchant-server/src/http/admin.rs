@@ -3,9 +3,9 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /orders/{out_trade_no}[?refresh=true]` | any order, with its refunds |
-//! | `POST /orders/{out_trade_no}/cancel` | cancel an unpaid order for good (the payer cannot pay it again) |
-//! | `POST /orders/{out_trade_no}/refunds` | refund `{amount_fen, out_refund_no?, reason?}`; repeat with the same `out_refund_no` |
+//! | `GET /orders/{order_no}[?refresh=true]` | any order, with its refunds |
+//! | `POST /orders/{order_no}/cancel` | cancel an unpaid order for good (the payer cannot pay it again) |
+//! | `POST /orders/{order_no}/refunds` | refund `{amount_fen, out_refund_no?, reason?}`; repeat with the same `out_refund_no` |
 //! | `GET /refunds/{out_refund_no}` | one refund |
 //! | `POST /refunds/{out_refund_no}/query` | ask WeChat Pay (refundquery) and record the result |
 //! | `POST /users/{user_id}/revoke` | refuse every session token of the user issued until now (all instances within 5 s) |
@@ -15,7 +15,7 @@
 //! | `GET /reconciliations/{yyyyMMdd}` | the kept report, JSON; `…/html` as a page |
 //! | `GET /metrics` | OpenMetrics text (`prometheus-client`): orders, refunds, notifications, open anomalies, the sweeper, rate limits, connections, WeChat Pay latency |
 //! | `GET /healthz`, `GET /readyz` | alive; the database answers (no token needed) |
-//! | `GET /audit?out_trade_no=…` | the notifications received, with verdicts |
+//! | `GET /audit?order_no=…` | the notifications received, with verdicts |
 //!
 //! Refund answers: 201 created and accepted, 200 a repeat, 202 outcome unknown (the refund is
 //! PROCESSING; it is resolved by the notification or refundquery), 422 refused for good by
@@ -77,9 +77,9 @@ pub fn router(
             "/anomalies/{kind}/{reference}/resolve",
             post(resolve_anomaly),
         )
-        .route("/orders/{out_trade_no}", get(get_order))
-        .route("/orders/{out_trade_no}/cancel", post(cancel_order))
-        .route("/orders/{out_trade_no}/refunds", post(create_refund))
+        .route("/orders/{order_no}", get(get_order))
+        .route("/orders/{order_no}/cancel", post(cancel_order))
+        .route("/orders/{order_no}/refunds", post(create_refund))
         .route("/refunds/{out_refund_no}", get(get_refund))
         .route("/refunds/{out_refund_no}/query", post(query_refund))
         .route(
@@ -420,13 +420,13 @@ async fn anomalies(State(p): State<Payments>) -> Result<impl IntoResponse, ApiEr
 
 #[derive(Debug, Deserialize)]
 struct AuditQuery {
-    out_trade_no: String,
+    order_no: String,
 }
 
 async fn audit(
     State(p): State<Payments>,
     Query(q): Query<AuditQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let rows = p.audit(&q.out_trade_no).await?;
+    let rows = p.audit(&q.order_no).await?;
     Ok(Json(rows))
 }

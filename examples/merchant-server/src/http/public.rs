@@ -6,8 +6,8 @@
 //! |---|---|---|
 //! | `POST /wechat/notify/pay`, `POST /wechat/notify/refund` | WeChat Pay | notifications |
 //! | `POST /orders` | the app's user | create an order, get the pay parameters |
-//! | `GET /orders/{out_trade_no}[?refresh=true]` | the app's user | the caller's own order |
-//! | `POST /orders/{out_trade_no}/attempts` | the app's user | pay an unpaid order again |
+//! | `GET /orders/{order_no}[?refresh=true]` | the app's user | the caller's own order |
+//! | `POST /orders/{order_no}/attempts` | the app's user | pay an unpaid order again |
 //!
 //! The calls that reach WeChat Pay (creation, attempts, `?refresh=true`) take one call from
 //! the user's and the client address's buckets ([`super::throttle`]): 429 with `Retry-After`
@@ -69,8 +69,8 @@ pub fn router(
     };
     let app = Router::new()
         .route("/orders", post(create_order))
-        .route("/orders/{out_trade_no}", get(get_order))
-        .route("/orders/{out_trade_no}/attempts", post(repay))
+        .route("/orders/{order_no}", get(get_order))
+        .route("/orders/{order_no}/attempts", post(repay))
         .route_layer(axum::middleware::from_fn_with_state(
             authenticator,
             authenticate,
@@ -151,7 +151,7 @@ async fn create_order(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// `POST /orders/{out_trade_no}/attempts`: pay an unpaid order again (a new attempt).
+/// `POST /orders/{order_no}/attempts`: pay an unpaid order again (a new attempt).
 async fn repay(
     State(s): State<AppState>,
     Extension(user): Extension<UserId>,
@@ -164,7 +164,7 @@ async fn repay(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// Query of `GET /orders/{out_trade_no}`.
+/// Query of `GET /orders/{order_no}`.
 #[derive(Debug, Deserialize)]
 struct GetOrder {
     /// Ask WeChat Pay (orderquery) first, when the order is unpaid.

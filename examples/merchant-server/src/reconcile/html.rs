@@ -47,7 +47,7 @@ pub fn html(r: &Report) -> String {
         ("missing refund", &r.missing_refunds),
     ] {
         for d in list {
-            let no = esc(&d.out_trade_no);
+            let no = esc(&d.order_no);
             let _ = write!(
                 out,
                 "<tr><td>{what}</td><td><a href=\"/orders/{no}\">{no}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -241,7 +241,7 @@ impl<'a> Matcher<'a> {
                 payments
                     .find_refund(no)
                     .await?
-                    .map(|r| r.out_trade_no)
+                    .map(|r| r.order_no)
                     .unwrap_or_default(),
                 Some(no.to_owned()),
                 format!("refunded here on {date}, not in WeChat Pay's bill"),
@@ -250,7 +250,7 @@ impl<'a> Matcher<'a> {
             ),
         };
         let d = Difference {
-            out_trade_no: order,
+            order_no: order,
             out_refund_no: refund_no,
             bill_fen: None,
             books_fen: u64::try_from(amount).ok(),
@@ -303,7 +303,7 @@ impl<'a> Matcher<'a> {
         for PayRow { no, bill } in rows {
             let Some((order_no, state, amount, paid_at)) = found.get(no) else {
                 let d = Difference {
-                    out_trade_no: no.clone(),
+                    order_no: no.clone(),
                     out_refund_no: None,
                     bill_fen: *bill,
                     books_fen: None,
@@ -328,7 +328,7 @@ impl<'a> Matcher<'a> {
                 OrderState::Paid if *bill == books => self.report.matched += 1,
                 OrderState::Paid => {
                     let d = Difference {
-                        out_trade_no: order,
+                        order_no: order,
                         out_refund_no: None,
                         bill_fen: *bill,
                         books_fen: books,
@@ -353,7 +353,7 @@ impl<'a> Matcher<'a> {
                         ),
                     };
                     self.report.paid_after_close.push(Difference {
-                        out_trade_no: order,
+                        order_no: order,
                         out_refund_no: None,
                         bill_fen: *bill,
                         books_fen: books,
@@ -372,7 +372,7 @@ impl<'a> Matcher<'a> {
                         self.seen_pays.insert(self.day.0, t, no);
                     }
                     let d = |note: String| Difference {
-                        out_trade_no: order.clone(),
+                        order_no: order.clone(),
                         out_refund_no: None,
                         bill_fen: *bill,
                         books_fen: books,
@@ -442,14 +442,14 @@ impl<'a> Matcher<'a> {
             {
                 self.seen_refunds.insert(self.day.0, r.updated_at, rno);
             }
-            let order = local.map_or_else(|| no.clone(), |r| r.out_trade_no.clone());
+            let order = local.map_or_else(|| no.clone(), |r| r.order_no.clone());
             match local {
                 Some(r) if r.state == RefundState::Success && *bill == Some(r.amount.get()) => {
                     self.report.matched += 1;
                 }
                 Some(r) if r.state == RefundState::Success => {
                     let d = Difference {
-                        out_trade_no: order,
+                        order_no: order,
                         out_refund_no: Some(rno.clone()),
                         bill_fen: *bill,
                         books_fen: Some(r.amount.get()),
@@ -466,7 +466,7 @@ impl<'a> Matcher<'a> {
                 Some(r) if r.state == RefundState::Processing => {
                     let resolved = self.payments.resolve_refund(rno).await;
                     let d = |note: String| Difference {
-                        out_trade_no: order.clone(),
+                        order_no: order.clone(),
                         out_refund_no: Some(rno.clone()),
                         bill_fen: *bill,
                         books_fen: Some(r.amount.get()),
@@ -517,7 +517,7 @@ impl<'a> Matcher<'a> {
                         None => "refunded in the bill, no such refund here".into(),
                     };
                     let d = Difference {
-                        out_trade_no: order,
+                        order_no: order,
                         out_refund_no: Some(rno.clone()),
                         bill_fen: *bill,
                         books_fen: None,
@@ -545,7 +545,7 @@ async fn flag(
     d: Difference,
 ) -> Result<(), OpError> {
     payments
-        .reconciliation_anomaly(reference, Some(&d.out_trade_no), &d.note)
+        .reconciliation_anomaly(reference, Some(&d.order_no), &d.note)
         .await?;
     list.push(d);
     Ok(())

@@ -24,8 +24,9 @@ use crate::payments::{OpError, Payments};
 /// One difference between the bill and the books.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Difference {
-    /// The order.
-    pub out_trade_no: String,
+    /// The business order (for a payment the bill has and the books do not: the bill's
+    /// `out_trade_no`).
+    pub order_no: String,
     /// The refund, for refund rows.
     pub out_refund_no: Option<String>,
     /// The bill's amount (fen).
@@ -161,9 +162,7 @@ pub async fn reconcile(payments: &Payments, bill_date: &str) -> Result<Report, O
         &mut report.repaired,
         &mut report.unresolved,
     ] {
-        list.sort_by(|a, b| {
-            (&a.out_trade_no, &a.out_refund_no).cmp(&(&b.out_trade_no, &b.out_refund_no))
-        });
+        list.sort_by(|a, b| (&a.order_no, &a.out_refund_no).cmp(&(&b.order_no, &b.out_refund_no)));
     }
     let json = serde_json::to_string(&report).map_err(|e| OpError::Invalid(e.to_string()))?;
     payments.save_reconciliation(bill_date, &json).await?;

@@ -60,7 +60,7 @@ pub struct Claimed {
 async fn facts(tx: &mut Tx<'_>, attempt_no: &str) -> Result<Option<Facts>, StoreError> {
     let row = sqlx::query(
         "SELECT a.order_no, o.amount_fen, a.state, a.transaction_id, o.state, o.transaction_id, o.paid_attempt \
-         FROM attempts a JOIN orders o ON o.out_trade_no = a.order_no WHERE a.out_trade_no = $1",
+         FROM attempts a JOIN orders o ON o.order_no = a.order_no WHERE a.out_trade_no = $1",
     )
     .bind(attempt_no)
     .fetch_optional(&mut **tx)
@@ -103,7 +103,7 @@ async fn move_attempt(
     let order_no: String = row.try_get(0)?;
     sqlx::query(&format!(
         "UPDATE orders SET state = $1, prepay_id = COALESCE($2, prepay_id) \
-         WHERE out_trade_no = $3 AND attempt = $4 AND state IN ({list})"
+         WHERE order_no = $3 AND attempt = $4 AND state IN ({list})"
     ))
     .bind(to.as_str())
     .bind(prepay_id)
@@ -129,10 +129,10 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let t = now();
         sqlx::query(
-            "INSERT INTO orders (out_trade_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, created_at, attempt) \
+            "INSERT INTO orders (order_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, created_at, attempt) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(&o.out_trade_no)
+        .bind(&o.order_no)
         .bind(&o.user_id)
         .bind(&o.item)
         .bind(&o.description)
@@ -142,20 +142,12 @@ impl Store {
         .bind(&o.payer_ip)
         .bind(OrderState::New.as_str())
         .bind(t)
-        .bind(&o.out_trade_no)
+        .bind(&o.order_no)
         .execute(&mut *tx)
         .await?;
-        insert_attempt(
-            &mut tx,
-            &o.out_trade_no,
-            &o.out_trade_no,
-            1,
-            t,
-            o.expires_at,
-        )
-        .await?;
+        insert_attempt(&mut tx, &o.order_no, &o.order_no, 1, t, o.expires_at).await?;
         tx.commit().await?;
-        tracing::info!(out_trade_no = %o.out_trade_no, state = "NEW", "order created");
+        tracing::info!(out_trade_no = %o.order_no, state = "NEW", "order created");
         Ok(())
     }
 
@@ -172,7 +164,7 @@ impl Store {
     ) -> Result<NewAttempt, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Locks the order (see `reserve_refund`).
-        let found = sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
+        let found = sqlx::query("UPDATE orders SET state = state WHERE order_no = $1")
             .bind(order_no)
             .execute(&mut *tx)
             .await?
@@ -182,7 +174,7 @@ impl Store {
         }
         let row = sqlx::query(
             "SELECT o.state, (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM attempts WHERE order_no = $1) \
-             FROM orders o WHERE o.out_trade_no = $2",
+             FROM orders o WHERE o.order_no = $2",
         )
         .bind(order_no)
         .bind(order_no)
@@ -205,7 +197,7 @@ impl Store {
         let t = now();
         insert_attempt(&mut tx, &number, order_no, last + 1, t, expires_at).await?;
         sqlx::query(
-            "UPDATE orders SET attempt = $1, state = 'NEW', prepay_id = NULL WHERE out_trade_no = $2",
+            "UPDATE orders SET attempt = $1, state = 'NEW', prepay_id = NULL WHERE order_no = $2",
         )
         .bind(&number)
         .bind(order_no)
@@ -227,7 +219,7 @@ impl Store {
     pub async fn cancel_order(&self, order_no: &str) -> Result<Cancel, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Locks the order (see `reserve_refund`): a new attempt waits, then sees CANCELLED.
-        let found = sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
+        let found = sqlx::query("UPDATE orders SET state = state WHERE order_no = $1")
             .bind(order_no)
             .execute(&mut *tx)
             .await?
@@ -248,7 +240,7 @@ impl Store {
         let mut from = OrderState::CLOSABLE.to_vec();
         from.extend([OrderState::Closed, OrderState::Failed]);
         let moved = sqlx::query(&format!(
-            "UPDATE orders SET state = 'CANCELLED' WHERE out_trade_no = $1 AND state IN ({})",
+            "UPDATE orders SET state = 'CANCELLED' WHERE order_no = $1 AND state IN ({})",
             in_list(&from)
         ))
         .bind(order_no)
@@ -326,7 +318,7 @@ impl Store {
     /// The database's.
     pub async fn order(&self, out_trade_no: &str) -> Result<Option<Order>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {} FROM orders WHERE out_trade_no = $1",
+            "SELECT {} FROM orders WHERE order_no = $1",
             rows::ORDER_COLUMNS
         ))
         .bind(out_trade_no)
@@ -345,7 +337,7 @@ impl Store {
         out_trade_no: &str,
     ) -> Result<Option<Order>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {} FROM orders WHERE out_trade_no = $1 AND user_id = $2",
+            "SELECT {} FROM orders WHERE order_no = $1 AND user_id = $2",
             rows::ORDER_COLUMNS
         ))
         .bind(out_trade_no)
@@ -418,7 +410,7 @@ impl Store {
             return Ok(Err(Refusal::UnknownOrder));
         };
         let order_no: String = locked.try_get(0)?;
-        sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
+        sqlx::query("UPDATE orders SET state = state WHERE order_no = $1")
             .bind(&order_no)
             .execute(&mut *tx)
             .await?;
@@ -456,7 +448,7 @@ impl Store {
         if transition == PaymentTransition::Pay {
             sqlx::query(
                 "UPDATE orders SET state = 'PAID', transaction_id = $1, paid_at = $2, paid_via = $3, paid_attempt = $4 \
-                 WHERE out_trade_no = $5",
+                 WHERE order_no = $5",
             )
             .bind(&transaction_id)
             .bind(t)
@@ -556,7 +548,7 @@ impl Store {
                ORDER BY sweep_after LIMIT $4{lock}) \
              RETURNING out_trade_no, expires_at, \
                (SELECT CASE WHEN o.state IN ({}) OR COALESCE(o.attempt, '') <> attempts.out_trade_no \
-                 THEN 1 ELSE 0 END FROM orders o WHERE o.out_trade_no = attempts.order_no)",
+                 THEN 1 ELSE 0 END FROM orders o WHERE o.order_no = attempts.order_no)",
             in_list(&OrderState::PAYABLE),
             in_list(&paid),
         );

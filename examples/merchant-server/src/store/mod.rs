@@ -160,8 +160,9 @@ pub enum Reservation {
 pub struct RefundReport {
     /// The refund.
     pub out_refund_no: String,
-    /// Its order, as reported.
-    pub out_trade_no: String,
+    /// Its business order (the attempt WeChat Pay names, mapped back).
+    pub order_no: String,
+
     /// WeChat Pay's refund id.
     pub refund_id: String,
     /// The refunded amount.
@@ -344,7 +345,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // A no-op write first: it locks the order row (PostgreSQL) or the database (SQLite),
         // so requests for one order are checked one after the other.
-        let found = sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
+        let found = sqlx::query("UPDATE orders SET state = state WHERE order_no = $1")
             .bind(out_trade_no)
             .execute(&mut *tx)
             .await?
@@ -357,9 +358,9 @@ impl Store {
         }
         let row = sqlx::query(
             "SELECT o.amount_fen, o.state, \
-             (SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM refunds WHERE out_trade_no = $1 AND state <> 'REFUNDCLOSE'), \
-             (SELECT COUNT(*) FROM refunds WHERE out_trade_no = $2) \
-             FROM orders o WHERE o.out_trade_no = $3",
+             (SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM refunds WHERE order_no = $1 AND state <> 'REFUNDCLOSE'), \
+             (SELECT COUNT(*) FROM refunds WHERE order_no = $2) \
+             FROM orders o WHERE o.order_no = $3",
         )
         .bind(out_trade_no)
         .bind(out_trade_no)
@@ -386,7 +387,7 @@ impl Store {
         }
         let t = now();
         let inserted = sqlx::query(
-            "INSERT INTO refunds (out_refund_no, out_trade_no, amount_fen, reason, state, created_at, updated_at) \
+            "INSERT INTO refunds (out_refund_no, order_no, amount_fen, reason, state, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, 'PROCESSING', $5, $6) ON CONFLICT (out_refund_no) DO NOTHING",
         )
         .bind(out_refund_no)
@@ -502,8 +503,7 @@ impl Store {
         report: &RefundReport,
     ) -> Result<RefundVerdict, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let audit_id =
-            insert_audit(&mut tx, evidence, "pending", Some(&report.out_trade_no)).await?;
+        let audit_id = insert_audit(&mut tx, evidence, "pending", Some(&report.order_no)).await?;
         let result = self.apply_refund_report(&mut tx, report).await?;
         set_verdict(&mut tx, &audit_id, &result.verdict).await?;
         tx.commit().await?;
@@ -521,13 +521,13 @@ impl Store {
         let Some(local) = refund_in(tx, &r.out_refund_no).await? else {
             let detail = format!(
                 "WeChat Pay reports refund {} of order {} ({} fen, {}) that this server never made",
-                r.out_refund_no, r.out_trade_no, r.refund_fee, r.state
+                r.out_refund_no, r.order_no, r.refund_fee, r.state
             );
             insert_anomaly(
                 tx,
                 AnomalyKind::UnknownRefund,
                 &r.out_refund_no,
-                Some(&r.out_trade_no),
+                Some(&r.order_no),
                 &detail,
             )
             .await?;
@@ -537,16 +537,16 @@ impl Store {
             });
         };
         // An answer without out_trade_no is about our refund's order.
-        if !r.out_trade_no.is_empty() && local.out_trade_no != r.out_trade_no {
+        if !r.order_no.is_empty() && local.order_no != r.order_no {
             let detail = format!(
                 "refund {} belongs to order {} here, to {} at WeChat Pay",
-                r.out_refund_no, local.out_trade_no, r.out_trade_no
+                r.out_refund_no, local.order_no, r.order_no
             );
             insert_anomaly(
                 tx,
                 AnomalyKind::UnknownRefund,
                 &r.out_refund_no,
-                Some(&local.out_trade_no),
+                Some(&local.order_no),
                 &detail,
             )
             .await?;
@@ -555,18 +555,17 @@ impl Store {
                 anomalies: vec![AnomalyKind::UnknownRefund],
             });
         }
-        sqlx::query("UPDATE orders SET state = state WHERE out_trade_no = $1")
-            .bind(&local.out_trade_no)
+        sqlx::query("UPDATE orders SET state = state WHERE order_no = $1")
+            .bind(&local.order_no)
             .execute(&mut **tx)
             .await?;
         // Read again under the lock: another instance may have recorded it meanwhile.
         let local = refund_in(tx, &r.out_refund_no).await?.unwrap_or(local);
-        let order = local.out_trade_no.clone();
-        let row =
-            sqlx::query("SELECT amount_fen, refunded_fen FROM orders WHERE out_trade_no = $1")
-                .bind(&order)
-                .fetch_one(&mut **tx)
-                .await?;
+        let order = local.order_no.clone();
+        let row = sqlx::query("SELECT amount_fen, refunded_fen FROM orders WHERE order_no = $1")
+            .bind(&order)
+            .fetch_one(&mut **tx)
+            .await?;
         let facts = crate::domain::RefundFacts {
             state: local.state,
             amount: local.amount,
@@ -578,7 +577,7 @@ impl Store {
             set_refund_state(tx, &r.out_refund_no, state, Some(&r.refund_id)).await?;
         }
         if let Some((refunded, state)) = t.order {
-            sqlx::query("UPDATE orders SET refunded_fen = $1, state = $2 WHERE out_trade_no = $3")
+            sqlx::query("UPDATE orders SET refunded_fen = $1, state = $2 WHERE order_no = $3")
                 .bind(money::to_db(refunded)?)
                 .bind(state.as_str())
                 .bind(&order)
@@ -627,7 +626,7 @@ impl Store {
     /// The database's.
     pub async fn refunds(&self, out_trade_no: &str) -> Result<Vec<Refund>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {} FROM refunds WHERE out_trade_no = $1 ORDER BY created_at, out_refund_no",
+            "SELECT {} FROM refunds WHERE order_no = $1 ORDER BY created_at, out_refund_no",
             rows::REFUND_COLUMNS
         ))
         .bind(out_trade_no)
@@ -700,7 +699,7 @@ impl Store {
     ) -> Result<Vec<(i64, String, i64)>, StoreError> {
         let sql = if pay {
             "SELECT a.paid_at, a.out_trade_no, o.amount_fen FROM attempts a \
-             JOIN orders o ON o.out_trade_no = a.order_no \
+             JOIN orders o ON o.order_no = a.order_no \
              WHERE a.paid_at < $1 AND (a.paid_at, a.out_trade_no) > ($2, $3) \
              ORDER BY a.paid_at, a.out_trade_no LIMIT $4"
         } else {
@@ -778,7 +777,7 @@ impl Store {
         }
         let sql = format!(
             "SELECT a.out_trade_no, a.order_no, a.state, o.amount_fen, a.paid_at FROM attempts a \
-             JOIN orders o ON o.out_trade_no = a.order_no WHERE a.out_trade_no IN ({})",
+             JOIN orders o ON o.order_no = a.order_no WHERE a.out_trade_no IN ({})",
             placeholders(numbers.len())
         );
         let rows = numbers
@@ -1008,7 +1007,7 @@ fn same_request(
     amount: Fen,
     reason: Option<&str>,
 ) -> Reservation {
-    if existing.out_trade_no == out_trade_no
+    if existing.order_no == out_trade_no
         && existing.amount == amount
         && existing.reason.as_deref() == reason
     {
@@ -1016,7 +1015,7 @@ fn same_request(
     } else {
         Reservation::Conflict(format!(
             "out_refund_no {} is a refund of {} fen of order {}: repeat it unchanged, or use a new number",
-            existing.out_refund_no, existing.amount, existing.out_trade_no
+            existing.out_refund_no, existing.amount, existing.order_no
         ))
     }
 }
@@ -1097,7 +1096,7 @@ async fn insert_anomaly(
     detail: &str,
 ) -> Result<(), StoreError> {
     let new = sqlx::query(
-        "INSERT INTO anomalies (id, kind, reference, out_trade_no, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO anomalies (id, kind, reference, order_no, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (kind, reference) DO NOTHING",
     )
     .bind(uuid::Uuid::now_v7().to_string())

@@ -15,8 +15,8 @@ fn fen<S: serde::Serializer>(v: &Fen, s: S) -> Result<S::Ok, S::Error> {
 /// A new order, as the app asked for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
-    /// The merchant's order number.
-    pub out_trade_no: String,
+    /// The business order's number (its first attempt's `out_trade_no` too).
+    pub order_no: String,
     /// The user who ordered.
     pub user_id: String,
     /// What is sold.
@@ -64,8 +64,8 @@ pub struct Attempt {
 /// An order row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Order {
-    /// The merchant's order number.
-    pub out_trade_no: String,
+    /// The business order's number (its first attempt's `out_trade_no` too).
+    pub order_no: String,
     /// The user who ordered.
     pub user_id: String,
     /// What is sold.
@@ -107,8 +107,8 @@ pub struct Order {
 pub struct Refund {
     /// The merchant's refund number.
     pub out_refund_no: String,
-    /// The order.
-    pub out_trade_no: String,
+    /// The business order.
+    pub order_no: String,
     /// The amount asked for.
     #[serde(rename = "amount_fen", serialize_with = "fen")]
     pub amount: Fen,
@@ -145,7 +145,8 @@ pub struct AuditRow {
     pub body: String,
     /// What was decided.
     pub verdict: String,
-    /// The order, when known.
+    /// The number the delivery or the query named (an attempt's `out_trade_no`, or the
+    /// business order's number when that is what was known), when known.
     pub out_trade_no: Option<String>,
 }
 
@@ -156,8 +157,8 @@ pub struct Anomaly {
     pub kind: AnomalyKind,
     /// What it is about (a transaction id, an out_refund_no).
     pub reference: String,
-    /// The order.
-    pub out_trade_no: Option<String>,
+    /// The business order, when known.
+    pub order_no: Option<String>,
     /// What happened and what to do.
     pub detail: String,
     /// Unix seconds.
@@ -168,17 +169,17 @@ pub struct Anomaly {
     pub resolution: Option<String>,
 }
 
-pub(super) const ORDER_COLUMNS: &str = "out_trade_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, prepay_id, transaction_id, refunded_fen, created_at, paid_at, paid_via, attempt, paid_attempt";
+pub(super) const ORDER_COLUMNS: &str = "order_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, prepay_id, transaction_id, refunded_fen, created_at, paid_at, paid_via, attempt, paid_attempt";
 pub(super) const ATTEMPT_COLUMNS: &str = "out_trade_no, order_no, seq, state, prepay_id, transaction_id, created_at, expires_at, paid_at, paid_via";
-pub(super) const REFUND_COLUMNS: &str = "out_refund_no, out_trade_no, amount_fen, reason, state, refund_id, submissions, last_error, created_at, updated_at";
+pub(super) const REFUND_COLUMNS: &str = "out_refund_no, order_no, amount_fen, reason, state, refund_id, submissions, last_error, created_at, updated_at";
 pub(super) const AUDIT_COLUMNS: &str =
     "kind, received_at, verified, body_len, body_sha256, body, verdict, out_trade_no";
 pub(super) const ANOMALY_COLUMNS: &str =
-    "kind, reference, out_trade_no, detail, created_at, resolved_at, resolution";
+    "kind, reference, order_no, detail, created_at, resolved_at, resolution";
 
 pub(super) fn order(row: &AnyRow) -> Result<Order, StoreError> {
     Ok(Order {
-        out_trade_no: row.try_get(0)?,
+        order_no: row.try_get(0)?,
         user_id: row.try_get(1)?,
         item: row.try_get(2)?,
         description: row.try_get(3)?,
@@ -216,7 +217,7 @@ pub(super) fn attempt(row: &AnyRow) -> Result<Attempt, StoreError> {
 pub(super) fn refund(row: &AnyRow) -> Result<Refund, StoreError> {
     Ok(Refund {
         out_refund_no: row.try_get(0)?,
-        out_trade_no: row.try_get(1)?,
+        order_no: row.try_get(1)?,
         amount: money::from_db(row.try_get(2)?)?,
         reason: row.try_get(3)?,
         state: RefundState::parse(&row.try_get::<String, _>(4)?)?,
@@ -245,7 +246,7 @@ pub(super) fn anomaly(row: &AnyRow) -> Result<Anomaly, StoreError> {
     Ok(Anomaly {
         kind: AnomalyKind::parse(&row.try_get::<String, _>(0)?)?,
         reference: row.try_get(1)?,
-        out_trade_no: row.try_get(2)?,
+        order_no: row.try_get(2)?,
         detail: row.try_get(3)?,
         created_at: row.try_get(4)?,
         resolved_at: row.try_get(5)?,

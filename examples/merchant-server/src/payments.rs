@@ -510,15 +510,15 @@ impl Payments {
     pub async fn order(
         &self,
         owner: Option<&UserId>,
-        out_trade_no: &str,
+        order_no: &str,
     ) -> Result<OrderView, OpError> {
         let order = match owner {
-            Some(u) => self.store.order_of(u.as_str(), out_trade_no).await?,
-            None => self.store.order(out_trade_no).await?,
+            Some(u) => self.store.order_of(u.as_str(), order_no).await?,
+            None => self.store.order(order_no).await?,
         }
         .ok_or(OpError::UnknownOrder)?;
-        let refunds = self.store.refunds(out_trade_no).await?;
-        let attempts = self.store.attempts(out_trade_no).await?;
+        let refunds = self.store.refunds(order_no).await?;
+        let attempts = self.store.attempts(order_no).await?;
         Ok(OrderView {
             order,
             refunds,
@@ -534,15 +534,15 @@ impl Payments {
     pub async fn refresh(
         &self,
         owner: Option<&UserId>,
-        out_trade_no: &str,
+        order_no: &str,
     ) -> Result<OrderView, OpError> {
-        let view = self.order(owner, out_trade_no).await?;
+        let view = self.order(owner, order_no).await?;
         for a in &view.attempts {
             if OrderState::PAYABLE.contains(&a.state) {
                 self.query_attempt(&a.out_trade_no).await?;
             }
         }
-        self.order(owner, out_trade_no).await
+        self.order(owner, order_no).await
     }
 
     /// Asks WeChat Pay (orderquery) about one attempt and settles a payment it reports
@@ -617,9 +617,9 @@ impl Payments {
     /// [`OpError::Conflict`] when it is paid, or WeChat Pay says it is paid;
     /// [`OpError::Upstream`] when an attempt could not be closed (the order is unchanged;
     /// try again).
-    pub async fn cancel(&self, out_trade_no: &str) -> Result<OrderView, OpError> {
+    pub async fn cancel(&self, order_no: &str) -> Result<OrderView, OpError> {
         for _ in 0..3 {
-            let view = self.order(None, out_trade_no).await?;
+            let view = self.order(None, order_no).await?;
             if view.order.state == OrderState::Cancelled {
                 return Ok(view);
             }
@@ -634,9 +634,9 @@ impl Payments {
                     self.close_attempt(&a.out_trade_no).await?;
                 }
             }
-            match self.store.cancel_order(out_trade_no).await? {
+            match self.store.cancel_order(order_no).await? {
                 Cancel::Cancelled | Cancel::NotCancellable => {
-                    return self.order(None, out_trade_no).await;
+                    return self.order(None, order_no).await;
                 }
                 Cancel::UnknownOrder => return Err(OpError::UnknownOrder),
                 // The payer opened a new attempt meanwhile: close that one too.
@@ -688,7 +688,7 @@ impl Payments {
     /// not fit, or the `out_refund_no` names another request); the store's.
     pub async fn refund(
         &self,
-        out_trade_no: &str,
+        order_no: &str,
         req: CreateRefund,
     ) -> Result<RefundOutcome, OpError> {
         if req.amount_fen == 0 {
@@ -708,7 +708,7 @@ impl Payments {
         let amount = Fen::new(req.amount_fen);
         let (refund, created) = match self
             .store
-            .reserve_refund(out_trade_no, &out_refund_no, amount, req.reason.as_deref())
+            .reserve_refund(order_no, &out_refund_no, amount, req.reason.as_deref())
             .await?
         {
             Reservation::Created(r) => (r, true),
@@ -743,11 +743,11 @@ impl Payments {
         }
         let order = self
             .store
-            .order(out_trade_no)
+            .order(order_no)
             .await?
             .ok_or(OpError::UnknownOrder)?;
         // WeChat Pay knows the payment by the attempt that paid it.
-        let paid_no = order.paid_attempt.as_deref().unwrap_or(out_trade_no);
+        let paid_no = order.paid_attempt.as_deref().unwrap_or(order_no);
         let trade_no = OutTradeNo::new(paid_no).map_err(|_| OpError::UnknownOrder)?;
         let first = self.store.begin_submission(&out_refund_no).await? == 1;
         // Always the stored amount and reason: a repeat is the same request.
@@ -959,12 +959,12 @@ impl Payments {
     async fn refuse_verified(
         &self,
         evidence: Evidence<'_>,
-        out_trade_no: &str,
+        attempt_no: &str,
         refusal: &Refusal,
         transaction_id: Option<&str>,
     ) -> Result<(), StoreError> {
         let detail = refusal.to_string();
-        let reference = transaction_id.unwrap_or(out_trade_no);
+        let reference = transaction_id.unwrap_or(attempt_no);
         let anomaly = matches!(refusal, Refusal::AmountMismatch { .. }).then_some((
             AnomalyKind::AmountMismatch,
             reference,
@@ -975,7 +975,7 @@ impl Payments {
             .record_refused(
                 evidence,
                 &format!("refused: {refusal}"),
-                known.then_some(out_trade_no),
+                known.then_some(attempt_no),
                 anomaly,
             )
             .await

@@ -316,12 +316,12 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn order(&self, out_trade_no: &str) -> Result<Option<Order>, StoreError> {
+    pub async fn order(&self, order_no: &str) -> Result<Option<Order>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM orders WHERE order_no = $1",
             rows::ORDER_COLUMNS
         ))
-        .bind(out_trade_no)
+        .bind(order_no)
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::order).transpose()
@@ -334,13 +334,13 @@ impl Store {
     pub async fn order_of(
         &self,
         user_id: &str,
-        out_trade_no: &str,
+        order_no: &str,
     ) -> Result<Option<Order>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM orders WHERE order_no = $1 AND user_id = $2",
             rows::ORDER_COLUMNS
         ))
-        .bind(out_trade_no)
+        .bind(order_no)
         .bind(user_id)
         .fetch_optional(&self.pool)
         .await?;

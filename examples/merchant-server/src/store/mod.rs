@@ -624,12 +624,12 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn refunds(&self, out_trade_no: &str) -> Result<Vec<Refund>, StoreError> {
+    pub async fn refunds(&self, order_no: &str) -> Result<Vec<Refund>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM refunds WHERE order_no = $1 ORDER BY created_at, out_refund_no",
             rows::REFUND_COLUMNS
         ))
-        .bind(out_trade_no)
+        .bind(order_no)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(rows::refund).collect()
@@ -1003,11 +1003,11 @@ impl Store {
 
 fn same_request(
     existing: Refund,
-    out_trade_no: &str,
+    order_no: &str,
     amount: Fen,
     reason: Option<&str>,
 ) -> Reservation {
-    if existing.order_no == out_trade_no
+    if existing.order_no == order_no
         && existing.amount == amount
         && existing.reason.as_deref() == reason
     {
@@ -1135,5 +1135,72 @@ fn create_private_sqlite_file(url: &str) -> Result<(), std::io::Error> {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod migration_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Rows written before `0007_order_no.sql` (orders, attempts, refunds, anomalies under
+    /// `out_trade_no`) are read after it under `order_no`.
+    #[tokio::test]
+    async fn rows_from_before_the_rename_are_read_after_it() {
+        install_default_drivers();
+        let dir = std::env::temp_dir().join(format!("tenpay-migration-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("shop.db").display());
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        let before = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(
+                MIGRATOR
+                    .migrations
+                    .iter()
+                    .filter(|m| m.version < 7)
+                    .cloned()
+                    .collect(),
+            ),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        before.run(&pool).await.unwrap();
+        for sql in [
+            "INSERT INTO orders (out_trade_no, user_id, item, description, amount_fen, trade_type, \
+             payer_ip, state, created_at, attempt) \
+             VALUES ('OLD1', 'u1', 'coffee', 'Coffee', 1500, 'NATIVE', '127.0.0.1', 'NOTPAY', 1, 'OLD1')",
+            "INSERT INTO attempts (out_trade_no, order_no, seq, state, created_at, expires_at) \
+             VALUES ('OLD1', 'OLD1', 1, 'NOTPAY', 1, 400)",
+            "INSERT INTO refunds (out_refund_no, out_trade_no, amount_fen, state, created_at, updated_at) \
+             VALUES ('R1', 'OLD1', 100, 'PROCESSING', 2, 2)",
+            "INSERT INTO anomalies (id, kind, reference, out_trade_no, detail, created_at) \
+             VALUES ('a1', 'SECOND_PAYMENT', 'T9', 'OLD1', 'seen', 3)",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+
+        let store = Store::connect(&DatabaseUrl::new(url).unwrap())
+            .await
+            .unwrap();
+        let order = store.order("OLD1").await.unwrap().unwrap();
+        assert_eq!(
+            (order.order_no.as_str(), order.amount.get()),
+            ("OLD1", 1500)
+        );
+        let refunds = store.refunds("OLD1").await.unwrap();
+        assert_eq!(refunds.len(), 1);
+        assert_eq!(refunds[0].order_no, "OLD1");
+        let anomalies = store.anomalies(10).await.unwrap();
+        assert_eq!(anomalies[0].order_no.as_deref(), Some("OLD1"));
+        assert_eq!(
+            store.attempt("OLD1").await.unwrap().unwrap().order_no,
+            "OLD1"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -31,6 +31,9 @@ macro_rules! states {
                 match s { $($s => Ok(Self::$v),)+ _ => Err(UnknownState { what: $what, value: s.to_owned() }) }
             }
         }
+        impl From<$name> for &'static str {
+            fn from(s: $name) -> Self { s.as_str() }
+        }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
         }
@@ -38,7 +41,7 @@ macro_rules! states {
 }
 
 states!(
-    /// An order (one payment attempt, one `out_trade_no`).
+    /// A business order (paid through attempts, [`AttemptState`]).
     OrderState ("order state") {
         /// Stored; unifiedorder not answered yet (or its outcome unknown).
         New = "NEW",
@@ -62,6 +65,45 @@ states!(
         Cancelled = "CANCELLED",
     }
 );
+
+states!(
+    /// A payment attempt (one `out_trade_no` at WeChat Pay). While it is its order's current
+    /// attempt and unpaid, the order's state follows it ([`AttemptState::order_state`]).
+    AttemptState ("attempt state") {
+        /// Stored; unifiedorder not answered yet (or its outcome unknown).
+        New = "NEW",
+        /// WeChat Pay has it (prepay id); the payer has not paid.
+        NotPay = "NOTPAY",
+        /// WeChat Pay refused it (a final unifiedorder error).
+        Failed = "FAILED",
+        /// A failed payment was notified; the payer may try again.
+        PayError = "PAYERROR",
+        /// Paid.
+        Paid = "PAID",
+        /// Expired, closed, or superseded before payment: WeChat Pay never reuses its number.
+        Closed = "CLOSED",
+    }
+);
+
+impl AttemptState {
+    /// States a successful payment may move from (exactly once).
+    pub const PAYABLE: [Self; 4] = [Self::New, Self::NotPay, Self::PayError, Self::Failed];
+    /// States an attempt can be closed from.
+    pub const CLOSABLE: [Self; 3] = [Self::New, Self::NotPay, Self::PayError];
+
+    /// The order's state when this is its current attempt.
+    #[must_use]
+    pub const fn order_state(self) -> OrderState {
+        match self {
+            Self::New => OrderState::New,
+            Self::NotPay => OrderState::NotPay,
+            Self::Failed => OrderState::Failed,
+            Self::PayError => OrderState::PayError,
+            Self::Paid => OrderState::Paid,
+            Self::Closed => OrderState::Closed,
+        }
+    }
+}
 
 states!(
     /// A refund (one `out_refund_no`).
@@ -279,7 +321,7 @@ pub struct PaymentFacts {
     /// The order's amount.
     pub amount: Fen,
     /// The attempt's state.
-    pub attempt_state: OrderState,
+    pub attempt_state: AttemptState,
     /// The transaction that paid the attempt, if one did.
     pub attempt_tx: Option<String>,
     /// The order's state.
@@ -314,7 +356,7 @@ pub fn payment(facts: &PaymentFacts, attempt_no: &str, transaction_id: &str) -> 
     let PaymentFacts {
         order_no, amount, ..
     } = facts;
-    if OrderState::PAYABLE.contains(&facts.attempt_state) {
+    if AttemptState::PAYABLE.contains(&facts.attempt_state) {
         // A CLOSED order's current attempt is closed; this one was still open.
         if OrderState::PAYABLE.contains(&facts.order_state)
             || facts.order_state == OrderState::Closed
@@ -338,7 +380,7 @@ pub fn payment(facts: &PaymentFacts, attempt_no: &str, transaction_id: &str) -> 
             ),
         );
     }
-    if facts.attempt_state == OrderState::Closed {
+    if facts.attempt_state == AttemptState::Closed {
         return PaymentTransition::Anomaly(
             AnomalyKind::PaidAfterClose,
             format!(
@@ -547,12 +589,12 @@ mod tests {
         assert_eq!(money::to_db(Fen::new(5)).unwrap(), 5);
     }
 
-    fn facts(attempt: OrderState, order: OrderState) -> PaymentFacts {
+    fn facts(attempt: AttemptState, order: OrderState) -> PaymentFacts {
         PaymentFacts {
             order_no: "O".into(),
             amount: Fen::new(100),
             attempt_state: attempt,
-            attempt_tx: attempt.is_paid().then(|| "T1".into()),
+            attempt_tx: (attempt == AttemptState::Paid).then(|| "T1".into()),
             order_state: order,
             order_tx: order.is_paid().then(|| "T1".into()),
             paid_attempt: order.is_paid().then(|| "O".into()),
@@ -561,12 +603,13 @@ mod tests {
 
     #[test]
     fn a_payment_moves_the_books_once_and_anything_else_is_an_anomaly() {
+        use AttemptState as A;
         use OrderState::*;
         use PaymentTransition as T;
         // An open attempt of an unpaid (or expired) order: paid.
         for order in [New, NotPay, PayError, Failed, Closed] {
             assert_eq!(
-                payment(&facts(NotPay, order), "O-2", "T2"),
+                payment(&facts(A::NotPay, order), "O-2", "T2"),
                 T::Pay,
                 "{order}"
             );
@@ -578,26 +621,29 @@ mod tests {
             _ => None,
         };
         assert_eq!(
-            kind(payment(&facts(NotPay, Paid), "O-2", "T2")),
+            kind(payment(&facts(A::NotPay, Paid), "O-2", "T2")),
             Some(AnomalyKind::SecondPayment)
         );
-        let cancelled = payment(&facts(NotPay, Cancelled), "O-2", "T2");
+        let cancelled = payment(&facts(A::NotPay, Cancelled), "O-2", "T2");
         assert!(
             matches!(&cancelled, T::PayAttemptOnly(AnomalyKind::PaidAfterClose, d) if d.contains("cancelled")),
             "{cancelled:?}"
         );
         // A closed attempt: nothing moves, paid after close.
         assert!(matches!(
-            payment(&facts(Closed, NotPay), "O", "T2"),
+            payment(&facts(A::Closed, NotPay), "O", "T2"),
             T::Anomaly(AnomalyKind::PaidAfterClose, _)
         ));
         // The same transaction again: a duplicate, whatever the order became since.
         for order in [Paid, PartiallyRefunded, Refunded] {
-            assert_eq!(payment(&facts(Paid, order), "O", "T1"), T::Duplicate(order));
+            assert_eq!(
+                payment(&facts(A::Paid, order), "O", "T1"),
+                T::Duplicate(order)
+            );
         }
         // Another transaction for a paid attempt.
         assert!(matches!(
-            payment(&facts(Paid, Paid), "O", "T9"),
+            payment(&facts(A::Paid, Paid), "O", "T9"),
             T::Anomaly(AnomalyKind::SecondPayment, d) if d.contains("T1") && d.contains("T9")
         ));
     }

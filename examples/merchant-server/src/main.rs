@@ -109,6 +109,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let stopped = stop_signal();
     println!("public: {}", running.public_url());
     println!("admin: {}", running.admin_url());
     if let Some(sim) = &sim {
@@ -130,7 +131,7 @@ async fn main() -> ExitCode {
             );
         }
     }
-    stopped().await;
+    stopped.await;
     tracing::info!("shutting down");
     running.shutdown().await;
     if let Some(sim) = sim {
@@ -178,18 +179,31 @@ async fn reconcile(config: &Config, date: &str) -> ExitCode {
     }
 }
 
-/// Ctrl-C, or SIGTERM (what service managers send).
-async fn stopped() {
+/// Ctrl-C, or SIGTERM (what service managers send), listened for from the moment this is
+/// called: before the listeners are announced, so a stop sent right after the announcement
+/// is a clean stop, not the signal's default death.
+fn stop_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+        let streams = signal(SignalKind::terminate())
+            .and_then(|term| Ok((term, signal(SignalKind::interrupt())?)));
+        async move {
+            match streams {
+                Ok((mut term, mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -14,7 +14,7 @@ use tenpay_xml::{Fen, TradeState, XmlMap};
 
 use crate::auth::UserId;
 use crate::domain::{
-    AnomalyKind, Answered, OrderState, RefundState, Submission, classify_submission,
+    AnomalyKind, Answered, AttemptState, OrderState, RefundState, Submission, classify_submission,
 };
 use crate::logging::Escaped;
 use crate::store::{
@@ -402,7 +402,7 @@ impl Payments {
             .attempts
             .iter()
             .find(|a| view.order.attempt.as_deref() == Some(a.out_trade_no.as_str()));
-        if let Some(a) = current.filter(|a| OrderState::CLOSABLE.contains(&a.state)) {
+        if let Some(a) = current.filter(|a| AttemptState::CLOSABLE.contains(&a.state)) {
             match self.close_attempt(&a.out_trade_no).await {
                 Ok(()) => {}
                 Err(e @ OpError::Conflict { .. }) => {
@@ -538,7 +538,7 @@ impl Payments {
     ) -> Result<OrderView, OpError> {
         let view = self.order(owner, order_no).await?;
         for a in &view.attempts {
-            if OrderState::PAYABLE.contains(&a.state) {
+            if AttemptState::PAYABLE.contains(&a.state) {
                 self.query_attempt(&a.out_trade_no).await?;
             }
         }
@@ -630,7 +630,7 @@ impl Payments {
                 ));
             }
             for a in &view.attempts {
-                if OrderState::CLOSABLE.contains(&a.state) {
+                if AttemptState::CLOSABLE.contains(&a.state) {
                     self.close_attempt(&a.out_trade_no).await?;
                 }
             }

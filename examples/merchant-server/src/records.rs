@@ -8,7 +8,7 @@ use crate::payments::{OpError, Payments};
 use tenpay_client::{BillOutcome, DownloadBill};
 use tenpay_xml::Fen;
 
-use crate::domain::OrderState;
+use crate::domain::AttemptState;
 use crate::store::{Anomaly, Attempt, AuditRow, Claimed, Counts, Refund};
 
 impl Payments {
@@ -130,7 +130,7 @@ impl Payments {
     ///
     /// # Errors
     /// The store's.
-    pub async fn attempt_state(&self, attempt_no: &str) -> Result<Option<OrderState>, OpError> {
+    pub async fn attempt_state(&self, attempt_no: &str) -> Result<Option<AttemptState>, OpError> {
         Ok(self.store().attempt(attempt_no).await?.map(|a| a.state))
     }
 
@@ -208,7 +208,7 @@ impl Payments {
     pub async fn attempts_among(
         &self,
         numbers: &[&str],
-    ) -> Result<Vec<(String, String, OrderState, Fen, Option<i64>)>, OpError> {
+    ) -> Result<Vec<(String, String, AttemptState, Fen, Option<i64>)>, OpError> {
         Ok(self.store().attempts_among(numbers).await?)
     }
 

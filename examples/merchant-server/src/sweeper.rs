@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::domain::OrderState;
+use crate::domain::AttemptState;
 use crate::payments::{OpError, Payments};
 use crate::store::Claimed;
 
@@ -179,10 +179,10 @@ async fn look_at_attempt(payments: &Payments, claim: &Claimed, at: i64) -> Resul
     let Some(state) = payments.attempt_state(no).await? else {
         return Ok(Look::Nothing);
     };
-    if !OrderState::PAYABLE.contains(&state) {
+    if !AttemptState::PAYABLE.contains(&state) {
         return Ok(Look::Nothing);
     }
-    if !OrderState::CLOSABLE.contains(&state) {
+    if !AttemptState::CLOSABLE.contains(&state) {
         // Expired and not closable (unifiedorder failed): nothing more to learn.
         payments.stop_sweeping(no).await?;
         return Ok(Look::Nothing);

@@ -171,3 +171,36 @@ fn simulator_mode_honours_the_given_secrets_and_warns_about_loose_files_and_expo
         let _ = std::fs::remove_file(format!("{}{f}", db.display()));
     }
 }
+
+/// A SIGTERM sent the moment the first listener is announced is a clean stop: the signal is
+/// listened for before the announcement (it used to be installed after the last line, and a
+/// stop in between was the signal's default death).
+#[test]
+fn a_stop_right_after_the_announcement_is_clean() {
+    for round in 0..5 {
+        let db =
+            std::env::temp_dir().join(format!("tenpay-run-stop-{round}-{}.db", std::process::id()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_merchant-server"))
+            .arg("--simulator")
+            .env_clear()
+            .env("LISTEN", "127.0.0.1:0")
+            .env("ADMIN_LISTEN", "127.0.0.1:0")
+            .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kept open to the end: the server goes on announcing.
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert!(first.starts_with("public: "), "{first:?}");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "round {round}: {status:?}");
+        let _ = std::fs::remove_file(&db);
+    }
+}

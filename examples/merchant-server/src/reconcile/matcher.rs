@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tenpay_client::BillRow;
 
 use super::{Difference, Report};
-use crate::domain::{OrderState, RefundState};
+use crate::domain::{AttemptState, RefundState};
 use crate::payments::{OpError, Payments};
 
 /// Bill rows looked up per query.
@@ -91,7 +91,7 @@ struct RefundRow {
 /// A looked-up batch: its rows and what the books have of them.
 type Looked = (
     Vec<PayRow>,
-    HashMap<String, (String, OrderState, tenpay_xml::Fen, Option<i64>)>,
+    HashMap<String, (String, AttemptState, tenpay_xml::Fen, Option<i64>)>,
 );
 
 pub(super) struct Matcher<'a> {
@@ -297,7 +297,7 @@ impl<'a> Matcher<'a> {
     async fn match_pays(
         &mut self,
         rows: &[PayRow],
-        found: &HashMap<String, (String, OrderState, tenpay_xml::Fen, Option<i64>)>,
+        found: &HashMap<String, (String, AttemptState, tenpay_xml::Fen, Option<i64>)>,
     ) -> Result<(), OpError> {
         let date = self.report.bill_date.clone();
         for PayRow { no, bill } in rows {
@@ -325,8 +325,8 @@ impl<'a> Matcher<'a> {
             }
             match state {
                 // Paid here, that day or another (around midnight): the same payment.
-                OrderState::Paid if *bill == books => self.report.matched += 1,
-                OrderState::Paid => {
+                AttemptState::Paid if *bill == books => self.report.matched += 1,
+                AttemptState::Paid => {
                     let d = Difference {
                         order_no: order,
                         out_refund_no: None,
@@ -342,7 +342,7 @@ impl<'a> Matcher<'a> {
                     )
                     .await?;
                 }
-                OrderState::Closed => {
+                AttemptState::Closed => {
                     // The query records PAID_AFTER_CLOSE (once), for a person to refund.
                     let note = match self.payments.query_attempt(no).await {
                         Ok(_) => format!(
@@ -364,7 +364,9 @@ impl<'a> Matcher<'a> {
                     // Paid in the bill, unpaid here: repaired as the sweeper repairs it.
                     let queried = self.payments.query_attempt(no).await;
                     let after = self.payments.attempt_record(no).await?;
-                    let now_paid = after.as_ref().is_some_and(|a| a.state == OrderState::Paid);
+                    let now_paid = after
+                        .as_ref()
+                        .is_some_and(|a| a.state == AttemptState::Paid);
                     if let Some(t) = after
                         .and_then(|a| a.paid_at)
                         .filter(|t| self.in_day(Some(*t)))

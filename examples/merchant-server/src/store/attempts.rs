@@ -15,7 +15,7 @@ use super::{
     Evidence, PaymentVerdict, Refusal, Store, StoreError, Tx, in_list, insert_anomaly,
     insert_audit, now, set_verdict,
 };
-use crate::domain::{OrderState, PaymentFacts as Facts, PaymentTransition, money};
+use crate::domain::{AttemptState, OrderState, PaymentFacts as Facts, PaymentTransition, money};
 
 /// At most this many attempts per order.
 pub const MAX_ATTEMPTS: i64 = 20;
@@ -69,7 +69,7 @@ async fn facts(tx: &mut Tx<'_>, attempt_no: &str) -> Result<Option<Facts>, Store
         Ok(Facts {
             order_no: row.try_get(0)?,
             amount: money::from_db(row.try_get(1)?)?,
-            attempt_state: OrderState::parse(&row.try_get::<String, _>(2)?)?,
+            attempt_state: AttemptState::parse(&row.try_get::<String, _>(2)?)?,
             attempt_tx: row.try_get(3)?,
             order_state: OrderState::parse(&row.try_get::<String, _>(4)?)?,
             order_tx: row.try_get(5)?,
@@ -85,11 +85,14 @@ async fn facts(tx: &mut Tx<'_>, attempt_no: &str) -> Result<Option<Facts>, Store
 async fn move_attempt(
     tx: &mut Tx<'_>,
     attempt_no: &str,
-    to: OrderState,
-    from: &[OrderState],
+    to: AttemptState,
+    from: &[AttemptState],
     prepay_id: Option<&str>,
 ) -> Result<bool, StoreError> {
     let list = in_list(from);
+    // The order follows its current attempt while unpaid.
+    let order_from: Vec<OrderState> = from.iter().map(|s| s.order_state()).collect();
+    let order_list = in_list(&order_from);
     let row = sqlx::query(&format!(
         "UPDATE attempts SET state = $1, prepay_id = COALESCE($2, prepay_id) \
          WHERE out_trade_no = $3 AND state IN ({list}) RETURNING order_no"
@@ -103,9 +106,9 @@ async fn move_attempt(
     let order_no: String = row.try_get(0)?;
     sqlx::query(&format!(
         "UPDATE orders SET state = $1, prepay_id = COALESCE($2, prepay_id) \
-         WHERE order_no = $3 AND attempt = $4 AND state IN ({list})"
+         WHERE order_no = $3 AND attempt = $4 AND state IN ({order_list})"
     ))
-    .bind(to.as_str())
+    .bind(to.order_state().as_str())
     .bind(prepay_id)
     .bind(&order_no)
     .bind(attempt_no)
@@ -229,7 +232,7 @@ impl Store {
         }
         let open: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM attempts WHERE order_no = $1 AND state IN ({})",
-            in_list(&OrderState::CLOSABLE)
+            in_list(&AttemptState::CLOSABLE)
         ))
         .bind(order_no)
         .fetch_one(&mut *tx)
@@ -271,8 +274,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.move_attempt(
             attempt_no,
-            OrderState::NotPay,
-            &[OrderState::New],
+            AttemptState::NotPay,
+            &[AttemptState::New],
             Some(prepay_id),
         )
         .await
@@ -284,7 +287,7 @@ impl Store {
     /// # Errors
     /// The database's.
     pub async fn attempt_failed(&self, attempt_no: &str) -> Result<(), StoreError> {
-        self.move_attempt(attempt_no, OrderState::Failed, &[OrderState::New], None)
+        self.move_attempt(attempt_no, AttemptState::Failed, &[AttemptState::New], None)
             .await
             .map(drop)
     }
@@ -295,15 +298,20 @@ impl Store {
     /// # Errors
     /// The database's.
     pub async fn close_attempt(&self, attempt_no: &str) -> Result<bool, StoreError> {
-        self.move_attempt(attempt_no, OrderState::Closed, &OrderState::CLOSABLE, None)
-            .await
+        self.move_attempt(
+            attempt_no,
+            AttemptState::Closed,
+            &AttemptState::CLOSABLE,
+            None,
+        )
+        .await
     }
 
     async fn move_attempt(
         &self,
         attempt_no: &str,
-        to: OrderState,
-        from: &[OrderState],
+        to: AttemptState,
+        from: &[AttemptState],
         prepay_id: Option<&str>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -499,8 +507,8 @@ impl Store {
         let moved = move_attempt(
             &mut tx,
             attempt_no,
-            OrderState::PayError,
-            &[OrderState::New, OrderState::NotPay],
+            AttemptState::PayError,
+            &[AttemptState::New, AttemptState::NotPay],
             None,
         )
         .await?;
@@ -549,7 +557,7 @@ impl Store {
              RETURNING out_trade_no, expires_at, \
                (SELECT CASE WHEN o.state IN ({}) OR COALESCE(o.attempt, '') <> attempts.out_trade_no \
                  THEN 1 ELSE 0 END FROM orders o WHERE o.order_no = attempts.order_no)",
-            in_list(&OrderState::PAYABLE),
+            in_list(&AttemptState::PAYABLE),
             in_list(&paid),
         );
         let rows = [now, placed_before, backoff, limit]

@@ -16,7 +16,7 @@ use sqlx::{AnyPool, Row};
 use tenpay_xml::Fen;
 
 use crate::config::DatabaseUrl;
-use crate::domain::{AnomalyKind, OrderState, RefundState, UnknownState, money};
+use crate::domain::{AnomalyKind, AttemptState, OrderState, RefundState, UnknownState, money};
 pub use attempts::{Cancel, Claimed, MAX_ATTEMPTS, NewAttempt};
 pub use rows::{Anomaly, Attempt, AuditRow, NewOrder, Order, Refund};
 
@@ -205,10 +205,11 @@ fn placeholders(n: usize) -> String {
         .join(", ")
 }
 
-fn in_list(states: &[OrderState]) -> String {
+/// `'A', 'B'` for an SQL `IN` list of states (their stored names: no input reaches it).
+fn in_list<S: Copy + Into<&'static str>>(states: &[S]) -> String {
     states
         .iter()
-        .map(|s| format!("'{}'", s.as_str()))
+        .map(|s| format!("'{}'", (*s).into()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -771,7 +772,7 @@ impl Store {
     pub async fn attempts_among(
         &self,
         numbers: &[&str],
-    ) -> Result<Vec<(String, String, OrderState, Fen, Option<i64>)>, StoreError> {
+    ) -> Result<Vec<(String, String, AttemptState, Fen, Option<i64>)>, StoreError> {
         if numbers.is_empty() {
             return Ok(Vec::new());
         }
@@ -790,7 +791,7 @@ impl Store {
                 Ok((
                     r.try_get(0)?,
                     r.try_get(1)?,
-                    OrderState::parse(&r.try_get::<String, _>(2)?)?,
+                    AttemptState::parse(&r.try_get::<String, _>(2)?)?,
                     money::from_db(r.try_get(3)?)?,
                     r.try_get(4)?,
                 ))

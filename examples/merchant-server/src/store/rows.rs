@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use tenpay_xml::Fen;
 
 use super::StoreError;
-use crate::domain::{AnomalyKind, OrderState, RefundState, money};
+use crate::domain::{AnomalyKind, AttemptState, OrderState, RefundState, money};
 
 fn fen<S: serde::Serializer>(v: &Fen, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(v.get())
@@ -46,7 +46,7 @@ pub struct Attempt {
     /// 1 for the first attempt.
     pub seq: i64,
     /// The state.
-    pub state: OrderState,
+    pub state: AttemptState,
     /// The prepay id.
     pub prepay_id: Option<String>,
     /// WeChat Pay's transaction id, once paid.
@@ -204,7 +204,7 @@ pub(super) fn attempt(row: &AnyRow) -> Result<Attempt, StoreError> {
         out_trade_no: row.try_get(0)?,
         order_no: row.try_get(1)?,
         seq: row.try_get(2)?,
-        state: OrderState::parse(&row.try_get::<String, _>(3)?)?,
+        state: AttemptState::parse(&row.try_get::<String, _>(3)?)?,
         prepay_id: row.try_get(4)?,
         transaction_id: row.try_get(5)?,
         created_at: row.try_get(6)?,

@@ -228,3 +228,36 @@ async fn a_payment_completing_after_expiry_closed_the_attempt_is_paid_after_clos
     }
     env.stop().await;
 }
+
+/// A verified payment of another amount for a second attempt is an anomaly of the business
+/// order (`order_no`), not of the attempt's number; the audit row keeps the number named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_amount_mismatch_on_a_second_attempt_is_filed_under_its_order() {
+    let env = start("mismatch-attempt").await;
+    let created = env
+        .create(json!({ "item": "fen-500", "amount_fen": 500, "trade_type": "NATIVE" }))
+        .await;
+    let no = created["order_no"].as_str().unwrap().to_owned();
+    let (status, second) = repay(&env, &no).await;
+    assert_eq!(status, 201, "{second}");
+    let attempt = second["attempt"].as_str().unwrap().to_owned();
+    assert_ne!(attempt, no);
+    let body = pay_notification(
+        &attempt,
+        1,
+        "4200000000000000000000000077",
+        Some(demo_key()),
+    );
+    let (s, _) = env.notify("pay", body).await;
+    assert_eq!(s, 500, "a refused payment is not acknowledged");
+    let a = wait_anomaly(&env, "AMOUNT_MISMATCH").await;
+    assert_eq!(a["order_no"], no.as_str(), "{a}");
+    let audit = env.server.store().audit(Some(&no)).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.out_trade_no.as_deref() == Some(attempt.as_str())),
+        "{audit:?}"
+    );
+    env.stop().await;
+}

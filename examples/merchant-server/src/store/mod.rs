@@ -256,7 +256,8 @@ impl Store {
     // ----- payments -----
 
     /// A delivery that was refused (by verification, or by the books), with an anomaly when
-    /// the refusal is one.
+    /// the refusal is one. `named`: the number the delivery named (kept in the audit row);
+    /// the anomaly is filed under that attempt's business order.
     ///
     /// # Errors
     /// The database's.
@@ -264,13 +265,24 @@ impl Store {
         &self,
         evidence: Evidence<'_>,
         verdict: &str,
-        out_trade_no: Option<&str>,
+        named: Option<&str>,
         anomaly: Option<(AnomalyKind, &str, &str)>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        insert_audit(&mut tx, evidence, verdict, out_trade_no).await?;
+        insert_audit(&mut tx, evidence, verdict, named).await?;
         if let Some((kind, reference, detail)) = anomaly {
-            insert_anomaly(&mut tx, kind, reference, out_trade_no, detail).await?;
+            // The delivery names an attempt; the anomaly belongs to its business order.
+            let order_no = match named {
+                Some(no) => sqlx::query_scalar::<_, String>(
+                    "SELECT order_no FROM attempts WHERE out_trade_no = $1",
+                )
+                .bind(no)
+                .fetch_optional(&mut *tx)
+                .await?
+                .or_else(|| Some(no.to_owned())),
+                None => None,
+            };
+            insert_anomaly(&mut tx, kind, reference, order_no.as_deref(), detail).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -507,9 +507,12 @@ impl<'a> Cursor<'a> {
     }
 
     fn push(&self, out: &mut String, start: usize) -> Result<(), Error> {
-        // The input is valid UTF-8 and runs end at ASCII delimiters, so this cannot fail.
-        let run = core::str::from_utf8(&self.b[start..self.pos])
-            .map_err(|_| Error::NotUtf8 { offset: start })?;
+        // The input was validated as UTF-8 once, and runs start and end at ASCII delimiters:
+        // slicing the text (a boundary check, not a second validation) cannot fail.
+        let run = self
+            .s
+            .get(start..self.pos)
+            .ok_or(Error::NotUtf8 { offset: start })?;
         out.push_str(run);
         Ok(())
     }

@@ -316,39 +316,37 @@ pub(crate) fn api_key(
     args: &KeyArgs,
     profile_file: Option<&Path>,
 ) -> Result<(ApiKey, String), Failure> {
-    {
-        if let Some(path) = &args.key_file {
-            return Ok((read_key_file(path)?, format!("file {}", path.display())));
-        }
-        if let Some(key) = &args.key {
-            eprintln!(
-                "tenpay: warning: --key puts the API key in your shell history; prefer --key-file or TENPAY_API_KEY_FILE"
-            );
-            let k = ApiKey::new(key.clone()).map_err(|_| key_problem("the API key is empty"))?;
-            return Ok((k, "--key".into()));
-        }
-        if let Some(path) = env_path("TENPAY_API_KEY_FILE") {
-            return Ok((
-                read_key_file(&path)?,
-                format!("file {} (TENPAY_API_KEY_FILE)", path.display()),
-            ));
-        }
-        for var in ["TENPAY_API_KEY", "TENPAY_KEY"] {
-            if let Some(v) = env(var) {
-                let k = ApiKey::new(v).map_err(|_| key_problem("the API key is empty"))?;
-                return Ok((k, format!("the environment ({var})")));
-            }
-        }
-        if let Some(path) = profile_file {
-            return Ok((
-                read_key_file(path)?,
-                format!("file {} (profile)", path.display()),
-            ));
-        }
-        Err(key_problem(
-            "no API key: use --key-file PATH, TENPAY_API_KEY_FILE, TENPAY_API_KEY, or key_file in a profile",
-        ))
+    if let Some(path) = &args.key_file {
+        return Ok((read_key_file(path)?, format!("file {}", path.display())));
     }
+    if let Some(key) = &args.key {
+        eprintln!(
+            "tenpay: warning: --key puts the API key in your shell history; prefer --key-file or TENPAY_API_KEY_FILE"
+        );
+        let k = ApiKey::new(key.clone()).map_err(|_| key_problem("the API key is empty"))?;
+        return Ok((k, "--key".into()));
+    }
+    if let Some(path) = env_path("TENPAY_API_KEY_FILE") {
+        return Ok((
+            read_key_file(&path)?,
+            format!("file {} (TENPAY_API_KEY_FILE)", path.display()),
+        ));
+    }
+    for var in ["TENPAY_API_KEY", "TENPAY_KEY"] {
+        if let Some(v) = env(var) {
+            let k = ApiKey::new(v).map_err(|_| key_problem("the API key is empty"))?;
+            return Ok((k, format!("the environment ({var})")));
+        }
+    }
+    if let Some(path) = profile_file {
+        return Ok((
+            read_key_file(path)?,
+            format!("file {} (profile)", path.display()),
+        ));
+    }
+    Err(key_problem(
+        "no API key: use --key-file PATH, TENPAY_API_KEY_FILE, TENPAY_API_KEY, or key_file in a profile",
+    ))
 }
 
 impl Profile {

@@ -365,16 +365,26 @@ pub(crate) fn signing_fields(
     timestamp: i64,
     version: bool,
 ) -> Result<(), tenpay_xml::Error> {
-    m.insert("plan_id", &s.plan_id)?;
-    m.insert("contract_code", &s.contract_code)?;
-    m.insert("request_serial", &s.request_serial.to_string())?;
-    m.insert("contract_display_account", &s.contract_display_account)?;
-    m.insert("notify_url", &s.notify_url)?;
+    contract_fields(m, s, "notify_url")?;
     m.insert("timestamp", &timestamp.to_string())?;
     if version {
         m.insert("version", "1.0")?;
     }
     Ok(())
+}
+
+/// The contract's own fields, its notify URL under `notify_field` (`notify_url` on the signing
+/// pages, `contract_notify_url` in contractorder).
+fn contract_fields(
+    m: &mut XmlMap,
+    s: &ContractSigning,
+    notify_field: &str,
+) -> Result<(), tenpay_xml::Error> {
+    m.insert("plan_id", &s.plan_id)?;
+    m.insert("contract_code", &s.contract_code)?;
+    m.insert("request_serial", &s.request_serial.to_string())?;
+    m.insert("contract_display_account", &s.contract_display_account)?;
+    m.insert(notify_field, &s.notify_url)
 }
 
 /// `papay/preentrustweb` (the APP's pre-sign call): MD5, no nonce; built by
@@ -416,12 +426,7 @@ impl Endpoint for ContractOrder {
 
     fn to_map(&self) -> Result<XmlMap, tenpay_xml::Error> {
         let mut m = Endpoint::to_map(&self.order)?;
-        let s = &self.signing;
-        m.insert("plan_id", &s.plan_id)?;
-        m.insert("contract_code", &s.contract_code)?;
-        m.insert("request_serial", &s.request_serial.to_string())?;
-        m.insert("contract_display_account", &s.contract_display_account)?;
-        m.insert("contract_notify_url", &s.notify_url)?;
+        contract_fields(&mut m, &self.signing, "contract_notify_url")?;
         Ok(m)
     }
 

@@ -6,14 +6,21 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
-fn run_simulator(format: &str) -> String {
-    let db = std::env::temp_dir().join(format!("tenpay-run-{format}-{}.db", std::process::id()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_merchant-server"))
-        .arg("--simulator")
+/// `merchant-server --simulator` with no inherited environment, both listeners on free
+/// loopback ports and its SQLite file at `db`.
+fn simulator_server(db: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_merchant-server"));
+    cmd.arg("--simulator")
         .env_clear()
         .env("LISTEN", "127.0.0.1:0")
         .env("ADMIN_LISTEN", "127.0.0.1:0")
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()));
+    cmd
+}
+
+fn run_simulator(format: &str) -> String {
+    let db = std::env::temp_dir().join(format!("tenpay-run-{format}-{}.db", std::process::id()));
+    let mut child = simulator_server(&db)
         .env("LOG_FORMAT", format)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -180,12 +187,7 @@ fn a_stop_right_after_the_announcement_is_clean() {
     for round in 0..5 {
         let db =
             std::env::temp_dir().join(format!("tenpay-run-stop-{round}-{}.db", std::process::id()));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_merchant-server"))
-            .arg("--simulator")
-            .env_clear()
-            .env("LISTEN", "127.0.0.1:0")
-            .env("ADMIN_LISTEN", "127.0.0.1:0")
-            .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        let mut child = simulator_server(&db)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -96,6 +96,21 @@ async fn an_order_is_paid_again_through_a_new_attempt_after_the_first_is_closed(
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Its evidence (the refund notification, the refundquery that confirmed it) is kept
+    // under the number WeChat Pay named, the attempt's, and found through the order.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let audit = env.server.store().audit(Some(&no)).await.unwrap();
+        let refund_rows: Vec<_> = audit.iter().filter(|r| r.kind == "refund").collect();
+        if !refund_rows.is_empty() {
+            for r in refund_rows {
+                assert_eq!(r.out_trade_no.as_deref(), Some(attempt.as_str()), "{r:?}");
+            }
+            break;
+        }
+        assert!(Instant::now() < deadline, "no refund evidence: {audit:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // A paid order is not paid again.
     let (status, body) = repay(&env, &no).await;
     assert_eq!(status, 409, "{body}");

@@ -21,7 +21,7 @@ use hyper_util::service::TowerToHyperService;
 use tenpay_client::{Client, Fen, OutTradeNo, UnifiedOrder};
 use tenpay_notify::{Notification, Notifier, NotifyService, verified};
 use tenpay_sign::{ApiKey, SignType};
-use tenpay_sim::{Merchant, Simulator};
+use tenpay_sim::{MerchantAccount, Simulator};
 
 const APPID: &str = "wx2421b1c4370ec43b";
 const MCH: &str = "10000100";
@@ -140,7 +140,7 @@ async fn until_text(b: &Browser, css: &str, ok: impl Fn(&str) -> bool) -> String
 async fn the_dashboard_pays_redelivers_claims_and_signs_in_a_real_browser() {
     let key = ApiKey::new(KEY).unwrap();
     let sim = Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key.clone()))
+        .merchant(MerchantAccount::new(APPID, MCH, key.clone()))
         .start()
         .await
         .unwrap();
@@ -305,7 +305,7 @@ async fn the_dashboard_keeps_its_token_out_of_every_url() {
     let key = ApiKey::new(KEY).unwrap();
     let token = "dashboard-token-0123456789abcdef";
     let sim = Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key.clone()))
+        .merchant(MerchantAccount::new(APPID, MCH, key.clone()))
         .control_token(token)
         .start()
         .await

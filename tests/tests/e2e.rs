@@ -584,7 +584,7 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
     init();
     let key = ApiKey::new(DEMO_KEY).unwrap();
     let sim = tenpay_sim::Simulator::builder()
-        .merchant(tenpay_sim::Merchant::new(
+        .merchant(tenpay_sim::MerchantAccount::new(
             DEMO_APPID,
             DEMO_MCH_ID,
             key.clone(),

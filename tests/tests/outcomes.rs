@@ -22,7 +22,7 @@ use tenpay_client::{
     SharingReceiver, SharingReturn, SharingReturnQuery, Split, Transfer, UnifiedOrder,
 };
 use tenpay_sign::{ApiKey, SignType};
-use tenpay_sim::{Fault, FaultKind, Merchant, PayOptions, SimHandle, Simulator};
+use tenpay_sim::{Fault, FaultKind, MerchantAccount, PayOptions, SimHandle, Simulator};
 use tenpay_xml::Fen;
 
 mod common;
@@ -173,7 +173,7 @@ impl Env {
     async fn new(family: Family) -> Self {
         let sim = Simulator::builder()
             .merchant(
-                Merchant::new(APPID, MCH, ApiKey::new(KEY).unwrap())
+                MerchantAccount::new(APPID, MCH, ApiKey::new(KEY).unwrap())
                     .balance(Fen::new(1_000_000_000)),
             )
             .time_scale(1000)

@@ -16,7 +16,7 @@ use tenpay_client::{
 };
 use tenpay_notify::{ContractChange, Notification, Notifier, NotifyService, verified};
 use tenpay_sign::{ApiKey, SignType};
-use tenpay_sim::{Merchant, PayOptions, Simulator};
+use tenpay_sim::{MerchantAccount, PayOptions, Simulator};
 use tenpay_xml::Fen;
 
 const APPID: &str = "wx2421b1c4370ec43b";
@@ -82,7 +82,7 @@ async fn until(seen: &Arc<Mutex<Vec<Seen>>>, want: &Seen) {
 async fn setup() -> (tenpay_sim::SimHandle, Arc<Mutex<Vec<Seen>>>, Client, String) {
     let key = ApiKey::new(KEY).unwrap();
     let sim = Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key.clone()))
+        .merchant(MerchantAccount::new(APPID, MCH, key.clone()))
         .time_scale(1000)
         .start()
         .await

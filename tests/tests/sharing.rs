@@ -18,7 +18,7 @@ use tenpay_client::{
 };
 use tenpay_notify::{Notification, Notifier, NotifyService, verified};
 use tenpay_sign::{ApiKey, SignType};
-use tenpay_sim::{Merchant, PayOptions, Simulator};
+use tenpay_sim::{MerchantAccount, PayOptions, Simulator};
 use tenpay_xml::Fen;
 
 const APPID: &str = "wx2421b1c4370ec43b";
@@ -72,7 +72,7 @@ fn today() -> String {
 async fn pay_split_among_two_return_part_and_finish() {
     let key = ApiKey::new(KEY).unwrap();
     let sim = Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key.clone()))
+        .merchant(MerchantAccount::new(APPID, MCH, key.clone()))
         .time_scale(1000)
         .tls(true)
         .start()

@@ -333,7 +333,7 @@ fn decrypt(data: &[u8], key: &tenpay_sign::ApiKey, json: bool) -> Result<u8, Fai
 
 /// `APPID:MCH_ID:KEY` or `APPID:MCH_ID:@KEYFILE`. A key written on the command line
 /// (`from_argv`) is visible to every user in the process list: warned about.
-fn parse_merchant(spec: &str, from_argv: bool) -> Result<tenpay_sim::Merchant, Failure> {
+fn parse_merchant(spec: &str, from_argv: bool) -> Result<tenpay_sim::MerchantAccount, Failure> {
     let mut parts = spec.trim().splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(appid), Some(mch), Some(key)) if !appid.is_empty() && !mch.is_empty() => {
@@ -353,7 +353,7 @@ fn parse_merchant(spec: &str, from_argv: bool) -> Result<tenpay_sim::Merchant, F
             };
             let key = tenpay_sign::ApiKey::new(key)
                 .map_err(|_| key_problem("a merchant's key is empty"))?;
-            Ok(tenpay_sim::Merchant::new(appid, mch, key))
+            Ok(tenpay_sim::MerchantAccount::new(appid, mch, key))
         }
         _ => Err(bad_input(
             "a merchant is APPID:MCH_ID:KEY or APPID:MCH_ID:@KEYFILE",

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use tenpay_sign::ApiKey;
-use tenpay_sim::{Merchant, PayOptions, SimHandle, Simulator};
+use tenpay_sim::{MerchantAccount, PayOptions, SimHandle, Simulator};
 
 const APPID: &str = "wx2421b1c4370ec43b";
 const MCH: &str = "10000100";
@@ -29,8 +29,8 @@ impl Env {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let sim = rt.block_on(async {
             Simulator::builder()
-                .merchant(Merchant::new(APPID, MCH, ApiKey::new(KEY).unwrap()))
-                .merchant(Merchant::new(
+                .merchant(MerchantAccount::new(APPID, MCH, ApiKey::new(KEY).unwrap()))
+                .merchant(MerchantAccount::new(
                     "wx0000000000000002",
                     OTHER_MCH,
                     ApiKey::new(OTHER_KEY).unwrap(),

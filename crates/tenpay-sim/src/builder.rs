@@ -8,7 +8,7 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::handle::SimHandle;
 use crate::http::Site;
-use crate::model::{Limits, Merchant};
+use crate::model::{Limits, MerchantAccount};
 use crate::notify::Outbox;
 use crate::protocol::Engine;
 
@@ -38,7 +38,7 @@ impl Simulator {
 /// Configures a simulator.
 #[derive(Debug)]
 pub struct SimulatorBuilder {
-    merchants: Vec<Merchant>,
+    merchants: Vec<MerchantAccount>,
     scale: u32,
     listen: SocketAddr,
     allow_any_notify_url: bool,
@@ -70,7 +70,7 @@ impl SimulatorBuilder {
 
     /// Adds a merchant account. Give the simulator test keys only: it is a test server.
     #[must_use]
-    pub fn merchant(mut self, merchant: Merchant) -> Self {
+    pub fn merchant(mut self, merchant: MerchantAccount) -> Self {
         self.merchants.push(merchant);
         self
     }

@@ -4,10 +4,11 @@ use serde::{Deserialize, Serialize};
 use tenpay_sign::ApiKey;
 use tenpay_xml::Fen;
 
-/// A merchant account the simulator knows: appid, mch_id and API key, and optionally the
+/// A merchant account the simulator knows (WeChat Pay's side of what `tenpay_client::Merchant`
+/// signs as): appid, mch_id and API key, and optionally the
 /// sub-merchants it serves as a service provider.
 #[derive(Debug, Clone)]
-pub struct Merchant {
+pub struct MerchantAccount {
     pub(crate) appid: String,
     pub(crate) mch_id: String,
     pub(crate) key: ApiKey,
@@ -32,7 +33,7 @@ pub struct SubMerchant {
     pub sub_appid: Option<String>,
 }
 
-impl Merchant {
+impl MerchantAccount {
     /// A merchant account. The sandbox sign key is derived from the API key.
     #[must_use]
     pub fn new(appid: impl Into<String>, mch_id: impl Into<String>, key: ApiKey) -> Self {

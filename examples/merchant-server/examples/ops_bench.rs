@@ -125,7 +125,7 @@ async fn bulk_insert(url: &str, rows: &[(String, i64, &str, Option<i64>)]) {
 
 async fn sweep(url: &str, n: usize, concurrency: usize) {
     let sim = tenpay_sim::Simulator::builder()
-        .merchant(tenpay_sim::Merchant::new(
+        .merchant(tenpay_sim::MerchantAccount::new(
             DEMO_APPID,
             DEMO_MCH_ID,
             tenpay_sign::ApiKey::new(DEMO_KEY).unwrap(),

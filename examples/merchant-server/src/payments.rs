@@ -841,10 +841,11 @@ impl Payments {
         let attempt_no = answer.out_trade_no.clone().unwrap_or_default();
         let order_no = match self.store.attempt(&attempt_no).await? {
             Some(a) => a.order_no,
-            None => attempt_no,
+            None => attempt_no.clone(),
         };
         let report = RefundReport {
             out_refund_no: item.out_refund_no.to_string(),
+            out_trade_no: attempt_no,
             order_no,
             refund_id: item.refund_id.clone(),
             refund_fee: item.refund_fee,

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use tenpay_client::Identity;
 use tenpay_sign::{ApiKey, SignType};
-use tenpay_sim::{Merchant, SimHandle, Simulator};
+use tenpay_sim::{MerchantAccount, SimHandle, Simulator};
 
 use crate::config::{Config, DatabaseUrl, Secret};
 
@@ -40,7 +40,7 @@ pub enum DemoError {
 pub async fn start_simulator(time_scale: u32) -> Result<SimHandle, DemoError> {
     let key = ApiKey::new(DEMO_KEY).map_err(|e| DemoError::Setting(e.to_string()))?;
     Simulator::builder()
-        .merchant(Merchant::new(DEMO_APPID, DEMO_MCH_ID, key))
+        .merchant(MerchantAccount::new(DEMO_APPID, DEMO_MCH_ID, key))
         .time_scale(time_scale)
         .tls(true)
         .start()

@@ -9,7 +9,7 @@ use tenpay_client::{
     OutTradeNo, Outcome, Refund, RefundQuery, RefusedBecause, Reverse, Sandbox, UnifiedOrder,
 };
 use tenpay_sign::{ApiKey, SignType};
-use tenpay_sim::{Fault, FaultKind, Merchant, PayOptions, SimHandle, Simulator};
+use tenpay_sim::{Fault, FaultKind, MerchantAccount, PayOptions, SimHandle, Simulator};
 use tenpay_xml::{Fen, TradeState, TradeType};
 
 const APPID: &str = "wx2421b1c4370ec43b";
@@ -28,8 +28,8 @@ fn key() -> ApiKey {
 
 async fn sim() -> SimHandle {
     Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key()))
-        .merchant(Merchant::new(
+        .merchant(MerchantAccount::new(APPID, MCH, key()))
+        .merchant(MerchantAccount::new(
             "wx0000000000000002",
             "10000200",
             ApiKey::new("another-merchant-key-000000000000").unwrap(),

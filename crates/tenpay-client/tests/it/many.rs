@@ -7,7 +7,7 @@ use super::*;
 async fn a_provider_calls_for_each_sub_merchant_through_one_client() {
     let sim = Simulator::builder()
         .merchant(
-            Merchant::new(APPID, MCH, key())
+            MerchantAccount::new(APPID, MCH, key())
                 .sub_merchant("1900000109", None)
                 .sub_merchant("1900000110", Some("wx1111111111111111".into())),
         )

@@ -11,7 +11,7 @@ use tenpay_client::{
     Transfer, TransferQuery, TransferStatus,
 };
 use tenpay_sign::SignType;
-use tenpay_sim::{Fault, FaultKind, Merchant, Simulator};
+use tenpay_sim::{Fault, FaultKind, MerchantAccount, Simulator};
 use tenpay_xml::Fen;
 
 use super::{APPID, MCH, client, key, merchant, sim, tls_builder};
@@ -144,7 +144,7 @@ async fn a_transfer_pays_once_and_a_repeat_is_the_same_transfer() {
 #[tokio::test]
 async fn money_out_is_refused_without_a_certificate_and_with_a_short_balance() {
     let sim = Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key()).balance(Fen::new(1000)))
+        .merchant(MerchantAccount::new(APPID, MCH, key()).balance(Fen::new(1000)))
         .tls(true)
         .start()
         .await
@@ -319,7 +319,7 @@ async fn red_packets_are_sent_claimed_and_read_with_their_receivers() {
 async fn an_unclaimed_packet_is_refunded_after_a_day() {
     // 100,000 × faster: a day is 0.86 s.
     let sim = Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key()))
+        .merchant(MerchantAccount::new(APPID, MCH, key()))
         .time_scale(100_000)
         .tls(true)
         .start()

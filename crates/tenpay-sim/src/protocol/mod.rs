@@ -22,7 +22,7 @@ pub(crate) use route::Endpoint;
 
 use crate::clock::Clock;
 use crate::ids::nonce;
-use crate::model::{Limits, Merchant};
+use crate::model::{Limits, MerchantAccount};
 use crate::notify::Outbox;
 use crate::state::{OrderKey, State};
 use crate::tls::TlsMaterial;
@@ -41,7 +41,7 @@ pub(crate) enum Reply {
 
 /// The simulated WeChat Pay: merchants, state, the clock and the outbox of notifications.
 pub(crate) struct Engine {
-    pub(crate) merchants: Vec<Merchant>,
+    pub(crate) merchants: Vec<MerchantAccount>,
     state: Mutex<State>,
     pub(crate) clock: Clock,
     pub(crate) allow_any_notify_url: bool,
@@ -53,7 +53,7 @@ pub(crate) struct Engine {
 pub(crate) struct Req<'a> {
     pub(crate) endpoint: Endpoint,
     pub(crate) map: XmlMap,
-    pub(crate) merchant: &'a Merchant,
+    pub(crate) merchant: &'a MerchantAccount,
     pub(crate) sign_type: SignType,
     pub(crate) sandbox: bool,
     pub(crate) sub_mch_id: Option<String>,
@@ -137,7 +137,7 @@ fn fail(msg: &str) -> Verdict {
 
 impl Engine {
     pub(crate) fn new(
-        merchants: Vec<Merchant>,
+        merchants: Vec<MerchantAccount>,
         limits: Limits,
         clock: Clock,
         allow_any_notify_url: bool,
@@ -161,7 +161,7 @@ impl Engine {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(crate) fn merchant(&self, mch_id: &str) -> Option<&Merchant> {
+    pub(crate) fn merchant(&self, mch_id: &str) -> Option<&MerchantAccount> {
         self.merchants.iter().find(|m| m.mch_id == mch_id)
     }
 

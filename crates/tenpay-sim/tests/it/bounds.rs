@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use tenpay_sign::{ApiKey, SignType};
-use tenpay_sim::{Error, Limits, Merchant, PayOptions, Refusal, SimHandle, Simulator};
+use tenpay_sim::{Error, Limits, MerchantAccount, PayOptions, Refusal, SimHandle, Simulator};
 
 use crate::support::*;
 
@@ -11,7 +11,7 @@ const NOWHERE: &str = "http://127.0.0.1:9/notify";
 
 async fn small_sim(limits: Limits) -> SimHandle {
     Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key()))
+        .merchant(MerchantAccount::new(APPID, MCH, key()))
         .time_scale(1000)
         .delivery_timeout(Duration::from_millis(300))
         .limits(limits)

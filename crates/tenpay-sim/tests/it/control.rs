@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tenpay_sign::SignType;
-use tenpay_sim::{DeliveryKind, Merchant, PayOptions, Simulator};
+use tenpay_sim::{DeliveryKind, MerchantAccount, PayOptions, Simulator};
 
 use crate::support::*;
 
@@ -13,7 +13,7 @@ use crate::support::*;
 async fn refunds_complete_or_fail_on_demand_and_notify() {
     // Real time: the automatic outcome (60 s) would not come within the test.
     let sim = Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key()))
+        .merchant(MerchantAccount::new(APPID, MCH, key()))
         .start()
         .await
         .unwrap();
@@ -193,7 +193,7 @@ async fn native_orders_have_a_qr_code_and_the_dashboard_is_served() {
 #[tokio::test]
 async fn beyond_loopback_the_control_api_needs_its_token() {
     let sim = Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key()))
+        .merchant(MerchantAccount::new(APPID, MCH, key()))
         .listen(SocketAddr::from(([0, 0, 0, 0], 0)))
         .delivery_timeout(Duration::from_millis(300))
         .start()
@@ -243,7 +243,7 @@ async fn beyond_loopback_the_control_api_needs_its_token() {
     sim.shutdown().await;
     // On loopback no token is needed unless one is set.
     let sim = Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key()))
+        .merchant(MerchantAccount::new(APPID, MCH, key()))
         .control_token("set-by-the-test")
         .start()
         .await
@@ -387,7 +387,7 @@ async fn a_closed_order_is_paid_only_by_a_payment_that_began_before_the_close() 
 #[tokio::test]
 async fn contracts_are_bounded_like_orders() {
     let sim = Simulator::builder()
-        .merchant(Merchant::new(APPID, MCH, key()))
+        .merchant(MerchantAccount::new(APPID, MCH, key()))
         .limits(tenpay_sim::Limits::new().orders(3))
         .start()
         .await

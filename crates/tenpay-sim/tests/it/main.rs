@@ -357,7 +357,7 @@ async fn pay_notification_is_signed_with_the_orders_algorithm_and_verifies() {
 
 async fn sim_with_scale(scale: u32) -> tenpay_sim::SimHandle {
     tenpay_sim::Simulator::builder()
-        .merchant(tenpay_sim::Merchant::new(APPID, MCH, key()))
+        .merchant(tenpay_sim::MerchantAccount::new(APPID, MCH, key()))
         .time_scale(scale)
         .delivery_timeout(Duration::from_millis(500))
         .start()
@@ -1220,7 +1220,7 @@ async fn pay_with_notify_url(sim: &tenpay_sim::SimHandle, no: &str, url: &str) {
 async fn https_notify_urls_are_delivered_over_tls() {
     let builder = || {
         tenpay_sim::Simulator::builder()
-            .merchant(tenpay_sim::Merchant::new(APPID, MCH, key()))
+            .merchant(tenpay_sim::MerchantAccount::new(APPID, MCH, key()))
             .time_scale(1000)
             .delivery_timeout(Duration::from_millis(500))
     };

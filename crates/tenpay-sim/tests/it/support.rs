@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use tenpay_sign::{ApiKey, SignType};
-use tenpay_sim::{Merchant, SimHandle, Simulator};
+use tenpay_sim::{MerchantAccount, SimHandle, Simulator};
 use tenpay_xml::XmlMap;
 
 pub const APPID: &str = "wx2421b1c4370ec43b";
@@ -24,10 +24,10 @@ pub fn key() -> ApiKey {
 pub async fn sim() -> SimHandle {
     Simulator::builder()
         .merchant(
-            Merchant::new(APPID, MCH, key())
+            MerchantAccount::new(APPID, MCH, key())
                 .sub_merchant("1900000109", Some("wxsub0000000001".into())),
         )
-        .merchant(Merchant::new(
+        .merchant(MerchantAccount::new(
             "wx0000000000000002",
             "10000200",
             ApiKey::new("another-merchant-key-000000000000").unwrap(),

@@ -160,7 +160,10 @@ pub enum Reservation {
 pub struct RefundReport {
     /// The refund.
     pub out_refund_no: String,
-    /// Its business order (the attempt WeChat Pay names, mapped back).
+    /// The number WeChat Pay's answer names: the attempt's `out_trade_no`. The audit row
+    /// keeps it, as it keeps the number every delivery names.
+    pub out_trade_no: String,
+    /// Its business order (that attempt, mapped back).
     pub order_no: String,
 
     /// WeChat Pay's refund id.
@@ -516,7 +519,7 @@ impl Store {
         report: &RefundReport,
     ) -> Result<RefundVerdict, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let audit_id = insert_audit(&mut tx, evidence, "pending", Some(&report.order_no)).await?;
+        let audit_id = insert_audit(&mut tx, evidence, "pending", Some(&report.out_trade_no)).await?;
         let result = self.apply_refund_report(&mut tx, report).await?;
         set_verdict(&mut tx, &audit_id, &result.verdict).await?;
         tx.commit().await?;

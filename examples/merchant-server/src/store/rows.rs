@@ -145,8 +145,8 @@ pub struct AuditRow {
     pub body: String,
     /// What was decided.
     pub verdict: String,
-    /// The number the delivery or the query named (an attempt's `out_trade_no`, or the
-    /// business order's number when that is what was known), when known.
+    /// The number the delivery or the answer named: always a number at WeChat Pay (an
+    /// attempt's `out_trade_no`), never the business order's, when known.
     pub out_trade_no: Option<String>,
 }
 

@@ -20,8 +20,8 @@ pub use builder::{Simulator, SimulatorBuilder};
 pub use error::{Error, Refusal};
 pub use handle::SimHandle;
 pub use model::{
-    Attempt, DEFAULT_BALANCE, DeliveryKind, DeliveryView, Fault, FaultKind, Limits, MerchantAccount,
-    MerchantView, OrderView, PayOptions, RefundView, SubMerchant,
+    Attempt, DEFAULT_BALANCE, DeliveryKind, DeliveryView, Fault, FaultKind, Limits,
+    MerchantAccount, MerchantView, OrderView, PayOptions, RefundView, SubMerchant,
 };
 pub use notify::RETRY_SCHEDULE_SECS;
 pub use papay::ContractView;

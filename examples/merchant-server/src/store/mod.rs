@@ -519,7 +519,8 @@ impl Store {
         report: &RefundReport,
     ) -> Result<RefundVerdict, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let audit_id = insert_audit(&mut tx, evidence, "pending", Some(&report.out_trade_no)).await?;
+        let audit_id =
+            insert_audit(&mut tx, evidence, "pending", Some(&report.out_trade_no)).await?;
         let result = self.apply_refund_report(&mut tx, report).await?;
         set_verdict(&mut tx, &audit_id, &result.verdict).await?;
         tx.commit().await?;

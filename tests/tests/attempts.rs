@@ -276,3 +276,27 @@ async fn an_amount_mismatch_on_a_second_attempt_is_filed_under_its_order() {
     );
     env.stop().await;
 }
+
+/// The app names the trade type; one that is not APP, JSAPI, NATIVE or MWEB is refused
+/// before anything is stored or sent, and the stored order carries the typed one back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_trade_type_is_refused_before_anything_is_stored() {
+    let env = start("trade-type").await;
+    let (status, body) = env
+        .create_as(
+            &env.alice,
+            json!({ "item": "fen-500", "amount_fen": 500, "trade_type": "MICROPAY" }),
+        )
+        .await;
+    assert!((400..500).contains(&status), "{status} {body}");
+    assert!(body.to_string().contains("trade_type"), "{body}");
+    assert!(env.server.store().audit(None).await.unwrap().is_empty());
+    let created = env
+        .create(json!({ "item": "fen-500", "amount_fen": 500, "trade_type": "MWEB" }))
+        .await;
+    assert_eq!(created["trade_type"], "MWEB", "{created}");
+    assert!(created["pay"]["mweb_url"].is_string(), "{created}");
+    let no = created["order_no"].as_str().unwrap();
+    assert_eq!(env.order(no).await["trade_type"], "MWEB");
+    env.stop().await;
+}

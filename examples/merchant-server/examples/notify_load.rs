@@ -73,7 +73,7 @@ async fn main() {
                 item: "load".into(),
                 description: "load".into(),
                 amount: Fen::new(888),
-                trade_type: "APP".into(),
+                trade_type: tenpay_merchant_server::domain::TradeType::App,
                 openid: None,
                 payer_ip: "127.0.0.1".into(),
                 expires_at: i64::MAX / 2,

@@ -41,6 +41,20 @@ macro_rules! states {
 }
 
 states!(
+    /// How the payer pays an order: the `trade_type` of its unifiedorder, chosen by the app.
+    TradeType ("trade type") {
+        /// In an app (the signed APP parameters).
+        App = "APP",
+        /// In a WeChat page or mini-program (the signed JSAPI parameters; needs the openid).
+        Jsapi = "JSAPI",
+        /// By scanning a QR code (`code_url`).
+        Native = "NATIVE",
+        /// In a mobile browser (`mweb_url`).
+        Mweb = "MWEB",
+    }
+);
+
+states!(
     /// A business order (paid through attempts, [`AttemptState`]).
     OrderState ("order state") {
         /// Stored; unifiedorder not answered yet (or its outcome unknown).
@@ -515,6 +529,22 @@ pub fn refund(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_trade_type_is_one_of_four_wire_names_and_nothing_else() {
+        for t in [
+            TradeType::App,
+            TradeType::Jsapi,
+            TradeType::Native,
+            TradeType::Mweb,
+        ] {
+            assert_eq!(TradeType::parse(t.as_str()).unwrap(), t);
+        }
+        // What the app sends is matched exactly: no case folding, no MICROPAY here.
+        for bad in ["app", "MICROPAY", "", "NATIVE "] {
+            assert!(TradeType::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 
     fn refused(code: &str) -> Answered {
         Answered::RefusedForGood {

@@ -14,7 +14,8 @@ use tenpay_xml::{Fen, TradeState, XmlMap};
 
 use crate::auth::UserId;
 use crate::domain::{
-    AnomalyKind, Answered, AttemptState, OrderState, RefundState, Submission, classify_submission,
+    AnomalyKind, Answered, AttemptState, OrderState, RefundState, Submission, TradeType,
+    classify_submission,
 };
 use crate::logging::Escaped;
 use crate::store::{
@@ -113,7 +114,7 @@ pub struct CreatedOrder {
     /// Its state (NOTPAY).
     pub state: OrderState,
     /// The trade type.
-    pub trade_type: String,
+    pub trade_type: TradeType,
     /// WeChat Pay's prepay id.
     pub prepay_id: String,
     /// APP / JSAPI: the signed parameters; NATIVE: `code_url`; MWEB: `mweb_url`.
@@ -323,22 +324,20 @@ impl Payments {
                 ),
             ));
         }
-        let openid = match (req.trade_type.as_str(), req.openid.as_deref()) {
-            ("JSAPI", Some(o)) if !o.is_empty() => {
+        let trade_type = TradeType::parse(&req.trade_type).map_err(|_| {
+            OpError::Invalid("trade_type must be APP, JSAPI, NATIVE or MWEB".into())
+        })?;
+        let openid = match (trade_type, req.openid.as_deref()) {
+            (TradeType::Jsapi, Some(o)) if !o.is_empty() => {
                 xml_safe("openid", o, 128)?;
                 Some(o.to_owned())
             }
-            ("JSAPI", _) => {
+            (TradeType::Jsapi, _) => {
                 return Err(OpError::Invalid(
                     "JSAPI orders need the payer's openid".into(),
                 ));
             }
-            ("APP" | "NATIVE" | "MWEB", _) => None,
-            _ => {
-                return Err(OpError::Invalid(
-                    "trade_type must be APP, JSAPI, NATIVE or MWEB".into(),
-                ));
-            }
+            (TradeType::App | TradeType::Native | TradeType::Mweb, _) => None,
         };
         let stamp =
             tenpay_xml::BeijingTime::from_unix(now()).map_or_else(String::new, |t| t.to_string());
@@ -347,7 +346,7 @@ impl Payments {
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         );
         OutTradeNo::new(&out_trade_no).map_err(|e| OpError::Invalid(e.to_string()))?;
-        let ip = if req.trade_type == "NATIVE" {
+        let ip = if trade_type == TradeType::Native {
             self.server_ip.clone()
         } else {
             payer_ip.to_string()
@@ -360,7 +359,7 @@ impl Payments {
                 item: req.item,
                 description: price.description,
                 amount: price.amount,
-                trade_type: req.trade_type,
+                trade_type,
                 openid,
                 payer_ip: ip,
                 expires_at,
@@ -442,8 +441,8 @@ impl Payments {
         let ip = order.payer_ip.clone();
         let notify_url = format!("{}/wechat/notify/pay", self.public_base_url);
         let desc = order.description.as_str();
-        let call = match order.trade_type.as_str() {
-            "JSAPI" => UnifiedOrder::jsapi(
+        let call = match order.trade_type {
+            TradeType::Jsapi => UnifiedOrder::jsapi(
                 desc,
                 no,
                 fee,
@@ -451,8 +450,8 @@ impl Payments {
                 notify_url,
                 order.openid.clone().unwrap_or_default(),
             ),
-            "NATIVE" => UnifiedOrder::native(desc, no, fee, ip, notify_url, &order.item),
-            "MWEB" => UnifiedOrder::mweb(
+            TradeType::Native => UnifiedOrder::native(desc, no, fee, ip, notify_url, &order.item),
+            TradeType::Mweb => UnifiedOrder::mweb(
                 desc,
                 no,
                 fee,
@@ -460,7 +459,7 @@ impl Payments {
                 notify_url,
                 r#"{"h5_info":{"type":"Wap","wap_url":"https://example.com","wap_name":"shop"}}"#,
             ),
-            _ => UnifiedOrder::app(desc, no, fee, ip, notify_url),
+            TradeType::App => UnifiedOrder::app(desc, no, fee, ip, notify_url),
         };
         let wire_expiry = expires_at.max(now().saturating_add(MIN_WIRE_EXPIRY_SECS));
         let call = call.time_window(None, tenpay_xml::BeijingTime::from_unix(wire_expiry));
@@ -485,11 +484,11 @@ impl Payments {
         self.store
             .attempt_prepared(attempt_no, &answer.prepay_id)
             .await?;
-        let pay = match order.trade_type.as_str() {
-            "APP" => serde_json::to_value(self.client.app_params(&answer.prepay_id)),
-            "JSAPI" => serde_json::to_value(self.client.jsapi_params(&answer.prepay_id)),
-            "NATIVE" => Ok(json!({ "code_url": answer.code_url })),
-            _ => Ok(json!({ "mweb_url": answer.mweb_url })),
+        let pay = match order.trade_type {
+            TradeType::App => serde_json::to_value(self.client.app_params(&answer.prepay_id)),
+            TradeType::Jsapi => serde_json::to_value(self.client.jsapi_params(&answer.prepay_id)),
+            TradeType::Native => Ok(json!({ "code_url": answer.code_url })),
+            TradeType::Mweb => Ok(json!({ "mweb_url": answer.mweb_url })),
         }
         .unwrap_or(Value::Null);
         Ok(CreatedOrder {
@@ -497,7 +496,7 @@ impl Payments {
             attempt: attempt_no.to_owned(),
             expires_at,
             state: OrderState::NotPay,
-            trade_type: order.trade_type.clone(),
+            trade_type: order.trade_type,
             prepay_id: answer.prepay_id,
             pay,
         })

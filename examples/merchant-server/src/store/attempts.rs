@@ -140,7 +140,7 @@ impl Store {
         .bind(&o.item)
         .bind(&o.description)
         .bind(money::to_db(o.amount)?)
-        .bind(&o.trade_type)
+        .bind(o.trade_type.as_str())
         .bind(&o.openid)
         .bind(&o.payer_ip)
         .bind(OrderState::New.as_str())

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use tenpay_xml::Fen;
 
 use super::StoreError;
-use crate::domain::{AnomalyKind, AttemptState, OrderState, RefundState, money};
+use crate::domain::{AnomalyKind, AttemptState, OrderState, RefundState, TradeType, money};
 
 fn fen<S: serde::Serializer>(v: &Fen, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(v.get())
@@ -26,7 +26,7 @@ pub struct NewOrder {
     /// The amount.
     pub amount: Fen,
     /// APP, JSAPI, NATIVE or MWEB.
-    pub trade_type: String,
+    pub trade_type: TradeType,
     /// The payer (JSAPI).
     pub openid: Option<String>,
     /// The IP sent as `spbill_create_ip`.
@@ -76,7 +76,7 @@ pub struct Order {
     #[serde(rename = "amount_fen", serialize_with = "fen")]
     pub amount: Fen,
     /// APP, JSAPI, NATIVE or MWEB.
-    pub trade_type: String,
+    pub trade_type: TradeType,
     /// The payer (JSAPI).
     pub openid: Option<String>,
     /// The IP sent as `spbill_create_ip`.
@@ -184,7 +184,7 @@ pub(super) fn order(row: &AnyRow) -> Result<Order, StoreError> {
         item: row.try_get(2)?,
         description: row.try_get(3)?,
         amount: money::from_db(row.try_get(4)?)?,
-        trade_type: row.try_get(5)?,
+        trade_type: TradeType::parse(&row.try_get::<String, _>(5)?)?,
         openid: row.try_get(6)?,
         payer_ip: row.try_get(7)?,
         state: OrderState::parse(&row.try_get::<String, _>(8)?)?,

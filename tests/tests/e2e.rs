@@ -112,6 +112,28 @@ async fn every_trade_type_to_paid_and_refunds_to_their_notification() {
         assert!(v["reason"].as_str().is_some_and(|s| !s.is_empty()), "{v}");
     }
     assert_eq!(env.admin_get("/orders/NOPE").await.0, 404);
+    // A number WeChat Pay could not take (too long, or outside its characters) names no
+    // order or refund either: checked at the edge, never sent on.
+    let too_long = "9".repeat(33);
+    for path in [
+        format!("/orders/{too_long}"),
+        "/orders/a%20b".to_owned(),
+        format!("/refunds/{}", "R".repeat(65)),
+    ] {
+        let (status, v) = env.admin_get(&path).await;
+        assert_eq!(status, 404, "{path} -> {v}");
+    }
+    for (path, body) in [
+        (
+            format!("/orders/{too_long}/refunds"),
+            json!({ "amount_fen": 1 }),
+        ),
+        (format!("/orders/{too_long}/cancel"), json!({})),
+        (format!("/refunds/{}/query", "R".repeat(65)), json!({})),
+    ] {
+        let (status, v) = env.admin_post(&path, body).await;
+        assert_eq!(status, 404, "{path} -> {v}");
+    }
     assert_eq!(env.sim.orders().len(), 4);
     env.stop().await;
 }

@@ -49,7 +49,8 @@ async fn the_price_is_the_merchants() {
     let no = v["order_no"].as_str().unwrap();
     let at_wechat = sim.order(no).unwrap();
     assert_eq!(at_wechat.total_fee.get(), 799_900);
-    let books = server.store().order(no).await.unwrap().unwrap();
+    let number = tenpay_merchant_server::domain::OrderNo::new(no).unwrap();
+    let books = server.store().order(&number).await.unwrap().unwrap();
     assert_eq!(
         (books.amount.get(), books.description.as_str()),
         (799_900, "iPhone 16 Pro")

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::json;
+use tenpay_merchant_server::domain::OrderNo;
 use tenpay_merchant_server::sweeper::SweepConfig;
 use tenpay_merchant_server::{Config, Server};
 
@@ -96,7 +97,7 @@ async fn expired_orders_are_closed_at_wechat_and_here() {
     // An order whose unifiedorder never got through (WeChat Pay answers ORDERNOTEXIST): nobody
     // can pay it, so it is closed here rather than retried for ever.
     let ghost = tenpay_merchant_server::store::NewOrder {
-        order_no: format!("GHOST{}", unix_now()),
+        order_no: OrderNo::new(format!("GHOST{}", unix_now())).unwrap(),
         user_id: "alice".into(),
         item: "a".into(),
         description: "d".into(),
@@ -107,7 +108,7 @@ async fn expired_orders_are_closed_at_wechat_and_here() {
         expires_at: unix_now() - 1,
     };
     env.server.store().insert_order(&ghost).await.unwrap();
-    env.wait_state(&ghost.order_no, "CLOSED").await;
+    env.wait_state(ghost.order_no.as_str(), "CLOSED").await;
     // An order whose unifiedorder was refused (FAILED) is queried once, then left alone.
     env.sim
         .inject(tenpay_sim::Fault::next(
@@ -154,7 +155,8 @@ async fn probes_metrics_and_resolving_anomalies() {
     assert_eq!(r.status(), 401, "metrics need the admin token");
     // An anomaly: a payment for an order closed here (the simulator still takes it).
     let no = env.new_order(700, "NATIVE").await;
-    env.server.store().close_attempt(&no).await.unwrap();
+    let attempt = tenpay_xml::OutTradeNo::new(no.as_str()).unwrap();
+    env.server.store().close_attempt(&attempt).await.unwrap();
     env.sim.pay(&no, &tenpay_sim::PayOptions::new()).unwrap();
     wait_until("the anomaly", async || {
         env.admin_get("/anomalies")
@@ -315,7 +317,7 @@ async fn reconciliation_reports_each_planted_difference_and_nothing_else() {
     env.server
         .store()
         .insert_order(&tenpay_merchant_server::store::NewOrder {
-            order_no: books_only.clone(),
+            order_no: OrderNo::new(books_only.as_str()).unwrap(),
             user_id: "alice".into(),
             item: "a".into(),
             description: "d".into(),

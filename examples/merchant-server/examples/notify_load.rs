@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tenpay_merchant_server::config::{DatabaseUrl, Secret};
+use tenpay_merchant_server::domain::OrderNo;
 use tenpay_merchant_server::simulator::{DEMO_APPID, DEMO_KEY, DEMO_MCH_ID, random_secret};
 use tenpay_merchant_server::store::NewOrder;
 use tenpay_merchant_server::{Config, Server, Store};
@@ -65,7 +66,7 @@ async fn main() {
     let mut bodies = Vec::with_capacity(orders);
     let setup = Instant::now();
     for i in 0..orders {
-        let no = format!("L{prefix}{i:08}");
+        let no = OrderNo::new(format!("L{prefix}{i:08}")).unwrap();
         store
             .insert_order(&NewOrder {
                 order_no: no.clone(),
@@ -80,8 +81,11 @@ async fn main() {
             })
             .await
             .unwrap();
-        store.attempt_prepared(&no, "wx0").await.unwrap();
-        bodies.push(notification(&no, i, &key));
+        store
+            .attempt_prepared(&no.first_attempt(), "wx0")
+            .await
+            .unwrap();
+        bodies.push(notification(no.as_str(), i, &key));
     }
     eprintln!("{orders} orders in {:.1} s", setup.elapsed().as_secs_f64());
     let mut servers = Vec::new();
@@ -157,7 +161,7 @@ async fn main() {
     let mut paid = 0;
     for i in [0, orders / 2, orders - 1] {
         let o = store
-            .order(&format!("L{prefix}{i:08}"))
+            .order(&OrderNo::new(format!("L{prefix}{i:08}")).unwrap())
             .await
             .unwrap()
             .unwrap();

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use tenpay_client::{Outcome, RefundResponse, Refused, RefusedBecause};
-use tenpay_xml::Fen;
+use tenpay_xml::{Fen, IdError, OutTradeNo};
 
 /// A string from the database that is not one of a state's names.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +38,75 @@ macro_rules! states {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
         }
     };
+}
+
+/// A business order's number. It is also its first attempt's `out_trade_no` at WeChat Pay
+/// (later attempts are `{order_no}-{seq}`), so it follows [`OutTradeNo`]'s rules; a separate
+/// type keeps the two from being passed for each other.
+///
+/// ```
+/// use tenpay_merchant_server::domain::OrderNo;
+/// let no = OrderNo::new("20261203071800a1b2c3d4e5f6").unwrap();
+/// assert_eq!(no.first_attempt().as_str(), no.as_str());
+/// assert!(OrderNo::new("has space").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct OrderNo(OutTradeNo);
+
+impl OrderNo {
+    /// Checks and wraps the number.
+    ///
+    /// # Errors
+    /// [`IdError`] unless it is a valid `out_trade_no` (1 to 32 of `0-9a-zA-Z_-|*@`).
+    pub fn new(s: impl Into<String>) -> Result<Self, IdError> {
+        OutTradeNo::new(s).map(Self)
+    }
+
+    /// The number.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// Attempt `seq`'s number at WeChat Pay: the order's own for the first, then
+    /// `{order_no}-{seq}`; `None` when that is longer than an `out_trade_no` may be.
+    #[must_use]
+    pub fn attempt_no(&self, seq: i64) -> Option<OutTradeNo> {
+        match seq {
+            ..=0 => None,
+            1 => Some(self.first_attempt()),
+            _ => OutTradeNo::new(format!("{}-{seq}", self.as_str())).ok(),
+        }
+    }
+
+    /// Its first attempt's number at WeChat Pay: the same characters.
+    #[must_use]
+    pub fn first_attempt(&self) -> OutTradeNo {
+        self.0.clone()
+    }
+}
+
+impl fmt::Display for OrderNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for OrderNo {
+    type Error = IdError;
+
+    fn try_from(s: String) -> Result<Self, IdError> {
+        Self::new(s)
+    }
+}
+
+impl std::str::FromStr for OrderNo {
+    type Err = IdError;
+
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        Self::new(s)
+    }
 }
 
 states!(
@@ -529,6 +598,21 @@ pub fn refund(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn an_order_number_names_its_attempts_and_refuses_what_wechat_pay_would() {
+        let no = OrderNo::new("20261203A1").unwrap();
+        assert_eq!(no.attempt_no(1).unwrap().as_str(), "20261203A1");
+        assert_eq!(no.attempt_no(2).unwrap().as_str(), "20261203A1-2");
+        assert_eq!(no.attempt_no(0), None);
+        // 30 characters: "-2" still fits in 32, "-10" does not.
+        let long = OrderNo::new("x".repeat(30)).unwrap();
+        assert!(long.attempt_no(2).is_some());
+        assert_eq!(long.attempt_no(10), None);
+        assert!(OrderNo::new("").is_err());
+        assert!(OrderNo::new("a b").is_err());
+        assert!(OrderNo::new("x".repeat(33)).is_err());
+    }
 
     #[test]
     fn a_trade_type_is_one_of_four_wire_names_and_nothing_else() {

@@ -14,7 +14,7 @@ use tenpay_xml::{Fen, TradeState, XmlMap};
 
 use crate::auth::UserId;
 use crate::domain::{
-    AnomalyKind, Answered, AttemptState, OrderState, RefundState, Submission, TradeType,
+    AnomalyKind, Answered, AttemptState, OrderNo, OrderState, RefundState, Submission, TradeType,
     classify_submission,
 };
 use crate::logging::Escaped;
@@ -106,9 +106,9 @@ pub struct CreateOrder {
 #[derive(Debug, Clone, Serialize)]
 pub struct CreatedOrder {
     /// The business order's number.
-    pub order_no: String,
+    pub order_no: OrderNo,
     /// The payment attempt's number at WeChat Pay (the order's own for the first attempt).
-    pub attempt: String,
+    pub attempt: OutTradeNo,
     /// When the attempt expires (Unix seconds).
     pub expires_at: i64,
     /// Its state (NOTPAY).
@@ -341,11 +341,11 @@ impl Payments {
         };
         let stamp =
             tenpay_xml::BeijingTime::from_unix(now()).map_or_else(String::new, |t| t.to_string());
-        let out_trade_no = format!(
+        let order_no = OrderNo::new(format!(
             "{stamp}{}",
             &uuid::Uuid::new_v4().simple().to_string()[..12]
-        );
-        OutTradeNo::new(&out_trade_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+        ))
+        .map_err(|e| OpError::Invalid(e.to_string()))?;
         let ip = if trade_type == TradeType::Native {
             self.server_ip.clone()
         } else {
@@ -354,7 +354,7 @@ impl Payments {
         let expires_at = self.expiry();
         self.store
             .insert_order(&NewOrder {
-                order_no: out_trade_no.clone(),
+                order_no: order_no.clone(),
                 user_id: user.as_str().to_owned(),
                 item: req.item,
                 description: price.description,
@@ -367,10 +367,11 @@ impl Payments {
             .await?;
         let order = self
             .store
-            .order(&out_trade_no)
+            .order(&order_no)
             .await?
             .ok_or(OpError::UnknownOrder)?;
-        self.place(&order, &out_trade_no, expires_at).await
+        self.place(&order, &order_no.first_attempt(), expires_at)
+            .await
     }
 
     /// Pays an unpaid order again, through a new attempt (a new `out_trade_no`: WeChat Pay
@@ -385,7 +386,7 @@ impl Payments {
     pub async fn repay(
         &self,
         owner: Option<&UserId>,
-        order_no: &str,
+        order_no: &OrderNo,
     ) -> Result<CreatedOrder, OpError> {
         let view = self.order(owner, order_no).await?;
         if view.order.state.is_paid() {
@@ -400,7 +401,7 @@ impl Payments {
         let current = view
             .attempts
             .iter()
-            .find(|a| view.order.attempt.as_deref() == Some(a.out_trade_no.as_str()));
+            .find(|a| view.order.attempt.as_ref() == Some(&a.out_trade_no));
         if let Some(a) = current.filter(|a| AttemptState::CLOSABLE.contains(&a.state)) {
             match self.close_attempt(&a.out_trade_no).await {
                 Ok(()) => {}
@@ -433,10 +434,10 @@ impl Payments {
     async fn place(
         &self,
         order: &Order,
-        attempt_no: &str,
+        attempt_no: &OutTradeNo,
         expires_at: i64,
     ) -> Result<CreatedOrder, OpError> {
-        let no = OutTradeNo::new(attempt_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+        let no = attempt_no.clone();
         let fee = order.amount;
         let ip = order.payer_ip.clone();
         let notify_url = format!("{}/wechat/notify/pay", self.public_base_url);
@@ -493,7 +494,7 @@ impl Payments {
         .unwrap_or(Value::Null);
         Ok(CreatedOrder {
             order_no: order.order_no.clone(),
-            attempt: attempt_no.to_owned(),
+            attempt: attempt_no.clone(),
             expires_at,
             state: OrderState::NotPay,
             trade_type: order.trade_type,
@@ -509,7 +510,7 @@ impl Payments {
     pub async fn order(
         &self,
         owner: Option<&UserId>,
-        order_no: &str,
+        order_no: &OrderNo,
     ) -> Result<OrderView, OpError> {
         let order = match owner {
             Some(u) => self.store.order_of(u.as_str(), order_no).await?,
@@ -533,7 +534,7 @@ impl Payments {
     pub async fn refresh(
         &self,
         owner: Option<&UserId>,
-        order_no: &str,
+        order_no: &OrderNo,
     ) -> Result<OrderView, OpError> {
         let view = self.order(owner, order_no).await?;
         for a in &view.attempts {
@@ -551,9 +552,8 @@ impl Payments {
     /// # Errors
     /// [`OpError::Upstream`] when the query failed; [`OpError::Conflict`] for a payment of
     /// another amount (recorded as an anomaly); the store's.
-    pub async fn query_attempt(&self, attempt_no: &str) -> Result<bool, OpError> {
-        let no = OutTradeNo::new(attempt_no).map_err(|e| OpError::Invalid(e.to_string()))?;
-        let query = OrderQuery::by_out_trade_no(no);
+    pub async fn query_attempt(&self, attempt_no: &OutTradeNo) -> Result<bool, OpError> {
+        let query = OrderQuery::by_out_trade_no(attempt_no.clone());
         let (answer, received) = match self
             .latency
             .time("orderquery", self.client.execute_answered(&query))
@@ -587,7 +587,7 @@ impl Payments {
         match recorded {
             Ok(verdict) => {
                 tracing::info!(
-                    out_trade_no = attempt_no,
+                    out_trade_no = %attempt_no,
                     ?verdict,
                     "payment found by orderquery"
                 );
@@ -596,7 +596,7 @@ impl Payments {
             Err(refusal) => {
                 self.refuse_verified(
                     evidence,
-                    attempt_no,
+                    attempt_no.as_str(),
                     &refusal,
                     answer.transaction_id.as_deref(),
                 )
@@ -616,7 +616,7 @@ impl Payments {
     /// [`OpError::Conflict`] when it is paid, or WeChat Pay says it is paid;
     /// [`OpError::Upstream`] when an attempt could not be closed (the order is unchanged;
     /// try again).
-    pub async fn cancel(&self, order_no: &str) -> Result<OrderView, OpError> {
+    pub async fn cancel(&self, order_no: &OrderNo) -> Result<OrderView, OpError> {
         for _ in 0..3 {
             let view = self.order(None, order_no).await?;
             if view.order.state == OrderState::Cancelled {
@@ -653,11 +653,11 @@ impl Payments {
     /// # Errors
     /// [`OpError::Conflict`] (`already_paid`) when WeChat Pay says it is paid;
     /// [`OpError::Upstream`].
-    pub async fn close_attempt(&self, attempt_no: &str) -> Result<(), OpError> {
-        let no = OutTradeNo::new(attempt_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+    pub async fn close_attempt(&self, attempt_no: &OutTradeNo) -> Result<(), OpError> {
+        let close = CloseOrder::new(attempt_no.clone());
         match self
             .latency
-            .time("closeorder", self.client.close_order(&CloseOrder::new(no)))
+            .time("closeorder", self.client.close_order(&close))
             .await
         {
             Ok(_) => {}
@@ -687,7 +687,7 @@ impl Payments {
     /// not fit, or the `out_refund_no` names another request); the store's.
     pub async fn refund(
         &self,
-        order_no: &str,
+        order_no: &OrderNo,
         req: CreateRefund,
     ) -> Result<RefundOutcome, OpError> {
         if req.amount_fen == 0 {
@@ -698,12 +698,11 @@ impl Payments {
         if let Some(reason) = &req.reason {
             xml_safe("reason", reason, 80)?;
         }
-        let out_refund_no = req
-            .out_refund_no
-            .clone()
-            .unwrap_or_else(|| format!("R{}", &uuid::Uuid::new_v4().simple().to_string()[..24]));
-        let refund_no =
-            OutRefundNo::new(&out_refund_no).map_err(|e| OpError::Invalid(e.to_string()))?;
+        let out_refund_no =
+            OutRefundNo::new(req.out_refund_no.clone().unwrap_or_else(|| {
+                format!("R{}", &uuid::Uuid::new_v4().simple().to_string()[..24])
+            }))
+            .map_err(|e| OpError::Invalid(e.to_string()))?;
         let amount = Fen::new(req.amount_fen);
         let (refund, created) = match self
             .store
@@ -728,7 +727,7 @@ impl Payments {
             let refund = match self.resolve_refund(&out_refund_no).await {
                 Ok(r) => r,
                 Err(OpError::Upstream(e)) => {
-                    tracing::warn!(out_refund_no, error = %e, "refundquery failed");
+                    tracing::warn!(%out_refund_no, error = %e, "refundquery failed");
                     refund
                 }
                 Err(e) => return Err(e),
@@ -746,13 +745,19 @@ impl Payments {
             .await?
             .ok_or(OpError::UnknownOrder)?;
         // WeChat Pay knows the payment by the attempt that paid it.
-        let paid_no = order.paid_attempt.as_deref().unwrap_or(order_no);
-        let trade_no = OutTradeNo::new(paid_no).map_err(|_| OpError::UnknownOrder)?;
+        let trade_no = order
+            .paid_attempt
+            .clone()
+            .unwrap_or_else(|| order_no.first_attempt());
         let first = self.store.begin_submission(&out_refund_no).await? == 1;
         // Always the stored amount and reason: a repeat is the same request.
-        let mut call =
-            RefundCall::by_out_trade_no(trade_no, refund_no, order.amount, refund.amount)
-                .notify_url(format!("{}/wechat/notify/refund", self.public_base_url));
+        let mut call = RefundCall::by_out_trade_no(
+            trade_no,
+            out_refund_no.clone(),
+            order.amount,
+            refund.amount,
+        )
+        .notify_url(format!("{}/wechat/notify/refund", self.public_base_url));
         if let Some(reason) = &refund.reason {
             call = call.desc(reason);
         }
@@ -801,7 +806,7 @@ impl Payments {
     ///
     /// # Errors
     /// [`OpError::UnknownRefund`]; [`OpError::Upstream`] when the query failed.
-    pub async fn resolve_refund(&self, out_refund_no: &str) -> Result<Refund, OpError> {
+    pub async fn resolve_refund(&self, out_refund_no: &OutRefundNo) -> Result<Refund, OpError> {
         let local = self
             .store
             .refund(out_refund_no)
@@ -819,10 +824,9 @@ impl Payments {
 
     async fn query_refund(
         &self,
-        out_refund_no: &str,
+        out_refund_no: &OutRefundNo,
     ) -> Result<(RefundReport, tenpay_client::Answer), OpError> {
-        let no = OutRefundNo::new(out_refund_no).map_err(|_| OpError::UnknownRefund)?;
-        let query = RefundQuery::by_out_refund_no(no);
+        let query = RefundQuery::by_out_refund_no(out_refund_no.clone());
         let (answer, received) = self
             .latency
             .time("refundquery", self.client.execute_answered(&query))
@@ -831,17 +835,18 @@ impl Payments {
         let item = answer
             .refunds
             .iter()
-            .find(|r| r.out_refund_no == out_refund_no)
+            .find(|r| r.out_refund_no == *out_refund_no)
             .ok_or(OpError::UnknownRefund)?;
         let state = RefundState::from_wire(&item.refund_status).ok_or_else(|| {
             OpError::Invalid(format!("unknown refund_status {}", item.refund_status))
         })?;
         // The answer names the attempt; the books, its order.
         let attempt_no = answer.out_trade_no.clone().unwrap_or_default();
-        let order_no = match self.store.attempt(&attempt_no).await? {
-            Some(a) => a.order_no,
-            None => attempt_no.clone(),
+        let attempt = match OutTradeNo::new(attempt_no.as_str()) {
+            Ok(no) => self.store.attempt(&no).await?,
+            Err(_) => None,
         };
+        let order_no = attempt.map_or_else(|| attempt_no.clone(), |a| a.order_no.to_string());
         let report = RefundReport {
             out_refund_no: item.out_refund_no.to_string(),
             out_trade_no: attempt_no,
@@ -904,13 +909,13 @@ impl Payments {
             body,
             verified: true,
         };
-        let no = n.out_trade_no().to_string();
+        let no = n.out_trade_no().clone();
         if !n.is_success() {
             let code = n
                 .err_code()
                 .map_or_else(|| "?".to_owned(), |c| c.to_string());
             let verdict = self.store.record_pay_failure(evidence, &no, &code).await?;
-            tracing::info!(out_trade_no = %Escaped(&no), verdict = %Escaped(&verdict), "pay notification");
+            tracing::info!(out_trade_no = %no, verdict = %Escaped(&verdict), "pay notification");
             return Ok(());
         }
         let paid = n.total_fee();
@@ -927,12 +932,12 @@ impl Payments {
             Ok(r) => r,
             Err(e) => {
                 let why = crate::logging::report(&e);
-                tracing::error!(out_trade_no = %Escaped(&no), error = %Escaped(&why), "pay notification not recorded");
+                tracing::error!(out_trade_no = %no, error = %Escaped(&why), "pay notification not recorded");
                 // Keep the evidence if the database takes it; WeChat Pay retries either way.
                 let verdict = format!("not recorded: {why}");
                 let _ = self
                     .store
-                    .record_refused(evidence, &verdict, Some(&no), None)
+                    .record_refused(evidence, &verdict, Some(no.as_str()), None)
                     .await;
                 return Err(NotRecorded::Store(e));
             }
@@ -948,8 +953,8 @@ impl Payments {
                 Ok(())
             }
             Err(refusal) => {
-                tracing::warn!(out_trade_no = %Escaped(&no), refusal = %refusal, "pay notification not accepted");
-                self.refuse_verified(evidence, &no, &refusal, transaction_id.as_deref())
+                tracing::warn!(out_trade_no = %no, refusal = %refusal, "pay notification not accepted");
+                self.refuse_verified(evidence, no.as_str(), &refusal, transaction_id.as_deref())
                     .await?;
                 Err(NotRecorded::Refused(refusal))
             }
@@ -990,7 +995,7 @@ impl Payments {
             body,
             verified: true,
         };
-        let report = match self.query_refund(r.out_refund_no.as_str()).await {
+        let report = match self.query_refund(&r.out_refund_no).await {
             Ok((report, _)) => report,
             Err(e) => {
                 let why = match &e {

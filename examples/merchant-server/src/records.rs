@@ -6,7 +6,7 @@ use crate::auth::{Authenticate, UserId};
 use crate::domain::AnomalyKind;
 use crate::payments::{OpError, Payments};
 use tenpay_client::{BillOutcome, DownloadBill};
-use tenpay_xml::Fen;
+use tenpay_xml::{Fen, OutRefundNo, OutTradeNo};
 
 use crate::domain::AttemptState;
 use crate::store::{Anomaly, Attempt, AuditRow, Claimed, Counts, Refund};
@@ -32,7 +32,7 @@ impl Payments {
     ///
     /// # Errors
     /// [`OpError::UnknownRefund`]; the store's.
-    pub async fn refund_record(&self, out_refund_no: &str) -> Result<Refund, OpError> {
+    pub async fn refund_record(&self, out_refund_no: &OutRefundNo) -> Result<Refund, OpError> {
         self.store()
             .refund(out_refund_no)
             .await?
@@ -119,7 +119,7 @@ impl Payments {
         changed_before: i64,
         backoff: i64,
         limit: i64,
-    ) -> Result<Vec<String>, OpError> {
+    ) -> Result<Vec<OutRefundNo>, OpError> {
         Ok(self
             .store()
             .claim_processing_refunds(now, changed_before, backoff, limit)
@@ -130,7 +130,10 @@ impl Payments {
     ///
     /// # Errors
     /// The store's.
-    pub async fn attempt_state(&self, attempt_no: &str) -> Result<Option<AttemptState>, OpError> {
+    pub async fn attempt_state(
+        &self,
+        attempt_no: &OutTradeNo,
+    ) -> Result<Option<AttemptState>, OpError> {
         Ok(self.store().attempt(attempt_no).await?.map(|a| a.state))
     }
 
@@ -138,7 +141,7 @@ impl Payments {
     ///
     /// # Errors
     /// The store's.
-    pub async fn stop_sweeping(&self, attempt_no: &str) -> Result<(), OpError> {
+    pub async fn stop_sweeping(&self, attempt_no: &OutTradeNo) -> Result<(), OpError> {
         Ok(self.store().stop_sweeping(attempt_no).await?)
     }
 }
@@ -189,7 +192,10 @@ impl Payments {
     ///
     /// # Errors
     /// The store's.
-    pub async fn attempt_record(&self, attempt_no: &str) -> Result<Option<Attempt>, OpError> {
+    pub async fn attempt_record(
+        &self,
+        attempt_no: &OutTradeNo,
+    ) -> Result<Option<Attempt>, OpError> {
         Ok(self.store().attempt(attempt_no).await?)
     }
 
@@ -197,7 +203,10 @@ impl Payments {
     ///
     /// # Errors
     /// The store's.
-    pub async fn find_refund(&self, out_refund_no: &str) -> Result<Option<Refund>, OpError> {
+    pub async fn find_refund(
+        &self,
+        out_refund_no: &OutRefundNo,
+    ) -> Result<Option<Refund>, OpError> {
         Ok(self.store().refund(out_refund_no).await?)
     }
 

@@ -159,7 +159,7 @@ enum Look {
 
 /// Queries one claimed attempt; closes it when it is expired or superseded.
 async fn look_at_attempt(payments: &Payments, claim: &Claimed, at: i64) -> Result<Look, OpError> {
-    let no = claim.out_trade_no.as_str();
+    let no = &claim.out_trade_no;
     match payments.query_attempt(no).await {
         Ok(true) => {
             tracing::info!(out_trade_no = %no, "sweeper: paid attempt found by query");

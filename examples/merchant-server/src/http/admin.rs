@@ -356,9 +356,9 @@ async fn get_order(
     Query(q): Query<Refresh>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(if q.refresh {
-        p.refresh(None, &no).await?
+        p.refresh(None, &super::order_no(no)?).await?
     } else {
-        p.order(None, &no).await?
+        p.order(None, &super::order_no(no)?).await?
     }))
 }
 
@@ -380,7 +380,7 @@ async fn cancel_order(
     State(p): State<Payments>,
     Path(no): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(p.cancel(&no).await?))
+    Ok(Json(p.cancel(&super::order_no(no)?).await?))
 }
 
 async fn create_refund(
@@ -389,7 +389,7 @@ async fn create_refund(
     body: Result<Json<CreateRefund>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(req) = body.map_err(|e| bad_json(&e))?;
-    let outcome = p.refund(&no, req).await?;
+    let outcome = p.refund(&super::order_no(no)?, req).await?;
     let status = match (outcome.submission, outcome.created) {
         (SubmissionResult::Rejected, _) => StatusCode::UNPROCESSABLE_ENTITY,
         (SubmissionResult::Unknown, _) => StatusCode::ACCEPTED,
@@ -403,14 +403,14 @@ async fn get_refund(
     State(p): State<Payments>,
     Path(no): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(p.refund_record(&no).await?))
+    Ok(Json(p.refund_record(&super::refund_no(no)?).await?))
 }
 
 async fn query_refund(
     State(p): State<Payments>,
     Path(no): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(p.resolve_refund(&no).await?))
+    Ok(Json(p.resolve_refund(&super::refund_no(no)?).await?))
 }
 
 async fn anomalies(State(p): State<Payments>) -> Result<impl IntoResponse, ApiError> {

@@ -303,3 +303,14 @@ async fn accept_loop(
     })
     .await;
 }
+
+/// The order number in a path. One the server could not have made names no order: 404, as
+/// for any unknown number.
+pub(crate) fn order_no(no: String) -> Result<crate::domain::OrderNo, crate::payments::OpError> {
+    crate::domain::OrderNo::new(no).map_err(|_| crate::payments::OpError::UnknownOrder)
+}
+
+/// The refund number in a path (see [`order_no`]).
+pub(crate) fn refund_no(no: String) -> Result<tenpay_xml::OutRefundNo, crate::payments::OpError> {
+    tenpay_xml::OutRefundNo::new(no).map_err(|_| crate::payments::OpError::UnknownRefund)
+}

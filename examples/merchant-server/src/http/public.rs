@@ -160,7 +160,7 @@ async fn repay(
     Path(no): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     s.admit(&user, peer, &headers)?;
-    let created = s.payments.repay(Some(&user), &no).await?;
+    let created = s.payments.repay(Some(&user), &super::order_no(no)?).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -182,9 +182,11 @@ async fn get_order(
 ) -> Result<impl IntoResponse, ApiError> {
     let view = if q.refresh {
         s.admit(&user, peer, &headers)?;
-        s.payments.refresh(Some(&user), &no).await?
+        s.payments
+            .refresh(Some(&user), &super::order_no(no)?)
+            .await?
     } else {
-        s.payments.order(Some(&user), &no).await?
+        s.payments.order(Some(&user), &super::order_no(no)?).await?
     };
     Ok(Json(view))
 }

@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 
 use sha2::{Digest, Sha256};
 use tenpay_client::BillRow;
+use tenpay_xml::{OutRefundNo, OutTradeNo};
 
 use super::{Difference, Report};
 use crate::domain::{AttemptState, RefundState};
@@ -228,21 +229,23 @@ impl<'a> Matcher<'a> {
         let payments = self.payments;
         let (order, refund_no, note, list, reference) = match side {
             Side::Pay => (
-                payments
-                    .attempt_record(no)
-                    .await?
-                    .map_or_else(|| no.to_owned(), |a| a.order_no),
+                match OutTradeNo::new(no) {
+                    Ok(number) => payments.attempt_record(&number).await?,
+                    Err(_) => None,
+                }
+                .map_or_else(|| no.to_owned(), |a| a.order_no.to_string()),
                 None,
                 format!("attempt {no} paid here on {date}, not in WeChat Pay's bill"),
                 &mut self.report.missing_payments,
                 format!("{date}:pay:{no}"),
             ),
             Side::Refund => (
-                payments
-                    .find_refund(no)
-                    .await?
-                    .map(|r| r.order_no)
-                    .unwrap_or_default(),
+                match OutRefundNo::new(no) {
+                    Ok(number) => payments.find_refund(&number).await?,
+                    Err(_) => None,
+                }
+                .map(|r| r.order_no.to_string())
+                .unwrap_or_default(),
                 Some(no.to_owned()),
                 format!("refunded here on {date}, not in WeChat Pay's bill"),
                 &mut self.report.missing_refunds,
@@ -301,7 +304,10 @@ impl<'a> Matcher<'a> {
     ) -> Result<(), OpError> {
         let date = self.report.bill_date.clone();
         for PayRow { no, bill } in rows {
-            let Some((order_no, state, amount, paid_at)) = found.get(no) else {
+            // A number found among the attempts is one the server made (and so valid).
+            let (Some((order_no, state, amount, paid_at)), Ok(number)) =
+                (found.get(no), OutTradeNo::new(no.as_str()))
+            else {
                 let d = Difference {
                     order_no: no.clone(),
                     out_refund_no: None,
@@ -344,7 +350,7 @@ impl<'a> Matcher<'a> {
                 }
                 AttemptState::Closed => {
                     // The query records PAID_AFTER_CLOSE (once), for a person to refund.
-                    let note = match self.payments.query_attempt(no).await {
+                    let note = match self.payments.query_attempt(&number).await {
                         Ok(_) => format!(
                             "paid in the bill, attempt {no} closed here: PAID_AFTER_CLOSE recorded, refund the payer"
                         ),
@@ -362,8 +368,8 @@ impl<'a> Matcher<'a> {
                 }
                 _ => {
                     // Paid in the bill, unpaid here: repaired as the sweeper repairs it.
-                    let queried = self.payments.query_attempt(no).await;
-                    let after = self.payments.attempt_record(no).await?;
+                    let queried = self.payments.query_attempt(&number).await;
+                    let after = self.payments.attempt_record(&number).await?;
                     let now_paid = after
                         .as_ref()
                         .is_some_and(|a| a.state == AttemptState::Paid);
@@ -429,7 +435,7 @@ impl<'a> Matcher<'a> {
             .refunds_among(&numbers)
             .await?
             .into_iter()
-            .map(|r| (r.out_refund_no.clone(), r))
+            .map(|r| (r.out_refund_no.to_string(), r))
             .collect();
         let date = self.report.bill_date.clone();
         for RefundRow {
@@ -444,7 +450,7 @@ impl<'a> Matcher<'a> {
             {
                 self.seen_refunds.insert(self.day.0, r.updated_at, rno);
             }
-            let order = local.map_or_else(|| no.clone(), |r| r.order_no.clone());
+            let order = local.map_or_else(|| no.clone(), |r| r.order_no.to_string());
             match local {
                 Some(r) if r.state == RefundState::Success && *bill == Some(r.amount.get()) => {
                     self.report.matched += 1;
@@ -466,7 +472,7 @@ impl<'a> Matcher<'a> {
                     .await?;
                 }
                 Some(r) if r.state == RefundState::Processing => {
-                    let resolved = self.payments.resolve_refund(rno).await;
+                    let resolved = self.payments.resolve_refund(&r.out_refund_no).await;
                     let d = |note: String| Difference {
                         order_no: order.clone(),
                         out_refund_no: Some(rno.clone()),

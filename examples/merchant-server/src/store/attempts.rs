@@ -8,14 +8,16 @@
 //! attempts do.
 
 use sqlx::Row;
-use tenpay_xml::Fen;
+use tenpay_xml::{Fen, OutTradeNo};
 
 use super::rows::{self, Attempt, NewOrder, Order};
 use super::{
     Evidence, PaymentVerdict, Refusal, Store, StoreError, Tx, in_list, insert_anomaly,
     insert_audit, now, set_verdict,
 };
-use crate::domain::{AttemptState, OrderState, PaymentFacts as Facts, PaymentTransition, money};
+use crate::domain::{
+    AttemptState, OrderNo, OrderState, PaymentFacts as Facts, PaymentTransition, money,
+};
 
 /// At most this many attempts per order.
 pub const MAX_ATTEMPTS: i64 = 20;
@@ -50,7 +52,7 @@ pub enum Cancel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed {
     /// The attempt's number.
-    pub out_trade_no: String,
+    pub out_trade_no: OutTradeNo,
     /// When it expires (Unix seconds).
     pub expires_at: i64,
     /// Its order is paid, or has a newer current attempt: close it now.
@@ -135,7 +137,7 @@ impl Store {
             "INSERT INTO orders (order_no, user_id, item, description, amount_fen, trade_type, openid, payer_ip, state, created_at, attempt) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(&o.order_no)
+        .bind(o.order_no.as_str())
         .bind(&o.user_id)
         .bind(&o.item)
         .bind(&o.description)
@@ -145,10 +147,11 @@ impl Store {
         .bind(&o.payer_ip)
         .bind(OrderState::New.as_str())
         .bind(t)
-        .bind(&o.order_no)
+        .bind(o.order_no.as_str())
         .execute(&mut *tx)
         .await?;
-        insert_attempt(&mut tx, &o.order_no, &o.order_no, 1, t, o.expires_at).await?;
+        let first = o.order_no.first_attempt();
+        insert_attempt(&mut tx, &first, &o.order_no, 1, t, o.expires_at).await?;
         tx.commit().await?;
         tracing::info!(out_trade_no = %o.order_no, state = "NEW", "order created");
         Ok(())
@@ -162,13 +165,13 @@ impl Store {
     /// The database's.
     pub async fn new_attempt(
         &self,
-        order_no: &str,
+        order_no: &OrderNo,
         expires_at: i64,
     ) -> Result<NewAttempt, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Locks the order (see `reserve_refund`).
         let found = sqlx::query("UPDATE orders SET state = state WHERE order_no = $1")
-            .bind(order_no)
+            .bind(order_no.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -179,8 +182,8 @@ impl Store {
             "SELECT o.state, (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM attempts WHERE order_no = $1) \
              FROM orders o WHERE o.order_no = $2",
         )
-        .bind(order_no)
-        .bind(order_no)
+        .bind(order_no.as_str())
+        .bind(order_no.as_str())
         .fetch_one(&mut *tx)
         .await?;
         let state = OrderState::parse(&row.try_get::<String, _>(0)?)?;
@@ -191,26 +194,28 @@ impl Store {
         if state == OrderState::Cancelled {
             return Ok(NewAttempt::Cancelled);
         }
-        let number = format!("{order_no}-{}", last + 1);
-        if last >= MAX_ATTEMPTS || number.len() > tenpay_xml::OutTradeNo::MAX_LEN {
+        let number = order_no
+            .attempt_no(last + 1)
+            .filter(|_| last < MAX_ATTEMPTS);
+        let Some(number) = number else {
             return Ok(NewAttempt::Refused(format!(
                 "order has {last} attempts; place a new order"
             )));
-        }
+        };
         let t = now();
         insert_attempt(&mut tx, &number, order_no, last + 1, t, expires_at).await?;
         sqlx::query(
             "UPDATE orders SET attempt = $1, state = 'NEW', prepay_id = NULL WHERE order_no = $2",
         )
-        .bind(&number)
-        .bind(order_no)
+        .bind(number.as_str())
+        .bind(order_no.as_str())
         .execute(&mut *tx)
         .await?;
         let attempt = attempt_in(&mut tx, &number)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
         tx.commit().await?;
-        tracing::info!(out_trade_no = %number, order_no, "attempt created");
+        tracing::info!(out_trade_no = %number, %order_no, "attempt created");
         Ok(NewAttempt::Created(attempt))
     }
 
@@ -219,11 +224,11 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn cancel_order(&self, order_no: &str) -> Result<Cancel, StoreError> {
+    pub async fn cancel_order(&self, order_no: &OrderNo) -> Result<Cancel, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Locks the order (see `reserve_refund`): a new attempt waits, then sees CANCELLED.
         let found = sqlx::query("UPDATE orders SET state = state WHERE order_no = $1")
-            .bind(order_no)
+            .bind(order_no.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -234,7 +239,7 @@ impl Store {
             "SELECT COUNT(*) FROM attempts WHERE order_no = $1 AND state IN ({})",
             in_list(&AttemptState::CLOSABLE)
         ))
-        .bind(order_no)
+        .bind(order_no.as_str())
         .fetch_one(&mut *tx)
         .await?;
         if open > 0 {
@@ -246,14 +251,14 @@ impl Store {
             "UPDATE orders SET state = 'CANCELLED' WHERE order_no = $1 AND state IN ({})",
             in_list(&from)
         ))
-        .bind(order_no)
+        .bind(order_no.as_str())
         .execute(&mut *tx)
         .await?
         .rows_affected();
         tx.commit().await?;
         if moved == 1 {
             tracing::info!(
-                out_trade_no = order_no,
+                order_no = %order_no,
                 state = "CANCELLED",
                 "order cancelled"
             );
@@ -269,7 +274,7 @@ impl Store {
     /// The database's.
     pub async fn attempt_prepared(
         &self,
-        attempt_no: &str,
+        attempt_no: &OutTradeNo,
         prepay_id: &str,
     ) -> Result<(), StoreError> {
         self.move_attempt(
@@ -286,7 +291,7 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn attempt_failed(&self, attempt_no: &str) -> Result<(), StoreError> {
+    pub async fn attempt_failed(&self, attempt_no: &OutTradeNo) -> Result<(), StoreError> {
         self.move_attempt(attempt_no, AttemptState::Failed, &[AttemptState::New], None)
             .await
             .map(drop)
@@ -297,7 +302,7 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn close_attempt(&self, attempt_no: &str) -> Result<bool, StoreError> {
+    pub async fn close_attempt(&self, attempt_no: &OutTradeNo) -> Result<bool, StoreError> {
         self.move_attempt(
             attempt_no,
             AttemptState::Closed,
@@ -309,13 +314,13 @@ impl Store {
 
     async fn move_attempt(
         &self,
-        attempt_no: &str,
+        attempt_no: &OutTradeNo,
         to: AttemptState,
         from: &[AttemptState],
         prepay_id: Option<&str>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let moved = move_attempt(&mut tx, attempt_no, to, from, prepay_id).await?;
+        let moved = move_attempt(&mut tx, attempt_no.as_str(), to, from, prepay_id).await?;
         tx.commit().await?;
         Ok(moved)
     }
@@ -324,12 +329,12 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn order(&self, order_no: &str) -> Result<Option<Order>, StoreError> {
+    pub async fn order(&self, order_no: &OrderNo) -> Result<Option<Order>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM orders WHERE order_no = $1",
             rows::ORDER_COLUMNS
         ))
-        .bind(order_no)
+        .bind(order_no.as_str())
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::order).transpose()
@@ -342,13 +347,13 @@ impl Store {
     pub async fn order_of(
         &self,
         user_id: &str,
-        order_no: &str,
+        order_no: &OrderNo,
     ) -> Result<Option<Order>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM orders WHERE order_no = $1 AND user_id = $2",
             rows::ORDER_COLUMNS
         ))
-        .bind(order_no)
+        .bind(order_no.as_str())
         .bind(user_id)
         .fetch_optional(&self.pool)
         .await?;
@@ -359,12 +364,12 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn attempt(&self, attempt_no: &str) -> Result<Option<Attempt>, StoreError> {
+    pub async fn attempt(&self, attempt_no: &OutTradeNo) -> Result<Option<Attempt>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM attempts WHERE out_trade_no = $1",
             rows::ATTEMPT_COLUMNS
         ))
-        .bind(attempt_no)
+        .bind(attempt_no.as_str())
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::attempt).transpose()
@@ -374,12 +379,12 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn attempts(&self, order_no: &str) -> Result<Vec<Attempt>, StoreError> {
+    pub async fn attempts(&self, order_no: &OrderNo) -> Result<Vec<Attempt>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM attempts WHERE order_no = $1 ORDER BY seq",
             rows::ATTEMPT_COLUMNS
         ))
-        .bind(order_no)
+        .bind(order_no.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(rows::attempt).collect()
@@ -400,9 +405,10 @@ impl Store {
     pub async fn record_paid(
         &self,
         evidence: Evidence<'_>,
-        attempt_no: &str,
+        attempt_no: &OutTradeNo,
         settle: impl FnOnce(Fen) -> Result<String, Fen>,
     ) -> Result<Result<PaymentVerdict, Refusal>, StoreError> {
+        let attempt_no = attempt_no.as_str();
         let via = evidence.kind.paid_via();
         let mut tx = self.pool.begin().await?;
         let audit_id = insert_audit(&mut tx, evidence, "pending", Some(attempt_no)).await?;
@@ -499,9 +505,10 @@ impl Store {
     pub async fn record_pay_failure(
         &self,
         evidence: Evidence<'_>,
-        attempt_no: &str,
+        attempt_no: &OutTradeNo,
         err_code: &str,
     ) -> Result<String, StoreError> {
+        let attempt_no = attempt_no.as_str();
         let mut tx = self.pool.begin().await?;
         let audit_id = insert_audit(&mut tx, evidence, "pending", Some(attempt_no)).await?;
         let moved = move_attempt(
@@ -568,7 +575,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(Claimed {
-                    out_trade_no: r.try_get(0)?,
+                    out_trade_no: OutTradeNo::try_from(r.try_get::<String, _>(0)?)?,
                     expires_at: r.try_get(1)?,
                     superseded: r.try_get::<Option<i64>, _>(2)?.unwrap_or(0) == 1,
                 })
@@ -580,10 +587,10 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn stop_sweeping(&self, attempt_no: &str) -> Result<(), StoreError> {
+    pub async fn stop_sweeping(&self, attempt_no: &OutTradeNo) -> Result<(), StoreError> {
         sqlx::query("UPDATE attempts SET sweep_after = $1 WHERE out_trade_no = $2")
             .bind(i64::MAX)
-            .bind(attempt_no)
+            .bind(attempt_no.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -592,8 +599,8 @@ impl Store {
 
 async fn insert_attempt(
     tx: &mut Tx<'_>,
-    attempt_no: &str,
-    order_no: &str,
+    attempt_no: &OutTradeNo,
+    order_no: &OrderNo,
     seq: i64,
     created_at: i64,
     expires_at: i64,
@@ -602,8 +609,8 @@ async fn insert_attempt(
         "INSERT INTO attempts (out_trade_no, order_no, seq, state, created_at, expires_at) \
          VALUES ($1, $2, $3, 'NEW', $4, $5)",
     )
-    .bind(attempt_no)
-    .bind(order_no)
+    .bind(attempt_no.as_str())
+    .bind(order_no.as_str())
     .bind(seq)
     .bind(created_at)
     .bind(expires_at)
@@ -612,12 +619,15 @@ async fn insert_attempt(
     Ok(())
 }
 
-async fn attempt_in(tx: &mut Tx<'_>, attempt_no: &str) -> Result<Option<Attempt>, StoreError> {
+async fn attempt_in(
+    tx: &mut Tx<'_>,
+    attempt_no: &OutTradeNo,
+) -> Result<Option<Attempt>, StoreError> {
     let row = sqlx::query(&format!(
         "SELECT {} FROM attempts WHERE out_trade_no = $1",
         rows::ATTEMPT_COLUMNS
     ))
-    .bind(attempt_no)
+    .bind(attempt_no.as_str())
     .fetch_optional(&mut **tx)
     .await?;
     row.as_ref().map(rows::attempt).transpose()

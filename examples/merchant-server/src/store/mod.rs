@@ -13,10 +13,12 @@ mod rows;
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
-use tenpay_xml::Fen;
+use tenpay_xml::{Fen, OutRefundNo};
 
 use crate::config::DatabaseUrl;
-use crate::domain::{AnomalyKind, AttemptState, OrderState, RefundState, UnknownState, money};
+use crate::domain::{
+    AnomalyKind, AttemptState, OrderNo, OrderState, RefundState, UnknownState, money,
+};
 pub use attempts::{Cancel, Claimed, MAX_ATTEMPTS, NewAttempt};
 pub use rows::{Anomaly, Attempt, AuditRow, NewOrder, Order, Refund};
 
@@ -40,6 +42,9 @@ pub enum StoreError {
     /// A stored value is not one the server writes.
     #[error("corrupt row")]
     Corrupt(#[from] UnknownState),
+    /// A stored order, attempt or refund number that is not one the server writes.
+    #[error("corrupt row: stored number")]
+    CorruptNumber(#[from] tenpay_xml::IdError),
     /// An amount out of range (never written by the server).
     #[error("amount out of range")]
     Money(#[from] money::OutOfRange),
@@ -353,11 +358,12 @@ impl Store {
     /// The database's.
     pub async fn reserve_refund(
         &self,
-        out_trade_no: &str,
-        out_refund_no: &str,
+        order_no: &OrderNo,
+        out_refund_no: &OutRefundNo,
         amount: Fen,
         reason: Option<&str>,
     ) -> Result<Reservation, StoreError> {
+        let (out_trade_no, out_refund_no) = (order_no.as_str(), out_refund_no.as_str());
         let mut tx = self.pool.begin().await?;
         // A no-op write first: it locks the order row (PostgreSQL) or the database (SQLite),
         // so requests for one order are checked one after the other.
@@ -424,7 +430,7 @@ impl Store {
             return Ok(same_request(refund, out_trade_no, amount, reason));
         }
         tracing::info!(
-            out_trade_no,
+            order_no = out_trade_no,
             out_refund_no,
             amount_fen = amount.get(),
             state = "PROCESSING",
@@ -438,12 +444,12 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn begin_submission(&self, out_refund_no: &str) -> Result<i64, StoreError> {
+    pub async fn begin_submission(&self, out_refund_no: &OutRefundNo) -> Result<i64, StoreError> {
         let row = sqlx::query(
             "UPDATE refunds SET submissions = submissions + 1, updated_at = $1 WHERE out_refund_no = $2 RETURNING submissions",
         )
         .bind(now())
-        .bind(out_refund_no)
+        .bind(out_refund_no.as_str())
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get(0)?)
@@ -455,16 +461,16 @@ impl Store {
     /// The database's.
     pub async fn refund_accepted(
         &self,
-        out_refund_no: &str,
+        out_refund_no: &OutRefundNo,
         refund_id: &str,
     ) -> Result<(), StoreError> {
         sqlx::query("UPDATE refunds SET refund_id = $1, last_error = NULL, updated_at = $2 WHERE out_refund_no = $3")
             .bind(refund_id)
             .bind(now())
-            .bind(out_refund_no)
+            .bind(out_refund_no.as_str())
             .execute(&self.pool)
             .await?;
-        tracing::info!(out_refund_no, refund_id, "refund accepted");
+        tracing::info!(%out_refund_no, refund_id, "refund accepted");
         Ok(())
     }
 
@@ -474,17 +480,17 @@ impl Store {
     /// The database's.
     pub async fn refund_rejected(
         &self,
-        out_refund_no: &str,
+        out_refund_no: &OutRefundNo,
         err_code: &str,
     ) -> Result<(), StoreError> {
         sqlx::query("UPDATE refunds SET state = 'REFUNDCLOSE', last_error = $1, updated_at = $2 WHERE out_refund_no = $3 AND state = 'PROCESSING'")
             .bind(err_code)
             .bind(now())
-            .bind(out_refund_no)
+            .bind(out_refund_no.as_str())
             .execute(&self.pool)
             .await?;
         tracing::warn!(
-            out_refund_no,
+            %out_refund_no,
             err_code,
             state = "REFUNDCLOSE",
             "refund rejected"
@@ -496,14 +502,18 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn refund_unknown(&self, out_refund_no: &str, why: &str) -> Result<(), StoreError> {
+    pub async fn refund_unknown(
+        &self,
+        out_refund_no: &OutRefundNo,
+        why: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE refunds SET last_error = $1, updated_at = $2 WHERE out_refund_no = $3")
             .bind(why)
             .bind(now())
-            .bind(out_refund_no)
+            .bind(out_refund_no.as_str())
             .execute(&self.pool)
             .await?;
-        tracing::warn!(out_refund_no, why = %crate::logging::Escaped(why), "refund outcome unknown");
+        tracing::warn!(%out_refund_no, why = %crate::logging::Escaped(why), "refund outcome unknown");
         Ok(())
     }
 
@@ -554,7 +564,7 @@ impl Store {
             });
         };
         // An answer without out_trade_no is about our refund's order.
-        if !r.order_no.is_empty() && local.order_no != r.order_no {
+        if !r.order_no.is_empty() && local.order_no.as_str() != r.order_no {
             let detail = format!(
                 "refund {} belongs to order {} here, to {} at WeChat Pay",
                 r.out_refund_no, local.order_no, r.order_no
@@ -563,7 +573,7 @@ impl Store {
                 tx,
                 AnomalyKind::UnknownRefund,
                 &r.out_refund_no,
-                Some(&local.order_no),
+                Some(local.order_no.as_str()),
                 &detail,
             )
             .await?;
@@ -573,14 +583,14 @@ impl Store {
             });
         }
         sqlx::query("UPDATE orders SET state = state WHERE order_no = $1")
-            .bind(&local.order_no)
+            .bind(local.order_no.as_str())
             .execute(&mut **tx)
             .await?;
         // Read again under the lock: another instance may have recorded it meanwhile.
         let local = refund_in(tx, &r.out_refund_no).await?.unwrap_or(local);
         let order = local.order_no.clone();
         let row = sqlx::query("SELECT amount_fen, refunded_fen FROM orders WHERE order_no = $1")
-            .bind(&order)
+            .bind(order.as_str())
             .fetch_one(&mut **tx)
             .await?;
         let facts = crate::domain::RefundFacts {
@@ -589,7 +599,13 @@ impl Store {
             order_amount: money::from_db(row.try_get(0)?)?,
             order_refunded: money::from_db(row.try_get(1)?)?,
         };
-        let t = crate::domain::refund(facts, &r.out_refund_no, &order, r.state, r.refund_fee)?;
+        let t = crate::domain::refund(
+            facts,
+            &r.out_refund_no,
+            order.as_str(),
+            r.state,
+            r.refund_fee,
+        )?;
         if let Some(state) = t.state {
             set_refund_state(tx, &r.out_refund_no, state, Some(&r.refund_id)).await?;
         }
@@ -597,7 +613,7 @@ impl Store {
             sqlx::query("UPDATE orders SET refunded_fen = $1, state = $2 WHERE order_no = $3")
                 .bind(money::to_db(refunded)?)
                 .bind(state.as_str())
-                .bind(&order)
+                .bind(order.as_str())
                 .execute(&mut **tx)
                 .await?;
             tracing::info!(
@@ -608,7 +624,7 @@ impl Store {
             );
         }
         for (kind, detail) in &t.anomalies {
-            insert_anomaly(tx, *kind, &r.out_refund_no, Some(&order), detail).await?;
+            insert_anomaly(tx, *kind, &r.out_refund_no, Some(order.as_str()), detail).await?;
             anomalies.push(*kind);
         }
         let verdict = t.verdict;
@@ -626,12 +642,12 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn refund(&self, out_refund_no: &str) -> Result<Option<Refund>, StoreError> {
+    pub async fn refund(&self, out_refund_no: &OutRefundNo) -> Result<Option<Refund>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM refunds WHERE out_refund_no = $1",
             rows::REFUND_COLUMNS
         ))
-        .bind(out_refund_no)
+        .bind(out_refund_no.as_str())
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::refund).transpose()
@@ -641,12 +657,12 @@ impl Store {
     ///
     /// # Errors
     /// The database's.
-    pub async fn refunds(&self, order_no: &str) -> Result<Vec<Refund>, StoreError> {
+    pub async fn refunds(&self, order_no: &OrderNo) -> Result<Vec<Refund>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM refunds WHERE order_no = $1 ORDER BY created_at, out_refund_no",
             rows::REFUND_COLUMNS
         ))
-        .bind(order_no)
+        .bind(order_no.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(rows::refund).collect()
@@ -927,7 +943,7 @@ impl Store {
         changed_before: i64,
         backoff: i64,
         limit: i64,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<OutRefundNo>, StoreError> {
         let lock = if self.postgres {
             " FOR UPDATE SKIP LOCKED"
         } else {
@@ -945,15 +961,15 @@ impl Store {
             .await
     }
 
-    /// Runs a claiming `UPDATE … RETURNING number` with its four numbers bound as `$1`–`$4`.
-    async fn claim(&self, sql: &str, binds: [i64; 4]) -> Result<Vec<String>, StoreError> {
+    /// Runs a claiming `UPDATE … RETURNING out_refund_no` with its four numbers bound as `$1`–`$4`.
+    async fn claim(&self, sql: &str, binds: [i64; 4]) -> Result<Vec<OutRefundNo>, StoreError> {
         let rows = binds
             .into_iter()
             .fold(sqlx::query(sql), sqlx::query::Query::bind)
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+            .map(|r| Ok(OutRefundNo::new(r.try_get::<String, _>(0)?)?))
             .collect()
     }
 
@@ -1024,7 +1040,7 @@ fn same_request(
     amount: Fen,
     reason: Option<&str>,
 ) -> Reservation {
-    if existing.order_no == order_no
+    if existing.order_no.as_str() == order_no
         && existing.amount == amount
         && existing.reason.as_deref() == reason
     {
@@ -1160,6 +1176,46 @@ mod migration_tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// A stored number the server would never write (edited by hand, say) is a corrupt row,
+    /// not a value passed on to WeChat Pay.
+    #[tokio::test]
+    async fn a_stored_number_that_is_not_a_wechat_pay_number_is_a_corrupt_row() {
+        install_default_drivers();
+        let dir = std::env::temp_dir().join(format!("tenpay-corrupt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("shop.db").display());
+        let store = Store::connect(&DatabaseUrl::new(url).unwrap())
+            .await
+            .unwrap();
+        let no = OrderNo::new("GOOD1").unwrap();
+        store
+            .insert_order(&NewOrder {
+                order_no: no.clone(),
+                user_id: "u1".into(),
+                item: "coffee".into(),
+                description: "Coffee".into(),
+                amount: Fen::new(1500),
+                trade_type: crate::domain::TradeType::Native,
+                openid: None,
+                payer_ip: "127.0.0.1".into(),
+                expires_at: 400,
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.order(&no).await.unwrap().unwrap().order_no, no);
+        sqlx::query("UPDATE orders SET attempt = 'has space' WHERE order_no = 'GOOD1'")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let read = store.order(&no).await;
+        assert!(
+            matches!(read, Err(StoreError::CorruptNumber(_))),
+            "{read:?}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// Rows written before `0007_order_no.sql` (orders, attempts, refunds, anomalies under
     /// `out_trade_no`) are read after it under `order_no`.
     #[tokio::test]
@@ -1204,19 +1260,25 @@ mod migration_tests {
         let store = Store::connect(&DatabaseUrl::new(url).unwrap())
             .await
             .unwrap();
-        let order = store.order("OLD1").await.unwrap().unwrap();
+        let old = OrderNo::new("OLD1").unwrap();
+        let order = store.order(&old).await.unwrap().unwrap();
         assert_eq!(
             (order.order_no.as_str(), order.amount.get()),
             ("OLD1", 1500)
         );
-        let refunds = store.refunds("OLD1").await.unwrap();
+        let refunds = store.refunds(&old).await.unwrap();
         assert_eq!(refunds.len(), 1);
-        assert_eq!(refunds[0].order_no, "OLD1");
+        assert_eq!(refunds[0].order_no, old);
         let anomalies = store.anomalies(10).await.unwrap();
         assert_eq!(anomalies[0].order_no.as_deref(), Some("OLD1"));
         assert_eq!(
-            store.attempt("OLD1").await.unwrap().unwrap().order_no,
-            "OLD1"
+            store
+                .attempt(&old.first_attempt())
+                .await
+                .unwrap()
+                .unwrap()
+                .order_no,
+            old
         );
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -3,10 +3,12 @@
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use tenpay_xml::Fen;
+use tenpay_xml::{Fen, IdError, OutRefundNo, OutTradeNo};
 
 use super::StoreError;
-use crate::domain::{AnomalyKind, AttemptState, OrderState, RefundState, TradeType, money};
+use crate::domain::{
+    AnomalyKind, AttemptState, OrderNo, OrderState, RefundState, TradeType, money,
+};
 
 fn fen<S: serde::Serializer>(v: &Fen, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(v.get())
@@ -16,7 +18,7 @@ fn fen<S: serde::Serializer>(v: &Fen, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
     /// The business order's number (its first attempt's `out_trade_no` too).
-    pub order_no: String,
+    pub order_no: OrderNo,
     /// The user who ordered.
     pub user_id: String,
     /// What is sold.
@@ -40,9 +42,9 @@ pub struct NewOrder {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attempt {
     /// Its number at WeChat Pay (the first attempt's is the order's own).
-    pub out_trade_no: String,
+    pub out_trade_no: OutTradeNo,
     /// The business order.
-    pub order_no: String,
+    pub order_no: OrderNo,
     /// 1 for the first attempt.
     pub seq: i64,
     /// The state.
@@ -65,7 +67,7 @@ pub struct Attempt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Order {
     /// The business order's number (its first attempt's `out_trade_no` too).
-    pub order_no: String,
+    pub order_no: OrderNo,
     /// The user who ordered.
     pub user_id: String,
     /// What is sold.
@@ -97,18 +99,18 @@ pub struct Order {
     /// How the payment became known: `notification` or `orderquery`.
     pub paid_via: Option<String>,
     /// The attempt being paid now (its `out_trade_no` at WeChat Pay).
-    pub attempt: Option<String>,
+    pub attempt: Option<OutTradeNo>,
     /// The attempt that paid it: refunds name this number at WeChat Pay.
-    pub paid_attempt: Option<String>,
+    pub paid_attempt: Option<OutTradeNo>,
 }
 
 /// A refund row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Refund {
     /// The merchant's refund number.
-    pub out_refund_no: String,
+    pub out_refund_no: OutRefundNo,
     /// The business order.
-    pub order_no: String,
+    pub order_no: OrderNo,
     /// The amount asked for.
     #[serde(rename = "amount_fen", serialize_with = "fen")]
     pub amount: Fen,
@@ -177,9 +179,24 @@ pub(super) const AUDIT_COLUMNS: &str =
 pub(super) const ANOMALY_COLUMNS: &str =
     "kind, reference, order_no, detail, created_at, resolved_at, resolution";
 
+/// A stored number, checked as it is read: a value the server never writes is corrupt.
+fn number<T: TryFrom<String, Error = IdError>>(row: &AnyRow, i: usize) -> Result<T, StoreError> {
+    Ok(T::try_from(row.try_get::<String, _>(i)?)?)
+}
+
+fn some_number<T: TryFrom<String, Error = IdError>>(
+    row: &AnyRow,
+    i: usize,
+) -> Result<Option<T>, StoreError> {
+    row.try_get::<Option<String>, _>(i)?
+        .map(T::try_from)
+        .transpose()
+        .map_err(StoreError::from)
+}
+
 pub(super) fn order(row: &AnyRow) -> Result<Order, StoreError> {
     Ok(Order {
-        order_no: row.try_get(0)?,
+        order_no: number(row, 0)?,
         user_id: row.try_get(1)?,
         item: row.try_get(2)?,
         description: row.try_get(3)?,
@@ -194,15 +211,15 @@ pub(super) fn order(row: &AnyRow) -> Result<Order, StoreError> {
         created_at: row.try_get(12)?,
         paid_at: row.try_get(13)?,
         paid_via: row.try_get(14)?,
-        attempt: row.try_get(15)?,
-        paid_attempt: row.try_get(16)?,
+        attempt: some_number(row, 15)?,
+        paid_attempt: some_number(row, 16)?,
     })
 }
 
 pub(super) fn attempt(row: &AnyRow) -> Result<Attempt, StoreError> {
     Ok(Attempt {
-        out_trade_no: row.try_get(0)?,
-        order_no: row.try_get(1)?,
+        out_trade_no: number(row, 0)?,
+        order_no: number(row, 1)?,
         seq: row.try_get(2)?,
         state: AttemptState::parse(&row.try_get::<String, _>(3)?)?,
         prepay_id: row.try_get(4)?,
@@ -216,8 +233,8 @@ pub(super) fn attempt(row: &AnyRow) -> Result<Attempt, StoreError> {
 
 pub(super) fn refund(row: &AnyRow) -> Result<Refund, StoreError> {
     Ok(Refund {
-        out_refund_no: row.try_get(0)?,
-        order_no: row.try_get(1)?,
+        out_refund_no: number(row, 0)?,
+        order_no: number(row, 1)?,
         amount: money::from_db(row.try_get(2)?)?,
         reason: row.try_get(3)?,
         state: RefundState::parse(&row.try_get::<String, _>(4)?)?,

@@ -10,7 +10,7 @@ use tenpay_sign::{ApiKey, SignType};
 fuzz_target!(|data: &[u8]| {
     let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d").expect("key");
     for st in [SignType::Md5, SignType::HmacSha256] {
-        let n = Notifier::new("wx2421b1c4370ec43b", "10000100", key.clone(), st);
+        let n = Notifier::new(&tenpay_sign::Merchant::new("wx2421b1c4370ec43b", "10000100", key.clone(), st));
         if let Ok(Notification::Pay(p)) = n.handle(data) {
             let fee = p.total_fee();
             assert!(p.clone().settle(tenpay_xml::Fen::new(fee.get().wrapping_add(1))).is_err());

@@ -88,7 +88,12 @@ async fn browser(driver: &Driver) -> Browser {
 /// payment notification.
 async fn merchant(key: ApiKey, handled: Arc<AtomicUsize>) -> SocketAddr {
     let service = NotifyService::new(
-        Notifier::new(APPID, MCH, key, SignType::HmacSha256),
+        Notifier::new(&tenpay_sign::Merchant::new(
+            APPID,
+            MCH,
+            key,
+            SignType::HmacSha256,
+        )),
         verified(move |n: Notification| {
             let handled = Arc::clone(&handled);
             async move {

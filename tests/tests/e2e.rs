@@ -621,7 +621,12 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
     for st in [SignType::Md5, SignType::HmacSha256] {
         let seen = Arc::clone(&seen);
         let service = NotifyService::new(
-            Notifier::new(DEMO_APPID, DEMO_MCH_ID, key.clone(), st),
+            Notifier::new(&tenpay_sign::Merchant::new(
+                DEMO_APPID,
+                DEMO_MCH_ID,
+                key.clone(),
+                st,
+            )),
             verified(move |n: Notification| {
                 let seen = Arc::clone(&seen);
                 async move {

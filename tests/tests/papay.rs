@@ -33,7 +33,7 @@ enum Seen {
 
 async fn merchant(key: ApiKey, seen: Arc<Mutex<Vec<Seen>>>) -> SocketAddr {
     let service = NotifyService::new(
-        Notifier::new(APPID, MCH, key, SignType::Md5),
+        Notifier::new(&tenpay_sign::Merchant::new(APPID, MCH, key, SignType::Md5)),
         verified(move |n: Notification| {
             let seen = Arc::clone(&seen);
             async move {

@@ -30,7 +30,7 @@ const STAFF: &str = "oStaff0000000000000000000001";
 /// tenpay-notify's service, keeping each verified payment's transaction id.
 async fn merchant(key: ApiKey, paid: Arc<Mutex<Vec<String>>>) -> SocketAddr {
     let service = NotifyService::new(
-        Notifier::new(APPID, MCH, key, SignType::Md5),
+        Notifier::new(&tenpay_sign::Merchant::new(APPID, MCH, key, SignType::Md5)),
         verified(move |n: Notification| {
             let paid = Arc::clone(&paid);
             async move {

@@ -312,7 +312,7 @@ pub trait Endpoint: Send + Sync {
     const ROUTE: Route<'static>;
 
     /// The request's own fields (the merchant's ids, `nonce_str`, `sign_type` for HMAC and
-    /// `sign` are added by [`Merchant::sign`](crate::Merchant::sign)).
+    /// `sign` are added by [`MerchantExt::sign`](crate::MerchantExt::sign)).
     ///
     /// # Errors
     /// A field XML cannot carry.

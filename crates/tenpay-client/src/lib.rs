@@ -37,7 +37,7 @@ pub use fundflow::{
     AccountType, Direction, DownloadFundFlow, FundFlow, FundFlowReader, FundFlowRow,
     FundFlowSummary,
 };
-pub use merchant::Merchant;
+pub use merchant::{Merchant, MerchantExt};
 pub use micropay::{
     AuthCodeToOpenid, AuthCodeToOpenidResponse, Micropay, MicropayOutcome, MicropayResponse,
     Reverse, ReverseResponse,

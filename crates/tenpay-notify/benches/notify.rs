@@ -18,7 +18,12 @@ fn testdata(path: &str) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap();
-    let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100", key, SignType::Md5);
+    let notifier = Notifier::new(&tenpay_sign::Merchant::new(
+        "wx2421b1c4370ec43b",
+        "10000100",
+        key,
+        SignType::Md5,
+    ));
     let pay = testdata("pay_notify.xml");
     let refund = testdata("refund_notify.xml");
     notifier.pay(&pay).unwrap();

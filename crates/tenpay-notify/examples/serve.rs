@@ -10,19 +10,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tenpay_notify::{Notification, Notifier, NotifyService, verified};
-use tenpay_sign::{ApiKey, SignType};
+use tenpay_sign::{ApiKey, Merchant, SignType};
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:18800".into());
-    let notifier = Notifier::new(
+    let notifier = Notifier::new(&Merchant::new(
         "wx2421b1c4370ec43b",
         "10000100",
         ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap(),
         SignType::Md5,
-    );
+    ));
     let paid = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&paid);
     let service = NotifyService::new(

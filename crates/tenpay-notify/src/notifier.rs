@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use tenpay_sign::{ApiKey, SignType};
+use tenpay_sign::{ApiKey, Merchant, SignType};
 use tenpay_xml::{Parser, XmlMap};
 
 use crate::refund::RefundKey;
@@ -30,31 +30,34 @@ struct Keys {
 }
 
 impl Keys {
-    fn new(appid: String, mch_id: String, key: ApiKey, sign_type: SignType) -> Self {
+    fn new(merchant: &Merchant) -> Self {
         Self {
-            refund_key: RefundKey::derive(&key),
-            appid,
-            mch_id,
-            sub_mch_id: None,
-            key,
-            sign_type,
+            refund_key: RefundKey::derive(merchant.key()),
+            appid: merchant.appid().to_owned(),
+            mch_id: merchant.mch_id().to_owned(),
+            sub_mch_id: merchant.sub_mch_id().map(str::to_owned),
+            key: merchant.key().clone(),
+            sign_type: merchant.sign_type(),
         }
     }
 }
 
-/// Verifies notifications for one merchant, or for a set of them behind one notify URL
-/// (several apps, several mch_ids, a provider's sub-merchants): each with its ids, key and
-/// pinned sign type. A notification is routed to the merchant its `appid`, `mch_id` (and
-/// `sub_mch_id`) name and verified with that merchant's key only; one naming no configured
-/// merchant is refused. Build once, share.
+/// Verifies notifications for one [`Merchant`] (the value `tenpay-client` signs for), or for
+/// a set of them behind one notify URL (several apps, several mch_ids, a provider's
+/// sub-merchants): each with its ids, key and pinned sign type. A notification is routed to
+/// the merchant its `appid`, `mch_id` (and `sub_mch_id`, for a merchant
+/// [with a sub-merchant](Merchant::with_sub_merchant)) name and verified with that merchant's
+/// key only; one naming no configured merchant is refused. Build once, share.
 ///
 /// ```
 /// use tenpay_notify::Notifier;
-/// use tenpay_sign::{ApiKey, SignType};
-/// let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100",
-///         ApiKey::new("192006250b4c09247ec02edce69f6a2d")?, SignType::HmacSha256)
-///     .merchant("wx0000000000000002", "10000200",
-///         ApiKey::new("another-merchant-key-000000000000")?, SignType::Md5);
+/// use tenpay_sign::{ApiKey, Merchant, SignType};
+/// let shop = Merchant::new("wx2421b1c4370ec43b", "10000100",
+///     ApiKey::new("192006250b4c09247ec02edce69f6a2d")?, SignType::HmacSha256);
+/// let provider = Merchant::new("wx0000000000000002", "10000200",
+///     ApiKey::new("another-merchant-key-000000000000")?, SignType::Md5)
+///     .with_sub_merchant("1900000109", None);
+/// let notifier = Notifier::new(&shop).merchant(&provider);
 /// assert!(notifier.handle(b"<xml><return_code>SUCCESS</return_code></xml>").is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -66,47 +69,23 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// A notifier for one merchant, verifying with `sign_type` (the algorithm used at
+    /// A notifier for one merchant, verifying with its sign type (the algorithm used at
     /// unifiedorder).
     #[must_use]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        key: ApiKey,
-        sign_type: SignType,
-    ) -> Self {
+    pub fn new(merchant: &Merchant) -> Self {
         Self {
-            merchants: Arc::from([Keys::new(appid.into(), mch_id.into(), key, sign_type)]),
+            merchants: Arc::from([Keys::new(merchant)]),
             infer_sign_type: false,
             parser: Parser::new(),
         }
     }
 
-    /// One more merchant behind the same notify URL.
+    /// One more merchant behind the same notify URL (a provider serving several
+    /// sub-merchants adds itself once per sub-merchant).
     #[must_use]
-    pub fn merchant(
-        self,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        key: ApiKey,
-        sign_type: SignType,
-    ) -> Self {
+    pub fn merchant(self, merchant: &Merchant) -> Self {
         let mut all = self.merchants.to_vec();
-        all.push(Keys::new(appid.into(), mch_id.into(), key, sign_type));
-        Self {
-            merchants: all.into(),
-            ..self
-        }
-    }
-
-    /// Service-provider mode: payment notifications for the merchant added last must also
-    /// name this `sub_mch_id` (add the provider once per sub-merchant to serve several).
-    #[must_use]
-    pub fn sub_mch_id(self, sub_mch_id: impl Into<String>) -> Self {
-        let mut all = self.merchants.to_vec();
-        if let Some(last) = all.last_mut() {
-            last.sub_mch_id = Some(sub_mch_id.into());
-        }
+        all.push(Keys::new(merchant));
         Self {
             merchants: all.into(),
             ..self

@@ -79,11 +79,11 @@ pub struct Verified<F>(F);
 ///
 /// ```
 /// use tenpay_notify::{Notification, Notifier, NotifyService, verified};
-/// use tenpay_sign::{ApiKey, SignType};
+/// use tenpay_sign::{ApiKey, Merchant, SignType};
 ///
 /// # fn main() -> Result<(), tenpay_sign::Error> {
 /// let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d")?;
-/// let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256);
+/// let notifier = Notifier::new(&Merchant::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256));
 /// let service = NotifyService::new(notifier, verified(|n: Notification| async move {
 ///     // Look the order up, settle it against your own amount, commit; then Ok.
 ///     let _ = n;
@@ -155,11 +155,11 @@ fn chain(e: &HandlerError) -> String {
 /// use hyper_util::rt::TokioIo;
 /// use hyper_util::service::TowerToHyperService;
 /// use tenpay_notify::{Notification, Notifier, NotifyService, verified};
-/// use tenpay_sign::{ApiKey, SignType};
+/// use tenpay_sign::{ApiKey, Merchant, SignType};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let key = ApiKey::new(std::env::var("WECHAT_API_KEY")?)?;
-/// let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256);
+/// let notifier = Notifier::new(&Merchant::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256));
 /// let service = NotifyService::new(notifier, verified(|n: Notification| async move {
 ///     // Look the order up, settle it against your own amount, commit; then return Ok.
 ///     let _ = n;
@@ -212,11 +212,11 @@ impl<H: Handler> NotifyService<H> {
     ///
     /// ```
     /// use tenpay_notify::{Delivery, Notification, Notifier, NotifyService};
-    /// use tenpay_sign::{ApiKey, SignType};
+    /// use tenpay_sign::{ApiKey, Merchant, SignType};
     ///
     /// # fn main() -> Result<(), tenpay_sign::Error> {
     /// let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d")?;
-    /// let notifier = Notifier::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256);
+    /// let notifier = Notifier::new(&Merchant::new("wx2421b1c4370ec43b", "10000100", key, SignType::HmacSha256));
     /// let service = NotifyService::new(notifier, |d: Delivery| async move {
     ///     // BEGIN; INSERT the raw body and the verdict into the audit table;
     ///     // for Ok(Notification::Pay(p)): load the order, p.settle(amount)?, mark it paid;

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use tenpay_notify::{Error, Notification, Notifier, decrypt_req_info, encrypt_req_info};
-use tenpay_sign::{ApiKey, SignType};
+use tenpay_sign::{ApiKey, Merchant, SignType};
 use tenpay_xml::{Fen, RefundStatus, XmlMap};
 
 const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
@@ -22,7 +22,7 @@ fn testdata(path: &str) -> Vec<u8> {
 }
 
 fn notifier(st: SignType) -> Notifier {
-    Notifier::new(APPID, MCH, key(), st)
+    Notifier::new(&Merchant::new(APPID, MCH, key(), st))
 }
 
 /// A payment notification as WeChat Pay sends it, signed with `st` (and `sign_type` when asked).
@@ -293,7 +293,9 @@ fn foreign_merchants_are_refused() {
             ..
         }
     ));
-    let sp = notifier(SignType::Md5).sub_mch_id("1900000109");
+    let sp = Notifier::new(
+        &Merchant::new(APPID, MCH, key(), SignType::Md5).with_sub_merchant("1900000109", None),
+    );
     assert!(matches!(
         refused(&sp, &sign_with("sub_mch_id", "42")),
         Error::ForeignMerchant {
@@ -338,12 +340,12 @@ fn refund_vectors_decrypt() {
 fn refund_notification_fixture_end_to_end() {
     let body = testdata("protocol/refund_notify_wechatpy.xml");
     let body = &body[body.iter().position(|&b| b == b'\n').unwrap() + 1..];
-    let n = Notifier::new(
+    let n = Notifier::new(&Merchant::new(
         "wx4f4bc4dec97d474b",
         "12345678",
         ApiKey::new("OF4Ne3znh8KqL0V4NqmALQa0uXMYKcEk").unwrap(),
         SignType::Md5,
-    );
+    ));
     let Notification::Refund(r) = n.handle(body).unwrap() else {
         panic!("not a refund")
     };
@@ -357,14 +359,19 @@ fn refund_notification_fixture_end_to_end() {
     assert_eq!(r.refund_fee.to_string(), plain.get("refund_fee").unwrap());
     assert_eq!(r.mch_id, "12345678");
     // Wrong key; foreign merchant; missing req_info; FAIL envelope.
-    let wrong = Notifier::new("wx4f4bc4dec97d474b", "12345678", key(), SignType::Md5);
+    let wrong = Notifier::new(&Merchant::new(
+        "wx4f4bc4dec97d474b",
+        "12345678",
+        key(),
+        SignType::Md5,
+    ));
     assert_eq!(wrong.handle(body), Err(Error::WrongKey));
-    let foreign = Notifier::new(
+    let foreign = Notifier::new(&Merchant::new(
         "wxother",
         "12345678",
         ApiKey::new("OF4Ne3znh8KqL0V4NqmALQa0uXMYKcEk").unwrap(),
         SignType::Md5,
-    );
+    ));
     assert!(matches!(
         foreign.handle(body),
         Err(Error::ForeignMerchant { field: "appid", .. })
@@ -515,16 +522,20 @@ fn coupon_fields_are_checked() {
 fn several_merchants_behind_one_notifier() {
     let other_key = ApiKey::new("another-merchant-key-000000000000").unwrap();
     let n = notifier(SignType::HmacSha256)
-        .merchant(
+        .merchant(&Merchant::new(
             "wx0000000000000002",
             "10000200",
             other_key.clone(),
             SignType::Md5,
+        ))
+        .merchant(
+            &Merchant::new(APPID, "1900000100", key(), SignType::Md5)
+                .with_sub_merchant("1900000109", None),
         )
-        .merchant(APPID, "1900000100", key(), SignType::Md5)
-        .sub_mch_id("1900000109")
-        .merchant(APPID, "1900000100", other_key.clone(), SignType::Md5)
-        .sub_mch_id("1900000110");
+        .merchant(
+            &Merchant::new(APPID, "1900000100", other_key.clone(), SignType::Md5)
+                .with_sub_merchant("1900000110", None),
+        );
     // Merchant 1, as before.
     let p = pay(&n, &pay_body(SignType::HmacSha256, true, |_| {})).unwrap();
     assert_eq!(p.mch_id(), MCH);

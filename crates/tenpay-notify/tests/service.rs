@@ -15,12 +15,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 
 fn notifier() -> Notifier {
-    Notifier::new(
+    Notifier::new(&tenpay_sign::Merchant::new(
         "wx2421b1c4370ec43b",
         "10000100",
         ApiKey::new(KEY).unwrap(),
         SignType::Md5,
-    )
+    ))
 }
 
 fn signed_notify(out_trade_no: &str) -> Vec<u8> {

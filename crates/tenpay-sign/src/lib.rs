@@ -5,12 +5,14 @@
 mod canonical;
 mod error;
 mod key;
+mod merchant;
 mod sign_type;
 mod signature;
 
 pub use canonical::Canonical;
 pub use error::{Error, Malformed};
 pub use key::ApiKey;
+pub use merchant::Merchant;
 pub use sign_type::SignType;
 pub use signature::Signature;
 

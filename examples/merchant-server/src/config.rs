@@ -381,6 +381,18 @@ pub struct Config {
 }
 
 impl Config {
+    /// The merchant as WeChat Pay knows it: what the client signs for and the notifier
+    /// verifies for (one value, given to both).
+    #[must_use]
+    pub fn merchant(&self) -> tenpay_sign::Merchant {
+        tenpay_sign::Merchant::new(
+            &self.appid,
+            &self.mch_id,
+            self.api_key.clone(),
+            self.sign_type,
+        )
+    }
+
     /// A configuration with every optional setting at its default.
     #[must_use]
     pub fn new(

@@ -111,13 +111,7 @@ impl Server {
                 url: config.database_url.to_string(),
                 source,
             })?;
-        let mut builder = Client::builder(tenpay_client::Merchant::new(
-            &config.appid,
-            &config.mch_id,
-            config.api_key.clone(),
-            config.sign_type,
-        ))
-        .base_url(&config.wechat_base_url);
+        let mut builder = Client::builder(config.merchant()).base_url(&config.wechat_base_url);
         if let Some(identity) = &config.identity {
             builder = builder.identity(identity.clone());
         } else {
@@ -156,12 +150,7 @@ impl Server {
             (None, None) => return Err(StartError::NoPricing),
         };
         let (store, client) = Self::connect(&config).await?;
-        let notifier = Notifier::new(
-            &config.appid,
-            &config.mch_id,
-            config.api_key.clone(),
-            config.sign_type,
-        );
+        let notifier = Notifier::new(&config.merchant());
         let bind = |which, addr, backlog| {
             http::bind(addr, backlog).map_err(|source| StartError::Bind {
                 which,

@@ -1,13 +1,15 @@
 //! Signing through the client: the key (the API key, or the sandbox's), the sign type the
 //! route and the sandbox allow, the certificate's pool; the signing itself is
-//! [`Merchant::sign_map`], the one signing function.
+//! [`sign_map`], the one signing function.
 
 use super::*;
+use crate::MerchantExt as _;
+use crate::merchant::sign_map;
 
 impl Client {
     /// The signed XML body of a request, as [`Client::execute`] would send it (with a fresh
     /// nonce): for your own HTTP stack, or to see what is signed. Without a client, see
-    /// [`Merchant::sign`].
+    /// [`MerchantExt::sign`](crate::MerchantExt::sign).
     ///
     /// # Errors
     /// [`Error::Request`] for a field XML cannot carry; [`Error::Config`] in sandbox mode, whose
@@ -19,15 +21,16 @@ impl Client {
         let route = E::ROUTE;
         let sign_type = self.sign_type_on(&route)?;
         let map = request.to_map().map_err(Error::Request)?;
-        self.merchant()
-            .sign_map(
-                &route,
-                sign_type,
-                self.merchant().key(),
-                map,
-                &(self.inner.nonce)(),
-            )
-            .map_err(Error::Request)
+        let merchant = self.merchant();
+        sign_map(
+            merchant,
+            &route,
+            sign_type,
+            merchant.key(),
+            map,
+            &(self.inner.nonce)(),
+        )
+        .map_err(Error::Request)
     }
 
     /// The algorithm requests on `route` are signed with: the route's own when it has one
@@ -57,10 +60,15 @@ impl Client {
         let sign_type = self.sign_type_on(route)?;
         let http = self.pool_for(route)?;
         let key = self.signing_key().await?;
-        let body = self
-            .merchant()
-            .sign_map(route, sign_type, &key, map, &(self.inner.nonce)())
-            .map_err(Error::Request)?;
+        let body = sign_map(
+            self.merchant(),
+            route,
+            sign_type,
+            &key,
+            map,
+            &(self.inner.nonce)(),
+        )
+        .map_err(Error::Request)?;
         Ok((http, key, body))
     }
 

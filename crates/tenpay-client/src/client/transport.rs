@@ -4,6 +4,7 @@
 use tracing::Instrument as _;
 
 use super::*;
+use crate::MerchantExt as _;
 
 impl Client {
     /// Runs `call` in the `tenpay` span (endpoint, number, err_code, latency).

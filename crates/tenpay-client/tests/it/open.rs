@@ -2,7 +2,7 @@
 //! received by your own HTTP stack with a `Verifier` alone.
 
 use serde::{Deserialize, Serialize};
-use tenpay_client::{Answer, Endpoint, RawCall, Route, Verifier};
+use tenpay_client::{Answer, Endpoint, MerchantExt as _, RawCall, Route, Verifier};
 use tenpay_xml::XmlMap;
 
 use super::*;

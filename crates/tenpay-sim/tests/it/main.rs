@@ -343,7 +343,7 @@ async fn pay_notification_is_signed_with_the_orders_algorithm_and_verifies() {
     let received = merchant.received.lock().unwrap().clone();
     for (body, st) in received.iter().zip([SignType::Md5, SignType::HmacSha256]) {
         // Verified by tenpay-notify, an independent implementation of the merchant side.
-        let n = tenpay_notify::Notifier::new(APPID, MCH, key(), st);
+        let n = tenpay_notify::Notifier::new(&tenpay_sign::Merchant::new(APPID, MCH, key(), st));
         let tenpay_notify::Notification::Pay(p) = n.handle(body).unwrap() else {
             panic!()
         };
@@ -581,7 +581,12 @@ async fn refunds_partial_idempotent_bounded_and_notified() {
         .await
     );
     let body = merchant.received.lock().unwrap().last().unwrap().clone();
-    let n = tenpay_notify::Notifier::new(APPID, MCH, key(), SignType::Md5);
+    let n = tenpay_notify::Notifier::new(&tenpay_sign::Merchant::new(
+        APPID,
+        MCH,
+        key(),
+        SignType::Md5,
+    ));
     let tenpay_notify::Notification::Refund(r) = n.handle(&body).unwrap() else {
         panic!()
     };

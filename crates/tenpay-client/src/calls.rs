@@ -81,6 +81,14 @@ impl Client {
         self.execute(request).await
     }
 
+    /// `/tools/shorturl`: a short link for a long one (see [`ShortUrl`]).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn short_url(&self, request: &ShortUrl) -> Result<ShortUrlResponse, Error> {
+        self.execute(request).await
+    }
+
     /// `/tools/authcodetoopenid`.
     ///
     /// # Errors

@@ -133,6 +133,7 @@ pub struct Route<'a> {
     pub(crate) nonce: bool,
     pub(crate) signed_answer: bool,
     pub(crate) moves_money: bool,
+    pub(crate) url_encoded: Option<&'static str>,
 }
 
 impl<'a> Route<'a> {
@@ -153,6 +154,7 @@ impl<'a> Route<'a> {
             nonce: true,
             signed_answer: true,
             moves_money: false,
+            url_encoded: None,
         }
     }
 
@@ -169,6 +171,7 @@ impl<'a> Route<'a> {
             nonce: self.nonce,
             signed_answer: self.signed_answer,
             moves_money: self.moves_money,
+            url_encoded: self.url_encoded,
         }
     }
 
@@ -243,6 +246,14 @@ impl<'a> Route<'a> {
         self
     }
 
+    /// The field `name` is signed as it is and sent URL-encoded (`/tools/shorturl`'s
+    /// `long_url`: "签名用原串，传输需URLencode").
+    #[must_use]
+    pub const fn url_encoded(mut self, name: &'static str) -> Self {
+        self.url_encoded = Some(name);
+        self
+    }
+
     /// The production path.
     #[must_use]
     pub const fn path(&self) -> &'a str {
@@ -301,6 +312,12 @@ impl<'a> Route<'a> {
     #[must_use]
     pub const fn moves_money(&self) -> bool {
         self.moves_money
+    }
+
+    /// The field signed as it is and sent URL-encoded, if any.
+    #[must_use]
+    pub const fn url_encoded_field(&self) -> Option<&'static str> {
+        self.url_encoded
     }
 }
 

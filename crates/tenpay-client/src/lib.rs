@@ -12,6 +12,7 @@ mod flows;
 mod fundflow;
 mod merchant;
 mod micropay;
+mod native;
 mod order;
 mod outcome;
 mod papay;
@@ -42,6 +43,7 @@ pub use micropay::{
     AuthCodeToOpenid, AuthCodeToOpenidResponse, Micropay, MicropayOutcome, MicropayResponse,
     Reverse, ReverseResponse,
 };
+pub use native::{ShortUrl, ShortUrlResponse, native_url};
 pub use order::{
     CloseOrder, CloseOrderResponse, OrderQuery, OrderQueryResponse, UnifiedOrder,
     UnifiedOrderResponse,
@@ -73,7 +75,7 @@ pub use sharing::{
 /// `tenpay-sim`.
 pub use tenpay_xml::{
     BeijingDateTime, BeijingTime, Coupon, CouponType, Currency, ErrCode, Fee, Fen, IdError,
-    MchBillno, OutRefundNo, OutTradeNo, PartnerTradeNo, RefundCoupon, RefundItem, RefundStatus,
+    MchBillno, OutRefundNo, OutTradeNo, PartnerTradeNo, ProductId, RefundCoupon, RefundItem, RefundStatus,
     TradeState, TradeType,
 };
 pub use tls::Identity;

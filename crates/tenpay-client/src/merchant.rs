@@ -130,7 +130,8 @@ impl MerchantExt for Merchant {
 
 /// The one signing function: `merchant`'s ids under the route's names (the pay family's
 /// sub-merchant ids too), `nonce_str` where the route has one, `sign_type` for HMAC-SHA256,
-/// and `sign` with `key` (the API key, or the sandbox's).
+/// and `sign` with `key` (the API key, or the sandbox's); then the field the route sends
+/// URL-encoded, if any, is encoded (it was signed as it is).
 pub(crate) fn sign_map(
     merchant: &Merchant,
     route: &Route<'_>,
@@ -163,6 +164,12 @@ pub(crate) fn sign_map(
         map.insert("sign_type", SignType::HmacSha256.as_str())?;
     }
     map.sign(key, sign_type)?;
+    if let Some(name) = route.url_encoded {
+        if let Some(raw) = map.get(name).map(str::to_owned) {
+            map.remove(name);
+            map.insert(name, &crate::pay_params::url_encode(&raw))?;
+        }
+    }
     Ok(map.to_xml())
 }
 

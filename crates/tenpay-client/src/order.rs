@@ -149,6 +149,14 @@ impl UnifiedOrder {
         o
     }
 
+    /// Native mode 1: the payer who scanned the product's QR code (the scan callback's
+    /// `openid`), sent with the order's `product_id`.
+    #[must_use]
+    pub fn scanned_by(mut self, openid: impl Into<String>) -> Self {
+        self.openid = Some(openid.into());
+        self
+    }
+
     /// H5 (MWEB) payment; `scene_info` is the JSON the protocol asks for.
     pub fn mweb(
         body: impl Into<String>,

@@ -82,17 +82,6 @@ impl ContractSigning {
     }
 }
 
-/// Percent-encoding for query values (RFC 3986 unreserved characters kept).
-pub(crate) fn encode(v: &str) -> String {
-    percent_encoding::utf8_percent_encode(v, QUERY).to_string()
-}
-
-const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
 /// `/papay/preentrustweb` (APP): the `pre_entrustweb_id` for the app SDK.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]

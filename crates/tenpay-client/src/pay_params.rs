@@ -163,12 +163,18 @@ pub fn mweb_url_with_redirect(mweb_url: &str, redirect_url: &str) -> String {
     } else {
         "?redirect_url="
     });
-    for b in redirect_url.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+    out.extend(percent_encoding::utf8_percent_encode(redirect_url, QUERY));
     out
 }
+
+/// Percent-encoding for a URL's query values, and for a field a route sends URL-encoded:
+/// RFC 3986's unreserved characters (`A-Z a-z 0-9 - _ . ~`) are kept.
+pub(crate) fn url_encode(v: &str) -> String {
+    percent_encoding::utf8_percent_encode(v, QUERY).to_string()
+}
+
+const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');

@@ -8,6 +8,7 @@ mod notifier;
 mod pay;
 mod refund;
 mod reply;
+mod scan;
 #[cfg(feature = "service")]
 #[cfg_attr(docsrs, doc(cfg(feature = "service")))]
 mod service;
@@ -18,7 +19,8 @@ pub use notifier::{Notification, Notifier};
 pub use pay::{PayNotification, SettledPayment};
 pub use refund::{RefundNotification, decrypt_req_info, encrypt_req_info};
 pub use reply::{ACK, ack, nack};
+pub use scan::{ScanAnswer, ScanCallback};
 #[cfg(feature = "service")]
 pub use service::{Audit, Delivery, Handler, NotifyService, Verified, verified};
 /// The shared vocabulary, from `tenpay-xml`.
-pub use tenpay_xml::{Coupon, CouponType, ErrCode, Fen, OutRefundNo, OutTradeNo};
+pub use tenpay_xml::{Coupon, CouponType, ErrCode, Fen, OutRefundNo, OutTradeNo, ProductId};

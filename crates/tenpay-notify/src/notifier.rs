@@ -4,7 +4,21 @@ use tenpay_sign::{ApiKey, Merchant, SignType};
 use tenpay_xml::{Parser, XmlMap};
 
 use crate::refund::RefundKey;
-use crate::{ContractNotification, Error, PayNotification, RefundNotification};
+use crate::{
+    ContractNotification, Error, PayNotification, RefundNotification, ScanAnswer, ScanCallback,
+};
+
+/// What a signed message looks like, for [`Notifier::verify_signed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// A payment notification: `return_code`, appid, mch_id (and sub_mch_id), the
+    /// merchant's sign type.
+    Pay,
+    /// A contract notification: as a payment's, but it may carry no appid.
+    Contract,
+    /// A scan callback: no `return_code`, signed MD5.
+    Scan,
+}
 
 /// A verified notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +160,80 @@ impl Notifier {
         self.contract_from(self.parser.parse(body).map_err(Error::Xml)?)
     }
 
+    /// Verifies a scan callback (Native mode 1: a payer scanned a product's QR code): the
+    /// merchant its appid and mch_id name, an MD5 signature over every field. Place a
+    /// NATIVE order for [`ScanCallback::openid`] priced from [`ScanCallback::product_id`],
+    /// then answer with [`Notifier::scan_reply`].
+    ///
+    /// # Errors
+    /// As [`Notifier::handle`]; [`Error::Field`] without a valid `product_id` or `openid`.
+    pub fn scan(&self, body: &[u8]) -> Result<ScanCallback, Error> {
+        let map = self.parser.parse(body).map_err(Error::Xml)?;
+        self.verify_signed(&map, Shape::Scan)?;
+        ScanCallback::from_verified(map)
+    }
+
+    /// The signed answer to a verified scan callback, with `nonce_str` (fresh for each
+    /// answer): `return_code=SUCCESS`, the merchant's appid and mch_id, and the prepay id
+    /// with `result_code=SUCCESS`, or `result_code=FAIL` with the text shown to the payer;
+    /// signed MD5 with the key of the merchant the callback named. A callback that failed
+    /// verification is answered with [`nack`](crate::nack) instead.
+    ///
+    /// ```
+    /// use tenpay_notify::{Notifier, ScanAnswer};
+    /// use tenpay_sign::{ApiKey, Merchant, SignType};
+    /// use tenpay_xml::XmlMap;
+    ///
+    /// let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d")?;
+    /// let notifier = Notifier::new(&Merchant::new("wx2421b1c4370ec43b", "10000100",
+    ///     key.clone(), SignType::Md5));
+    /// let mut callback = XmlMap::new();
+    /// for (k, v) in [("appid", "wx2421b1c4370ec43b"), ("mch_id", "10000100"),
+    ///     ("openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"), ("is_subscribe", "N"),
+    ///     ("nonce_str", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"), ("product_id", "1")] {
+    ///     callback.insert(k, v)?;
+    /// }
+    /// callback.sign(&key, SignType::Md5)?;
+    /// let scan = notifier.scan(callback.to_xml().as_bytes())?;
+    /// assert_eq!(scan.product_id().as_str(), "1");
+    /// let reply = notifier.scan_reply(&scan,
+    ///     ScanAnswer::Prepay("wx201410272009395522657a690389285100"),
+    ///     "5K8264ILTKCH16CQ2502SI8ZNMTM67VS")?;
+    /// let reply = XmlMap::parse(&reply)?;
+    /// assert_eq!(reply.get("sign"), Some("069B60E5A34DA281BEBCE648D08F3DE6"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ForeignMerchant`] for a callback naming no configured merchant (one this
+    /// notifier did not verify); [`Error::Field`] for a text XML cannot carry.
+    pub fn scan_reply(
+        &self,
+        scan: &ScanCallback,
+        answer: ScanAnswer<'_>,
+        nonce_str: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let merchant = self.route(Some(scan.appid()), Some(scan.mch_id()), None, false)?;
+        let mut m = XmlMap::new();
+        let mut put = |k: &str, v: &str| m.insert(k, v).map_err(Error::Field);
+        put("return_code", "SUCCESS")?;
+        put("appid", &merchant.appid)?;
+        put("mch_id", &merchant.mch_id)?;
+        put("nonce_str", nonce_str)?;
+        match answer {
+            ScanAnswer::Prepay(prepay_id) => {
+                put("prepay_id", prepay_id)?;
+                put("result_code", "SUCCESS")?;
+            }
+            ScanAnswer::Refuse(text) => {
+                put("result_code", "FAIL")?;
+                put("err_code_des", text)?;
+            }
+        }
+        m.sign(&merchant.key, SignType::Md5).map_err(Error::Field)?;
+        Ok(m.to_xml().into_bytes())
+    }
+
     /// Decrypts and checks a refund notification.
     ///
     /// # Errors
@@ -195,19 +283,20 @@ impl Notifier {
     }
 
     fn pay_from(&self, map: XmlMap) -> Result<PayNotification, Error> {
-        self.verify_signed(&map, false)?;
+        self.verify_signed(&map, Shape::Pay)?;
         PayNotification::from_verified(map)
     }
 
     fn contract_from(&self, map: XmlMap) -> Result<ContractNotification, Error> {
-        self.verify_signed(&map, true)?;
+        self.verify_signed(&map, Shape::Contract)?;
         ContractNotification::from_verified(map)
     }
 
-    /// The checks of a signed notification: `return_code`, the merchant its ids name (a
-    /// contract notification may carry no appid: then its mch_id alone), the pinned sign
-    /// type, the signature over every field.
-    fn verify_signed(&self, map: &XmlMap, appid_optional: bool) -> Result<(), Error> {
+    /// The checks of a signed message: `return_code` (not in a scan callback), the merchant
+    /// its ids name (a contract notification may carry no appid: then its mch_id alone),
+    /// the pinned sign type (MD5 for a scan callback), the signature over every field.
+    fn verify_signed(&self, map: &XmlMap, shape: Shape) -> Result<(), Error> {
+        let appid_optional = shape == Shape::Contract;
         // One pass for the envelope fields the checks need.
         let (mut return_code, mut return_msg, mut sign, mut sign_type_field) =
             (None, None, None, None);
@@ -224,7 +313,7 @@ impl Notifier {
                 _ => {}
             }
         }
-        if return_code != Some("SUCCESS") {
+        if shape != Shape::Scan && return_code != Some("SUCCESS") {
             return Err(Error::ReturnFailure {
                 return_code: short(return_code.unwrap_or("")),
                 return_msg: return_msg.map(short),
@@ -241,9 +330,11 @@ impl Notifier {
                     field: "mch_id",
                     received: short(mch_id.unwrap_or("")),
                 })?,
-            _ => self.route(appid, mch_id, sub_mch_id, !appid_optional)?,
+            _ => self.route(appid, mch_id, sub_mch_id, shape == Shape::Pay)?,
         };
-        let sign_type = if self.infer_sign_type {
+        let sign_type = if shape == Shape::Scan {
+            SignType::Md5
+        } else if self.infer_sign_type {
             SignType::infer_from_signature_len(sign).unwrap_or(merchant.sign_type)
         } else {
             merchant.sign_type

@@ -211,3 +211,17 @@ merchant_no!(
     28,
     ALNUM
 );
+
+merchant_no!(
+    /// A product's number in Native payment mode 1 (`product_id`): 1 to 32 characters of
+    /// `0-9a-zA-Z_-|*@`. The QR code names it; the scan callback brings it back, and the
+    /// merchant prices the order from it.
+    ///
+    /// ```
+    /// use tenpay_xml::ProductId;
+    /// assert!(ProductId::new("coffee-large").is_ok());
+    /// assert!(ProductId::new("a&b=c").is_err());
+    /// ```
+    ProductId,
+    32
+);

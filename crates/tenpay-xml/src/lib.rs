@@ -29,7 +29,7 @@ pub use err_code::ErrCode;
 pub use error::Error;
 pub use fee::Fee;
 pub use fen::Fen;
-pub use ids::{IdError, MchBillno, OutRefundNo, OutTradeNo, PartnerTradeNo};
+pub use ids::{IdError, MchBillno, OutRefundNo, OutTradeNo, PartnerTradeNo, ProductId};
 pub use map::{Iter, XmlMap};
 pub use reader::{DEFAULT_MAX_BYTES, DEFAULT_MAX_FIELDS, Parser, parse};
 pub use refund::RefundItem;

@@ -4,7 +4,8 @@
 use tenpay_sign::SignType;
 use tenpay_xml::XmlMap;
 
-use crate::papay::{encode, signing_fields};
+use crate::papay::signing_fields;
+use crate::pay_params::url_encode;
 use crate::*;
 
 impl Client {
@@ -46,6 +47,14 @@ impl Client {
             .jsapi(prepay_id, &(i.nonce)(), (i.clock)())
     }
 
+    /// The signed URL of a product's QR code (Native mode 1), with a fresh nonce and the
+    /// clock's time; see [`native_url`].
+    #[must_use]
+    pub fn native_url(&self, product_id: &ProductId) -> String {
+        let i = &self.inner;
+        native_url(self.merchant(), product_id, (i.clock)(), &(i.nonce)())
+    }
+
     /// The H5 payment URL with the page to return to; see [`mweb_url_with_redirect`].
     #[must_use]
     pub fn mweb_url_with_redirect(mweb_url: &str, redirect_url: &str) -> String {
@@ -68,7 +77,7 @@ impl Client {
             .map_err(Error::Request)?;
         let query: Vec<String> = m
             .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .map(|(k, v)| format!("{k}={}", url_encode(v)))
             .collect();
         Ok(format!("{}{path}?{}", self.base(), query.join("&")))
     }

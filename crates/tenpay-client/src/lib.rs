@@ -75,7 +75,7 @@ pub use sharing::{
 /// `tenpay-sim`.
 pub use tenpay_xml::{
     BeijingDateTime, BeijingTime, Coupon, CouponType, Currency, ErrCode, Fee, Fen, IdError,
-    MchBillno, OutRefundNo, OutTradeNo, PartnerTradeNo, ProductId, RefundCoupon, RefundItem, RefundStatus,
-    TradeState, TradeType,
+    MchBillno, OutRefundNo, OutTradeNo, PartnerTradeNo, ProductId, RefundCoupon, RefundItem,
+    RefundStatus, TradeState, TradeType,
 };
 pub use tls::Identity;

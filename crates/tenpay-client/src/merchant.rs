@@ -164,11 +164,11 @@ pub(crate) fn sign_map(
         map.insert("sign_type", SignType::HmacSha256.as_str())?;
     }
     map.sign(key, sign_type)?;
-    if let Some(name) = route.url_encoded {
-        if let Some(raw) = map.get(name).map(str::to_owned) {
-            map.remove(name);
-            map.insert(name, &crate::pay_params::url_encode(&raw))?;
-        }
+    if let Some(name) = route.url_encoded
+        && let Some(raw) = map.get(name).map(str::to_owned)
+    {
+        map.remove(name);
+        map.insert(name, &crate::pay_params::url_encode(&raw))?;
     }
     Ok(map.to_xml())
 }
@@ -203,6 +203,27 @@ mod tests {
             None,
             "MD5 is the default and not sent"
         );
+    }
+
+    #[test]
+    fn shorturl_signs_the_long_url_as_it_is_and_sends_it_url_encoded() {
+        let m = merchant();
+        let long = "weixin://wxpay/bizpayurl?appid=wx1&product_id=a b";
+        let body = m
+            .sign_with_nonce(&crate::ShortUrl::new(long), "n0nce")
+            .unwrap();
+        let mut map = XmlMap::parse(body.as_bytes()).unwrap();
+        assert_eq!(
+            map.get("long_url"),
+            Some("weixin%3A%2F%2Fwxpay%2Fbizpayurl%3Fappid%3Dwx1%26product_id%3Da%20b")
+        );
+        assert!(
+            map.verify(m.key(), SignType::Md5).is_err(),
+            "not over the sent text"
+        );
+        map.remove("long_url");
+        map.insert("long_url", long).unwrap();
+        map.verify(m.key(), SignType::Md5).unwrap();
     }
 
     #[test]

@@ -81,6 +81,7 @@ impl ScanCallback {
 
 /// What the merchant answers a scan callback with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ScanAnswer<'a> {
     /// The prepay id of the NATIVE order placed for the payer (valid two hours).
     Prepay(&'a str),

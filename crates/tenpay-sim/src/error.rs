@@ -87,6 +87,14 @@ pub enum Refusal {
         /// The id asked for.
         id: u64,
     },
+    /// A scanned product QR code (Native mode 1) placed no order: the URL is not a signed
+    /// product URL of a configured merchant, the merchant has no scan callback URL, or its
+    /// answer was not a signed prepay id of a NATIVE order for this payer.
+    #[error("the scan placed no order: {reason}")]
+    Scan {
+        /// What went wrong, for the test's message.
+        reason: String,
+    },
     /// The fault list is full.
     #[error("at most {limit} faults can be set at once")]
     TooManyFaults {

@@ -238,6 +238,19 @@ impl SimHandle {
             .seed_group_redpack(mch_id, mch_billno, openid, total, num)?)
     }
 
+    /// The payer `openid` scans a product's QR code (Native mode 1): `url` is the signed
+    /// `weixin://wxpay/bizpayurl?…` or its `/tools/shorturl` link. Its signature is checked,
+    /// the scan callback goes to the merchant's
+    /// [`scan_callback_url`](crate::MerchantAccount::scan_callback_url), and its signed
+    /// answer must name the prepay id of a NATIVE order placed for this payer; that order is
+    /// returned, unpaid ([`SimHandle::pay`] pays it).
+    ///
+    /// # Errors
+    /// [`Refusal::Scan`](crate::Refusal::Scan) with what went wrong.
+    pub async fn scan(&self, url: &str, openid: &str) -> Result<OrderView, Error> {
+        Ok(self.engine.scan(url, openid).await?)
+    }
+
     /// The user opens a papay signing URL the merchant made (`papay/entrustweb` or
     /// `h5entrustweb`): its signature is checked, and the signing waits for
     /// [`SimHandle::sign_contract`].

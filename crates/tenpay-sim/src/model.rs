@@ -15,6 +15,7 @@ pub struct MerchantAccount {
     pub(crate) sandbox_key: ApiKey,
     pub(crate) subs: Vec<SubMerchant>,
     pub(crate) refund_notify_url: Option<String>,
+    pub(crate) scan_callback_url: Option<String>,
     /// The operation account's opening balance, which transfers, bank payments and red
     /// packets draw from.
     pub(crate) balance: Fen,
@@ -45,6 +46,7 @@ impl MerchantAccount {
             key,
             subs: Vec::new(),
             refund_notify_url: None,
+            scan_callback_url: None,
             balance: DEFAULT_BALANCE,
         }
     }
@@ -77,6 +79,14 @@ impl MerchantAccount {
     #[must_use]
     pub fn refund_notify_url(mut self, url: impl Into<String>) -> Self {
         self.refund_notify_url = Some(url.into());
+        self
+    }
+
+    /// The scan callback URL configured "on the merchant platform" (扫码支付回调URL): where
+    /// a scanned product QR code (Native mode 1) is posted for an order.
+    #[must_use]
+    pub fn scan_callback_url(mut self, url: impl Into<String>) -> Self {
+        self.scan_callback_url = Some(url.into());
         self
     }
 

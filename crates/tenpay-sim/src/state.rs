@@ -185,6 +185,42 @@ pub(crate) struct State {
     pub(crate) sharing: crate::sharing::SharingBook,
     /// Withholding: signings and contracts.
     pub(crate) papay: crate::papay::PapayBook,
+    /// `/tools/shorturl`'s links.
+    pub(crate) short_links: ShortLinks,
+}
+
+/// Short links (`weixin://wxpay/s/…`) for long ones, both ways, the oldest forgotten first.
+#[derive(Debug, Default)]
+pub(crate) struct ShortLinks {
+    by_long: HashMap<String, String>,
+    by_short: HashMap<String, String>,
+    made: VecDeque<String>,
+}
+
+impl ShortLinks {
+    /// The short link for `long`: the same one each time while it is kept.
+    pub(crate) fn shorten(&mut self, long: &str, cap: usize) -> String {
+        if let Some(s) = self.by_long.get(long) {
+            return s.clone();
+        }
+        let short = format!("weixin://wxpay/s/{}", &crate::ids::nonce()[..12]);
+        self.by_long.insert(long.to_owned(), short.clone());
+        self.by_short.insert(short.clone(), long.to_owned());
+        self.made.push_back(long.to_owned());
+        while self.made.len() > cap.max(1) {
+            if let Some(old) = self.made.pop_front()
+                && let Some(s) = self.by_long.remove(&old)
+            {
+                self.by_short.remove(&s);
+            }
+        }
+        short
+    }
+
+    /// The long link a short one stands for.
+    pub(crate) fn resolve(&self, short: &str) -> Option<String> {
+        self.by_short.get(short).cloned()
+    }
 }
 
 impl State {
@@ -198,6 +234,7 @@ impl State {
             payouts: crate::payouts::PayoutBook::default(),
             sharing: crate::sharing::SharingBook::default(),
             papay: crate::papay::PapayBook::default(),
+            short_links: ShortLinks::default(),
         }
     }
 

@@ -36,6 +36,7 @@ fn refused(r: &Refusal) -> Response<SimBody> {
         Refusal::CouponTooLarge { .. } => "coupon_too_large",
         Refusal::UnknownDelivery { .. } => "unknown_delivery",
         Refusal::TooManyFaults { .. } => "too_many_faults",
+        Refusal::Scan { .. } => "scan",
     };
     json(
         StatusCode::CONFLICT,

@@ -257,6 +257,14 @@ impl Outbox {
         }
     }
 
+    /// One POST to the merchant that expects an answer (the scan callback), with the
+    /// deliveries' timeout and TLS trust: the status and the reply, or why there is none.
+    pub(crate) async fn exchange(&self, url: &str, body: &str) -> Result<(u16, Bytes), String> {
+        request(url, body, self.timeout, &self.tls)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     async fn attempt(&self, url: &str, body: &str) -> Attempt {
         let at_ms = self.clock.elapsed_ms();
         let mut a = post(url, body, self.timeout, &self.tls).await;
@@ -282,6 +290,19 @@ async fn post(
     timeout: Duration,
     tls: &Arc<rustls::ClientConfig>,
 ) -> Attempt {
+    match request(url, body, timeout, tls).await {
+        Ok((status, reply)) => judge(status, &reply),
+        Err(e) => failed(e),
+    }
+}
+
+/// One POST of `body` to `url` within `timeout`: the status and the reply (at most 64 KiB).
+async fn request(
+    url: &str,
+    body: &str,
+    timeout: Duration,
+    tls: &Arc<rustls::ClientConfig>,
+) -> Result<(u16, Bytes), AttemptError> {
     let exchange = async {
         let target = Target::parse(url).map_err(AttemptError::Url)?;
         let stream = tokio::net::TcpStream::connect((target.host.as_str(), target.port))
@@ -298,11 +319,9 @@ async fn post(
             .map_err(AttemptError::Tls)?;
         exchange(TokioIo::new(stream), &target, body).await
     };
-    match tokio::time::timeout(timeout, exchange).await {
-        Ok(Ok((status, reply))) => judge(status, &reply),
-        Ok(Err(e)) => failed(e),
-        Err(_) => failed(AttemptError::Timeout(timeout)),
-    }
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or(Err(AttemptError::Timeout(timeout)))
 }
 
 fn failed(e: AttemptError) -> Attempt {

@@ -4,6 +4,7 @@
 mod bill;
 pub(crate) mod control;
 mod micropay;
+mod native;
 mod order;
 mod papay;
 pub(crate) mod payout;
@@ -179,10 +180,22 @@ impl Engine {
         if body.is_empty() {
             return Err(fail("post数据为空"));
         }
-        let map = XmlMap::parse(body).map_err(|e| match e {
+        let mut map = XmlMap::parse(body).map_err(|e| match e {
             tenpay_xml::Error::NotUtf8 { .. } => fail("编码格式错误，请使用UTF-8编码"),
             _ => fail("XML格式错误"),
         })?;
+        // shorturl's long_url is sent URL-encoded and signed as it was before.
+        if endpoint == Endpoint::ShortUrl
+            && let Some(encoded) = map.get("long_url").map(str::to_owned)
+        {
+            let raw = percent_encoding::percent_decode_str(&encoded)
+                .decode_utf8()
+                .map_err(|_| fail("long_url参数错误"))?
+                .into_owned();
+            map.remove("long_url");
+            map.insert("long_url", &raw)
+                .map_err(|_| fail("long_url参数错误"))?;
+        }
         let get = |name: &str| map.get(name).filter(|v| !v.is_empty());
         let sign_type = match get("sign_type") {
             None => SignType::Md5,
@@ -334,6 +347,7 @@ impl Engine {
             Endpoint::Micropay => self.micropay(req),
             Endpoint::Reverse => self.reverse(req),
             Endpoint::AuthCodeToOpenid => micropay::auth_code_to_openid(req),
+            Endpoint::ShortUrl => self.short_url(req),
             Endpoint::GetSignKey => sandbox::get_sign_key(req),
             Endpoint::SendRedpack => self.send_redpack(req, false),
             Endpoint::SendMiniProgramRedpack => self.send_redpack(req, true),

@@ -13,6 +13,7 @@ pub(crate) enum Endpoint {
     Micropay,
     Reverse,
     AuthCodeToOpenid,
+    ShortUrl,
     GetSignKey,
     SendRedpack,
     SendMiniProgramRedpack,
@@ -97,6 +98,7 @@ impl Endpoint {
             "/pay/micropay" => Self::Micropay,
             "/secapi/pay/reverse" => Self::Reverse,
             "/tools/authcodetoopenid" => Self::AuthCodeToOpenid,
+            "/tools/shorturl" => Self::ShortUrl,
             _ => return None,
         };
         Some((e, sandbox))
@@ -188,6 +190,7 @@ impl Endpoint {
             Self::Micropay => "micropay",
             Self::Reverse => "reverse",
             Self::AuthCodeToOpenid => "authcodetoopenid",
+            Self::ShortUrl => "shorturl",
             Self::GetSignKey => "getsignkey",
             Self::SendRedpack => "sendredpack",
             Self::SendMiniProgramRedpack => "sendminiprogramhb",
@@ -239,6 +242,7 @@ impl Endpoint {
                 "auth_code",
             ],
             Self::AuthCodeToOpenid => &["auth_code"],
+            Self::ShortUrl => &["long_url"],
             Self::SendRedpack => &[
                 "mch_billno",
                 "send_name",

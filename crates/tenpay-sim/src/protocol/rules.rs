@@ -15,6 +15,7 @@ const MAX_LEN: &[(&str, usize)] = &[
     ("device_info", 32),
     ("notify_url", 256),
     ("product_id", 32),
+    ("long_url", 512),
     ("goods_tag", 32),
     ("limit_pay", 32),
     ("openid", 128),

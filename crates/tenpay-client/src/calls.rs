@@ -81,6 +81,74 @@ impl Client {
         self.execute(request).await
     }
 
+    /// `/deposit/micropay`: freeze a deposit with a payment code. Moves money, as
+    /// [`Client::micropay`] does.
+    ///
+    /// # Errors
+    /// [`Refused`] only when nothing was frozen for certain.
+    pub async fn deposit_micropay(
+        &self,
+        request: &DepositMicropay,
+    ) -> Result<Outcome<MicropayResponse>, Refused> {
+        self.execute_money(request).await
+    }
+
+    /// `/deposit/orderquery`.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn deposit_order_query(
+        &self,
+        request: &DepositOrderQuery,
+    ) -> Result<OrderQueryResponse, Error> {
+        self.execute(request).await
+    }
+
+    /// `/deposit/reverse` (certificate): cancel a deposit not consumed yet.
+    ///
+    /// # Errors
+    /// [`Refused`] only when nothing moved for certain.
+    pub async fn deposit_reverse(
+        &self,
+        request: &DepositReverse,
+    ) -> Result<Outcome<ReverseResponse>, Refused> {
+        self.execute_money(request).await
+    }
+
+    /// `/deposit/consume` (certificate): settle part of a deposit, the rest back to the
+    /// payer. An open outcome is settled by [`Client::deposit_order_query`]'s `consume_fee`.
+    ///
+    /// # Errors
+    /// [`Refused`] only when nothing was consumed for certain.
+    pub async fn deposit_consume(
+        &self,
+        request: &DepositConsume,
+    ) -> Result<Outcome<DepositConsumed>, Refused> {
+        self.execute_money(request).await
+    }
+
+    /// `/deposit/refund` (certificate): refund part of what was consumed.
+    ///
+    /// # Errors
+    /// [`Refused`] only when nothing was refunded for certain.
+    pub async fn deposit_refund(
+        &self,
+        request: &DepositRefund,
+    ) -> Result<Outcome<RefundResponse>, Refused> {
+        self.execute_money(request).await
+    }
+
+    /// `/deposit/refundquery`.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn deposit_refund_query(
+        &self,
+        request: &DepositRefundQuery,
+    ) -> Result<RefundQueryResponse, Error> {
+        self.execute(request).await
+    }
+
     /// `/tools/shorturl`: a short link for a long one (see [`ShortUrl`]).
     ///
     /// # Errors

@@ -351,6 +351,8 @@ pub trait Endpoint: Send + Sync {
 /// `endpoint!(Request => Answer, ROUTE[, trade_no: |r| …][, decode: f])`: the one way this
 /// crate implements [`Endpoint`]: the request serialised by serde, the answer decoded by the
 /// route (signed or unsigned, then [`Finish`]) unless `decode` names another function.
+/// `endpoint!(Wrapper(Inner) => Answer, ROUTE, adds: [(name, value), …])`: another
+/// request on its own route, with fields added.
 macro_rules! endpoint {
     ($req:ty => $resp:ty, $route:expr $(, trade_no: |$s:ident| $trade_no:expr)?, decode: $decode:expr) => {
         impl $crate::endpoint::Endpoint for $req {
@@ -372,6 +374,33 @@ macro_rules! endpoint {
                 answer: $crate::Answer,
             ) -> Result<$resp, $crate::Error> {
                 $decode(verifier, key, answer)
+            }
+        }
+    };
+    // Another family's request on its own route (the deposit family's calls): the inner
+    // request's fields plus `adds`, its number, its answer decoding.
+    ($req:ident($inner:ty) => $resp:ty, $route:expr, adds: [$(($k:literal, $v:expr)),* $(,)?]) => {
+        impl $crate::endpoint::Endpoint for $req {
+            type Response = $resp;
+            const ROUTE: $crate::Route<'static> = $route;
+
+            fn to_map(&self) -> Result<tenpay_xml::XmlMap, tenpay_xml::Error> {
+                #[allow(unused_mut)] // `adds` may be empty
+                let mut map = <$inner as $crate::endpoint::Endpoint>::to_map(&self.0)?;
+                $(map.insert($k, $v)?;)*
+                Ok(map)
+            }
+
+            fn out_trade_no(&self) -> Option<&str> {
+                <$inner as $crate::endpoint::Endpoint>::out_trade_no(&self.0)
+            }
+
+            fn decode(
+                verifier: &$crate::Verifier,
+                key: &tenpay_sign::ApiKey,
+                answer: $crate::Answer,
+            ) -> Result<$resp, $crate::Error> {
+                <$inner as $crate::endpoint::Endpoint>::decode(verifier, key, answer)
             }
         }
     };

@@ -6,6 +6,7 @@ mod bill;
 mod bill_rows;
 mod calls;
 mod client;
+mod deposit;
 mod endpoint;
 mod error;
 mod flows;
@@ -31,6 +32,10 @@ pub use bill::{Bill, BillOutcome, BillReader, BillRow, BillSummary, BillType, Do
 pub use client::{
     BACKUP_URL, Client, ClientBuilder, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_STREAMED_BILL_BYTES,
     MAX_ANSWER_BYTES, PRODUCTION_URL, Sandbox,
+};
+pub use deposit::{
+    DepositConsume, DepositConsumed, DepositMicropay, DepositOrderQuery, DepositRefund,
+    DepositRefundQuery, DepositReverse,
 };
 pub use endpoint::{Endpoint, Host, MerchantFields, Route};
 pub use error::{ConfigError, Error};

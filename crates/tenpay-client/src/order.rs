@@ -325,6 +325,8 @@ pub struct OrderQueryResponse {
     pub cash_fee: Option<Fen>,
     /// Coupons total.
     pub coupon_fee: Option<Fen>,
+    /// A deposit order's consumed amount, once consumed (`/deposit/orderquery`).
+    pub consume_fee: Option<Fen>,
     /// `attach`, echoed.
     pub attach: Option<String>,
     /// Completion time.

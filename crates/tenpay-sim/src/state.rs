@@ -92,6 +92,10 @@ pub(crate) struct Order {
     pub(crate) contract_id: Option<String>,
     pub(crate) refunds: Vec<Refund>,
     pub(crate) micropay: MicropayPlan,
+    /// A deposit (`/deposit/micropay`): frozen until consumed or reversed.
+    pub(crate) deposit: bool,
+    /// What `/deposit/consume` settled of it.
+    pub(crate) consume_fee: Option<Fen>,
     pub(crate) err_code: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::order::{mark_paid, new_order};
-use super::{Engine, Req, Verdict, biz, ok, rules};
+use super::{Endpoint, Engine, Req, Verdict, biz, ok, rules};
 use crate::clock::compact;
 use crate::state::{MicropayPlan, Order, TradeState};
 
@@ -13,6 +13,10 @@ impl Engine {
             Ok(v) => v,
             Err(v) => return v,
         };
+        let deposit = req.endpoint == Endpoint::DepositMicropay;
+        if deposit && req.get("deposit") != Some("Y") {
+            return biz("PARAM_ERROR", "deposit参数错误，押金支付请传Y");
+        }
         let code = req.get("auth_code").unwrap_or_default();
         let Some(scenario) = scenario(code) else {
             return biz("AUTH_CODE_INVALID", "付款码无效，请重新扫码");
@@ -38,6 +42,7 @@ impl Engine {
             TradeState::UserPaying,
         );
         order.payer_openid = Some(openid_for_code(code));
+        order.deposit = deposit;
         let verdict = match scenario {
             Scenario::PaidAtOnce | Scenario::SystemError => {
                 mark_paid(&mut order, None);
@@ -87,6 +92,12 @@ impl Engine {
         }
         if order.state == TradeState::Refund {
             return biz("TRADE_STATE_ERROR", "订单已退款，不能撤销");
+        }
+        if let Some(v) = super::deposit::route_check(req.endpoint, order) {
+            return v;
+        }
+        if order.consume_fee.is_some() {
+            return biz("TRADE_STATE_ERROR", "押金已消费，不能撤销");
         }
         // Reversing a paid order refunds it; reversing an unpaid one cancels it.
         order.state = TradeState::Revoked;

@@ -3,6 +3,7 @@
 
 mod bill;
 pub(crate) mod control;
+mod deposit;
 mod micropay;
 mod native;
 mod order;
@@ -210,6 +211,9 @@ impl Engine {
         if endpoint == Endpoint::DownloadFundFlow && !matches!(sign_type, SignType::HmacSha256) {
             return Err(fail("sign_type参数错误，仅支持HMAC-SHA256"));
         }
+        if endpoint.hmac_only_deposit() && !matches!(sign_type, SignType::HmacSha256) {
+            return Err(fail("sign_type参数错误，仅支持HMAC-SHA256"));
+        }
         // Profit sharing takes HMAC-SHA256 only.
         if endpoint.is_sharing() && !matches!(sign_type, SignType::HmacSha256) {
             return Err(fail("sign_type参数错误，分账接口仅支持HMAC-SHA256"));
@@ -348,6 +352,12 @@ impl Engine {
             Endpoint::Reverse => self.reverse(req),
             Endpoint::AuthCodeToOpenid => micropay::auth_code_to_openid(req),
             Endpoint::ShortUrl => self.short_url(req),
+            Endpoint::DepositMicropay => self.micropay(req),
+            Endpoint::DepositOrderQuery => self.order_query(req),
+            Endpoint::DepositReverse => self.reverse(req),
+            Endpoint::DepositConsume => self.consume(req),
+            Endpoint::DepositRefund => self.refund(req),
+            Endpoint::DepositRefundQuery => self.refund_query(req),
             Endpoint::GetSignKey => sandbox::get_sign_key(req),
             Endpoint::SendRedpack => self.send_redpack(req, false),
             Endpoint::SendMiniProgramRedpack => self.send_redpack(req, true),

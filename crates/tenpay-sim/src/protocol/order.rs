@@ -93,6 +93,9 @@ impl Engine {
         let Some(order) = state.find_order(&key, transaction_id) else {
             return biz("ORDERNOTEXIST", "此交易订单号不存在");
         };
+        if let Some(v) = super::deposit::route_check(req.endpoint, order) {
+            return v;
+        }
         let mut f: Vec<(String, String)> = Vec::new();
         let mut put = |k: &str, v: String| f.push((k.to_owned(), v));
         if let Some(d) = &order.device_info {
@@ -110,6 +113,9 @@ impl Engine {
             put("bank_type", "CFT".into());
         }
         put("total_fee", order.total_fee.to_string());
+        if let Some(c) = order.consume_fee {
+            put("consume_fee", c.to_string());
+        }
         put("fee_type", order.fee_type.clone());
         if paid {
             put("cash_fee", order.cash_fee().to_string());
@@ -200,6 +206,8 @@ pub(super) fn new_order(
         contract_id: None,
         refunds: Vec::new(),
         micropay: MicropayPlan::None,
+        deposit: false,
+        consume_fee: None,
         err_code: None,
     }
 }

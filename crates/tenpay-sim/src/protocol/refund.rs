@@ -41,6 +41,13 @@ impl Engine {
         if !matches!(order.state, TradeState::Success | TradeState::Refund) {
             return biz("TRADE_STATE_ERROR", "订单状态错误");
         }
+        if let Some(v) = super::deposit::route_check(req.endpoint, order) {
+            return v;
+        }
+        let cap = match super::deposit::refundable(order) {
+            Ok(cap) => cap,
+            Err(v) => return v,
+        };
         if total_fee != order.total_fee {
             return biz(
                 "PARAM_ERROR",
@@ -62,7 +69,7 @@ impl Engine {
                 let fits = order
                     .refunded()
                     .and_then(|sum| sum.checked_add(refund_fee))
-                    .is_some_and(|total| total <= order.total_fee);
+                    .is_some_and(|total| total <= cap);
                 if !fits {
                     return biz("PARAM_ERROR", "累计退款金额大于支付金额");
                 }

@@ -39,6 +39,12 @@ pub(crate) enum Endpoint {
     PapPayApply,
     PapOrderQuery,
     ContractOrder,
+    DepositMicropay,
+    DepositOrderQuery,
+    DepositReverse,
+    DepositConsume,
+    DepositRefund,
+    DepositRefundQuery,
 }
 
 impl Endpoint {
@@ -73,6 +79,13 @@ impl Endpoint {
             "/pay/pappayapply" => Some(Self::PapPayApply),
             "/pay/paporderquery" => Some(Self::PapOrderQuery),
             "/pay/contractorder" => Some(Self::ContractOrder),
+            // Deposits: no sandbox.
+            "/deposit/micropay" => Some(Self::DepositMicropay),
+            "/deposit/orderquery" => Some(Self::DepositOrderQuery),
+            "/deposit/reverse" => Some(Self::DepositReverse),
+            "/deposit/consume" => Some(Self::DepositConsume),
+            "/deposit/refund" => Some(Self::DepositRefund),
+            "/deposit/refundquery" => Some(Self::DepositRefundQuery),
             _ => None,
         };
         if let Some(e) = payout {
@@ -111,6 +124,9 @@ impl Endpoint {
                 self,
                 Self::Refund
                     | Self::Reverse
+                    | Self::DepositReverse
+                    | Self::DepositConsume
+                    | Self::DepositRefund
                     | Self::DownloadFundFlow
                     | Self::ProfitSharing
                     | Self::MultiProfitSharing
@@ -124,6 +140,14 @@ impl Endpoint {
         matches!(
             self,
             Self::PreEntrustWeb | Self::QueryContract | Self::DeleteContract
+        )
+    }
+
+    /// The deposit calls that take HMAC-SHA256 only (micropay, consume, refund).
+    pub(crate) fn hmac_only_deposit(self) -> bool {
+        matches!(
+            self,
+            Self::DepositMicropay | Self::DepositConsume | Self::DepositRefund
         )
     }
 
@@ -216,6 +240,12 @@ impl Endpoint {
             Self::PapPayApply => "pappayapply",
             Self::PapOrderQuery => "paporderquery",
             Self::ContractOrder => "contractorder",
+            Self::DepositMicropay => "deposit/micropay",
+            Self::DepositOrderQuery => "deposit/orderquery",
+            Self::DepositReverse => "deposit/reverse",
+            Self::DepositConsume => "deposit/consume",
+            Self::DepositRefund => "deposit/refund",
+            Self::DepositRefundQuery => "deposit/refundquery",
         }
     }
 
@@ -242,6 +272,17 @@ impl Endpoint {
                 "auth_code",
             ],
             Self::AuthCodeToOpenid => &["auth_code"],
+            Self::DepositMicropay => &[
+                "body",
+                "out_trade_no",
+                "total_fee",
+                "fee_type",
+                "spbill_create_ip",
+                "auth_code",
+                "deposit",
+            ],
+            Self::DepositConsume => &["total_fee", "consume_fee", "fee_type"],
+            Self::DepositRefund => &["out_refund_no", "total_fee", "refund_fee"],
             Self::ShortUrl => &["long_url"],
             Self::SendRedpack => &[
                 "mch_billno",
@@ -335,7 +376,10 @@ impl Endpoint {
             | Self::RefundQuery
             | Self::Reverse
             | Self::GetSignKey
-            | Self::SendGroupRedpack => &[],
+            | Self::SendGroupRedpack
+            | Self::DepositOrderQuery
+            | Self::DepositReverse
+            | Self::DepositRefundQuery => &[],
         }
     }
 }

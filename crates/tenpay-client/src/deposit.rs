@@ -1,0 +1,194 @@
+//! Deposits (押金, a service-provider product behind a whitelist): a payment code freezes a
+//! deposit (`/deposit/micropay`), part of it is consumed later (`/deposit/consume`: the rest
+//! goes back to the payer), and a consumed amount can be refunded (`/deposit/refund`).
+//!
+//! Each call is another family's request on the deposit route: [`DepositMicropay`] wraps a
+//! [`Micropay`], [`DepositRefund`] a [`Refund`], and so on, with the same answers and the
+//! same in-doubt rules as payment codes and refunds ([`Client::execute_money`]). Every
+//! request is signed HMAC-SHA256 and says so (`sign_type`): the documentation allows MD5 for
+//! some, the merchants who run it report HMAC-SHA256 only, and consume and refund take only
+//! HMAC-SHA256. `fee_type=CNY` is always sent (marked optional, reported required).
+//!
+//! [`Client::execute_money`]: crate::Client::execute_money
+
+use serde::{Deserialize, Serialize};
+use tenpay_sign::SignType;
+use tenpay_xml::{Currency, Fen, XmlMap};
+
+use crate::endpoint::{endpoint, keep_raw};
+use crate::outcome::{CodeReading, MovesMoney, read_common};
+use crate::{
+    ErrCode, Micropay, MicropayResponse, OrderQuery, OrderQueryResponse, OutTradeNo, Refund,
+    RefundQuery, RefundQueryResponse, RefundResponse, Reverse, ReverseResponse, Route,
+};
+
+macro_rules! deposit_call {
+    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name($inner);
+
+        impl $name {
+            #[doc = concat!("The deposit family's ", stringify!($inner), ".")]
+            #[must_use]
+            pub fn new(request: $inner) -> Self {
+                Self(request)
+            }
+        }
+    };
+}
+
+deposit_call!(
+    /// `/deposit/micropay`: freeze a deposit with the payer's payment code (`deposit=Y`).
+    /// Moves money, as a payment code does: an open outcome is settled by
+    /// [`DepositOrderQuery`].
+    DepositMicropay(Micropay)
+);
+deposit_call!(
+    /// `/deposit/orderquery`: a deposit order, with its consumed amount
+    /// ([`OrderQueryResponse::consume_fee`]).
+    DepositOrderQuery(OrderQuery)
+);
+deposit_call!(
+    /// `/deposit/reverse` (certificate): cancel a deposit not consumed yet, unfreezing it. Call
+    /// it 15 s or more after the payment.
+    DepositReverse(Reverse)
+);
+deposit_call!(
+    /// `/deposit/refund` (certificate): refund part of the consumed amount.
+    DepositRefund(Refund)
+);
+deposit_call!(
+    /// `/deposit/refundquery`.
+    DepositRefundQuery(RefundQuery)
+);
+
+const HMAC: SignType = SignType::HmacSha256;
+
+endpoint!(DepositMicropay(Micropay) => MicropayResponse,
+    Route::new("/deposit/micropay").signed_with(HMAC).moving_money(),
+    adds: [("deposit", "Y"), ("fee_type", "CNY")]);
+endpoint!(DepositOrderQuery(OrderQuery) => OrderQueryResponse,
+    Route::new("/deposit/orderquery").signed_with(HMAC).retry_safe(), adds: []);
+endpoint!(DepositReverse(Reverse) => ReverseResponse,
+    Route::new("/deposit/reverse").signed_with(HMAC).certificate().retry_safe().moving_money(),
+    adds: []);
+endpoint!(DepositRefund(Refund) => RefundResponse,
+    Route::new("/deposit/refund").signed_with(HMAC).certificate().retry_safe().moving_money(),
+    adds: []);
+endpoint!(DepositRefundQuery(RefundQuery) => RefundQueryResponse,
+    Route::new("/deposit/refundquery").signed_with(HMAC).retry_safe(), adds: []);
+
+/// As a payment code's.
+impl MovesMoney for DepositMicropay {
+    fn number(&self) -> &str {
+        self.0.number()
+    }
+
+    fn read_code(code: &ErrCode) -> CodeReading {
+        Micropay::read_code(code)
+    }
+}
+
+/// As a reversal's.
+impl MovesMoney for DepositReverse {
+    fn number(&self) -> &str {
+        self.0.number()
+    }
+
+    fn read_code(code: &ErrCode) -> CodeReading {
+        Reverse::read_code(code)
+    }
+}
+
+/// As a refund's; repeat it under the same `out_refund_no`.
+impl MovesMoney for DepositRefund {
+    fn number(&self) -> &str {
+        self.0.number()
+    }
+
+    fn read_code(code: &ErrCode) -> CodeReading {
+        Refund::read_code(code)
+    }
+}
+
+/// `/deposit/consume` (certificate): settle `consume_fee` of a frozen deposit of
+/// `total_fee`; the rest goes back to the payer. The total of what is consumed is at most
+/// the deposit.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct DepositConsume {
+    transaction_id: Option<String>,
+    out_trade_no: Option<OutTradeNo>,
+    total_fee: Fen,
+    consume_fee: Fen,
+    fee_type: Currency,
+}
+
+impl DepositConsume {
+    /// Consume `consume_fee` of the deposit `out_trade_no` (whose amount is `total_fee`).
+    #[must_use]
+    pub fn by_out_trade_no(out_trade_no: OutTradeNo, total_fee: Fen, consume_fee: Fen) -> Self {
+        Self {
+            transaction_id: None,
+            out_trade_no: Some(out_trade_no),
+            total_fee,
+            consume_fee,
+            fee_type: Currency::Cny,
+        }
+    }
+
+    /// The same, by WeChat Pay's transaction id (which the documentation prefers).
+    #[must_use]
+    pub fn by_transaction_id(
+        transaction_id: impl Into<String>,
+        total_fee: Fen,
+        consume_fee: Fen,
+    ) -> Self {
+        Self {
+            transaction_id: Some(transaction_id.into()),
+            out_trade_no: None,
+            total_fee,
+            consume_fee,
+            fee_type: Currency::Cny,
+        }
+    }
+}
+
+/// The answer to [`DepositConsume`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct DepositConsumed {
+    /// WeChat Pay's transaction id.
+    pub transaction_id: Option<String>,
+    /// The merchant's order number.
+    pub out_trade_no: Option<String>,
+    /// The deposit.
+    pub total_fee: Option<Fen>,
+    /// What was consumed.
+    pub consume_fee: Option<Fen>,
+    /// Every field of the verified answer.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}
+
+keep_raw!(DepositConsumed);
+
+endpoint!(DepositConsume => DepositConsumed,
+    Route::new("/deposit/consume").signed_with(HMAC).certificate().moving_money(),
+    trade_no: |s| s.out_trade_no.as_ref().map(OutTradeNo::as_str));
+
+/// No deposit-specific code table is published: configuration codes and the order's
+/// absence or state are final, everything else is open (query the order's `consume_fee`).
+impl MovesMoney for DepositConsume {
+    fn number(&self) -> &str {
+        self.out_trade_no.as_ref().map_or_else(
+            || self.transaction_id.as_deref().unwrap_or(""),
+            OutTradeNo::as_str,
+        )
+    }
+
+    fn read_code(code: &ErrCode) -> CodeReading {
+        read_common(code, &["ORDERNOTEXIST", "TRADE_STATE_ERROR"])
+    }
+}

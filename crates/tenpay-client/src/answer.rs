@@ -69,6 +69,7 @@ pub struct Verifier {
     sub_mch_id: Option<String>,
     sign_type: SignType,
     fields: (&'static str, &'static str),
+    result_code: bool,
 }
 
 impl Verifier {
@@ -81,7 +82,16 @@ impl Verifier {
             sub_mch_id: None,
             sign_type,
             fields: ("appid", "mch_id"),
+            result_code: true,
         }
+    }
+
+    /// Answers that may carry no `result_code` (face pay's authinfo): `return_code=SUCCESS`
+    /// and the signature are the success; a `result_code` present must still be `SUCCESS`.
+    #[must_use]
+    pub fn without_result_code(mut self) -> Self {
+        self.result_code = false;
+        self
     }
 
     /// Service-provider mode: answers must be for this sub-merchant (and its appid).
@@ -131,7 +141,7 @@ impl Verifier {
         map.verify(key, self.sign_type)
             .map_err(Error::BadSignature)?;
         self.check_ids(&map)?;
-        check_result(map)
+        self.check_result(map)
     }
 
     /// Checks an answer that carries no signature: envelope, `return_code`, the merchant's
@@ -146,7 +156,7 @@ impl Verifier {
                 return Err(foreign(field, Some(v)));
             }
         }
-        check_result(map)
+        self.check_result(map)
     }
 
     /// Verifies, then decodes the fields into `T` with serde.
@@ -161,6 +171,10 @@ impl Verifier {
         let map = self.verify(key, answer)?;
         let typed = tenpay_xml::from_map(&map).map_err(Error::Decode)?;
         Ok((typed, map))
+    }
+
+    fn check_result(&self, map: XmlMap) -> Result<XmlMap, Error> {
+        check_result(map, self.result_code)
     }
 
     fn check_ids(&self, map: &XmlMap) -> Result<(), Error> {
@@ -198,8 +212,9 @@ fn foreign(field: &'static str, v: Option<&str>) -> Error {
     }
 }
 
-fn check_result(map: XmlMap) -> Result<XmlMap, Error> {
-    if map.get("result_code") == Some("SUCCESS") {
+fn check_result(map: XmlMap, required: bool) -> Result<XmlMap, Error> {
+    let result_code = map.get("result_code");
+    if result_code == Some("SUCCESS") || (!required && result_code.is_none()) {
         Ok(map)
     } else {
         Err(Error::Business {

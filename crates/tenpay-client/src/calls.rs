@@ -149,6 +149,44 @@ impl Client {
         self.execute(request).await
     }
 
+    /// `/face/get_wxpayface_authinfo`: the face SDK's credential (see [`FaceAuthInfo`]).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn face_auth_info(&self, request: &FaceAuthInfo) -> Result<FaceAuth, Error> {
+        self.execute(request).await
+    }
+
+    /// `/pay/facepay`: charge a face code. Moves money, as [`Client::micropay`] does.
+    ///
+    /// # Errors
+    /// [`Refused`] only when nothing was charged for certain.
+    pub async fn face_pay(&self, request: &FacePay) -> Result<Outcome<MicropayResponse>, Refused> {
+        self.execute_money(request).await
+    }
+
+    /// `/pay/facepayquery`.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn face_pay_query(
+        &self,
+        request: &FacePayQuery,
+    ) -> Result<OrderQueryResponse, Error> {
+        self.execute(request).await
+    }
+
+    /// `/secapi/pay/facepayreverse` (certificate).
+    ///
+    /// # Errors
+    /// [`Refused`] only when nothing moved for certain.
+    pub async fn face_pay_reverse(
+        &self,
+        request: &FacePayReverse,
+    ) -> Result<Outcome<ReverseResponse>, Refused> {
+        self.execute_money(request).await
+    }
+
     /// `/tools/shorturl`: a short link for a long one (see [`ShortUrl`]).
     ///
     /// # Errors

@@ -96,11 +96,14 @@ impl MerchantFields {
 #[non_exhaustive]
 pub enum Host {
     /// The merchant API (`api.mch.weixin.qq.com`, or the client's base URL): every endpoint
-    /// but one.
+    /// but a few.
     Api,
     /// The risk host (`fraud.mch.weixin.qq.com` in production), where `getpublickey` is:
     /// see [`ClientBuilder::bank_key_url`](crate::ClientBuilder::bank_key_url).
     Risk,
+    /// The face-pay host (`payapp.weixin.qq.com` in production), where
+    /// `get_wxpayface_authinfo` is; the base URL otherwise (the simulator serves it).
+    FacePay,
 }
 
 /// Everything about an endpoint but its fields: where it is, how it is signed and sent, and
@@ -134,6 +137,7 @@ pub struct Route<'a> {
     pub(crate) signed_answer: bool,
     pub(crate) moves_money: bool,
     pub(crate) url_encoded: Option<&'static str>,
+    pub(crate) result_code: bool,
 }
 
 impl<'a> Route<'a> {
@@ -155,6 +159,7 @@ impl<'a> Route<'a> {
             signed_answer: true,
             moves_money: false,
             url_encoded: None,
+            result_code: true,
         }
     }
 
@@ -172,6 +177,7 @@ impl<'a> Route<'a> {
             signed_answer: self.signed_answer,
             moves_money: self.moves_money,
             url_encoded: self.url_encoded,
+            result_code: self.result_code,
         }
     }
 
@@ -254,6 +260,13 @@ impl<'a> Route<'a> {
         self
     }
 
+    /// The answers may carry no `result_code` (face pay's authinfo).
+    #[must_use]
+    pub const fn without_result_code(mut self) -> Self {
+        self.result_code = false;
+        self
+    }
+
     /// The production path.
     #[must_use]
     pub const fn path(&self) -> &'a str {
@@ -312,6 +325,12 @@ impl<'a> Route<'a> {
     #[must_use]
     pub const fn moves_money(&self) -> bool {
         self.moves_money
+    }
+
+    /// Whether the answers carry `result_code`.
+    #[must_use]
+    pub const fn has_result_code(&self) -> bool {
+        self.result_code
     }
 
     /// The field signed as it is and sent URL-encoded, if any.

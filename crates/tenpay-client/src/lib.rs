@@ -9,6 +9,7 @@ mod client;
 mod deposit;
 mod endpoint;
 mod error;
+mod face;
 mod flows;
 mod fundflow;
 mod merchant;
@@ -39,6 +40,7 @@ pub use deposit::{
 };
 pub use endpoint::{Endpoint, Host, MerchantFields, Route};
 pub use error::{ConfigError, Error};
+pub use face::{FaceAuth, FaceAuthInfo, FacePay, FacePayQuery, FacePayReverse};
 pub use fundflow::{
     AccountType, Direction, DownloadFundFlow, FundFlow, FundFlowReader, FundFlowRow,
     FundFlowSummary,

@@ -115,6 +115,11 @@ impl MerchantExt for Merchant {
             Some(sub) => v.sub_merchant(sub, self.sub_appid().map(str::to_owned)),
             None => v,
         };
+        let v = if route.result_code {
+            v
+        } else {
+            v.without_result_code()
+        };
         let (appid, mch_id) = route.merchant_fields.answer_names();
         v.merchant_fields(appid, mch_id)
     }

@@ -114,6 +114,11 @@ impl Client {
                 inner.bank_key.host(&inner.base)?,
                 route.path()
             )),
+            Host::FacePay => Ok(format!(
+                "{}{}",
+                url::face_pay_base(&inner.base),
+                route.path()
+            )),
         }
     }
 

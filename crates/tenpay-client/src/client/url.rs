@@ -9,6 +9,19 @@ pub const PRODUCTION_URL: &str = "https://api.mch.weixin.qq.com";
 /// The backup domain: `https://api2.mch.weixin.qq.com`.
 pub const BACKUP_URL: &str = "https://api2.mch.weixin.qq.com";
 
+/// Face pay's host in production (`get_wxpayface_authinfo`).
+const FACE_PAY_URL: &str = "https://payapp.weixin.qq.com";
+
+/// Where face pay's authinfo goes: its own host when the client talks to production (or
+/// its backup), else the base URL (the simulator, a proxy), like every other call.
+pub(super) fn face_pay_base(base: &str) -> &str {
+    if base == PRODUCTION_URL || base == BACKUP_URL {
+        FACE_PAY_URL
+    } else {
+        base
+    }
+}
+
 /// `https://`, or `http://` to a loopback host (or anywhere with the opt-in). Parsed by
 /// `url` (through reqwest), so a user-info part or an odd port cannot pass for the host.
 pub(super) fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<(), Error> {
@@ -34,7 +47,17 @@ pub(super) fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<(),
 
 #[cfg(test)]
 mod tests {
-    use super::check_base_url;
+    use super::{BACKUP_URL, PRODUCTION_URL, check_base_url, face_pay_base};
+
+    #[test]
+    fn face_pay_has_its_own_host_in_production_only() {
+        assert_eq!(
+            face_pay_base(PRODUCTION_URL),
+            "https://payapp.weixin.qq.com"
+        );
+        assert_eq!(face_pay_base(BACKUP_URL), "https://payapp.weixin.qq.com");
+        assert_eq!(face_pay_base("http://127.0.0.1:9"), "http://127.0.0.1:9");
+    }
 
     #[test]
     fn plain_http_only_to_this_machine() {

@@ -18,6 +18,7 @@ const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 const NOTIFY: &str = "http://127.0.0.1:9/notify";
 
 mod deposit;
+mod face;
 mod hostile;
 mod many;
 mod open;

@@ -17,8 +17,17 @@ impl Engine {
         if deposit && req.get("deposit") != Some("Y") {
             return biz("PARAM_ERROR", "deposit参数错误，押金支付请传Y");
         }
-        let code = req.get("auth_code").unwrap_or_default();
-        let Some(scenario) = scenario(code) else {
+        let face = req.endpoint == Endpoint::FacePay;
+        let code = req
+            .get(if face { "face_code" } else { "auth_code" })
+            .unwrap_or_default();
+        // A face code is opaque: paid at once, unless it is written like a payment code
+        // (then its last two digits choose the scenario, as for payment codes).
+        let scenario = match scenario(code) {
+            None if face => Some(Scenario::PaidAtOnce),
+            s => s,
+        };
+        let Some(scenario) = scenario else {
             return biz("AUTH_CODE_INVALID", "付款码无效，请重新扫码");
         };
         let key = req.order_key(out_trade_no);
@@ -38,10 +47,13 @@ impl Engine {
             req,
             out_trade_no,
             total_fee,
-            "MICROPAY",
+            if face { "FACEPAY" } else { "MICROPAY" },
             TradeState::UserPaying,
         );
-        order.payer_openid = Some(openid_for_code(code));
+        order.payer_openid = Some(match req.get("openid") {
+            Some(o) if face => o.to_owned(),
+            _ => openid_for_code(code),
+        });
         order.deposit = deposit;
         let verdict = match scenario {
             Scenario::PaidAtOnce | Scenario::SystemError => {
@@ -87,7 +99,7 @@ impl Engine {
         let Some(order) = state.find_order(&key, transaction_id) else {
             return biz("ORDERNOTEXIST", "订单不存在");
         };
-        if order.trade_type != "MICROPAY" {
+        if !matches!(order.trade_type.as_str(), "MICROPAY" | "FACEPAY") {
             return biz("TRADE_STATE_ERROR", "只能撤销刷卡支付订单");
         }
         if order.state == TradeState::Refund {
@@ -109,7 +121,7 @@ fn answer(order: &Order) -> Verdict {
     ok([
         ("openid", order.payer_openid.clone().unwrap_or_default()),
         ("is_subscribe", "N".into()),
-        ("trade_type", "MICROPAY".into()),
+        ("trade_type", order.trade_type.clone()),
         ("bank_type", "CFT".into()),
         ("fee_type", order.fee_type.clone()),
         ("total_fee", order.total_fee.to_string()),
@@ -122,6 +134,32 @@ fn answer(order: &Order) -> Verdict {
         ("out_trade_no", order.out_trade_no.clone()),
         ("time_end", order.time_end.map(compact).unwrap_or_default()),
     ])
+}
+
+/// `/face/get_wxpayface_authinfo`: a credential valid one hour. The answer carries no
+/// `result_code`, as the real one does not.
+pub(super) fn face_auth_info(req: &Req<'_>) -> Verdict {
+    let mut m = tenpay_xml::XmlMap::new();
+    let authinfo = format!("SIMAUTH{}", crate::ids::nonce());
+    for (k, v) in [
+        ("return_code", "SUCCESS"),
+        ("return_msg", "OK"),
+        ("appid", req.merchant.appid.as_str()),
+        ("mch_id", req.merchant.mch_id.as_str()),
+        ("nonce_str", crate::ids::nonce().as_str()),
+        ("authinfo", authinfo.as_str()),
+        ("expires_in", "3600"),
+    ] {
+        let _ = m.insert(k, v);
+    }
+    if let Some(s) = &req.sub_mch_id {
+        let _ = m.insert("sub_mch_id", s);
+    }
+    if let Some(s) = &req.sub_appid {
+        let _ = m.insert("sub_appid", s);
+    }
+    let _ = m.sign(req.key(), req.sign_type);
+    Verdict::Reply(super::Reply::Xml(m.to_xml()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,6 +45,10 @@ pub(crate) enum Endpoint {
     DepositConsume,
     DepositRefund,
     DepositRefundQuery,
+    FaceAuthInfo,
+    FacePay,
+    FacePayQuery,
+    FacePayReverse,
 }
 
 impl Endpoint {
@@ -86,6 +90,11 @@ impl Endpoint {
             "/deposit/consume" => Some(Self::DepositConsume),
             "/deposit/refund" => Some(Self::DepositRefund),
             "/deposit/refundquery" => Some(Self::DepositRefundQuery),
+            // Face pay: no sandbox. The authinfo is on payapp.weixin.qq.com in production.
+            "/face/get_wxpayface_authinfo" => Some(Self::FaceAuthInfo),
+            "/pay/facepay" => Some(Self::FacePay),
+            "/pay/facepayquery" => Some(Self::FacePayQuery),
+            "/secapi/pay/facepayreverse" => Some(Self::FacePayReverse),
             _ => None,
         };
         if let Some(e) = payout {
@@ -125,6 +134,7 @@ impl Endpoint {
                 Self::Refund
                     | Self::Reverse
                     | Self::DepositReverse
+                    | Self::FacePayReverse
                     | Self::DepositConsume
                     | Self::DepositRefund
                     | Self::DownloadFundFlow
@@ -143,11 +153,16 @@ impl Endpoint {
         )
     }
 
-    /// The deposit calls that take HMAC-SHA256 only (micropay, consume, refund).
+    /// The calls that take HMAC-SHA256 only: the deposit's micropay, consume and refund; face
+    /// pay's charge, and its authinfo (whose `sign_type` is required).
     pub(crate) fn hmac_only_deposit(self) -> bool {
         matches!(
             self,
-            Self::DepositMicropay | Self::DepositConsume | Self::DepositRefund
+            Self::DepositMicropay
+                | Self::DepositConsume
+                | Self::DepositRefund
+                | Self::FacePay
+                | Self::FaceAuthInfo
         )
     }
 
@@ -246,6 +261,10 @@ impl Endpoint {
             Self::DepositConsume => "deposit/consume",
             Self::DepositRefund => "deposit/refund",
             Self::DepositRefundQuery => "deposit/refundquery",
+            Self::FaceAuthInfo => "get_wxpayface_authinfo",
+            Self::FacePay => "facepay",
+            Self::FacePayQuery => "facepayquery",
+            Self::FacePayReverse => "facepayreverse",
         }
     }
 
@@ -283,6 +302,21 @@ impl Endpoint {
             ],
             Self::DepositConsume => &["total_fee", "consume_fee", "fee_type"],
             Self::DepositRefund => &["out_refund_no", "total_fee", "refund_fee"],
+            Self::FaceAuthInfo => &[
+                "store_id",
+                "store_name",
+                "device_id",
+                "rawdata",
+                "now",
+                "version",
+            ],
+            Self::FacePay => &[
+                "body",
+                "out_trade_no",
+                "total_fee",
+                "spbill_create_ip",
+                "face_code",
+            ],
             Self::ShortUrl => &["long_url"],
             Self::SendRedpack => &[
                 "mch_billno",
@@ -379,7 +413,9 @@ impl Endpoint {
             | Self::SendGroupRedpack
             | Self::DepositOrderQuery
             | Self::DepositReverse
-            | Self::DepositRefundQuery => &[],
+            | Self::DepositRefundQuery
+            | Self::FacePayQuery
+            | Self::FacePayReverse => &[],
         }
     }
 }

@@ -187,6 +187,48 @@ impl Client {
         self.execute_money(request).await
     }
 
+    /// `/pay/queryexchagerate`: a currency's rate to CNY on a day (see
+    /// [`ExchangeRateQuery`]).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn exchange_rate(&self, request: &ExchangeRateQuery) -> Result<ExchangeRate, Error> {
+        self.execute(request).await
+    }
+
+    /// `/cgi-bin/mch/customs/customdeclareorder`: declare a paid order to customs.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn customs_declare(
+        &self,
+        request: &CustomsDeclare,
+    ) -> Result<CustomsDeclared, Error> {
+        self.execute(request).await
+    }
+
+    /// `/cgi-bin/mch/customs/customdeclarequery`.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn customs_query(
+        &self,
+        request: &CustomsQuery,
+    ) -> Result<CustomsDeclarations, Error> {
+        self.execute(request).await
+    }
+
+    /// `/cgi-bin/mch/newcustoms/customdeclareredeclare`.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn customs_redeclare(
+        &self,
+        request: &CustomsRedeclare,
+    ) -> Result<CustomsDeclared, Error> {
+        self.execute(request).await
+    }
+
     /// `/tools/shorturl`: a short link for a long one (see [`ShortUrl`]).
     ///
     /// # Errors

@@ -6,6 +6,8 @@ mod bill;
 mod bill_rows;
 mod calls;
 mod client;
+mod cross_border;
+mod customs;
 mod deposit;
 mod endpoint;
 mod error;
@@ -33,6 +35,11 @@ pub use bill::{Bill, BillOutcome, BillReader, BillRow, BillSummary, BillType, Do
 pub use client::{
     BACKUP_URL, Client, ClientBuilder, DEFAULT_MAX_BILL_BYTES, DEFAULT_MAX_STREAMED_BILL_BYTES,
     MAX_ANSWER_BYTES, PRODUCTION_URL, Sandbox,
+};
+pub use cross_border::{ExchangeRate, ExchangeRateQuery, HONG_KONG_URL, UNITED_STATES_URL};
+pub use customs::{
+    Customs, CustomsDeclarations, CustomsDeclare, CustomsDeclared, CustomsQuery, CustomsRecord,
+    CustomsRedeclare, CustomsState,
 };
 pub use deposit::{
     DepositConsume, DepositConsumed, DepositMicropay, DepositOrderQuery, DepositRefund,

@@ -96,6 +96,8 @@ pub(crate) struct Order {
     pub(crate) deposit: bool,
     /// What `/deposit/consume` settled of it.
     pub(crate) consume_fee: Option<Fen>,
+    /// Its customs declarations (at most a few per order).
+    pub(crate) declarations: Vec<Declaration>,
     pub(crate) err_code: Option<String>,
 }
 
@@ -191,6 +193,20 @@ pub(crate) struct State {
     pub(crate) papay: crate::papay::PapayBook,
     /// `/tools/shorturl`'s links.
     pub(crate) short_links: ShortLinks,
+}
+
+/// A customs declaration of a paid order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Declaration {
+    pub(crate) customs: String,
+    pub(crate) mch_customs_no: String,
+    pub(crate) sub_order_no: Option<String>,
+    pub(crate) sub_order_id: String,
+    pub(crate) order_fee: Fen,
+    pub(crate) duty: Option<Fen>,
+    /// `SUBMITTED` when declared; `SUCCESS` once queried.
+    pub(crate) state: &'static str,
+    pub(crate) modify_time: i64,
 }
 
 /// Short links (`weixin://wxpay/s/…`) for long ones, both ways, the oldest forgotten first.

@@ -17,6 +17,7 @@ const MCH: &str = "10000100";
 const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 const NOTIFY: &str = "http://127.0.0.1:9/notify";
 
+mod cross_border;
 mod deposit;
 mod face;
 mod hostile;

@@ -3,6 +3,7 @@
 
 mod bill;
 pub(crate) mod control;
+mod customs;
 mod deposit;
 mod micropay;
 mod native;
@@ -214,6 +215,9 @@ impl Engine {
         if endpoint.hmac_only_deposit() && !matches!(sign_type, SignType::HmacSha256) {
             return Err(fail("sign_type参数错误，仅支持HMAC-SHA256"));
         }
+        if endpoint.is_customs() && !matches!(sign_type, SignType::Md5) {
+            return Err(fail("sign_type参数错误，报关接口仅支持MD5"));
+        }
         // Profit sharing takes HMAC-SHA256 only.
         if endpoint.is_sharing() && !matches!(sign_type, SignType::HmacSha256) {
             return Err(fail("sign_type参数错误，分账接口仅支持HMAC-SHA256"));
@@ -362,6 +366,10 @@ impl Engine {
             Endpoint::FacePay => self.micropay(req),
             Endpoint::FacePayQuery => self.order_query(req),
             Endpoint::FacePayReverse => self.reverse(req),
+            Endpoint::CustomsDeclare => self.declare(req),
+            Endpoint::CustomsQuery => self.declarations(req),
+            Endpoint::CustomsRedeclare => self.redeclare(req),
+            Endpoint::ExchangeRate => customs::exchange_rate(req),
             Endpoint::GetSignKey => sandbox::get_sign_key(req),
             Endpoint::SendRedpack => self.send_redpack(req, false),
             Endpoint::SendMiniProgramRedpack => self.send_redpack(req, true),

@@ -208,6 +208,7 @@ pub(super) fn new_order(
         micropay: MicropayPlan::None,
         deposit: false,
         consume_fee: None,
+        declarations: Vec::new(),
         err_code: None,
     }
 }

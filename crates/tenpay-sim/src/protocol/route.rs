@@ -49,6 +49,10 @@ pub(crate) enum Endpoint {
     FacePay,
     FacePayQuery,
     FacePayReverse,
+    CustomsDeclare,
+    CustomsQuery,
+    CustomsRedeclare,
+    ExchangeRate,
 }
 
 impl Endpoint {
@@ -95,6 +99,10 @@ impl Endpoint {
             "/pay/facepay" => Some(Self::FacePay),
             "/pay/facepayquery" => Some(Self::FacePayQuery),
             "/secapi/pay/facepayreverse" => Some(Self::FacePayReverse),
+            "/cgi-bin/mch/customs/customdeclareorder" => Some(Self::CustomsDeclare),
+            "/cgi-bin/mch/customs/customdeclarequery" => Some(Self::CustomsQuery),
+            "/cgi-bin/mch/newcustoms/customdeclareredeclare" => Some(Self::CustomsRedeclare),
+            "/pay/queryexchagerate" => Some(Self::ExchangeRate),
             _ => None,
         };
         if let Some(e) = payout {
@@ -145,11 +153,17 @@ impl Endpoint {
             )
     }
 
-    /// Papay's contract calls carry no `nonce_str`.
+    /// Papay's contract calls, customs and the exchange rate carry no `nonce_str`.
     pub(crate) fn nonceless(self) -> bool {
         matches!(
             self,
-            Self::PreEntrustWeb | Self::QueryContract | Self::DeleteContract
+            Self::PreEntrustWeb
+                | Self::QueryContract
+                | Self::DeleteContract
+                | Self::CustomsDeclare
+                | Self::CustomsQuery
+                | Self::CustomsRedeclare
+                | Self::ExchangeRate
         )
     }
 
@@ -163,6 +177,14 @@ impl Endpoint {
                 | Self::DepositRefund
                 | Self::FacePay
                 | Self::FaceAuthInfo
+        )
+    }
+
+    /// Customs declaration: MD5 only.
+    pub(crate) fn is_customs(self) -> bool {
+        matches!(
+            self,
+            Self::CustomsDeclare | Self::CustomsQuery | Self::CustomsRedeclare
         )
     }
 
@@ -265,6 +287,10 @@ impl Endpoint {
             Self::FacePay => "facepay",
             Self::FacePayQuery => "facepayquery",
             Self::FacePayReverse => "facepayreverse",
+            Self::CustomsDeclare => "customdeclareorder",
+            Self::CustomsQuery => "customdeclarequery",
+            Self::CustomsRedeclare => "customdeclareredeclare",
+            Self::ExchangeRate => "queryexchagerate",
         }
     }
 
@@ -302,6 +328,15 @@ impl Endpoint {
             ],
             Self::DepositConsume => &["total_fee", "consume_fee", "fee_type"],
             Self::DepositRefund => &["out_refund_no", "total_fee", "refund_fee"],
+            Self::CustomsDeclare => &[
+                "out_trade_no",
+                "transaction_id",
+                "customs",
+                "mch_customs_no",
+            ],
+            Self::CustomsQuery => &["customs"],
+            Self::CustomsRedeclare => &["customs", "mch_customs_no"],
+            Self::ExchangeRate => &["fee_type", "date"],
             Self::FaceAuthInfo => &[
                 "store_id",
                 "store_name",

@@ -229,6 +229,29 @@ impl Client {
         self.execute(request).await
     }
 
+    /// `/mmpaymkttransfers/sendworkwxredpack` (certificate; the merchant's WeCom secret signs
+    /// `workwx_sign`). Moves money: judged as a cash packet's send.
+    ///
+    /// # Errors
+    /// [`Refused`] only when nothing was sent for certain.
+    pub async fn send_wecom_redpack(
+        &self,
+        request: &WeComRedpack,
+    ) -> Result<Outcome<RedpackSent>, Refused> {
+        self.execute_money(request).await
+    }
+
+    /// `/mmpaymkttransfers/queryworkwxredpack` (certificate).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn wecom_redpack_query(
+        &self,
+        request: &WeComRedpackQuery,
+    ) -> Result<WeComRedpackInfo, Error> {
+        self.execute(request).await
+    }
+
     /// `/tools/shorturl`: a short link for a long one (see [`ShortUrl`]).
     ///
     /// # Errors

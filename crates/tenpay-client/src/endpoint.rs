@@ -138,6 +138,7 @@ pub struct Route<'a> {
     pub(crate) moves_money: bool,
     pub(crate) url_encoded: Option<&'static str>,
     pub(crate) result_code: bool,
+    pub(crate) countersign: Option<(&'static str, &'static [&'static str])>,
 }
 
 impl<'a> Route<'a> {
@@ -160,6 +161,7 @@ impl<'a> Route<'a> {
             moves_money: false,
             url_encoded: None,
             result_code: true,
+            countersign: None,
         }
     }
 
@@ -178,6 +180,7 @@ impl<'a> Route<'a> {
             moves_money: self.moves_money,
             url_encoded: self.url_encoded,
             result_code: self.result_code,
+            countersign: self.countersign,
         }
     }
 
@@ -264,6 +267,19 @@ impl<'a> Route<'a> {
     #[must_use]
     pub const fn without_result_code(mut self) -> Self {
         self.result_code = false;
+        self
+    }
+
+    /// A second signature `name` over `fields` (the merchant's ids and the nonce included),
+    /// MD5 with the merchant's WeCom secret (`&secret=`), inserted before `sign`, which then
+    /// covers it: WeCom red packets' `workwx_sign`.
+    #[must_use]
+    pub const fn countersigned(
+        mut self,
+        name: &'static str,
+        fields: &'static [&'static str],
+    ) -> Self {
+        self.countersign = Some((name, fields));
         self
     }
 

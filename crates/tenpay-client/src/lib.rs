@@ -75,6 +75,7 @@ pub use payout::{
     BankCode, BankPayment, BankPaymentInfo, BankQuery, BankStatus, MiniProgramRedpack, PayBank,
     PublicKey, Redpack, RedpackInfo, RedpackQuery, RedpackReceiver, RedpackSent, RedpackStatus,
     SendRedpack, Settled, Transfer, TransferInfo, TransferQuery, TransferStatus, Transferred,
+    WeComRedpack, WeComRedpackInfo, WeComRedpackQuery,
 };
 pub use raw::RawCall;
 pub use refund::{Refund, RefundQuery, RefundQueryResponse, RefundResponse};

@@ -21,7 +21,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use tenpay_sign::{ApiKey, SignType};
+use tenpay_sign::{ApiKey, Canonical, SignType};
 use tenpay_xml::XmlMap;
 
 use crate::Error;
@@ -135,7 +135,8 @@ impl MerchantExt for Merchant {
 
 /// The one signing function: `merchant`'s ids under the route's names (the pay family's
 /// sub-merchant ids too), `nonce_str` where the route has one, `sign_type` for HMAC-SHA256,
-/// and `sign` with `key` (the API key, or the sandbox's); then the field the route sends
+/// a countersignature where the route has one, and `sign` with `key` (the API key, or the
+/// sandbox's); then the field the route sends
 /// URL-encoded, if any, is encoded (it was signed as it is).
 pub(crate) fn sign_map(
     merchant: &Merchant,
@@ -167,6 +168,19 @@ pub(crate) fn sign_map(
     }
     if matches!(sign_type, SignType::HmacSha256) {
         map.insert("sign_type", SignType::HmacSha256.as_str())?;
+    }
+    if let Some((name, fields)) = route.countersign {
+        let secret = merchant
+            .wecom_secret()
+            .ok_or_else(|| tenpay_xml::Error::InvalidValue {
+                field: name.to_owned(),
+                reason: "the merchant has no WeCom secret (Merchant::with_wecom_secret)".into(),
+            })?;
+        let pairs = fields
+            .iter()
+            .filter_map(|f| map.get(f).filter(|v| !v.is_empty()).map(|v| (*f, v)));
+        let second = Canonical::new(pairs)?.sign_md5_with_secret(secret);
+        map.insert(name, second.as_str())?;
     }
     map.sign(key, sign_type)?;
     if let Some(name) = route.url_encoded

@@ -33,6 +33,7 @@ pub struct Merchant {
     sign_type: SignType,
     sub_appid: Option<String>,
     sub_mch_id: Option<String>,
+    wecom_secret: Option<ApiKey>,
 }
 
 impl std::fmt::Debug for Merchant {
@@ -43,6 +44,10 @@ impl std::fmt::Debug for Merchant {
             .field("sign_type", &self.sign_type)
             .field("sub_appid", &self.sub_appid)
             .field("sub_mch_id", &self.sub_mch_id)
+            .field(
+                "wecom_secret",
+                &self.wecom_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -63,7 +68,22 @@ impl Merchant {
             sign_type,
             sub_appid: None,
             sub_mch_id: None,
+            wecom_secret: None,
         }
+    }
+
+    /// The WeCom payment app's secret (企业微信 企业支付 secret), for the second signature of
+    /// WeCom red packets (`workwx_sign`). Never printed.
+    #[must_use]
+    pub fn with_wecom_secret(mut self, secret: ApiKey) -> Self {
+        self.wecom_secret = Some(secret);
+        self
+    }
+
+    /// The WeCom payment app's secret, when set.
+    #[must_use]
+    pub fn wecom_secret(&self) -> Option<&ApiKey> {
+        self.wecom_secret.as_ref()
     }
 
     /// The same merchant acting for a sub-merchant (service-provider mode): requests of the

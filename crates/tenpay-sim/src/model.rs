@@ -16,6 +16,8 @@ pub struct MerchantAccount {
     pub(crate) subs: Vec<SubMerchant>,
     pub(crate) refund_notify_url: Option<String>,
     pub(crate) scan_callback_url: Option<String>,
+    /// The WeCom corp this merchant pays red packets for, and its payment app's secret.
+    pub(crate) wecom: Option<(String, ApiKey)>,
     /// The operation account's opening balance, which transfers, bank payments and red
     /// packets draw from.
     pub(crate) balance: Fen,
@@ -47,6 +49,7 @@ impl MerchantAccount {
             subs: Vec::new(),
             refund_notify_url: None,
             scan_callback_url: None,
+            wecom: None,
             balance: DEFAULT_BALANCE,
         }
     }
@@ -87,6 +90,14 @@ impl MerchantAccount {
     #[must_use]
     pub fn scan_callback_url(mut self, url: impl Into<String>) -> Self {
         self.scan_callback_url = Some(url.into());
+        self
+    }
+
+    /// The WeCom corp `corpid` whose payment app (secret `secret`) sends WeCom red packets
+    /// through this merchant: `sendworkwxredpack` checks `workwx_sign` with it.
+    #[must_use]
+    pub fn wecom(mut self, corpid: impl Into<String>, secret: ApiKey) -> Self {
+        self.wecom = Some((corpid.into(), secret));
         self
     }
 

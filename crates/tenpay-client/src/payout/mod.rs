@@ -17,13 +17,17 @@
 //!   the envelope, the codes and the merchant's ids, and are claims, not evidence.
 //!
 //! `sendgroupredpack` was retired by WeChat Pay in 2024: it is not sent; its packets can still
-//! be read with [`RedpackQuery`].
+//! be read with [`RedpackQuery`]. Cash red packets (`sendredpack`, `sendminiprogramhb`,
+//! `gethbinfo`) are closed to new merchants by a notice of 2026-06-18: merchants who have them
+//! keep them, new ones are given v3's `transfer-bills`. WeCom packets ([`WeComRedpack`]) carry
+//! no such notice.
 
 mod bank;
 mod classify;
 mod redpack;
 mod settle;
 mod transfer;
+mod wecom;
 
 pub use bank::{BankCode, BankPayment, BankPaymentInfo, BankQuery, BankStatus, PayBank, PublicKey};
 pub(crate) use bank::{BankKeySource, EncryptedPayBank, GetPublicKey, cannot_decrypt};
@@ -34,3 +38,4 @@ pub use redpack::{
 pub use settle::Settled;
 pub(crate) use settle::{Confirm, QueryVerdict};
 pub use transfer::{Transfer, TransferInfo, TransferQuery, TransferStatus, Transferred};
+pub use wecom::{WeComRedpack, WeComRedpackInfo, WeComRedpackQuery};

@@ -1,5 +1,6 @@
 //! Cash red packets (现金红包): `sendredpack`, `sendminiprogramhb`, and `gethbinfo`, whose
-//! answer nests a list (`hblist`), the one V2 answer that is not flat.
+//! answer nests a list (`hblist`), the one V2 answer that is not flat. Closed to new merchants
+//! since 2026-06-18 (existing merchants keep them).
 
 use serde::{Deserialize, Serialize};
 use tenpay_sign::ApiKey;

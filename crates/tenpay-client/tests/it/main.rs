@@ -24,6 +24,7 @@ mod hostile;
 mod many;
 mod open;
 mod payout;
+mod wecom;
 
 fn key() -> ApiKey {
     ApiKey::new(KEY).unwrap()

@@ -373,6 +373,8 @@ impl Engine {
             Endpoint::GetSignKey => sandbox::get_sign_key(req),
             Endpoint::SendRedpack => self.send_redpack(req, false),
             Endpoint::SendMiniProgramRedpack => self.send_redpack(req, true),
+            Endpoint::SendWeComRedpack => self.send_redpack(req, false),
+            Endpoint::QueryWeComRedpack => self.wecom_redpack_info(req),
             Endpoint::SendGroupRedpack => biz(
                 "API_METHOD_CLOSED",
                 "裂变红包接口已于2024年6月5日下线，请使用普通红包",

@@ -53,6 +53,8 @@ pub(crate) enum Endpoint {
     CustomsQuery,
     CustomsRedeclare,
     ExchangeRate,
+    SendWeComRedpack,
+    QueryWeComRedpack,
 }
 
 impl Endpoint {
@@ -67,6 +69,8 @@ impl Endpoint {
             "/mmpaymkttransfers/sendminiprogramhb" => Some(Self::SendMiniProgramRedpack),
             "/mmpaymkttransfers/sendgroupredpack" => Some(Self::SendGroupRedpack),
             "/mmpaymkttransfers/gethbinfo" => Some(Self::GetHbInfo),
+            "/mmpaymkttransfers/sendworkwxredpack" => Some(Self::SendWeComRedpack),
+            "/mmpaymkttransfers/queryworkwxredpack" => Some(Self::QueryWeComRedpack),
             "/mmpaymkttransfers/promotion/transfers" => Some(Self::Transfers),
             "/mmpaymkttransfers/gettransferinfo" => Some(Self::GetTransferInfo),
             "/mmpaysptrans/pay_bank" => Some(Self::PayBank),
@@ -212,6 +216,8 @@ impl Endpoint {
                 | Self::SendMiniProgramRedpack
                 | Self::SendGroupRedpack
                 | Self::GetHbInfo
+                | Self::SendWeComRedpack
+                | Self::QueryWeComRedpack
                 | Self::Transfers
                 | Self::GetTransferInfo
                 | Self::PayBank
@@ -229,6 +235,8 @@ impl Endpoint {
             }
             Self::Transfers => (Some("mch_appid"), "mchid"),
             Self::GetSignKey
+            | Self::SendWeComRedpack
+            | Self::QueryWeComRedpack
             | Self::PayBank
             | Self::QueryBank
             | Self::GetPublicKey
@@ -291,6 +299,8 @@ impl Endpoint {
             Self::CustomsQuery => "customdeclarequery",
             Self::CustomsRedeclare => "customdeclareredeclare",
             Self::ExchangeRate => "queryexchagerate",
+            Self::SendWeComRedpack => "sendworkwxredpack",
+            Self::QueryWeComRedpack => "queryworkwxredpack",
         }
     }
 
@@ -337,6 +347,17 @@ impl Endpoint {
             Self::CustomsQuery => &["customs"],
             Self::CustomsRedeclare => &["customs", "mch_customs_no"],
             Self::ExchangeRate => &["fee_type", "date"],
+            Self::SendWeComRedpack => &[
+                "mch_billno",
+                "wxappid",
+                "re_openid",
+                "total_amount",
+                "wishing",
+                "act_name",
+                "remark",
+                "workwx_sign",
+            ],
+            Self::QueryWeComRedpack => &["mch_billno", "appid"],
             Self::FaceAuthInfo => &[
                 "store_id",
                 "store_name",

@@ -68,7 +68,12 @@ impl Engine {
         let Some(amount) = fen(req, "total_amount") else {
             return biz("PARAM_ERROR", "total_amount字段必填,必须大于0");
         };
-        if req.get("total_num") != Some("1") {
+        let wecom = req.endpoint == Endpoint::SendWeComRedpack;
+        if wecom {
+            if let Some(refused) = wecom_check(req) {
+                return refused;
+            }
+        } else if req.get("total_num") != Some("1") {
             return biz("PARAM_ERROR", "total_num必须为1");
         }
         if mini && req.get("notify_way") != Some("MINI_PROGRAM_JSAPI") {
@@ -91,8 +96,16 @@ impl Engine {
                 "act_name",
                 "remark",
                 "scene_id",
+                "agentid",
+                "sender_name",
             ],
-            &[if mini { "mini" } else { "normal" }],
+            &[if mini {
+                "mini"
+            } else if wecom {
+                "wecom"
+            } else {
+                "normal"
+            }],
         );
         let mch_id = req.merchant.mch_id.clone();
         let key = (mch_id.clone(), no.to_owned());
@@ -169,6 +182,43 @@ impl Engine {
         let fields = sent(no, &r);
         state.payouts.redpacks.insert(key.clone(), r);
         state.payouts.placed(Kind::Redpack, key, cap);
+        ok(fields)
+    }
+
+    /// `queryworkwxredpack`: a WeCom packet's record, flat.
+    pub(in crate::protocol) fn wecom_redpack_info(&self, req: &Req<'_>) -> Verdict {
+        let no = req.get("mch_billno").unwrap_or_default();
+        if req.merchant.wecom.as_ref().map(|(c, _)| c.as_str()) != req.get("appid") {
+            return biz("PARAM_ERROR", "appid与商户号不匹配");
+        }
+        let key = (req.merchant.mch_id.clone(), no.to_owned());
+        let now_ms = self.clock.elapsed_ms();
+        let mut state = self.lock();
+        let cap = state.payout_cap();
+        expire(&mut state.payouts, &key, req.merchant.balance, now_ms, cap);
+        let Some(r) = state.payouts.redpacks.get(&key) else {
+            return biz("NOT_FOUND", "指定单号数据不存在");
+        };
+        let mut fields = vec![
+            ("mch_billno", no.to_owned()),
+            ("detail_id", r.detail_id.clone()),
+            ("status", r.status.to_owned()),
+            ("send_type", "API".to_owned()),
+            ("total_amount", r.amount.to_string()),
+            ("send_time", dashed(r.sent_at)),
+            ("wishing", r.wishing.clone()),
+            ("act_name", r.act_name.clone()),
+            ("remark", r.remark.clone()),
+            ("openid", r.openid.clone()),
+        ];
+        if let Some((_, amount, at)) = r.receivers.first() {
+            fields.push(("amount", amount.to_string()));
+            fields.push(("rcv_time", dashed(*at)));
+        }
+        if let Some(t) = r.refund_time {
+            fields.push(("refund_time", dashed(t)));
+            fields.push(("refund_amount", r.refund_amount.to_string()));
+        }
         ok(fields)
     }
 
@@ -344,6 +394,45 @@ impl Engine {
         state.payouts.placed(Kind::Redpack, key, cap);
         Ok(view)
     }
+}
+
+/// A WeCom packet's own checks: the merchant pays for this corp, the fields cash packets
+/// have and WeCom's do not are absent (a stray one breaks the signature, as at WeChat Pay),
+/// one sender, and `workwx_sign` made with the corp's payment secret.
+fn wecom_check(req: &Req<'_>) -> Option<Verdict> {
+    let Some((corpid, secret)) = &req.merchant.wecom else {
+        return Some(biz("NO_AUTH", "商户未开通企业红包权限"));
+    };
+    if req.get("wxappid") != Some(corpid.as_str()) {
+        return Some(biz("PARAM_ERROR", "wxappid与商户号不匹配"));
+    }
+    if ["total_num", "client_ip", "send_name"]
+        .iter()
+        .any(|f| req.get(f).is_some())
+    {
+        return Some(biz("SIGN_ERROR", "签名错误"));
+    }
+    if req.get("agentid").is_some() == req.get("sender_name").is_some() {
+        return Some(biz("PARAM_ERROR", "agentid和sender_name必须且只能填一个"));
+    }
+    let pairs = [
+        "act_name",
+        "mch_billno",
+        "mch_id",
+        "nonce_str",
+        "re_openid",
+        "total_amount",
+        "wxappid",
+    ]
+    .into_iter()
+    .filter_map(|f| req.get(f).filter(|v| !v.is_empty()).map(|v| (f, v)));
+    let expected = tenpay_sign::Canonical::new(pairs)
+        .map(|c| c.sign_md5_with_secret(secret).as_str().to_owned())
+        .unwrap_or_default();
+    if req.get("workwx_sign") != Some(expected.as_str()) {
+        return Some(biz("SIGN_ERROR", "企业微信签名校验失败"));
+    }
+    None
 }
 
 fn sent(no: &str, r: &Redpack) -> Vec<(&'static str, String)> {

@@ -266,3 +266,54 @@ async fn the_other_signing_channels_pay_and_sign_pre_sign_h5_and_mini_program() 
     assert_eq!(sim.contracts().len(), 3);
     sim.shutdown().await;
 }
+
+/// The signing pages are served as a browser opens them: a GET of the URL the client made
+/// (its host swapped for the simulator's, as a peer SDK's fixed-host URL would be) verifies
+/// and waits for the user; a changed URL gets WeChat Pay's error page and nothing waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signing_pages_open_over_http_as_a_browser_opens_them() {
+    let (sim, seen, c, url) = setup().await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let page = c
+        .entrust_web_url(&ContractSigning::new(
+            "12535",
+            "WEB1",
+            3_001,
+            "Gold plan",
+            &url,
+        ))
+        .unwrap();
+    let query = page.split_once('?').unwrap().1;
+    let at_sim = format!("{}/papay/entrustweb?{query}", sim.base_url());
+    let forged = http
+        .get(at_sim.replace("Gold", "Free"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    assert!(
+        sim.sign_contract(MCH, "WEB1", USER).is_err(),
+        "nothing waits"
+    );
+    let opened = http.get(&at_sim).send().await.unwrap();
+    assert_eq!(opened.status(), 200);
+    assert!(opened.text().await.unwrap().contains("WEB1"));
+    sim.sign_contract(MCH, "WEB1", USER).unwrap();
+    until(&seen, &Seen::Contract(ContractChange::Add, "WEB1".into())).await;
+    // The H5 page: HMAC-SHA256.
+    let h5 = c
+        .h5_entrust_url(
+            &ContractSigning::new("12535", "WEB2", 3_002, "Gold plan", &url),
+            "203.0.113.7",
+        )
+        .unwrap();
+    let h5_at_sim = format!(
+        "{}/papay/h5entrustweb?{}",
+        sim.base_url(),
+        h5.split_once('?').unwrap().1
+    );
+    assert_eq!(http.get(&h5_at_sim).send().await.unwrap().status(), 200);
+    sim.sign_contract(MCH, "WEB2", USER).unwrap();
+    sim.shutdown().await;
+}

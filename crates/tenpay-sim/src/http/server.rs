@@ -26,6 +26,57 @@ impl std::fmt::Display for Dropped {
 impl std::error::Error for Dropped {}
 
 const XML: &str = "text/xml; charset=utf-8";
+
+/// The papay signing pages a user's browser opens (the merchant's and a provider's).
+const SIGNING_PAGES: &[&str] = &[
+    "/papay/entrustweb",
+    "/papay/h5entrustweb",
+    "/papay/partner/entrustweb",
+    "/papay/partner/h5entrustweb",
+];
+
+/// A signing page, as the user's browser gets it: the URL's signature is checked (MD5, or
+/// HMAC-SHA256 for the H5 pages) and the signing waits for the user, who signs on the
+/// dashboard or through `SimHandle::sign_contract`; a bad URL gets WeChat Pay's error page.
+fn signing_page(engine: &Engine, path: &str, query: &str) -> Response<SimBody> {
+    const HTML: &str = "text/html; charset=utf-8";
+    let url = format!("{path}?{query}");
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    match engine.open_signing_url(&url) {
+        Ok(()) => {
+            let code = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("contract_code="))
+                .map(|v| {
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+                .unwrap_or_default();
+            let page = format!(
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>微信支付 签约</title></head>\
+                 <body><h1>开通免密支付 (tenpay-sim)</h1><p>contract_code <code>{}</code> waits for the user: \
+                 sign it on the dashboard or with SimHandle::sign_contract.</p></body></html>",
+                escape(&code)
+            );
+            respond(StatusCode::OK, HTML, page)
+        }
+        Err(e) => respond(
+            StatusCode::BAD_REQUEST,
+            HTML,
+            format!(
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>微信支付</title></head>\
+                 <body><h1>参数错误</h1><p>{}</p></body></html>",
+                escape(&e.to_string())
+            ),
+        ),
+    }
+}
 const HTML_PAGE: &str = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";
 
 /// What the connection carries: TLS or not, and the client certificate presented.
@@ -45,6 +96,9 @@ pub(crate) async fn handle(
         return Ok(super::control::handle(&site, req).await);
     }
     let engine = &site.engine;
+    if req.method() == Method::GET && SIGNING_PAGES.contains(&path.as_str()) {
+        return Ok(signing_page(engine, &path, req.uri().query().unwrap_or("")));
+    }
     let Some((endpoint, sandbox)) = Endpoint::route(&path) else {
         return Ok(respond(
             StatusCode::NOT_FOUND,

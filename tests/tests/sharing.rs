@@ -305,3 +305,105 @@ async fn pay_split_among_two_return_part_and_finish() {
         .unwrap();
     sim.shutdown().await;
 }
+
+/// A split is accepted, but the receivers' shares can end CLOSED (with the reason) or stay
+/// PENDING: the simulator's `Settles` fault chooses, and the query reports it typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_can_close_with_its_reason_or_stay_pending() {
+    use tenpay_client::ShareResult;
+    use tenpay_sim::{Fault, FaultKind};
+
+    let key = ApiKey::new(KEY).unwrap();
+    let sim = Simulator::builder()
+        .merchant(MerchantAccount::new(APPID, MCH, key.clone()))
+        .tls(true)
+        .start()
+        .await
+        .unwrap();
+    let tls = sim.tls().unwrap();
+    let c = Client::builder(tenpay_client::Merchant::new(
+        APPID,
+        MCH,
+        key,
+        SignType::HmacSha256,
+    ))
+    .base_url(sim.tls_base_url().unwrap())
+    .add_root_certificate_pem(tls.ca_pem.clone())
+    .identity(Identity::from_pkcs12(
+        tls.identity(MCH).unwrap().pkcs12.clone(),
+    ))
+    .build()
+    .unwrap();
+    let order = UnifiedOrder::native(
+        "A shared cup",
+        OutTradeNo::new("PS20261203001").unwrap(),
+        Fen::new(10_000),
+        "127.0.0.1",
+        "http://127.0.0.1:9/notify",
+        "CUP",
+    )
+    .profit_sharing();
+    c.unified_order(&order).await.unwrap();
+    let tid = sim
+        .pay("PS20261203001", &PayOptions::new())
+        .unwrap()
+        .transaction_id
+        .unwrap();
+    c.add_sharing_receiver(&AddReceiver::new(&NewReceiver::openid(
+        STAFF,
+        RelationType::Staff,
+    )))
+    .await
+    .unwrap();
+    let split = |no: &str| {
+        MultiProfitSharing::new(Split::new(
+            &tid,
+            no,
+            &[SharingReceiver::new(
+                ReceiverType::PersonalOpenid,
+                STAFF,
+                Fen::new(100),
+                "tip",
+            )],
+        ))
+    };
+    for (no, state, status, result) in [
+        (
+            "SC1",
+            "CLOSED",
+            SharingStatus::Finished,
+            ShareResult::Closed,
+        ),
+        (
+            "SP1",
+            "PENDING",
+            SharingStatus::Processing,
+            ShareResult::Pending,
+        ),
+    ] {
+        sim.inject(Fault::next(
+            "multiprofitsharing",
+            FaultKind::Settles {
+                state: state.into(),
+                reason: "ACCOUNT_FROZEN".into(),
+            },
+            1,
+        ))
+        .unwrap();
+        assert!(
+            c.multi_profit_sharing(&split(no))
+                .await
+                .unwrap()
+                .done()
+                .is_some()
+        );
+        let q = c.sharing_query(&SharingQuery::new(&tid, no)).await.unwrap();
+        assert_eq!(q.status, status, "{no}");
+        assert_eq!(q.receivers[0].result, Some(result), "{no}");
+        assert_eq!(
+            q.receivers[0].fail_reason.as_deref(),
+            Some("ACCOUNT_FROZEN")
+        );
+    }
+    sim.shutdown().await;
+}

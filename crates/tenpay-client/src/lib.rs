@@ -82,9 +82,9 @@ pub use refund::{Refund, RefundQuery, RefundQueryResponse, RefundResponse};
 pub use retry::RetryPolicy;
 pub use sharing::{
     AddReceiver, FinishSharing, MultiProfitSharing, NewReceiver, ProfitSharing, ReceiverChanged,
-    ReceiverType, RelationType, RemoveReceiver, SharingAccepted, SharingOrder, SharingQuery,
-    SharingReceiver, SharingResult, SharingReturn, SharingReturnQuery, SharingReturned,
-    SharingStatus, Split, UnsplitAmount, UnsplitAmountQuery,
+    ReceiverType, RelationType, RemoveReceiver, ShareResult, SharingAccepted, SharingOrder,
+    SharingQuery, SharingReceiver, SharingResult, SharingReturn, SharingReturnQuery,
+    SharingReturned, SharingStatus, Split, UnsplitAmount, UnsplitAmountQuery,
 };
 /// The shared vocabulary, from `tenpay-xml`: the same types as in `tenpay-notify` and
 /// `tenpay-sim`.

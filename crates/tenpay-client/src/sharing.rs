@@ -72,6 +72,19 @@ tenpay_xml::wire_enum!(
     }
 );
 
+tenpay_xml::wire_enum!(
+    /// One share's `result` in a sharing query.
+    ShareResult {
+        /// Still being paid to the receiver.
+        Pending = "PENDING",
+        /// Paid to the receiver.
+        Success = "SUCCESS",
+        /// Not paid (see `fail_reason`, e.g. the receiver's account is frozen): the amount
+        /// stays with the merchant.
+        Closed = "CLOSED",
+    }
+);
+
 /// A receiver of the merchant's, as added (`profitsharingaddreceiver`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -182,7 +195,7 @@ pub struct SharingResult {
     pub description: String,
     /// `PENDING`, `SUCCESS` or `CLOSED`.
     #[serde(default)]
-    pub result: Option<String>,
+    pub result: Option<ShareResult>,
     /// Why it closed.
     #[serde(default)]
     pub fail_reason: Option<String>,
@@ -668,6 +681,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(results[0].amount, Fen::new(100));
-        assert_eq!(results[0].result.as_deref(), Some("SUCCESS"));
+        assert_eq!(results[0].result, Some(ShareResult::Success));
     }
 }

@@ -258,6 +258,16 @@ pub enum FaultKind {
     BadSignature,
     /// The request is processed; the answer is cut in the middle.
     Truncated,
+    /// The request is processed and accepted, and what it started ends in `state` with
+    /// `reason`: a bank payment `FAILED` or `BANK_FAIL` (the money back in the operation
+    /// account), a profit-sharing split whose receivers' shares are `CLOSED` (or stay
+    /// `PENDING`).
+    Settles {
+        /// The end state.
+        state: String,
+        /// Why (`reason`, `fail_reason`).
+        reason: String,
+    },
 }
 
 /// A fault rule: which endpoint, what, how often.

@@ -35,8 +35,10 @@ pub(crate) struct BankPayment {
     pub(crate) status: &'static str,
     pub(crate) created_at: i64,
     pub(crate) paid_at: Option<i64>,
-    /// When (milliseconds of the simulator's clock) it succeeds by itself.
+    /// When (milliseconds of the simulator's clock) it settles by itself.
     pub(crate) settles_at_ms: u64,
+    /// How: `SUCCESS`, or `FAILED` / `BANK_FAIL` with a reason (a `Settles` fault).
+    pub(crate) settles_to: (&'static str, Option<String>),
 }
 
 /// A red packet: normal (one receiver) or group (shares).

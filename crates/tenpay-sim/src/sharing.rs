@@ -27,6 +27,9 @@ pub(crate) struct SharingOrder {
     /// A finish: what it released to the merchant.
     pub(crate) released: Fen,
     pub(crate) description: String,
+    /// Each share's result: `SUCCESS`, or `CLOSED` / `PENDING` with a reason (a `Settles`
+    /// fault).
+    pub(crate) result: (String, Option<String>),
 }
 
 /// What has happened to one payment's frozen amount.

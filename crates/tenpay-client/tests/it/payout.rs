@@ -605,3 +605,40 @@ async fn settle_never_returns_a_repeat_refusal() {
     assert_eq!(info.payment_amount, Some(Fen::new(1500)));
     assert_eq!(sim.transfers().len(), 1);
 }
+
+/// A bank payment accepted and then failed at the bank (the simulator's `Settles` fault):
+/// settling it ends `Failed` with the bank's reason, and the money is back.
+#[tokio::test]
+async fn a_bank_payment_that_fails_at_the_bank_settles_failed_with_the_money_back() {
+    let sim = sim().await;
+    let c = client(&sim, SignType::Md5);
+    let before = balance(&sim);
+    for (no, state) in [("P5000101", "FAILED"), ("P5000102", "BANK_FAIL")] {
+        sim.inject(Fault::next(
+            "pay_bank",
+            FaultKind::Settles {
+                state: state.into(),
+                reason: "收款账户不存在".into(),
+            },
+            1,
+        ))
+        .unwrap();
+        let pay = PayBank::new(
+            ptn(no),
+            "6222020200112233445",
+            "张三",
+            BankCode::Icbc,
+            Fen::new(10_000),
+        );
+        let settled = c
+            .settle_pay_bank(&pay, Duration::from_secs(5))
+            .await
+            .unwrap();
+        let Settled::Failed(info) = settled else {
+            panic!("{no}: not failed: {settled:?}")
+        };
+        assert_eq!(info.status.as_str(), state);
+        assert_eq!(info.reason.as_deref(), Some("收款账户不存在"));
+    }
+    assert_eq!(balance(&sim), before, "amount and fee came back");
+}

@@ -150,7 +150,10 @@ pub(crate) async fn handle(
         {
             Reply::Xml(protocol_fail("证书错误：此接口需要商户API证书（双向TLS）"))
         }
-        Ok(checked) => {
+        Ok(mut checked) => {
+            if let Some(FaultKind::Settles { state, reason }) = &fault {
+                checked.settles = Some((state.clone(), reason.clone()));
+            }
             let verdict = match &fault {
                 Some(FaultKind::SystemError) => {
                     Verdict::Business("SYSTEMERROR".into(), "系统繁忙，请稍后再试".into())

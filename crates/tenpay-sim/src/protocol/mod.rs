@@ -61,6 +61,8 @@ pub(crate) struct Req<'a> {
     pub(crate) sandbox: bool,
     pub(crate) sub_mch_id: Option<String>,
     pub(crate) sub_appid: Option<String>,
+    /// A `Settles` fault: how what this request starts ends (state, reason).
+    pub(crate) settles: Option<(String, String)>,
 }
 
 impl Req<'_> {
@@ -272,6 +274,7 @@ impl Engine {
             sandbox,
             sub_mch_id,
             sub_appid,
+            settles: None,
         })
     }
 

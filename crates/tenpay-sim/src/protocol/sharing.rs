@@ -203,6 +203,12 @@ impl Engine {
                 finish_time: now,
                 released: Fen::ZERO,
                 description: String::new(),
+                result: match &req.settles {
+                    Some((s, reason)) if s == "CLOSED" || s == "PENDING" => {
+                        (s.clone(), Some(reason.clone()))
+                    }
+                    _ => ("SUCCESS".to_owned(), None),
+                },
             },
         );
         state.sharing.trim(cap);
@@ -225,18 +231,29 @@ impl Engine {
             .shares
             .iter()
             .map(|s| {
-                serde_json::json!({
+                let mut share = serde_json::json!({
                     "type": s.kind, "account": s.account, "amount": s.amount.get(),
-                    "description": s.description, "result": "SUCCESS",
-                    "finish_time": compact(o.finish_time),
-                })
+                    "description": s.description, "result": o.result.0,
+                });
+                if o.result.0 != "PENDING" {
+                    share["finish_time"] = compact(o.finish_time).into();
+                }
+                if let Some(r) = &o.result.1 {
+                    share["fail_reason"] = r.as_str().into();
+                }
+                share
             })
             .collect();
+        let status = if o.result.0 == "PENDING" {
+            "PROCESSING"
+        } else {
+            "FINISHED"
+        };
         let mut fields = vec![
             ("transaction_id", o.transaction_id.clone()),
             ("out_order_no", no.to_owned()),
             ("order_id", o.order_id.clone()),
-            ("status", "FINISHED".to_owned()),
+            ("status", status.to_owned()),
             ("receivers", serde_json::Value::from(receivers).to_string()),
         ];
         if o.kind == "finish" {
@@ -291,6 +308,7 @@ impl Engine {
                 finish_time: now,
                 released,
                 description: req.get("description").unwrap_or_default().to_owned(),
+                result: ("SUCCESS".to_owned(), None),
             },
         );
         state.sharing.trim(cap);

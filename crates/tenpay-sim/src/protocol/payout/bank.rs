@@ -140,6 +140,11 @@ impl Engine {
             paid_at: None,
             settles_at_ms: self.clock.elapsed_ms()
                 + u64::try_from(self.clock.scaled(SETTLE_SECS).as_millis()).unwrap_or(0),
+            settles_to: match &req.settles {
+                Some((s, reason)) if s == "FAILED" => ("FAILED", Some(reason.clone())),
+                Some((s, reason)) if s == "BANK_FAIL" => ("BANK_FAIL", Some(reason.clone())),
+                _ => ("SUCCESS", None),
+            },
         };
         let fields = answer(no, &b);
         state.payouts.banks.insert(key.clone(), b);
@@ -151,6 +156,7 @@ impl Engine {
         let no = req.get("partner_trade_no").unwrap_or_default();
         let now_ms = self.clock.elapsed_ms();
         let mut state = self.lock();
+        let cap = state.payout_cap();
         let Some(b) = state
             .payouts
             .banks
@@ -158,10 +164,20 @@ impl Engine {
         else {
             return biz("NOT_FOUND", "指定单号数据不存在");
         };
+        let mut refund = None;
         if b.status == "PROCESSING" && now_ms >= b.settles_at_ms {
-            b.status = "SUCCESS";
-            b.paid_at = Some(now_unix());
+            b.status = b.settles_to.0;
+            if b.status == "SUCCESS" {
+                b.paid_at = Some(now_unix());
+            } else {
+                // Failed, or returned by the bank: the amount and the fee come back.
+                refund = b
+                    .amount
+                    .checked_add(b.fee)
+                    .map(|t| (t, b.payment_no.clone()));
+            }
         }
+        let reason = b.settles_to.1.clone().filter(|_| b.status != "SUCCESS");
         let mut fields = vec![
             ("partner_trade_no", no.to_owned()),
             ("payment_no", b.payment_no.clone()),
@@ -174,6 +190,18 @@ impl Engine {
         ];
         if let Some(t) = b.paid_at {
             fields.push(("pay_succ_time", dashed(t)));
+        }
+        if let Some(r) = reason {
+            fields.push(("reason", r));
+        }
+        if let Some((total, payment_no)) = refund {
+            state.payouts.credit(
+                &req.merchant.mch_id,
+                req.merchant.balance,
+                total,
+                ("付款到银行卡退款", &payment_no, now_unix()),
+                cap,
+            );
         }
         ok(fields)
     }

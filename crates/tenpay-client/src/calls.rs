@@ -252,6 +252,26 @@ impl Client {
         self.execute(request).await
     }
 
+    /// `/secapi/pay/refundv2` (certificate): a refund naming the goods (single-item
+    /// discounts). Moves money, as [`Client::refund`] does.
+    ///
+    /// # Errors
+    /// [`Refused`] only when nothing was refunded for certain.
+    pub async fn refund_v2(&self, request: &RefundV2) -> Result<Outcome<RefundResponse>, Refused> {
+        self.execute_money(request).await
+    }
+
+    /// `/pay/refundqueryv2`.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn refund_query_v2(
+        &self,
+        request: &RefundQueryV2,
+    ) -> Result<RefundQueryResponse, Error> {
+        self.execute(request).await
+    }
+
     /// `/tools/shorturl`: a short link for a long one (see [`ShortUrl`]).
     ///
     /// # Errors

@@ -9,6 +9,7 @@ mod client;
 mod cross_border;
 mod customs;
 mod deposit;
+mod discount;
 mod endpoint;
 mod error;
 mod face;
@@ -45,6 +46,7 @@ pub use deposit::{
     DepositConsume, DepositConsumed, DepositMicropay, DepositOrderQuery, DepositRefund,
     DepositRefundQuery, DepositReverse,
 };
+pub use discount::{DiscountDetail, DiscountGoods, RefundQueryV2, RefundV2};
 pub use endpoint::{Endpoint, Host, MerchantFields, Route};
 pub use error::{ConfigError, Error};
 pub use face::{FaceAuth, FaceAuthInfo, FacePay, FacePayQuery, FacePayReverse};

@@ -20,6 +20,8 @@ pub struct Micropay {
     device_info: Option<String>,
     attach: Option<String>,
     time_expire: Option<BeijingTime>,
+    detail: Option<String>,
+    version: Option<&'static str>,
 }
 
 impl Micropay {
@@ -40,7 +42,17 @@ impl Micropay {
             device_info: None,
             attach: None,
             time_expire: None,
+            detail: None,
+            version: None,
         }
+    }
+
+    /// Single-item discounts (单品优惠): `detail` in the discount layout, with `version=1.0`.
+    #[must_use]
+    pub fn single_item_discount(mut self, detail: &crate::DiscountDetail) -> Self {
+        self.detail = Some(detail.to_json());
+        self.version = Some("1.0");
+        self
     }
 
     /// `device_info` (the till).

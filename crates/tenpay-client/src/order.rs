@@ -25,6 +25,7 @@ pub struct UnifiedOrder {
     scene_info: Option<String>,
     device_info: Option<String>,
     detail: Option<String>,
+    version: Option<&'static str>,
     attach: Option<String>,
     fee_type: Option<Currency>,
     time_start: Option<BeijingTime>,
@@ -57,6 +58,7 @@ impl UnifiedOrder {
             scene_info: None,
             device_info: None,
             detail: None,
+            version: None,
             attach: None,
             fee_type: None,
             time_start: None,
@@ -182,6 +184,14 @@ impl UnifiedOrder {
     #[must_use]
     pub fn attach(mut self, attach: impl Into<String>) -> Self {
         self.attach = Some(attach.into());
+        self
+    }
+
+    /// Single-item discounts (单品优惠): `detail` in the discount layout, with `version=1.0`.
+    #[must_use]
+    pub fn single_item_discount(mut self, detail: &crate::DiscountDetail) -> Self {
+        self.detail = Some(detail.to_json());
+        self.version = Some("1.0");
         self
     }
 

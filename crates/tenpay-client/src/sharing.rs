@@ -154,7 +154,7 @@ pub struct SharingReceiver {
     /// Their account (mch_id or openid).
     pub account: String,
     /// How much (fen).
-    #[serde(with = "fen_number")]
+    #[serde(with = "tenpay_xml::fen_json")]
     pub amount: Fen,
     /// Why.
     pub description: String,
@@ -188,7 +188,7 @@ pub struct SharingResult {
     /// Their account.
     pub account: String,
     /// How much.
-    #[serde(with = "fen_number")]
+    #[serde(with = "tenpay_xml::fen_json")]
     pub amount: Fen,
     /// Why.
     #[serde(default)]
@@ -202,20 +202,6 @@ pub struct SharingResult {
     /// When it finished.
     #[serde(default)]
     pub finish_time: Option<String>,
-}
-
-/// Amounts in the JSON lists are numbers of fen.
-mod fen_number {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use tenpay_xml::Fen;
-
-    pub(super) fn serialize<S: Serializer>(v: &Fen, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(v.get())
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Fen, D::Error> {
-        u64::deserialize(d).map(Fen::new)
-    }
 }
 
 fn json<T: Serialize>(v: &T) -> String {

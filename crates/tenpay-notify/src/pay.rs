@@ -219,6 +219,15 @@ impl PayNotification {
         self.text("transaction_id")
     }
 
+    /// The promotions applied to the payment (`promotion_detail`: single-item discounts and
+    /// coupons), read when asked for; none without the field.
+    ///
+    /// # Errors
+    /// [`Error::Field`] when the field is not the documented JSON.
+    pub fn promotions(&self) -> Result<Vec<tenpay_xml::promotion::Promotion>, Error> {
+        tenpay_xml::promotion::promotions(&self.raw).map_err(Error::Field)
+    }
+
     /// The order amount, coupons included: compare it (via [`Self::settle`]).
     #[must_use]
     pub fn total_fee(&self) -> Fen {

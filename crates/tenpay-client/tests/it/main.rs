@@ -19,6 +19,7 @@ const NOTIFY: &str = "http://127.0.0.1:9/notify";
 
 mod cross_border;
 mod deposit;
+mod discount;
 mod face;
 mod hostile;
 mod many;

@@ -347,6 +347,9 @@ impl Engine {
         if let Some(v) = rules::lengths(req) {
             return v;
         }
+        if let Some(v) = rules::single_item_discount(req) {
+            return v;
+        }
         match endpoint {
             Endpoint::UnifiedOrder => self.unified_order(req),
             Endpoint::OrderQuery => self.order_query(req),
@@ -378,6 +381,13 @@ impl Engine {
             Endpoint::SendMiniProgramRedpack => self.send_redpack(req, true),
             Endpoint::SendWeComRedpack => self.send_redpack(req, false),
             Endpoint::QueryWeComRedpack => self.wecom_redpack_info(req),
+            Endpoint::RefundV2 => self.refund(req),
+            Endpoint::RefundQueryV2 => {
+                if req.get("out_refund_no").is_none() && req.get("refund_id").is_none() {
+                    return biz("PARAM_ERROR", "仅支持按微信退款单号或商户退款单号查询");
+                }
+                self.refund_query(req)
+            }
             Endpoint::SendGroupRedpack => biz(
                 "API_METHOD_CLOSED",
                 "裂变红包接口已于2024年6月5日下线，请使用普通红包",

@@ -55,6 +55,8 @@ pub(crate) enum Endpoint {
     ExchangeRate,
     SendWeComRedpack,
     QueryWeComRedpack,
+    RefundV2,
+    RefundQueryV2,
 }
 
 impl Endpoint {
@@ -127,6 +129,8 @@ impl Endpoint {
             "/secapi/pay/refund" => Self::Refund,
             "/pay/refund" if sandbox => Self::Refund,
             "/pay/refundquery" => Self::RefundQuery,
+            "/secapi/pay/refundv2" => Self::RefundV2,
+            "/pay/refundqueryv2" => Self::RefundQueryV2,
             "/pay/downloadbill" => Self::DownloadBill,
             "/pay/downloadfundflow" => Self::DownloadFundFlow,
             "/pay/micropay" => Self::Micropay,
@@ -144,6 +148,7 @@ impl Endpoint {
             || matches!(
                 self,
                 Self::Refund
+                    | Self::RefundV2
                     | Self::Reverse
                     | Self::DepositReverse
                     | Self::FacePayReverse
@@ -301,6 +306,8 @@ impl Endpoint {
             Self::ExchangeRate => "queryexchagerate",
             Self::SendWeComRedpack => "sendworkwxredpack",
             Self::QueryWeComRedpack => "queryworkwxredpack",
+            Self::RefundV2 => "refundv2",
+            Self::RefundQueryV2 => "refundqueryv2",
         }
     }
 
@@ -316,7 +323,7 @@ impl Endpoint {
                 "trade_type",
             ],
             Self::CloseOrder => &["out_trade_no"],
-            Self::Refund => &["out_refund_no", "total_fee", "refund_fee"],
+            Self::Refund | Self::RefundV2 => &["out_refund_no", "total_fee", "refund_fee"],
             Self::DownloadBill => &["bill_date"],
             Self::DownloadFundFlow => &["bill_date", "account_type"],
             Self::Micropay => &[
@@ -471,6 +478,7 @@ impl Endpoint {
             | Self::DepositReverse
             | Self::DepositRefundQuery
             | Self::FacePayQuery
+            | Self::RefundQueryV2
             | Self::FacePayReverse => &[],
         }
     }

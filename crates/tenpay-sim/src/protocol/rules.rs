@@ -6,6 +6,38 @@ use tenpay_xml::{BeijingTime, Fen};
 use super::{Req, Verdict, biz};
 use crate::clock::now_unix;
 
+/// Single-item discounts: `version` is `1.0` or absent, and with it `detail` must be the
+/// discount layout (`goods_detail` with each good's `goods_id`, `quantity` and `price`).
+pub(super) fn single_item_discount(req: &Req<'_>) -> Option<Verdict> {
+    use super::Endpoint;
+    if !matches!(
+        req.endpoint,
+        Endpoint::UnifiedOrder | Endpoint::Micropay | Endpoint::DepositMicropay
+    ) {
+        return None;
+    }
+    match req.get("version") {
+        None => return None,
+        Some("1.0") => {}
+        Some(_) => return Some(biz("PARAM_ERROR", "version参数错误，仅支持1.0")),
+    }
+    let Some(detail) = req.get("detail") else {
+        return Some(biz("PARAM_ERROR", "单品优惠订单detail必填"));
+    };
+    let goods_ok = serde_json::from_str::<serde_json::Value>(detail)
+        .ok()
+        .and_then(|d| d.get("goods_detail").and_then(|g| g.as_array()).cloned())
+        .is_some_and(|goods| {
+            !goods.is_empty()
+                && goods.iter().all(|g| {
+                    g.get("goods_id").is_some_and(serde_json::Value::is_string)
+                        && g.get("quantity").is_some_and(serde_json::Value::is_u64)
+                        && g.get("price").is_some_and(serde_json::Value::is_u64)
+                })
+        });
+    (!goods_ok).then(|| biz("PARAM_ERROR", "detail参数格式错误"))
+}
+
 /// The longest value (in bytes) WeChat Pay accepts for each field, from the protocol's field
 /// tables. `spbill_create_ip` is String(16) for IPv4; 64 leaves room for IPv6.
 const MAX_LEN: &[(&str, usize)] = &[

@@ -272,6 +272,22 @@ impl Client {
         self.execute(request).await
     }
 
+    /// `/payitil/report`: report how a call went (fire and forget).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn report(&self, request: &Report) -> Result<Reported, Error> {
+        self.execute(request).await
+    }
+
+    /// `/billcommentsp/batchquerycomment` (certificate): a page of the payers' comments.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn comments(&self, request: &CommentQuery) -> Result<Comments, Error> {
+        self.execute(request).await
+    }
+
     /// `/tools/shorturl`: a short link for a long one (see [`ShortUrl`]).
     ///
     /// # Errors

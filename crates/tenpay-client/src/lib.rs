@@ -16,6 +16,7 @@ mod face;
 mod flows;
 mod fundflow;
 mod merchant;
+mod merchant_tools;
 mod micropay;
 mod native;
 mod order;
@@ -55,6 +56,7 @@ pub use fundflow::{
     FundFlowSummary,
 };
 pub use merchant::{Merchant, MerchantExt};
+pub use merchant_tools::{Comment, CommentQuery, Comments, Report, ReportTrade, Reported};
 pub use micropay::{
     AuthCodeToOpenid, AuthCodeToOpenidResponse, Micropay, MicropayOutcome, MicropayResponse,
     Reverse, ReverseResponse,

@@ -23,6 +23,7 @@ mod discount;
 mod face;
 mod hostile;
 mod many;
+mod merchant_tools;
 mod open;
 mod payout;
 mod wecom;

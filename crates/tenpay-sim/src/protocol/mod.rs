@@ -5,6 +5,7 @@ mod bill;
 pub(crate) mod control;
 mod customs;
 mod deposit;
+mod merchant_tools;
 mod micropay;
 mod native;
 mod order;
@@ -220,6 +221,9 @@ impl Engine {
         if endpoint.is_customs() && !matches!(sign_type, SignType::Md5) {
             return Err(fail("sign_type参数错误，报关接口仅支持MD5"));
         }
+        if endpoint == Endpoint::BatchQueryComment && !matches!(sign_type, SignType::HmacSha256) {
+            return Err(fail("sign_type参数错误，仅支持HMAC-SHA256"));
+        }
         // Profit sharing takes HMAC-SHA256 only.
         if endpoint.is_sharing() && !matches!(sign_type, SignType::HmacSha256) {
             return Err(fail("sign_type参数错误，分账接口仅支持HMAC-SHA256"));
@@ -382,6 +386,8 @@ impl Engine {
             Endpoint::SendWeComRedpack => self.send_redpack(req, false),
             Endpoint::QueryWeComRedpack => self.wecom_redpack_info(req),
             Endpoint::RefundV2 => self.refund(req),
+            Endpoint::Report => merchant_tools::report(req),
+            Endpoint::BatchQueryComment => self.comments(req),
             Endpoint::RefundQueryV2 => {
                 if req.get("out_refund_no").is_none() && req.get("refund_id").is_none() {
                     return biz("PARAM_ERROR", "仅支持按微信退款单号或商户退款单号查询");

@@ -57,6 +57,8 @@ pub(crate) enum Endpoint {
     QueryWeComRedpack,
     RefundV2,
     RefundQueryV2,
+    Report,
+    BatchQueryComment,
 }
 
 impl Endpoint {
@@ -72,6 +74,8 @@ impl Endpoint {
             "/mmpaymkttransfers/sendgroupredpack" => Some(Self::SendGroupRedpack),
             "/mmpaymkttransfers/gethbinfo" => Some(Self::GetHbInfo),
             "/mmpaymkttransfers/sendworkwxredpack" => Some(Self::SendWeComRedpack),
+            "/payitil/report" => Some(Self::Report),
+            "/billcommentsp/batchquerycomment" => Some(Self::BatchQueryComment),
             "/mmpaymkttransfers/queryworkwxredpack" => Some(Self::QueryWeComRedpack),
             "/mmpaymkttransfers/promotion/transfers" => Some(Self::Transfers),
             "/mmpaymkttransfers/gettransferinfo" => Some(Self::GetTransferInfo),
@@ -148,6 +152,7 @@ impl Endpoint {
             || matches!(
                 self,
                 Self::Refund
+                    | Self::BatchQueryComment
                     | Self::RefundV2
                     | Self::Reverse
                     | Self::DepositReverse
@@ -308,6 +313,8 @@ impl Endpoint {
             Self::QueryWeComRedpack => "queryworkwxredpack",
             Self::RefundV2 => "refundv2",
             Self::RefundQueryV2 => "refundqueryv2",
+            Self::Report => "report",
+            Self::BatchQueryComment => "batchquerycomment",
         }
     }
 
@@ -365,6 +372,8 @@ impl Endpoint {
                 "workwx_sign",
             ],
             Self::QueryWeComRedpack => &["mch_billno", "appid"],
+            Self::Report => &["interface_url", "user_ip"],
+            Self::BatchQueryComment => &["begin_time", "end_time", "offset"],
             Self::FaceAuthInfo => &[
                 "store_id",
                 "store_name",

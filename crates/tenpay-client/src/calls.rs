@@ -288,6 +288,29 @@ impl Client {
         self.execute(request).await
     }
 
+    /// `/secapi/mch/addsubdevconfig` (certificate): a sub-merchant's JSAPI directory or
+    /// bound appid.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn add_sub_dev_config(
+        &self,
+        request: &SubDevConfig,
+    ) -> Result<SubDevConfigured, Error> {
+        self.execute(request).await
+    }
+
+    /// `/secapi/mch/querysubdevconfig` (certificate).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn sub_dev_config(
+        &self,
+        request: &SubDevConfigQuery,
+    ) -> Result<SubDevConfiguration, Error> {
+        self.execute(request).await
+    }
+
     /// `/tools/shorturl`: a short link for a long one (see [`ShortUrl`]).
     ///
     /// # Errors

@@ -22,6 +22,7 @@ mod native;
 mod order;
 mod outcome;
 mod papay;
+mod partner;
 mod pay_params;
 mod payout;
 mod raw;
@@ -73,6 +74,9 @@ pub use papay::{
     Contract, ContractOrder, ContractOrderResponse, ContractSigning, ContractState, DeleteContract,
     DeletedContract, PapOrder, PapOrderQuery, PapPayAccepted, PapPayApply, PapTradeState,
     PreEntrust, QueryContract,
+};
+pub use partner::{
+    AppidConfig, SubDevConfig, SubDevConfigQuery, SubDevConfiguration, SubDevConfigured,
 };
 pub use pay_params::{AppParams, JsapiParams, PaySigner, mweb_url_with_redirect};
 pub use payout::{

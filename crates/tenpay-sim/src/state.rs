@@ -193,6 +193,9 @@ pub(crate) struct State {
     pub(crate) papay: crate::papay::PapayBook,
     /// `/tools/shorturl`'s links.
     pub(crate) short_links: ShortLinks,
+    /// Sub-merchants' development configuration: (mch_id, sub_mch_id) → (JSAPI paths,
+    /// bound appids).
+    pub(crate) dev_configs: HashMap<(String, String), (Vec<String>, Vec<String>)>,
 }
 
 /// A customs declaration of a paid order.
@@ -255,6 +258,7 @@ impl State {
             sharing: crate::sharing::SharingBook::default(),
             papay: crate::papay::PapayBook::default(),
             short_links: ShortLinks::default(),
+            dev_configs: HashMap::new(),
         }
     }
 

@@ -25,6 +25,7 @@ mod hostile;
 mod many;
 mod merchant_tools;
 mod open;
+mod partner;
 mod payout;
 mod wecom;
 

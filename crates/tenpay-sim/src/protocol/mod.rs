@@ -10,6 +10,7 @@ mod micropay;
 mod native;
 mod order;
 mod papay;
+mod partner;
 pub(crate) mod payout;
 mod refund;
 mod route;
@@ -224,6 +225,13 @@ impl Engine {
         if endpoint == Endpoint::BatchQueryComment && !matches!(sign_type, SignType::HmacSha256) {
             return Err(fail("sign_type参数错误，仅支持HMAC-SHA256"));
         }
+        if matches!(
+            endpoint,
+            Endpoint::AddSubDevConfig | Endpoint::QuerySubDevConfig
+        ) && !matches!(sign_type, SignType::Md5)
+        {
+            return Err(fail("sign_type参数错误，仅支持MD5"));
+        }
         // Profit sharing takes HMAC-SHA256 only.
         if endpoint.is_sharing() && !matches!(sign_type, SignType::HmacSha256) {
             return Err(fail("sign_type参数错误，分账接口仅支持HMAC-SHA256"));
@@ -251,7 +259,11 @@ impl Engine {
                 .iter()
                 .find(|s| &s.sub_mch_id == sub)
                 .ok_or_else(|| fail("sub_mch_id与mch_id不匹配"))?;
-            if sub_appid.is_some() && sub_appid != found.sub_appid {
+            // addsubdevconfig's sub_appid is the appid to bind, not the request's.
+            if sub_appid.is_some()
+                && sub_appid != found.sub_appid
+                && endpoint != Endpoint::AddSubDevConfig
+            {
                 return Err(fail("sub_appid和sub_mch_id不匹配"));
             }
         } else if sub_appid.is_some() {
@@ -323,10 +335,16 @@ impl Engine {
         put("return_msg", "OK");
         put("appid", &req.merchant.appid);
         put("mch_id", &req.merchant.mch_id);
-        if let Some(s) = &req.sub_appid {
+        // The sub-merchant's development configuration names it as a field of the request;
+        // its answers carry no sub-merchant ids.
+        let echo_sub = !matches!(
+            req.endpoint,
+            Endpoint::AddSubDevConfig | Endpoint::QuerySubDevConfig
+        );
+        if let Some(s) = req.sub_appid.as_ref().filter(|_| echo_sub) {
             put("sub_appid", s);
         }
-        if let Some(s) = &req.sub_mch_id {
+        if let Some(s) = req.sub_mch_id.as_ref().filter(|_| echo_sub) {
             put("sub_mch_id", s);
         }
         put("nonce_str", &nonce());
@@ -388,6 +406,8 @@ impl Engine {
             Endpoint::RefundV2 => self.refund(req),
             Endpoint::Report => merchant_tools::report(req),
             Endpoint::BatchQueryComment => self.comments(req),
+            Endpoint::AddSubDevConfig => self.add_dev_config(req),
+            Endpoint::QuerySubDevConfig => self.dev_config(req),
             Endpoint::RefundQueryV2 => {
                 if req.get("out_refund_no").is_none() && req.get("refund_id").is_none() {
                     return biz("PARAM_ERROR", "仅支持按微信退款单号或商户退款单号查询");

@@ -59,6 +59,8 @@ pub(crate) enum Endpoint {
     RefundQueryV2,
     Report,
     BatchQueryComment,
+    AddSubDevConfig,
+    QuerySubDevConfig,
 }
 
 impl Endpoint {
@@ -75,6 +77,8 @@ impl Endpoint {
             "/mmpaymkttransfers/gethbinfo" => Some(Self::GetHbInfo),
             "/mmpaymkttransfers/sendworkwxredpack" => Some(Self::SendWeComRedpack),
             "/payitil/report" => Some(Self::Report),
+            "/secapi/mch/addsubdevconfig" => Some(Self::AddSubDevConfig),
+            "/secapi/mch/querysubdevconfig" => Some(Self::QuerySubDevConfig),
             "/billcommentsp/batchquerycomment" => Some(Self::BatchQueryComment),
             "/mmpaymkttransfers/queryworkwxredpack" => Some(Self::QueryWeComRedpack),
             "/mmpaymkttransfers/promotion/transfers" => Some(Self::Transfers),
@@ -152,6 +156,8 @@ impl Endpoint {
             || matches!(
                 self,
                 Self::Refund
+                    | Self::AddSubDevConfig
+                    | Self::QuerySubDevConfig
                     | Self::BatchQueryComment
                     | Self::RefundV2
                     | Self::Reverse
@@ -178,6 +184,8 @@ impl Endpoint {
                 | Self::CustomsQuery
                 | Self::CustomsRedeclare
                 | Self::ExchangeRate
+                | Self::AddSubDevConfig
+                | Self::QuerySubDevConfig
         )
     }
 
@@ -315,6 +323,8 @@ impl Endpoint {
             Self::RefundQueryV2 => "refundqueryv2",
             Self::Report => "report",
             Self::BatchQueryComment => "batchquerycomment",
+            Self::AddSubDevConfig => "addsubdevconfig",
+            Self::QuerySubDevConfig => "querysubdevconfig",
         }
     }
 
@@ -374,6 +384,7 @@ impl Endpoint {
             Self::QueryWeComRedpack => &["mch_billno", "appid"],
             Self::Report => &["interface_url", "user_ip"],
             Self::BatchQueryComment => &["begin_time", "end_time", "offset"],
+            Self::AddSubDevConfig | Self::QuerySubDevConfig => &["sub_mch_id"],
             Self::FaceAuthInfo => &[
                 "store_id",
                 "store_name",

@@ -93,6 +93,28 @@ impl Client {
         self.execute_money(request).await
     }
 
+    /// `/deposit/unifiedorder`: a deposit order paid in the app.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn deposit_unified_order(
+        &self,
+        request: &DepositUnifiedOrder,
+    ) -> Result<UnifiedOrderResponse, Error> {
+        self.execute(request).await
+    }
+
+    /// `/deposit/facepay`: freeze a deposit with a face code. Moves money.
+    ///
+    /// # Errors
+    /// [`Refused`] only when nothing was frozen for certain.
+    pub async fn deposit_face_pay(
+        &self,
+        request: &DepositFacePay,
+    ) -> Result<Outcome<MicropayResponse>, Refused> {
+        self.execute_money(request).await
+    }
+
     /// `/deposit/orderquery`.
     ///
     /// # Errors

@@ -18,8 +18,9 @@ use tenpay_xml::{Currency, Fen, XmlMap};
 use crate::endpoint::{endpoint, keep_raw};
 use crate::outcome::{CodeReading, MovesMoney, read_common};
 use crate::{
-    ErrCode, Micropay, MicropayResponse, OrderQuery, OrderQueryResponse, OutTradeNo, Refund,
-    RefundQuery, RefundQueryResponse, RefundResponse, Reverse, ReverseResponse, Route,
+    ErrCode, FacePay, Micropay, MicropayResponse, OrderQuery, OrderQueryResponse, OutTradeNo,
+    Refund, RefundQuery, RefundQueryResponse, RefundResponse, Reverse, ReverseResponse, Route,
+    UnifiedOrder, UnifiedOrderResponse,
 };
 
 macro_rules! deposit_call {
@@ -63,7 +64,52 @@ deposit_call!(
     DepositRefundQuery(RefundQuery)
 );
 
+/// `/deposit/unifiedorder` (JSAPI, APP): a deposit order the payer pays in their app
+/// (`deposit=Y`, `fee_type=CNY`); no coupons. Safe to repeat with the same parameters, as
+/// unifiedorder is.
+#[derive(Debug, Clone)]
+pub struct DepositUnifiedOrder(UnifiedOrder);
+
+impl DepositUnifiedOrder {
+    /// The deposit family's unifiedorder of `order`.
+    #[must_use]
+    pub fn new(order: UnifiedOrder) -> Self {
+        Self(order.fee_type(Currency::Cny))
+    }
+}
+
+/// `/deposit/facepay`: freeze a deposit with a face code (HMAC-SHA256 only). Moves money, as
+/// [`FacePay`] does.
+#[derive(Debug, Clone)]
+pub struct DepositFacePay(FacePay);
+
+impl DepositFacePay {
+    /// The deposit family's face charge.
+    #[must_use]
+    pub fn new(charge: FacePay) -> Self {
+        Self(charge)
+    }
+}
+
 const HMAC: SignType = SignType::HmacSha256;
+
+endpoint!(DepositUnifiedOrder(UnifiedOrder) => UnifiedOrderResponse,
+    Route::new("/deposit/unifiedorder").signed_with(HMAC).retry_safe(),
+    adds: [("deposit", "Y")]);
+endpoint!(DepositFacePay(FacePay) => MicropayResponse,
+    Route::new("/deposit/facepay").signed_with(HMAC).moving_money(),
+    adds: [("deposit", "Y")]);
+
+/// As a face charge's.
+impl MovesMoney for DepositFacePay {
+    fn number(&self) -> &str {
+        self.0.number()
+    }
+
+    fn read_code(code: &ErrCode) -> CodeReading {
+        FacePay::read_code(code)
+    }
+}
 
 endpoint!(DepositMicropay(Micropay) => MicropayResponse,
     Route::new("/deposit/micropay").signed_with(HMAC).moving_money(),

@@ -45,8 +45,8 @@ pub use customs::{
     CustomsRedeclare, CustomsState,
 };
 pub use deposit::{
-    DepositConsume, DepositConsumed, DepositMicropay, DepositOrderQuery, DepositRefund,
-    DepositRefundQuery, DepositReverse,
+    DepositConsume, DepositConsumed, DepositFacePay, DepositMicropay, DepositOrderQuery,
+    DepositRefund, DepositRefundQuery, DepositReverse, DepositUnifiedOrder,
 };
 pub use discount::{DiscountDetail, DiscountGoods, RefundQueryV2, RefundV2};
 pub use endpoint::{Endpoint, Host, MerchantFields, Route};

@@ -151,3 +151,43 @@ async fn a_consume_whose_answer_is_lost_is_in_doubt_and_the_query_settles_it() {
     assert!(c.deposit_consume(&consume).await.unwrap().done().is_some());
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_deposit_is_also_paid_in_the_app_or_by_face() {
+    use tenpay_client::{DepositFacePay, DepositUnifiedOrder, FacePay};
+    let sim = sim().await;
+    let c = client(&sim, SignType::Md5);
+    let placed = c
+        .deposit_unified_order(&DepositUnifiedOrder::new(order("DU1")))
+        .await
+        .unwrap();
+    assert!(!placed.prepay_id.is_empty());
+    sim.pay("DU1", &PayOptions::new()).unwrap();
+    let consumed = c
+        .deposit_consume(&DepositConsume::by_out_trade_no(
+            no("DU1"),
+            Fen::new(888),
+            Fen::new(88),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(consumed.done().unwrap().consume_fee, Some(Fen::new(88)));
+
+    let face = DepositFacePay::new(FacePay::new(
+        "押金",
+        no("DF1"),
+        Fen::new(500),
+        "127.0.0.1",
+        "oFace0000000000000000000001",
+        "opaque-face-code",
+    ));
+    assert!(c.deposit_face_pay(&face).await.unwrap().done().is_some());
+    let q = c
+        .deposit_order_query(&DepositOrderQuery::new(OrderQuery::by_out_trade_no(no(
+            "DF1",
+        ))))
+        .await
+        .unwrap();
+    assert_eq!(q.trade_state, TradeState::Success);
+    sim.shutdown().await;
+}

@@ -13,11 +13,14 @@ impl Engine {
             Ok(v) => v,
             Err(v) => return v,
         };
-        let deposit = req.endpoint == Endpoint::DepositMicropay;
+        let deposit = matches!(
+            req.endpoint,
+            Endpoint::DepositMicropay | Endpoint::DepositFacePay
+        );
         if deposit && req.get("deposit") != Some("Y") {
             return biz("PARAM_ERROR", "deposit参数错误，押金支付请传Y");
         }
-        let face = req.endpoint == Endpoint::FacePay;
+        let face = matches!(req.endpoint, Endpoint::FacePay | Endpoint::DepositFacePay);
         let code = req
             .get(if face { "face_code" } else { "auth_code" })
             .unwrap_or_default();

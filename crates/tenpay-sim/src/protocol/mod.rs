@@ -384,7 +384,11 @@ impl Engine {
             Endpoint::Reverse => self.reverse(req),
             Endpoint::AuthCodeToOpenid => micropay::auth_code_to_openid(req),
             Endpoint::ShortUrl => self.short_url(req),
-            Endpoint::DepositMicropay => self.micropay(req),
+            Endpoint::DepositMicropay | Endpoint::DepositFacePay => self.micropay(req),
+            Endpoint::DepositUnifiedOrder if req.get("deposit") != Some("Y") => {
+                biz("PARAM_ERROR", "deposit参数错误，押金支付请传Y")
+            }
+            Endpoint::DepositUnifiedOrder => self.unified_order(req),
             Endpoint::DepositOrderQuery => self.order_query(req),
             Endpoint::DepositReverse => self.reverse(req),
             Endpoint::DepositConsume => self.consume(req),

@@ -71,6 +71,7 @@ impl Engine {
         order.prepay_id = Some(prepay_id);
         order.code_url = code_url;
         order.mweb_url = mweb_url;
+        order.deposit = req.endpoint == super::Endpoint::DepositUnifiedOrder;
         let answer = order_answer(&order);
         state.insert_order(key, order);
         answer

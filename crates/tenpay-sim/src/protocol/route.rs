@@ -61,6 +61,8 @@ pub(crate) enum Endpoint {
     BatchQueryComment,
     AddSubDevConfig,
     QuerySubDevConfig,
+    DepositUnifiedOrder,
+    DepositFacePay,
 }
 
 impl Endpoint {
@@ -103,6 +105,8 @@ impl Endpoint {
             "/pay/contractorder" => Some(Self::ContractOrder),
             // Deposits: no sandbox.
             "/deposit/micropay" => Some(Self::DepositMicropay),
+            "/deposit/unifiedorder" => Some(Self::DepositUnifiedOrder),
+            "/deposit/facepay" => Some(Self::DepositFacePay),
             "/deposit/orderquery" => Some(Self::DepositOrderQuery),
             "/deposit/reverse" => Some(Self::DepositReverse),
             "/deposit/consume" => Some(Self::DepositConsume),
@@ -197,6 +201,7 @@ impl Endpoint {
             Self::DepositMicropay
                 | Self::DepositConsume
                 | Self::DepositRefund
+                | Self::DepositFacePay
                 | Self::FacePay
                 | Self::FaceAuthInfo
         )
@@ -304,6 +309,8 @@ impl Endpoint {
             Self::PapOrderQuery => "paporderquery",
             Self::ContractOrder => "contractorder",
             Self::DepositMicropay => "deposit/micropay",
+            Self::DepositUnifiedOrder => "deposit/unifiedorder",
+            Self::DepositFacePay => "deposit/facepay",
             Self::DepositOrderQuery => "deposit/orderquery",
             Self::DepositReverse => "deposit/reverse",
             Self::DepositConsume => "deposit/consume",
@@ -392,6 +399,25 @@ impl Endpoint {
                 "rawdata",
                 "now",
                 "version",
+            ],
+            Self::DepositUnifiedOrder => &[
+                "body",
+                "out_trade_no",
+                "total_fee",
+                "fee_type",
+                "spbill_create_ip",
+                "notify_url",
+                "trade_type",
+                "deposit",
+            ],
+            Self::DepositFacePay => &[
+                "body",
+                "out_trade_no",
+                "total_fee",
+                "fee_type",
+                "spbill_create_ip",
+                "face_code",
+                "deposit",
             ],
             Self::FacePay => &[
                 "body",

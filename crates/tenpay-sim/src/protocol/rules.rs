@@ -12,7 +12,10 @@ pub(super) fn single_item_discount(req: &Req<'_>) -> Option<Verdict> {
     use super::Endpoint;
     if !matches!(
         req.endpoint,
-        Endpoint::UnifiedOrder | Endpoint::Micropay | Endpoint::DepositMicropay
+        Endpoint::UnifiedOrder
+            | Endpoint::Micropay
+            | Endpoint::DepositMicropay
+            | Endpoint::DepositUnifiedOrder
     ) {
         return None;
     }

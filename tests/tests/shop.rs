@@ -272,3 +272,66 @@ async fn session_tokens_have_a_maximum_lifetime_and_can_be_revoked_on_every_inst
     third.shutdown().await;
     env.stop().await;
 }
+
+/// Native mode 1 at the reference server: the back office gives an item's signed QR URL; a
+/// scan callback (as WeChat Pay posts it) becomes a NATIVE order for that payer at the
+/// server's price, answered with the signed prepay id; a product the server does not sell is
+/// refused in a signed answer; a forged callback gets FAIL and places nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scanned_product_becomes_a_native_order_at_the_servers_price() {
+    use tenpay_sign::{ApiKey, SignType};
+    use tenpay_xml::XmlMap;
+    let env = start_with(&temp_db("scan"), |_| {}).await;
+    let (status, v) = env.admin_get("/products/fen-1234/native_url").await;
+    assert_eq!(status, 200, "{v}");
+    let url = v["native_url"].as_str().unwrap();
+    assert!(url.starts_with("weixin://wxpay/bizpayurl?") && url.contains("product_id=fen-1234"));
+
+    let key = ApiKey::new(common::demo_key()).unwrap();
+    let callback = |product: &str, key: &ApiKey| {
+        let mut m = XmlMap::new();
+        for (k, v) in [
+            ("appid", tenpay_merchant_server::simulator::DEMO_APPID),
+            ("mch_id", tenpay_merchant_server::simulator::DEMO_MCH_ID),
+            ("openid", "oScanner00000000000000000001"),
+            ("is_subscribe", "N"),
+            ("nonce_str", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"),
+            ("product_id", product),
+        ] {
+            m.insert(k, v).unwrap();
+        }
+        m.sign(key, SignType::Md5).unwrap();
+        m.to_xml()
+    };
+    let (status, reply) = env.notify("scan", callback("fen-1234", &key)).await;
+    assert_eq!(status, 200);
+    let reply = XmlMap::parse(reply.as_bytes()).unwrap();
+    reply.verify(&key, SignType::Md5).unwrap();
+    assert_eq!(reply.get("result_code"), Some("SUCCESS"), "{reply:?}");
+    let prepay_id = reply.get("prepay_id").unwrap();
+    let at_wechat = env
+        .sim
+        .orders()
+        .into_iter()
+        .find(|o| o.prepay_id.as_deref() == Some(prepay_id))
+        .unwrap();
+    assert_eq!(
+        (at_wechat.trade_type.as_str(), at_wechat.total_fee.get()),
+        ("NATIVE", 1234)
+    );
+    env.pay(&at_wechat.out_trade_no).await;
+
+    let (_, refused) = env.notify("scan", callback("no-such-thing", &key)).await;
+    let refused = XmlMap::parse(refused.as_bytes()).unwrap();
+    refused.verify(&key, SignType::Md5).unwrap();
+    assert_eq!(refused.get("result_code"), Some("FAIL"));
+    let other = ApiKey::new("another-merchant-key-000000000000").unwrap();
+    let (_, forged) = env.notify("scan", callback("fen-1", &other)).await;
+    assert!(forged.contains("FAIL"), "{forged}");
+    assert_eq!(
+        env.sim.orders().len(),
+        1,
+        "only the real scan placed an order"
+    );
+    env.stop().await;
+}

@@ -337,6 +337,11 @@ impl Payments {
                     "JSAPI orders need the payer's openid".into(),
                 ));
             }
+            // Native mode 1: the payer who scanned the product's code.
+            (TradeType::Native, Some(o)) if !o.is_empty() => {
+                xml_safe("openid", o, 128)?;
+                Some(o.to_owned())
+            }
             (TradeType::App | TradeType::Native | TradeType::Mweb, _) => None,
         };
         let stamp =
@@ -371,6 +376,36 @@ impl Payments {
             .await?
             .ok_or(OpError::UnknownOrder)?;
         self.place(&order, &order_no.first_attempt(), expires_at)
+            .await
+    }
+
+    /// The signed URL of a product's QR code (Native mode 1), with a fresh nonce and the
+    /// time: print it (or its `/tools/shorturl` link) as the item's code.
+    #[must_use]
+    pub fn native_url(&self, product: &tenpay_xml::ProductId) -> String {
+        self.client.native_url(product)
+    }
+
+    /// Native mode 1: a payer scanned the QR code of the product `scan.product_id()` (a
+    /// catalogue item) and WeChat Pay asks for an order. It is created as a NATIVE order for
+    /// that payer (the user `wx-{openid}`), priced by the server as any order is.
+    ///
+    /// # Errors
+    /// As [`Payments::create_order`]; [`OpError::Invalid`] for an openid that is no user id.
+    pub async fn scan_order(
+        &self,
+        scan: &tenpay_notify::ScanCallback,
+    ) -> Result<CreatedOrder, OpError> {
+        let user = UserId::new(format!("wx-{}", scan.openid()))
+            .map_err(|e| OpError::Invalid(e.to_owned()))?;
+        let req = CreateOrder {
+            item: scan.product_id().as_str().to_owned(),
+            amount_fen: None,
+            trade_type: "NATIVE".to_owned(),
+            openid: Some(scan.openid().to_owned()),
+        };
+        // NATIVE sends the server's address as spbill_create_ip.
+        self.create_order(&user, req, IpAddr::from([127, 0, 0, 1]))
             .await
     }
 
@@ -451,7 +486,13 @@ impl Payments {
                 notify_url,
                 order.openid.clone().unwrap_or_default(),
             ),
-            TradeType::Native => UnifiedOrder::native(desc, no, fee, ip, notify_url, &order.item),
+            TradeType::Native => {
+                let call = UnifiedOrder::native(desc, no, fee, ip, notify_url, &order.item);
+                match &order.openid {
+                    Some(payer) => call.scanned_by(payer),
+                    None => call,
+                }
+            }
             TradeType::Mweb => UnifiedOrder::mweb(
                 desc,
                 no,

@@ -9,6 +9,7 @@
 //! | `GET /refunds/{out_refund_no}` | one refund |
 //! | `POST /refunds/{out_refund_no}/query` | ask WeChat Pay (refundquery) and record the result |
 //! | `POST /users/{user_id}/revoke` | refuse every session token of the user issued until now (all instances within 5 s) |
+//! | `GET /products/{item}/native_url` | the signed `weixin://wxpay/bizpayurl` to print as the item's QR code (Native mode 1; scans reach `POST /wechat/notify/scan`) |
 //! | `GET /anomalies` | what a person must act on (resolved ones with their resolution) |
 //! | `POST /anomalies/{kind}/{reference}/resolve` | `{resolution}`: what a person did about it |
 //! | `POST /reconciliations/{yyyyMMdd}` | reconcile that day against WeChat Pay's bill now (JSON report) |
@@ -88,6 +89,7 @@ pub fn router(
                 revoke_user(p, Arc::clone(&authenticator), user)
             }),
         )
+        .route("/products/{item}/native_url", get(native_url))
         .route("/anomalies", get(anomalies))
         .route("/audit", get(audit))
         .route_layer(axum::middleware::from_fn_with_state(token, require_token))
@@ -411,6 +413,18 @@ async fn query_refund(
     Path(no): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(p.resolve_refund(&super::refund_no(no)?).await?))
+}
+
+async fn native_url(
+    State(p): State<Payments>,
+    Path(item): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let product = tenpay_xml::ProductId::new(item)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.to_string()))?;
+    Ok(Json(serde_json::json!({
+        "product_id": product.as_str(),
+        "native_url": p.native_url(&product),
+    })))
 }
 
 async fn anomalies(State(p): State<Payments>) -> Result<impl IntoResponse, ApiError> {

@@ -5,6 +5,7 @@
 //! | route | who | what |
 //! |---|---|---|
 //! | `POST /wechat/notify/pay`, `POST /wechat/notify/refund` | WeChat Pay | notifications |
+//! | `POST /wechat/notify/scan` | WeChat Pay | Native mode 1: a product's code was scanned; answered with a signed prepay id |
 //! | `POST /orders` | the app's user | create an order, get the pay parameters |
 //! | `GET /orders/{order_no}[?refresh=true]` | the app's user | the caller's own order |
 //! | `POST /orders/{order_no}/attempts` | the app's user | pay an unpaid order again |
@@ -85,7 +86,57 @@ pub fn router(
             "/wechat/notify/refund",
             notify_service(&payments, notifier, Source::RefundNotification),
         )
+        .route(
+            "/wechat/notify/scan",
+            post(scan).with_state((payments.clone(), notifier.clone())),
+        )
         .merge(app)
+}
+
+/// Native mode 1's scan callback: verified (signature, merchant), a NATIVE order for the
+/// product and the payer, answered with its signed prepay id, or a signed refusal the payer
+/// sees (no such product); a callback that does not verify gets `return_code=FAIL`.
+async fn scan(
+    State((payments, notifier)): State<(Payments, Notifier)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let xml = |bytes: Vec<u8>| {
+        (
+            [(http::header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            bytes,
+        )
+            .into_response()
+    };
+    let scan = match notifier.scan(&body) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "scan callback refused");
+            return xml(tenpay_notify::nack("invalid scan callback"));
+        }
+    };
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let answer = match payments.scan_order(&scan).await {
+        Ok(created) => notifier.scan_reply(
+            &scan,
+            tenpay_notify::ScanAnswer::Prepay(&created.prepay_id),
+            &nonce,
+        ),
+        Err(e) => {
+            tracing::info!(product = %scan.product_id(), error = %e, "scanned product refused");
+            notifier.scan_reply(
+                &scan,
+                tenpay_notify::ScanAnswer::Refuse("this product cannot be ordered now"),
+                &nonce,
+            )
+        }
+    };
+    match answer {
+        Ok(bytes) => xml(bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "scan answer could not be signed");
+            xml(tenpay_notify::nack("internal error"))
+        }
+    }
 }
 
 fn notify_service(

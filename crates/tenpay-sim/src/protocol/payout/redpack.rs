@@ -13,6 +13,9 @@ use crate::ids::{random_u64, seq};
 use crate::payouts::{Kind, PayoutBook, PayoutKey, Redpack};
 use crate::protocol::{Endpoint, Engine, Reply, Req, Verdict, biz, ok};
 
+/// An answer's fields.
+type Fields = Vec<(&'static str, String)>;
+
 /// Per user per day (count, fen), per merchant per day (fen), and the default amount range.
 const USER_DAY_COUNT: u32 = 10;
 const USER_DAY_FEN: u64 = 100_000;
@@ -185,19 +188,16 @@ impl Engine {
         ok(fields)
     }
 
-    /// `queryworkwxredpack`: a WeCom packet's record, flat.
-    pub(in crate::protocol) fn wecom_redpack_info(&self, req: &Req<'_>) -> Verdict {
-        let no = req.get("mch_billno").unwrap_or_default();
-        if req.merchant.wecom.as_ref().map(|(c, _)| c.as_str()) != req.get("appid") {
-            return biz("PARAM_ERROR", "appid与商户号不匹配");
-        }
+    /// A packet's record as both queries answer it (refunded first if it has expired): the
+    /// fields they share, and the packet.
+    fn packet_record(&self, req: &Req<'_>, no: &str) -> Result<(Fields, Redpack), Verdict> {
         let key = (req.merchant.mch_id.clone(), no.to_owned());
         let now_ms = self.clock.elapsed_ms();
         let mut state = self.lock();
         let cap = state.payout_cap();
         expire(&mut state.payouts, &key, req.merchant.balance, now_ms, cap);
         let Some(r) = state.payouts.redpacks.get(&key) else {
-            return biz("NOT_FOUND", "指定单号数据不存在");
+            return Err(biz("NOT_FOUND", "指定单号数据不存在"));
         };
         let mut fields = vec![
             ("mch_billno", no.to_owned()),
@@ -209,15 +209,28 @@ impl Engine {
             ("wishing", r.wishing.clone()),
             ("act_name", r.act_name.clone()),
             ("remark", r.remark.clone()),
-            ("openid", r.openid.clone()),
         ];
-        if let Some((_, amount, at)) = r.receivers.first() {
-            fields.push(("amount", amount.to_string()));
-            fields.push(("rcv_time", dashed(*at)));
-        }
         if let Some(t) = r.refund_time {
             fields.push(("refund_time", dashed(t)));
             fields.push(("refund_amount", r.refund_amount.to_string()));
+        }
+        Ok((fields, r.clone()))
+    }
+
+    /// `queryworkwxredpack`: a WeCom packet's record, flat.
+    pub(in crate::protocol) fn wecom_redpack_info(&self, req: &Req<'_>) -> Verdict {
+        let no = req.get("mch_billno").unwrap_or_default();
+        if req.merchant.wecom.as_ref().map(|(c, _)| c.as_str()) != req.get("appid") {
+            return biz("PARAM_ERROR", "appid与商户号不匹配");
+        }
+        let (mut fields, r) = match self.packet_record(req, no) {
+            Ok(found) => found,
+            Err(v) => return v,
+        };
+        fields.push(("openid", r.openid.clone()));
+        if let Some((_, amount, at)) = r.receivers.first() {
+            fields.push(("amount", amount.to_string()));
+            fields.push(("rcv_time", dashed(*at)));
         }
         ok(fields)
     }
@@ -232,37 +245,18 @@ impl Engine {
         if req.get("bill_type") != Some("MCHT") {
             return biz("PARAM_ERROR", "bill_type必须为MCHT");
         }
-        let key = (req.merchant.mch_id.clone(), no.to_owned());
-        let now_ms = self.clock.elapsed_ms();
-        let mut state = self.lock();
-        let cap = state.payout_cap();
-        expire(&mut state.payouts, &key, req.merchant.balance, now_ms, cap);
-        let Some(r) = state.payouts.redpacks.get(&key) else {
-            return biz("NOT_FOUND", "指定单号数据不存在");
+        let (mut fields, r) = match self.packet_record(req, no) {
+            Ok(found) => found,
+            Err(v) => return v,
         };
-        let mut fields = vec![
-            ("mch_billno", no.to_owned()),
-            ("detail_id", r.detail_id.clone()),
-            ("status", r.status.to_owned()),
-            ("send_type", "API".to_owned()),
-            (
-                "hb_type",
-                if r.group { "GROUP" } else { "NORMAL" }.to_owned(),
-            ),
-            (
-                "total_num",
-                (r.receivers.len() + r.shares.len()).to_string(),
-            ),
-            ("total_amount", r.amount.to_string()),
-            ("send_time", dashed(r.sent_at)),
-            ("wishing", r.wishing.clone()),
-            ("act_name", r.act_name.clone()),
-            ("remark", r.remark.clone()),
-        ];
-        if let Some(t) = r.refund_time {
-            fields.push(("refund_time", dashed(t)));
-            fields.push(("refund_amount", r.refund_amount.to_string()));
-        }
+        fields.push((
+            "hb_type",
+            if r.group { "GROUP" } else { "NORMAL" }.to_owned(),
+        ));
+        fields.push((
+            "total_num",
+            (r.receivers.len() + r.shares.len()).to_string(),
+        ));
         let mut list = String::new();
         for (openid, amount, at) in &r.receivers {
             list.push_str(&format!(
@@ -270,7 +264,6 @@ impl Engine {
                 dashed(*at)
             ));
         }
-        drop(state);
         match write(req, Endpoint::GetHbInfo, ok(fields)) {
             Reply::Xml(x) if !list.is_empty() => Verdict::Reply(Reply::Xml(x.replacen(
                 "</xml>",

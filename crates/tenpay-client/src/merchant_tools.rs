@@ -40,24 +40,33 @@ pub struct ReportTrade {
 }
 
 impl ReportTrade {
-    /// A trade from `begin_time` to `end_time` (`yyyyMMddHHmmss`): `ok`, or failed with
-    /// `err_msg`.
-    pub fn new(
+    /// A trade that went through, from `begin_time` to `end_time` (`yyyyMMddHHmmss`).
+    pub fn ok(
         out_trade_no: impl Into<String>,
         begin_time: impl Into<String>,
         end_time: impl Into<String>,
-        outcome: Result<(), String>,
     ) -> Self {
-        let (state, err_msg) = match outcome {
-            Ok(()) => ("OK", String::new()),
-            Err(m) => ("FAIL", m),
-        };
         Self {
             out_trade_no: out_trade_no.into(),
             begin_time: begin_time.into(),
             end_time: end_time.into(),
-            state,
-            err_msg,
+            state: "OK",
+            err_msg: String::new(),
+        }
+    }
+
+    /// A trade that failed, with what the till showed (`err_msg`).
+    #[must_use]
+    pub fn failed(
+        out_trade_no: impl Into<String>,
+        begin_time: impl Into<String>,
+        end_time: impl Into<String>,
+        err_msg: impl Into<String>,
+    ) -> Self {
+        Self {
+            state: "FAIL",
+            err_msg: err_msg.into(),
+            ..Self::ok(out_trade_no, begin_time, end_time)
         }
     }
 }

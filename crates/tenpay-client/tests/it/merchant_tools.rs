@@ -19,12 +19,10 @@ async fn a_report_is_taken_and_comments_page_through_the_paid_orders() {
     c.report(&general).await.unwrap();
     let batch = Report::micropay_batch(
         "203.0.113.7",
-        &[ReportTrade::new(
-            "R2",
-            "20261203100000",
-            "20261203100003",
-            Ok(()),
-        )],
+        &[
+            ReportTrade::ok("R2", "20261203100000", "20261203100003"),
+            ReportTrade::failed("R3", "20261203100004", "20261203100009", "USERPAYING"),
+        ],
     );
     c.report(&batch).await.unwrap();
     let empty = Report::micropay_batch("203.0.113.7", &[]);

@@ -89,7 +89,7 @@ impl Target {
 /// Why an attempt got no reply to judge: its text is the attempt's outcome, for people (so
 /// each message carries its cause; nothing walks a source chain here).
 #[derive(Debug, thiserror::Error)]
-enum AttemptError {
+pub(crate) enum AttemptError {
     #[error("bad notify_url: {0}")]
     Url(&'static str),
     #[error("connect failed: {0}")]
@@ -259,10 +259,12 @@ impl Outbox {
 
     /// One POST to the merchant that expects an answer (the scan callback), with the
     /// deliveries' timeout and TLS trust: the status and the reply, or why there is none.
-    pub(crate) async fn exchange(&self, url: &str, body: &str) -> Result<(u16, Bytes), String> {
-        request(url, body, self.timeout, &self.tls)
-            .await
-            .map_err(|e| e.to_string())
+    pub(crate) async fn exchange(
+        &self,
+        url: &str,
+        body: &str,
+    ) -> Result<(u16, Bytes), AttemptError> {
+        request(url, body, self.timeout, &self.tls).await
     }
 
     async fn attempt(&self, url: &str, body: &str) -> Attempt {

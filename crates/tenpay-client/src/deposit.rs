@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tenpay_sign::SignType;
 use tenpay_xml::{Currency, Fen, XmlMap};
 
-use crate::endpoint::{endpoint, keep_raw};
+use crate::endpoint::{endpoint, keep_raw, wrapped_request};
 use crate::outcome::{CodeReading, MovesMoney, read_common};
 use crate::{
     ErrCode, FacePay, Micropay, MicropayResponse, OrderQuery, OrderQueryResponse, OutTradeNo,
@@ -23,43 +23,27 @@ use crate::{
     UnifiedOrder, UnifiedOrderResponse,
 };
 
-macro_rules! deposit_call {
-    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone)]
-        pub struct $name($inner);
-
-        impl $name {
-            #[doc = concat!("The deposit family's ", stringify!($inner), ".")]
-            #[must_use]
-            pub fn new(request: $inner) -> Self {
-                Self(request)
-            }
-        }
-    };
-}
-
-deposit_call!(
+wrapped_request!(
     /// `/deposit/micropay`: freeze a deposit with the payer's payment code (`deposit=Y`).
     /// Moves money, as a payment code does: an open outcome is settled by
     /// [`DepositOrderQuery`].
     DepositMicropay(Micropay)
 );
-deposit_call!(
+wrapped_request!(
     /// `/deposit/orderquery`: a deposit order, with its consumed amount
     /// ([`OrderQueryResponse::consume_fee`]).
     DepositOrderQuery(OrderQuery)
 );
-deposit_call!(
+wrapped_request!(
     /// `/deposit/reverse` (certificate): cancel a deposit not consumed yet, unfreezing it. Call
     /// it 15 s or more after the payment.
     DepositReverse(Reverse)
 );
-deposit_call!(
+wrapped_request!(
     /// `/deposit/refund` (certificate): refund part of the consumed amount.
     DepositRefund(Refund)
 );
-deposit_call!(
+wrapped_request!(
     /// `/deposit/refundquery`.
     DepositRefundQuery(RefundQuery)
 );

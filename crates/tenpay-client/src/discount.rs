@@ -7,7 +7,7 @@
 use serde::Serialize;
 use tenpay_xml::Fen;
 
-use crate::endpoint::endpoint;
+use crate::endpoint::{endpoint, wrapped_request};
 use crate::outcome::{CodeReading, MovesMoney};
 use crate::{ErrCode, Refund, RefundQuery, RefundQueryResponse, RefundResponse, Route};
 
@@ -131,18 +131,11 @@ impl RefundV2 {
     }
 }
 
-/// `/pay/refundqueryv2`: by `out_refund_no` or `refund_id` only; the answer's
-/// `promotion_detail` says which goods' discounts were refunded.
-#[derive(Debug, Clone)]
-pub struct RefundQueryV2(RefundQuery);
-
-impl RefundQueryV2 {
-    /// The query.
-    #[must_use]
-    pub fn new(query: RefundQuery) -> Self {
-        Self(query)
-    }
-}
+wrapped_request!(
+    /// `/pay/refundqueryv2`: by `out_refund_no` or `refund_id` only; the answer's
+    /// `promotion_detail` says which goods' discounts were refunded.
+    RefundQueryV2(RefundQuery)
+);
 
 impl crate::Endpoint for RefundV2 {
     type Response = RefundResponse;

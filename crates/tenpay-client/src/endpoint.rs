@@ -468,6 +468,27 @@ where
 
 pub(crate) use endpoint;
 
+/// `wrapped_request!(Name(Inner))`: another family's request on its own route (the deposit
+/// calls, face pay's query, refundqueryv2), with `Name::new(inner)`; its `Endpoint` is
+/// `endpoint!`'s wrapping form.
+macro_rules! wrapped_request {
+    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name($inner);
+
+        impl $name {
+            #[doc = concat!("This [`", stringify!($inner), "`] on ", stringify!($name), "'s route.")]
+            #[must_use]
+            pub fn new(request: $inner) -> Self {
+                Self(request)
+            }
+        }
+    };
+}
+
+pub(crate) use wrapped_request;
+
 /// After serde: indexed fields and the raw map.
 pub(crate) trait Finish {
     fn finish(&mut self, raw: XmlMap) -> Result<(), Error>;

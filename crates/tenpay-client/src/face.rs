@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tenpay_sign::SignType;
 use tenpay_xml::{Currency, Fen, XmlMap};
 
-use crate::endpoint::{endpoint, keep_raw};
+use crate::endpoint::{endpoint, keep_raw, wrapped_request};
 use crate::outcome::{CodeReading, MovesMoney};
 use crate::{
     ErrCode, Host, Micropay, MicropayResponse, OrderQuery, OrderQueryResponse, OutTradeNo, Reverse,
@@ -152,17 +152,10 @@ impl MovesMoney for FacePay {
     }
 }
 
-/// `/pay/facepayquery`: a face-pay order ([`OrderQuery`]'s fields on face pay's route).
-#[derive(Debug, Clone)]
-pub struct FacePayQuery(OrderQuery);
-
-impl FacePayQuery {
-    /// Face pay's query of this [`OrderQuery`].
-    #[must_use]
-    pub fn new(query: OrderQuery) -> Self {
-        Self(query)
-    }
-}
+wrapped_request!(
+    /// `/pay/facepayquery`: a face-pay order ([`OrderQuery`]'s fields on face pay's route).
+    FacePayQuery(OrderQuery)
+);
 
 /// `/secapi/pay/facepayreverse` (certificate): cancel a face-pay order, refunding it if it
 /// was paid. Call it 15 s or more after the payment.

@@ -11,7 +11,7 @@ mode=${1:-check}
 status=0
 mkdir -p api
 cargo build -q --locked -p tenpay-api-list
-for crate in tenpay-sign tenpay-xml tenpay-client tenpay-notify tenpay-sim; do
+for crate in tenpay-sign tenpay-sign-v3 tenpay-xml tenpay-client tenpay-notify tenpay-sim; do
   RUSTC_BOOTSTRAP=1 cargo rustdoc -q --locked -p "$crate" --lib --all-features -- \
     -Z unstable-options --output-format json
   listing=$("$target/debug/tenpay-api-list" "$target/doc/${crate//-/_}.json")

@@ -15,27 +15,130 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 
 use crate::{ACK, Error, Notification, Notifier, nack};
 
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::Notifier {}
+    #[cfg(feature = "v3")]
+    impl Sealed for crate::v3::Notifier {}
+}
+
+/// What a [`NotifyService`] verifies with: V2's [`Notifier`] (XML bodies, signed fields) or
+/// v3's [`v3::Notifier`](crate::v3::Notifier) (JSON bodies, signed headers). Sealed: the
+/// service's guarantees (answer only after the handler, every failure retried) hold for
+/// these two.
+pub trait Verify: sealed::Sealed + fmt::Debug + Send + Sync + 'static {
+    /// A verified notification.
+    type Notification: fmt::Debug + Send + 'static;
+    /// Why a notification was refused.
+    type Error: std::error::Error + Send + 'static;
+    /// Verifies one request's headers and raw body.
+    #[doc(hidden)]
+    fn verify_request(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Self::Notification, Self::Error>;
+    /// The kind and the order number of a notification, for the log.
+    #[doc(hidden)]
+    fn describe(notification: &Self::Notification) -> (&'static str, String);
+    /// The success answer: status and body.
+    #[doc(hidden)]
+    fn ack(&self) -> (StatusCode, Vec<u8>);
+    /// A failure answer's body.
+    #[doc(hidden)]
+    fn nack(&self, message: &str) -> Vec<u8>;
+    /// The answers' content type.
+    #[doc(hidden)]
+    fn content_type(&self) -> &'static str;
+}
+
+impl Verify for Notifier {
+    type Notification = Notification;
+    type Error = Error;
+
+    fn verify_request(&self, _: &http::HeaderMap, body: &[u8]) -> Result<Notification, Error> {
+        self.handle(body)
+    }
+
+    fn describe(notification: &Notification) -> (&'static str, String) {
+        match notification {
+            Notification::Pay(p) => ("pay", p.out_trade_no().to_string()),
+            Notification::Refund(r) => ("refund", r.out_trade_no.to_string()),
+            Notification::Contract(c) => ("contract", c.contract_code().to_owned()),
+        }
+    }
+
+    fn ack(&self) -> (StatusCode, Vec<u8>) {
+        (StatusCode::OK, ACK.to_vec())
+    }
+
+    fn nack(&self, message: &str) -> Vec<u8> {
+        nack(message)
+    }
+
+    fn content_type(&self) -> &'static str {
+        "text/xml; charset=utf-8"
+    }
+}
+
+#[cfg(feature = "v3")]
+impl Verify for crate::v3::Notifier {
+    type Notification = crate::v3::Notification;
+    type Error = crate::v3::Error;
+
+    fn verify_request(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<crate::v3::Notification, crate::v3::Error> {
+        let signed =
+            tenpay_sign_v3::SignedHeaders::from_fn(|name| headers.get(name)?.to_str().ok());
+        self.handle(&signed, body, self.now())
+    }
+
+    fn describe(notification: &crate::v3::Notification) -> (&'static str, String) {
+        match &notification.event {
+            crate::v3::Event::Transaction(p) => ("transaction", p.out_trade_no().to_string()),
+            crate::v3::Event::Refund(r) => ("refund", r.out_trade_no.to_string()),
+            _ => ("other", notification.id.clone()),
+        }
+    }
+
+    fn ack(&self) -> (StatusCode, Vec<u8>) {
+        (StatusCode::NO_CONTENT, Vec::new())
+    }
+
+    fn nack(&self, message: &str) -> Vec<u8> {
+        crate::v3::nack(message)
+    }
+
+    fn content_type(&self) -> &'static str {
+        "application/json"
+    }
+}
+
 /// What the audit hook sees for every request that carried a body: the raw bytes and the
 /// verdict, before the handler runs.
 #[derive(Debug)]
 #[non_exhaustive]
-pub struct Audit<'a> {
+pub struct Audit<'a, N = Notification, E = Error> {
     /// The raw body, exactly as received.
     pub body: &'a [u8],
     /// The verified notification, or why it was refused.
-    pub verdict: Result<&'a Notification, &'a Error>,
+    pub verdict: Result<&'a N, &'a E>,
 }
 
-type AuditHook = dyn Fn(&Audit<'_>) + Send + Sync;
+type AuditHook<N, E> = dyn Fn(&Audit<'_, N, E>) + Send + Sync;
 
-/// One request's body and what verification made of it: what a [`Handler`] is called with.
+/// One request's body and what verification made of it: what a [`Handler`] is called with
+/// (V2's [`Notification`] by default; v3's with a v3 notifier).
 #[derive(Debug)]
 #[non_exhaustive]
-pub struct Delivery {
+pub struct Delivery<N = Notification, E = Error> {
     /// The raw body, exactly as received.
     pub body: Bytes,
     /// The verified notification, or why it was refused.
-    pub verdict: Result<Notification, Error>,
+    pub verdict: Result<N, E>,
 }
 
 /// The merchant's async handler, called with every delivery that carried a body, refused
@@ -47,25 +150,25 @@ pub struct Delivery {
 /// The error carries its cause: anything that converts into
 /// `Box<dyn std::error::Error + Send + Sync>` (an error type, a `String`, a `&'static str`); it
 /// is logged with its sources and never sent to WeChat Pay.
-pub trait Handler: Send + Sync + 'static {
+pub trait Handler<D = Delivery>: Send + Sync + 'static {
     /// The handler's error.
     type Error: Into<Box<dyn std::error::Error + Send + Sync>> + 'static;
     /// The handler's future.
     type Future: Future<Output = Result<(), Self::Error>> + Send + 'static;
     /// Handles one delivery.
-    fn call(&self, delivery: Delivery) -> Self::Future;
+    fn call(&self, delivery: D) -> Self::Future;
 }
 
-impl<F, Fut, E> Handler for F
+impl<F, Fut, E, D> Handler<D> for F
 where
-    F: Fn(Delivery) -> Fut + Send + Sync + 'static,
+    F: Fn(D) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
 {
     type Error = E;
     type Future = Fut;
 
-    fn call(&self, delivery: Delivery) -> Fut {
+    fn call(&self, delivery: D) -> Fut {
         self(delivery)
     }
 }
@@ -93,25 +196,25 @@ pub struct Verified<F>(F);
 /// # Ok(())
 /// # }
 /// ```
-pub fn verified<F, Fut, E>(handler: F) -> Verified<F>
+pub fn verified<F, N, Fut, E>(handler: F) -> Verified<F>
 where
-    F: Fn(Notification) -> Fut + Send + Sync + 'static,
+    F: Fn(N) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
 {
     Verified(handler)
 }
 
-impl<F, Fut, E> Handler for Verified<F>
+impl<F, N, X, Fut, E> Handler<Delivery<N, X>> for Verified<F>
 where
-    F: Fn(Notification) -> Fut + Send + Sync + 'static,
+    F: Fn(N) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
 {
     type Error = E;
     type Future = Pin<Box<dyn Future<Output = Result<(), E>> + Send>>;
 
-    fn call(&self, delivery: Delivery) -> Self::Future {
+    fn call(&self, delivery: Delivery<N, X>) -> Self::Future {
         match delivery.verdict {
             Ok(n) => Box::pin((self.0)(n)),
             Err(_) => Box::pin(core::future::ready(Ok(()))),
@@ -176,14 +279,14 @@ fn chain(e: &HandlerError) -> String {
 /// ```
 ///
 /// Cheap to clone.
-pub struct NotifyService<H> {
-    notifier: Arc<Notifier>,
+pub struct NotifyService<H, V: Verify = Notifier> {
+    notifier: Arc<V>,
     handler: Arc<H>,
-    audit: Option<Arc<AuditHook>>,
+    audit: Option<Arc<AuditHook<V::Notification, V::Error>>>,
     max_body: usize,
 }
 
-impl<H> Clone for NotifyService<H> {
+impl<H, V: Verify> Clone for NotifyService<H, V> {
     fn clone(&self) -> Self {
         Self {
             notifier: Arc::clone(&self.notifier),
@@ -194,7 +297,7 @@ impl<H> Clone for NotifyService<H> {
     }
 }
 
-impl<H> fmt::Debug for NotifyService<H> {
+impl<H, V: Verify> fmt::Debug for NotifyService<H, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NotifyService")
             .field("notifier", &self.notifier)
@@ -204,7 +307,7 @@ impl<H> fmt::Debug for NotifyService<H> {
     }
 }
 
-impl<H: Handler> NotifyService<H> {
+impl<V: Verify, H: Handler<Delivery<V::Notification, V::Error>>> NotifyService<H, V> {
     /// A service verifying with `notifier` and handing every delivery, refused ones included,
     /// to `handler` with its raw body: one place, one transaction, for the audit row and the
     /// state change. Bodies are limited to 64 KiB. For verified notifications only, pass
@@ -228,7 +331,7 @@ impl<H: Handler> NotifyService<H> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn new(notifier: Notifier, handler: H) -> Self {
+    pub fn new(notifier: V, handler: H) -> Self {
         Self {
             notifier: Arc::new(notifier),
             handler: Arc::new(handler),
@@ -240,7 +343,10 @@ impl<H: Handler> NotifyService<H> {
     /// A hook that receives every raw body with its verdict before anything else happens
     /// (the audit trail: keep every notification you were sent).
     #[must_use]
-    pub fn audit(mut self, hook: impl Fn(&Audit<'_>) + Send + Sync + 'static) -> Self {
+    pub fn audit(
+        mut self,
+        hook: impl Fn(&Audit<'_, V::Notification, V::Error>) + Send + Sync + 'static,
+    ) -> Self {
         self.audit = Some(Arc::new(hook));
         self
     }
@@ -253,7 +359,7 @@ impl<H: Handler> NotifyService<H> {
     }
 }
 
-impl<H: Handler> NotifyService<H> {
+impl<V: Verify, H: Handler<Delivery<V::Notification, V::Error>>> NotifyService<H, V> {
     async fn respond<B>(self, req: Request<B>) -> Response<Full<Bytes>>
     where
         B: Body + Send + 'static,
@@ -262,7 +368,7 @@ impl<H: Handler> NotifyService<H> {
     {
         if req.method() != Method::POST {
             tracing::debug!(method = %req.method(), "notify: method not allowed");
-            let mut r = reply(StatusCode::METHOD_NOT_ALLOWED, nack("POST only"));
+            let mut r = self.fail(StatusCode::METHOD_NOT_ALLOWED, "POST only");
             r.headers_mut()
                 .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
             return r;
@@ -274,20 +380,22 @@ impl<H: Handler> NotifyService<H> {
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > self.max_body as u64) {
             tracing::warn!(declared, limit = self.max_body, "notify: body too large");
-            return reply(StatusCode::PAYLOAD_TOO_LARGE, nack("body too large"));
+            return self.fail(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
         }
-        let body = match Limited::new(req.into_body(), self.max_body).collect().await {
+        let (parts, body) = req.into_parts();
+        let headers = parts.headers;
+        let body = match Limited::new(body, self.max_body).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
                 tracing::warn!(limit = self.max_body, "notify: body too large");
-                return reply(StatusCode::PAYLOAD_TOO_LARGE, nack("body too large"));
+                return self.fail(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
             }
             Err(_) => {
                 tracing::warn!("notify: could not read the body");
-                return reply(StatusCode::BAD_REQUEST, nack("could not read body"));
+                return self.fail(StatusCode::BAD_REQUEST, "could not read body");
             }
         };
-        let verdict = self.notifier.handle(&body);
+        let verdict = self.notifier.verify_request(&headers, &body);
         if let Some(audit) = &self.audit {
             audit(&Audit {
                 body: &body,
@@ -295,9 +403,7 @@ impl<H: Handler> NotifyService<H> {
             });
         }
         let (kind, out_trade_no) = match &verdict {
-            Ok(Notification::Pay(p)) => ("pay", p.out_trade_no().to_string()),
-            Ok(Notification::Refund(r)) => ("refund", r.out_trade_no.to_string()),
-            Ok(Notification::Contract(c)) => ("contract", c.contract_code().to_owned()),
+            Ok(n) => V::describe(n),
             Err(_) => ("refused", String::new()),
         };
         let refused = verdict.as_ref().err().map(ToString::to_string);
@@ -321,16 +427,17 @@ impl<H: Handler> NotifyService<H> {
                 Ok(Ok(())) => {}
             }
             tracing::warn!(error = %reason, "notify: refused");
-            return reply(StatusCode::BAD_REQUEST, nack("refused"));
+            return self.fail(StatusCode::BAD_REQUEST, "refused");
         }
         match handled {
             Ok(Ok(())) => {
                 tracing::info!(kind, out_trade_no, "notify: handled, acknowledged");
-                reply(StatusCode::OK, ACK.to_vec())
+                let (status, body) = self.notifier.ack();
+                reply(status, body, self.notifier.content_type())
             }
             Ok(Err(e)) => {
                 tracing::error!(kind, out_trade_no, error = %chain(&e), "notify: handler failed; WeChat Pay will retry");
-                reply(StatusCode::INTERNAL_SERVER_ERROR, nack("not recorded"))
+                self.fail(StatusCode::INTERNAL_SERVER_ERROR, "not recorded")
             }
             Err(()) => {
                 tracing::error!(
@@ -338,25 +445,36 @@ impl<H: Handler> NotifyService<H> {
                     out_trade_no,
                     "notify: handler panicked; WeChat Pay will retry"
                 );
-                reply(StatusCode::INTERNAL_SERVER_ERROR, nack("not recorded"))
+                self.fail(StatusCode::INTERNAL_SERVER_ERROR, "not recorded")
             }
         }
     }
 }
 
-fn reply(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+impl<H, V: Verify> NotifyService<H, V> {
+    fn fail(&self, status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+        reply(
+            status,
+            self.notifier.nack(message),
+            self.notifier.content_type(),
+        )
+    }
+}
+
+fn reply(status: StatusCode, body: Vec<u8>, content_type: &'static str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/xml; charset=utf-8"),
+        header::HeaderValue::from_static(content_type),
     );
     r
 }
 
-impl<H, B> tower_service::Service<Request<B>> for NotifyService<H>
+impl<H, V, B> tower_service::Service<Request<B>> for NotifyService<H, V>
 where
-    H: Handler,
+    V: Verify,
+    H: Handler<Delivery<V::Notification, V::Error>>,
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

@@ -25,6 +25,7 @@ pub const AEAD_AES_256_GCM: &str = "AEAD_AES_256_GCM";
 /// assert_eq!(format!("{key:?}"), "ApiV3Key(** redacted **)");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[derive(Clone)]
 pub struct ApiV3Key {
     key: LessSafeKey,
 }

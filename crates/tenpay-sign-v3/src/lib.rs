@@ -16,7 +16,7 @@ pub use keys::{
 };
 pub use message::{Authorization, SCHEME, Signer, answer_message, request_message};
 pub use pay::{AppPay, JsapiPay};
-pub use verifier::{SignedHeaders, Verifier, header};
+pub use verifier::{KeyRing, SignedHeaders, Verifier, header};
 
 /// The most a signed timestamp may differ from the verifier's clock, in seconds. WeChat
 /// Pay's rule is five minutes; at exactly 300 s a message is still accepted.

@@ -267,3 +267,49 @@ impl Verifier {
         }
     }
 }
+
+/// A [`Verifier`] shared by everything that checks WeChat Pay's signatures for one merchant
+/// (the client's answers, the notification handler), and updated in place when
+/// certificates rotate: readers take the current set without waiting for a writer. Cheap to
+/// clone; the clones share the keys.
+#[derive(Debug, Clone, Default)]
+pub struct KeyRing(std::sync::Arc<std::sync::RwLock<std::sync::Arc<Verifier>>>);
+
+impl KeyRing {
+    /// Shares a set of keys.
+    #[must_use]
+    pub fn new(keys: Verifier) -> Self {
+        Self(std::sync::Arc::new(std::sync::RwLock::new(
+            std::sync::Arc::new(keys),
+        )))
+    }
+
+    /// The keys held now.
+    #[must_use]
+    pub fn current(&self) -> std::sync::Arc<Verifier> {
+        std::sync::Arc::clone(&self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Changes the keys (add a downloaded certificate, drop a retired one); verifications
+    /// already running finish with the set they started with.
+    pub fn update<R>(&self, change: impl FnOnce(&mut Verifier) -> R) -> R {
+        let mut guard = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut next = Verifier::clone(&guard);
+        let out = change(&mut next);
+        *guard = std::sync::Arc::new(next);
+        out
+    }
+
+    /// Verifies with the keys held now (see [`Verifier::verify`]).
+    ///
+    /// # Errors
+    /// Those of [`Verifier::verify`].
+    pub fn verify(
+        &self,
+        headers: &SignedHeaders<'_>,
+        body: &[u8],
+        now: u64,
+    ) -> Result<(), VerifyError> {
+        self.current().verify(headers, body, now)
+    }
+}

@@ -20,6 +20,7 @@ mod refund;
 mod ser;
 mod signing;
 pub mod string_form;
+pub mod v3;
 mod time;
 mod wire_enum;
 mod writer;

@@ -242,7 +242,9 @@ impl Notifier {
         if body.len() > self.max_body {
             return Err(Error::TooLarge(self.max_body));
         }
-        self.keys.verify(headers, body, now).map_err(Error::Verify)?;
+        self.keys
+            .verify(headers, body, now)
+            .map_err(Error::Verify)?;
         let envelope: Envelope =
             serde_json::from_slice(body).map_err(|e| Error::Json(e.to_string()))?;
         if envelope.resource_type != "encrypt-resource" {

@@ -256,6 +256,17 @@ impl PublicKey {
         })
     }
 
+    /// The key as PEM (`BEGIN PUBLIC KEY`, SPKI), as the merchant platform hands it out.
+    #[must_use]
+    pub fn to_pem(&self) -> String {
+        use rsa::pkcs8::EncodePublicKey as _;
+        // Encoding a parsed RSA public key cannot fail; an empty string would be refused by
+        // any reader.
+        self.oaep
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap_or_default()
+    }
+
     /// Checks `base64(RSASSA-PKCS1-v1_5(SHA-256))` over a message.
     ///
     /// # Errors

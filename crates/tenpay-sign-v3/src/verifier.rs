@@ -287,13 +287,21 @@ impl KeyRing {
     /// The keys held now.
     #[must_use]
     pub fn current(&self) -> std::sync::Arc<Verifier> {
-        std::sync::Arc::clone(&self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+        std::sync::Arc::clone(
+            &self
+                .0
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Changes the keys (add a downloaded certificate, drop a retired one); verifications
     /// already running finish with the set they started with.
     pub fn update<R>(&self, change: impl FnOnce(&mut Verifier) -> R) -> R {
-        let mut guard = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut next = Verifier::clone(&guard);
         let out = change(&mut next);
         *guard = std::sync::Arc::new(next);

@@ -31,6 +31,15 @@ pub(crate) fn dashed(unix: i64) -> String {
         .unwrap_or_default()
 }
 
+/// RFC 3339 in Beijing time (`2018-06-08T10:34:56+08:00`): API v3's timestamps.
+pub(crate) fn rfc3339(unix: i64) -> String {
+    let d = dashed(unix);
+    if d.is_empty() {
+        return d;
+    }
+    format!("{}+08:00", d.replacen(' ', "T", 1))
+}
+
 /// The simulator's own time: when it started, and how much faster than real time it runs.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Clock {

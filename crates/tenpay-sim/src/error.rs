@@ -95,6 +95,12 @@ pub enum Refusal {
         /// What went wrong, for the test's message.
         reason: String,
     },
+    /// The simulator could not make something it needed (a new platform key).
+    #[error("the simulator could not make {what}")]
+    Unavailable {
+        /// What.
+        what: &'static str,
+    },
     /// The fault list is full.
     #[error("at most {limit} faults can be set at once")]
     TooManyFaults {

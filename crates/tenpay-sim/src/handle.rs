@@ -101,6 +101,44 @@ impl SimHandle {
         self.control_token.as_deref()
     }
 
+    /// API v3: WeChat Pay's public key, as the merchant platform hands it out: its id
+    /// ([`crate::v3::PUBLIC_KEY_ID`]) and PEM. It signs the answers and notifications of
+    /// merchants set to [`crate::v3::V3Signing::PublicKey`], and answers to requests that
+    /// name it in `Wechatpay-Serial`.
+    #[must_use]
+    pub fn v3_public_key(&self) -> (&'static str, String) {
+        (
+            crate::v3::PUBLIC_KEY_ID,
+            self.engine.platform.public_key_pem().unwrap_or_default(),
+        )
+    }
+
+    /// API v3: the platform certificates (PEM), oldest first; the newest signs.
+    /// `GET /v3/certificates` lists the same, encrypted.
+    #[must_use]
+    pub fn v3_platform_certificates(&self) -> Vec<String> {
+        self.engine
+            .platform
+            .certs()
+            .iter()
+            .map(|c| c.pem.clone())
+            .collect()
+    }
+
+    /// API v3: WeChat Pay rotates its platform certificate: a new key and certificate sign
+    /// from now on, the old ones stay valid and listed. Returns the new serial.
+    ///
+    /// # Errors
+    /// [`Error::Refused`] with [`crate::Refusal::Unavailable`] if the key could not be made.
+    pub fn rotate_platform_certificate(&self) -> Result<String, Error> {
+        self.engine
+            .platform
+            .rotate()
+            .ok_or(Error::Refused(crate::Refusal::Unavailable {
+                what: "a new platform certificate",
+            }))
+    }
+
     /// The simulated user pays the order (the only merchant's, or the only one with that
     /// number); the payment notification goes out.
     ///

@@ -15,6 +15,7 @@ mod protocol;
 mod sharing;
 mod state;
 mod tls;
+pub mod v3;
 
 pub use builder::{Simulator, SimulatorBuilder};
 pub use error::{Error, Refusal};

@@ -21,6 +21,8 @@ pub struct MerchantAccount {
     /// The operation account's opening balance, which transfers, bank payments and red
     /// packets draw from.
     pub(crate) balance: Fen,
+    /// API v3: the APIv3 key, the merchant API certificate and how answers are signed.
+    pub(crate) v3: Option<crate::v3::V3Account>,
 }
 
 /// A merchant's funded balance unless set: 10,000,000.00 yuan.
@@ -51,7 +53,56 @@ impl MerchantAccount {
             scan_callback_url: None,
             wecom: None,
             balance: DEFAULT_BALANCE,
+            v3: None,
         }
+    }
+
+    /// Opens API v3 for this merchant: its APIv3 key (which encrypts notification
+    /// resources), its API certificate's serial and public key (which check its
+    /// `Authorization`). Answers and notifications are signed with the newest platform
+    /// certificate unless [`v3_signing`](Self::v3_signing) says the public key.
+    #[must_use]
+    pub fn api_v3(
+        mut self,
+        apiv3_key: tenpay_sign_v3::ApiV3Key,
+        certificate_serial: tenpay_sign_v3::KeyId,
+        public_key: tenpay_sign_v3::PublicKey,
+    ) -> Self {
+        self.v3 = Some(crate::v3::V3Account {
+            apiv3_key,
+            serial: certificate_serial,
+            public_key,
+            signing: crate::v3::V3Signing::default(),
+        });
+        self
+    }
+
+    /// API v3 with the official SDKs' public test merchant key ([`crate::v3::TEST_MERCHANT_KEY_PEM`],
+    /// serial [`crate::v3::TEST_MERCHANT_SERIAL`]) and APIv3 key
+    /// ([`crate::v3::TEST_APIV3_KEY`]): for tests and the quickstart, never production.
+    #[must_use]
+    pub fn test_api_v3(self) -> Self {
+        match crate::v3::test_account() {
+            Some(a) => {
+                let signing = self.v3.as_ref().map(|v| v.signing).unwrap_or_default();
+                let mut this = self.api_v3(a.apiv3_key, a.serial, a.public_key);
+                if let Some(v) = this.v3.as_mut() {
+                    v.signing = signing;
+                }
+                this
+            }
+            None => self,
+        }
+    }
+
+    /// Which key signs this merchant's v3 answers and notifications (after
+    /// [`api_v3`](Self::api_v3)).
+    #[must_use]
+    pub fn v3_signing(mut self, signing: crate::v3::V3Signing) -> Self {
+        if let Some(v) = self.v3.as_mut() {
+            v.signing = signing;
+        }
+        self
     }
 
     /// The operation account's opening balance (default 10,000,000.00 yuan), which money
@@ -156,6 +207,10 @@ pub struct OrderView {
     pub notify_url: Option<String>,
     /// The algorithm the order was placed with.
     pub sign_type: String,
+    /// The API it was placed through: `v2` or `v3` (whose notifications are JSON, signed
+    /// with a platform key).
+    #[serde(default)]
+    pub api: String,
     /// The refunds, in order.
     pub refunds: Vec<RefundView>,
 }

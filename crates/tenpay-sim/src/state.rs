@@ -99,6 +99,9 @@ pub(crate) struct Order {
     /// Its customs declarations (at most a few per order).
     pub(crate) declarations: Vec<Declaration>,
     pub(crate) err_code: Option<String>,
+    /// Placed through API v3: its notifications are v3's (JSON, signed headers, an
+    /// encrypted resource).
+    pub(crate) v3: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +115,54 @@ pub(crate) struct Refund {
 }
 
 impl Order {
+    /// An order with its defining fields; every other field empty.
+    pub(crate) fn blank(
+        mch_id: &str,
+        appid: &str,
+        out_trade_no: &str,
+        trade_type: &str,
+        total_fee: Fen,
+        state: TradeState,
+    ) -> Self {
+        Self {
+            mch_id: mch_id.to_owned(),
+            appid: appid.to_owned(),
+            sub_mch_id: None,
+            sub_appid: None,
+            out_trade_no: out_trade_no.to_owned(),
+            fingerprint: [0; 16],
+            trade_type: trade_type.to_owned(),
+            total_fee,
+            fee_type: "CNY".to_owned(),
+            body: String::new(),
+            attach: None,
+            device_info: None,
+            openid: None,
+            sub_openid: None,
+            notify_url: None,
+            sign_type: SignType::Md5,
+            state,
+            prepay_id: None,
+            code_url: None,
+            mweb_url: None,
+            transaction_id: None,
+            time_end: None,
+            payer_openid: None,
+            coupon_fee: Fen::ZERO,
+            created_at: crate::clock::now_unix(),
+            expires_at: None,
+            profit_sharing: false,
+            contract_id: None,
+            refunds: Vec::new(),
+            micropay: MicropayPlan::None,
+            deposit: false,
+            consume_fee: None,
+            declarations: Vec::new(),
+            err_code: None,
+            v3: false,
+        }
+    }
+
     /// The refunds' total, or `None` if it overflowed (it cannot: each refund is checked to
     /// fit the order when it is made).
     pub(crate) fn refunded(&self) -> Option<Fen> {
@@ -154,7 +205,12 @@ impl Order {
             expires_at: self.expires_at,
             transaction_id: self.transaction_id.clone(),
             notify_url: self.notify_url.clone(),
-            sign_type: self.sign_type.as_str().to_owned(),
+            sign_type: if self.v3 {
+                tenpay_sign_v3::SCHEME.to_owned()
+            } else {
+                self.sign_type.as_str().to_owned()
+            },
+            api: if self.v3 { "v3" } else { "v2" }.to_owned(),
             refunds: self
                 .refunds
                 .iter()

@@ -20,8 +20,8 @@ mod refund;
 mod ser;
 mod signing;
 pub mod string_form;
-pub mod v3;
 mod time;
+pub mod v3;
 mod wire_enum;
 mod writer;
 

@@ -44,10 +44,18 @@ pub struct Payer {
 #[non_exhaustive]
 pub struct TransactionAmount {
     /// The order's total, fen.
-    #[serde(default, with = "fen_json::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "fen_json::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<Fen>,
     /// What the payer paid, fen (the total less promotions).
-    #[serde(default, with = "fen_json::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "fen_json::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payer_total: Option<Fen>,
     /// The order's currency (`CNY`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,16 +137,32 @@ impl Transaction {
 #[non_exhaustive]
 pub struct RefundAmount {
     /// The original order's total, fen.
-    #[serde(default, with = "fen_json::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "fen_json::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<Fen>,
     /// This refund, fen.
-    #[serde(default, with = "fen_json::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "fen_json::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refund: Option<Fen>,
     /// What the payer paid, fen.
-    #[serde(default, with = "fen_json::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "fen_json::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payer_total: Option<Fen>,
     /// What goes back to the payer, fen.
-    #[serde(default, with = "fen_json::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "fen_json::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payer_refund: Option<Fen>,
     /// The currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -37,6 +37,7 @@ fn refused(r: &Refusal) -> Response<SimBody> {
         Refusal::UnknownDelivery { .. } => "unknown_delivery",
         Refusal::TooManyFaults { .. } => "too_many_faults",
         Refusal::Scan { .. } => "scan",
+        Refusal::Unavailable { .. } => "unavailable",
     };
     json(
         StatusCode::CONFLICT,

@@ -96,6 +96,9 @@ pub(crate) async fn handle(
         return Ok(super::control::handle(&site, req).await);
     }
     let engine = &site.engine;
+    if path.starts_with("/v3/") {
+        return v3_request(engine, req).await;
+    }
     if req.method() == Method::GET && SIGNING_PAGES.contains(&path.as_str()) {
         return Ok(signing_page(engine, &path, req.uri().query().unwrap_or("")));
     }
@@ -187,6 +190,75 @@ pub(crate) async fn handle(
         }
         _ => respond(StatusCode::OK, content_type, bytes),
     })
+}
+
+/// A v3 request: the same faults as V2's, on v3's wire (JSON, signed headers).
+async fn v3_request(
+    engine: &Arc<Engine>,
+    req: Request<Incoming>,
+) -> Result<Response<SimBody>, Dropped> {
+    const JSON: &str = "application/json";
+    let method = req.method().clone();
+    let url = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
+    let name = crate::v3::fault_name(req.uri().path());
+    let (parts, body) = req.into_parts();
+    let Ok(body) = Limited::new(body, 1 << 20)
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+    else {
+        return Ok(respond(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            JSON,
+            r#"{"code":"PARAM_ERROR","message":"请求体过大或读取失败"}"#,
+        ));
+    };
+    let fault = {
+        let mut state = engine.lock();
+        state.count_call(name);
+        state.take_fault(name)
+    };
+    match &fault {
+        Some(FaultKind::Http500) => {
+            return Ok(respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                JSON,
+                Bytes::new(),
+            ));
+        }
+        Some(FaultKind::Html) => {
+            return Ok(respond(
+                StatusCode::BAD_GATEWAY,
+                "text/html; charset=utf-8",
+                HTML_PAGE,
+            ));
+        }
+        Some(FaultKind::Delay { ms }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
+        }
+        _ => {}
+    }
+    let answer = crate::v3::answer(engine, &method, &url, &parts.headers, &body, fault.as_ref());
+    let mut r = respond(answer.status, JSON, Bytes::new());
+    for (name, value) in answer.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            r.headers_mut().insert(name, v);
+        }
+    }
+    match fault {
+        Some(FaultKind::Drop) => return Err(Dropped),
+        Some(FaultKind::Truncated) => {
+            let half = answer.body.len() / 2;
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(answer.body.len()));
+            *r.body_mut() = SimBody::cut(Bytes::from(answer.body).slice(..half));
+        }
+        _ => *r.body_mut() = SimBody::full(answer.body),
+    }
+    Ok(r)
 }
 
 /// Without TLS configured, calls that need a certificate (`/secapi/`, downloadfundflow) are

@@ -115,6 +115,8 @@ pub(crate) enum AttemptError {
 #[derive(Debug)]
 struct Log {
     deliveries: VecDeque<DeliveryView>,
+    /// How each kept notification goes on the wire (v3 ones are signed at each attempt).
+    wires: std::collections::HashMap<u64, Wire>,
     limit: usize,
 }
 
@@ -127,13 +129,34 @@ impl Log {
                 .take(64)
                 .position(|d| d.acknowledged || d.abandoned)
                 .unwrap_or(0);
-            self.deliveries.remove(finished);
+            if let Some(gone) = self.deliveries.remove(finished) {
+                self.wires.remove(&gone.id);
+            }
         }
         self.deliveries.push_back(d);
     }
 
     fn get_mut(&mut self, id: u64) -> Option<&mut DeliveryView> {
         self.deliveries.iter_mut().find(|d| d.id == id)
+    }
+}
+
+/// How a notification is put on the wire and its reply judged.
+#[derive(Clone)]
+pub(crate) enum Wire {
+    /// V2: an XML body, acknowledged by HTTP 200 with `return_code` SUCCESS.
+    Xml,
+    /// v3: a JSON body with signature headers made at each attempt (WeChat Pay signs every
+    /// delivery anew, so a retry a day later is not stale), acknowledged by HTTP 200 or 204.
+    Json(Arc<dyn Fn(&[u8]) -> Vec<(&'static str, String)> + Send + Sync>),
+}
+
+impl std::fmt::Debug for Wire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Xml => "Xml",
+            Self::Json(_) => "Json",
+        })
     }
 }
 
@@ -159,6 +182,7 @@ impl Outbox {
         Self {
             log: Mutex::new(Log {
                 deliveries: VecDeque::new(),
+                wires: std::collections::HashMap::new(),
                 limit: limit.max(1),
             }),
             rt: tokio::runtime::Handle::current(),
@@ -187,6 +211,7 @@ impl Outbox {
         out_trade_no: &str,
         url: String,
         body: String,
+        wire: Wire,
     ) -> u64 {
         let id = seq();
         self.log().push(DeliveryView {
@@ -201,8 +226,9 @@ impl Outbox {
             attempts: Vec::new(),
         });
         let outbox = Arc::clone(self);
+        self.log().wires.insert(id, wire.clone());
         self.rt
-            .spawn(async move { outbox.retry(id, url, body).await });
+            .spawn(async move { outbox.retry(id, url, body, wire).await });
         id
     }
 
@@ -218,9 +244,10 @@ impl Outbox {
                 .ok_or(Refusal::UnknownDelivery { id })?;
             (d.url.clone(), d.body.clone())
         };
+        let wire = self.log().wires.get(&id).cloned().unwrap_or(Wire::Xml);
         let outbox = Arc::clone(self);
         self.rt.spawn(async move {
-            let attempt = outbox.attempt(&url, &body).await;
+            let attempt = outbox.attempt(&url, &body, &wire).await;
             if let Some(d) = outbox.log().get_mut(id) {
                 d.acknowledged |= attempt.acknowledged;
                 d.attempts.push(attempt);
@@ -229,7 +256,7 @@ impl Outbox {
         Ok(())
     }
 
-    async fn retry(self: Arc<Self>, id: u64, url: String, body: String) {
+    async fn retry(self: Arc<Self>, id: u64, url: String, body: String, wire: Wire) {
         for n in 0..=RETRY_SCHEDULE_SECS.len() {
             if n > 0 {
                 tokio::time::sleep(self.clock.scaled(RETRY_SCHEDULE_SECS[n - 1])).await;
@@ -239,7 +266,7 @@ impl Outbox {
                     _ => return,
                 }
             }
-            let attempt = self.attempt(&url, &body).await;
+            let attempt = self.attempt(&url, &body, &wire).await;
             tracing::debug!(id, n, acknowledged = attempt.acknowledged, outcome = %attempt.outcome, "sim: notification attempt");
             let mut log = self.log();
             let Some(d) = log.get_mut(id) else {
@@ -264,12 +291,12 @@ impl Outbox {
         url: &str,
         body: &str,
     ) -> Result<(u16, Bytes), AttemptError> {
-        request(url, body, self.timeout, &self.tls).await
+        request(url, body, &Wire::Xml, self.timeout, &self.tls).await
     }
 
-    async fn attempt(&self, url: &str, body: &str) -> Attempt {
+    async fn attempt(&self, url: &str, body: &str, wire: &Wire) -> Attempt {
         let at_ms = self.clock.elapsed_ms();
-        let mut a = post(url, body, self.timeout, &self.tls).await;
+        let mut a = post(url, body, wire, self.timeout, &self.tls).await;
         a.at_ms = at_ms;
         a
     }
@@ -281,7 +308,7 @@ impl Outbox {
 pub async fn deliver_once(url: &str, body: &str, timeout: Duration) -> Attempt {
     let tls = crate::tls::delivery_config(None, &[]).ok();
     match tls {
-        Some(tls) => post(url, body, timeout, &tls).await,
+        Some(tls) => post(url, body, &Wire::Xml, timeout, &tls).await,
         None => failed(AttemptError::TlsSetup),
     }
 }
@@ -289,11 +316,12 @@ pub async fn deliver_once(url: &str, body: &str, timeout: Duration) -> Attempt {
 async fn post(
     url: &str,
     body: &str,
+    wire: &Wire,
     timeout: Duration,
     tls: &Arc<rustls::ClientConfig>,
 ) -> Attempt {
-    match request(url, body, timeout, tls).await {
-        Ok((status, reply)) => judge(status, &reply),
+    match request(url, body, wire, timeout, tls).await {
+        Ok((status, reply)) => judge(status, &reply, wire),
         Err(e) => failed(e),
     }
 }
@@ -302,6 +330,7 @@ async fn post(
 async fn request(
     url: &str,
     body: &str,
+    wire: &Wire,
     timeout: Duration,
     tls: &Arc<rustls::ClientConfig>,
 ) -> Result<(u16, Bytes), AttemptError> {
@@ -311,7 +340,7 @@ async fn request(
             .await
             .map_err(AttemptError::Connect)?;
         if !target.https {
-            return exchange(TokioIo::new(stream), &target, body).await;
+            return exchange(TokioIo::new(stream), &target, body, wire).await;
         }
         let name =
             ServerName::try_from(target.host.clone()).map_err(|_| AttemptError::ServerName)?;
@@ -319,7 +348,7 @@ async fn request(
             .connect(name, stream)
             .await
             .map_err(AttemptError::Tls)?;
-        exchange(TokioIo::new(stream), &target, body).await
+        exchange(TokioIo::new(stream), &target, body, wire).await
     };
     tokio::time::timeout(timeout, exchange)
         .await
@@ -337,7 +366,12 @@ fn failed(e: AttemptError) -> Attempt {
 }
 
 /// One POST of the notification over an open connection (plain or TLS).
-async fn exchange<I>(io: I, target: &Target, body: &str) -> Result<(u16, Bytes), AttemptError>
+async fn exchange<I>(
+    io: I,
+    target: &Target,
+    body: &str,
+    wire: &Wire,
+) -> Result<(u16, Bytes), AttemptError>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -350,10 +384,20 @@ where
     } else {
         format!("{}:{}", target.host, target.port)
     };
-    let request = http::Request::post(&target.path)
+    let mut request = http::Request::post(&target.path)
         .header(http::header::HOST, authority)
-        .header(http::header::CONTENT_TYPE, "text/xml")
-        .header(http::header::USER_AGENT, "Mozilla/4.0 (tenpay-sim)")
+        .header(http::header::USER_AGENT, "Mozilla/4.0 (tenpay-sim)");
+    request = match wire {
+        Wire::Xml => request.header(http::header::CONTENT_TYPE, "text/xml"),
+        Wire::Json(sign) => {
+            let mut r = request.header(http::header::CONTENT_TYPE, "application/json");
+            for (name, value) in sign(body.as_bytes()) {
+                r = r.header(name, value);
+            }
+            r
+        }
+    };
+    let request = request
         .body(Full::new(Bytes::from(body.to_owned())))
         .map_err(AttemptError::Request)?;
     let response = sender
@@ -369,10 +413,17 @@ where
     Ok((status, reply))
 }
 
-/// WeChat Pay counts a reply as an acknowledgement only when it is HTTP 200 and its
-/// `return_code` is `SUCCESS`.
-fn judge(status: u16, reply: &[u8]) -> Attempt {
-    let (acknowledged, outcome) = if status != 200 {
+/// WeChat Pay counts a V2 reply as an acknowledgement only when it is HTTP 200 and its
+/// `return_code` is `SUCCESS`; a v3 reply when it is HTTP 200 or 204 (the status decides,
+/// not the body).
+fn judge(status: u16, reply: &[u8], wire: &Wire) -> Attempt {
+    let (acknowledged, outcome) = if matches!(wire, Wire::Json(_)) {
+        if status == 200 || status == 204 {
+            (true, "acknowledged".to_owned())
+        } else {
+            (false, format!("HTTP {status}"))
+        }
+    } else if status != 200 {
         (false, format!("HTTP {status}"))
     } else {
         match tenpay_xml::XmlMap::parse(reply) {

@@ -5,6 +5,6 @@
 mod delivery;
 mod payload;
 
-pub(crate) use delivery::{DEFAULT_TIMEOUT, Outbox, Target};
+pub(crate) use delivery::{DEFAULT_TIMEOUT, Outbox, Target, Wire};
 pub use delivery::{RETRY_SCHEDULE_SECS, deliver_once};
 pub use payload::{DEFAULT_OPENID, PayPayload, RefundPayload};

@@ -82,13 +82,23 @@ impl Engine {
         if let (Some(url), Some(merchant)) =
             (order.notify_url.clone(), self.merchant(&order.mch_id))
         {
-            let body = pay_payload(&order, sign_type_field).sign(&merchant.key, order.sign_type);
+            let (body, wire) = match &merchant.v3 {
+                Some(v3) if order.v3 => (
+                    crate::v3::transaction_notification(&order, v3),
+                    self.v3_wire(v3.signing),
+                ),
+                _ => (
+                    pay_payload(&order, sign_type_field).sign(&merchant.key, order.sign_type),
+                    crate::notify::Wire::Xml,
+                ),
+            };
             self.outbox.send(
                 DeliveryKind::Pay,
                 &order.mch_id,
                 &order.out_trade_no,
                 url,
                 body,
+                wire,
             );
         }
         // Pay and sign: the payment signs the contract the order carried.

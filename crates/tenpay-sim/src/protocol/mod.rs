@@ -14,7 +14,7 @@ mod partner;
 pub(crate) mod payout;
 mod refund;
 mod route;
-mod rules;
+pub(crate) mod rules;
 mod sandbox;
 mod sharing;
 
@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::XmlMap;
 
+pub(crate) use refund::RefundRefusal;
 pub(crate) use route::Endpoint;
 
 use crate::clock::Clock;
@@ -52,6 +53,8 @@ pub(crate) struct Engine {
     pub(crate) allow_any_notify_url: bool,
     pub(crate) tls: Option<TlsMaterial>,
     pub(crate) outbox: Arc<Outbox>,
+    /// WeChat Pay's v3 keys.
+    pub(crate) platform: Arc<crate::v3::Platform>,
 }
 
 /// A request that passed the protocol checks.
@@ -158,6 +161,7 @@ impl Engine {
             allow_any_notify_url,
             tls,
             outbox,
+            platform: Arc::new(crate::v3::Platform::new()),
         }
     }
 

@@ -10,7 +10,7 @@ use super::{Engine, Req, Verdict, biz, ok, rules};
 use crate::clock::{compact, date, now_unix};
 use crate::ids::{random_u64, seq};
 use crate::notify::{DEFAULT_OPENID, PayPayload};
-use crate::state::{MicropayPlan, Order, OrderKey, TradeState};
+use crate::state::{Order, OrderKey, TradeState};
 
 impl Engine {
     pub(super) fn unified_order(self: &Arc<Self>, req: &Req<'_>) -> Verdict {
@@ -77,7 +77,7 @@ impl Engine {
         answer
     }
 
-    fn check_notify_url(&self, url: &str) -> Result<(), NotifyUrlError> {
+    pub(crate) fn check_notify_url(&self, url: &str) -> Result<(), NotifyUrlError> {
         let target = crate::notify::Target::parse(url).map_err(NotifyUrlError::Unusable)?;
         if !self.allow_any_notify_url && !target.is_loopback() {
             return Err(NotifyUrlError::NotLoopback { host: target.host });
@@ -173,45 +173,27 @@ pub(super) fn new_order(
     trade_type: &str,
     state: TradeState,
 ) -> Order {
-    Order {
-        mch_id: req.merchant.mch_id.clone(),
-        appid: req.merchant.appid.clone(),
-        sub_mch_id: req.sub_mch_id.clone(),
-        sub_appid: req.sub_appid.clone(),
-        out_trade_no: out_trade_no.to_owned(),
-        fingerprint: [0; 16],
-        trade_type: trade_type.to_owned(),
+    let mut order = Order::blank(
+        &req.merchant.mch_id,
+        &req.merchant.appid,
+        out_trade_no,
+        trade_type,
         total_fee,
-        fee_type: req.get("fee_type").unwrap_or("CNY").to_owned(),
-        body: req.get("body").unwrap_or_default().to_owned(),
-        attach: req.get("attach").map(str::to_owned),
-        device_info: req.get("device_info").map(str::to_owned),
-        openid: None,
-        sub_openid: None,
-        notify_url: None,
-        sign_type: req.sign_type,
         state,
-        prepay_id: None,
-        code_url: None,
-        mweb_url: None,
-        transaction_id: None,
-        time_end: None,
-        payer_openid: None,
-        coupon_fee: Fen::ZERO,
-        created_at: now_unix(),
-        expires_at: req
-            .get("time_expire")
-            .and_then(|t| t.parse::<tenpay_xml::BeijingTime>().ok())
-            .map(|t| t.unix()),
-        profit_sharing: req.get("profit_sharing") == Some("Y"),
-        contract_id: None,
-        refunds: Vec::new(),
-        micropay: MicropayPlan::None,
-        deposit: false,
-        consume_fee: None,
-        declarations: Vec::new(),
-        err_code: None,
-    }
+    );
+    order.sub_mch_id.clone_from(&req.sub_mch_id);
+    order.sub_appid.clone_from(&req.sub_appid);
+    order.fee_type = req.get("fee_type").unwrap_or("CNY").to_owned();
+    order.body = req.get("body").unwrap_or_default().to_owned();
+    order.attach = req.get("attach").map(str::to_owned);
+    order.device_info = req.get("device_info").map(str::to_owned);
+    order.sign_type = req.sign_type;
+    order.expires_at = req
+        .get("time_expire")
+        .and_then(|t| t.parse::<tenpay_xml::BeijingTime>().ok())
+        .map(|t| t.unix());
+    order.profit_sharing = req.get("profit_sharing") == Some("Y");
+    order
 }
 
 /// A digest of everything that defines the order (nonce, sign, time_start and the IP may
@@ -321,7 +303,7 @@ pub(super) fn pay_payload(order: &Order, sign_type_field: bool) -> PayPayload {
 
 /// Why the simulator refuses a `notify_url` (the answer's `err_code_des`).
 #[derive(Debug, thiserror::Error)]
-enum NotifyUrlError {
+pub(crate) enum NotifyUrlError {
     #[error("notify_url参数错误: {0}")]
     Unusable(&'static str),
     #[error(

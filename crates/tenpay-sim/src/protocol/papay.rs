@@ -167,6 +167,7 @@ impl Engine {
             &c.pending.contract_code,
             c.pending.notify_url.clone(),
             m.to_xml(),
+            crate::notify::Wire::Xml,
         );
     }
 

@@ -15,7 +15,69 @@ use crate::state::{Order, OrderKey, Refund, TradeState};
 /// At most this many refunds per order.
 const MAX_REFUNDS: usize = 50;
 
+/// Why a refund of a paid order is refused, whichever API asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefundRefusal {
+    /// The same `out_refund_no` with another amount.
+    AmountChanged,
+    /// Fifty refunds already.
+    TooMany,
+    /// More than what is left to refund.
+    TooMuch,
+}
+
 impl Engine {
+    /// Books a refund of a paid order (or returns the one with this `out_refund_no`, the
+    /// same amount): PROCESSING, then SUCCESS a simulated minute later with its
+    /// notification. `cap` is what may be refunded in all.
+    pub(crate) fn apply_refund(
+        self: &Arc<Self>,
+        order: &mut Order,
+        cap: tenpay_xml::Fen,
+        out_refund_no: &str,
+        refund_fee: tenpay_xml::Fen,
+        notify_url: Option<String>,
+    ) -> Result<Refund, RefundRefusal> {
+        if let Some(r) = order
+            .refunds
+            .iter()
+            .find(|r| r.out_refund_no == out_refund_no)
+        {
+            return if r.refund_fee == refund_fee {
+                Ok(r.clone())
+            } else {
+                Err(RefundRefusal::AmountChanged)
+            };
+        }
+        if order.refunds.len() >= MAX_REFUNDS {
+            return Err(RefundRefusal::TooMany);
+        }
+        let fits = order
+            .refunded()
+            .and_then(|sum| sum.checked_add(refund_fee))
+            .is_some_and(|total| total <= cap);
+        if !fits {
+            return Err(RefundRefusal::TooMuch);
+        }
+        let refund = Refund {
+            out_refund_no: out_refund_no.to_owned(),
+            refund_id: format!("50000{}{:010}", compact(now_unix()), seq()),
+            refund_fee,
+            status: "PROCESSING",
+            success_time: None,
+            notify_url,
+        };
+        order.refunds.push(refund.clone());
+        order.state = TradeState::Refund;
+        let engine = Arc::clone(self);
+        let (key, no) = (key_of(order), refund.out_refund_no.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(engine.clock.scaled(60)).await;
+            let _ = engine.finish_refund(&key, &no, "SUCCESS");
+        });
+        Ok(refund)
+    }
+
     pub(super) fn refund(self: &Arc<Self>, req: &Req<'_>) -> Verdict {
         let (key, transaction_id) = match req.order_ref() {
             Ok(r) => r,
@@ -54,47 +116,17 @@ impl Engine {
                 "订单金额或退款金额与之前请求不一致，请核实后再试",
             );
         }
-        let existing = order
-            .refunds
-            .iter()
-            .find(|r| r.out_refund_no == out_refund_no)
-            .cloned();
-        let refund = match existing {
-            Some(r) if r.refund_fee == refund_fee => r,
-            Some(_) => return biz("PARAM_ERROR", "同一out_refund_no退款金额要一致"),
-            None => {
-                if order.refunds.len() >= MAX_REFUNDS {
-                    return biz("PARAM_ERROR", "退款次数超过限制(50次)");
-                }
-                let fits = order
-                    .refunded()
-                    .and_then(|sum| sum.checked_add(refund_fee))
-                    .is_some_and(|total| total <= cap);
-                if !fits {
-                    return biz("PARAM_ERROR", "累计退款金额大于支付金额");
-                }
-                let refund = Refund {
-                    out_refund_no: out_refund_no.to_owned(),
-                    refund_id: format!("50000{}{:010}", compact(now_unix()), seq()),
-                    refund_fee,
-                    status: "PROCESSING",
-                    success_time: None,
-                    notify_url: req
-                        .get("notify_url")
-                        .map(str::to_owned)
-                        .or_else(|| req.merchant.refund_notify_url.clone()),
-                };
-                order.refunds.push(refund.clone());
-                order.state = TradeState::Refund;
-                let engine = Arc::clone(self);
-                let (key, no) = (key_of(order), refund.out_refund_no.clone());
-                tokio::spawn(async move {
-                    tokio::time::sleep(engine.clock.scaled(60)).await;
-                    // The control API may have decided it first: then nothing happens here.
-                    let _ = engine.finish_refund(&key, &no, "SUCCESS");
-                });
-                refund
+        let notify_url = req
+            .get("notify_url")
+            .map(str::to_owned)
+            .or_else(|| req.merchant.refund_notify_url.clone());
+        let refund = match self.apply_refund(order, cap, out_refund_no, refund_fee, notify_url) {
+            Ok(r) => r,
+            Err(RefundRefusal::AmountChanged) => {
+                return biz("PARAM_ERROR", "同一out_refund_no退款金额要一致");
             }
+            Err(RefundRefusal::TooMany) => return biz("PARAM_ERROR", "退款次数超过限制(50次)"),
+            Err(RefundRefusal::TooMuch) => return biz("PARAM_ERROR", "累计退款金额大于支付金额"),
         };
         let cash = order.cash_fee();
         ok([
@@ -149,13 +181,23 @@ impl Engine {
         if let (Some(url), Some(merchant)) =
             (refund.notify_url.clone(), self.merchant(&order.mch_id))
         {
-            let body = refund_payload(&order, &refund).encrypt(&merchant.key);
+            let (body, wire) = match &merchant.v3 {
+                Some(v3) if order.v3 => (
+                    crate::v3::refund_notification(&order, &refund, v3),
+                    self.v3_wire(v3.signing),
+                ),
+                _ => (
+                    refund_payload(&order, &refund).encrypt(&merchant.key),
+                    crate::notify::Wire::Xml,
+                ),
+            };
             self.outbox.send(
                 DeliveryKind::Refund,
                 &order.mch_id,
                 &order.out_trade_no,
                 url,
                 body,
+                wire,
             );
         }
         Ok((order, refund))

@@ -32,6 +32,7 @@ pub mod secret_file;
 mod sharing;
 mod table;
 mod tls;
+pub mod v3;
 
 pub use answer::{Answer, Verifier};
 pub use bill::{Bill, BillOutcome, BillReader, BillRow, BillSummary, BillType, DownloadBill};

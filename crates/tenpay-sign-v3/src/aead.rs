@@ -4,7 +4,9 @@
 use core::fmt;
 
 use base64::Engine as _;
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use std::sync::Arc;
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
 use crate::{DecryptError, KeyError};
 
@@ -27,7 +29,7 @@ pub const AEAD_AES_256_GCM: &str = "AEAD_AES_256_GCM";
 /// ```
 #[derive(Clone)]
 pub struct ApiV3Key {
-    key: LessSafeKey,
+    key: Arc<LessSafeKey>,
 }
 
 impl fmt::Debug for ApiV3Key {
@@ -45,7 +47,7 @@ impl ApiV3Key {
         let unbound = UnboundKey::new(&AES_256_GCM, key.as_bytes())
             .map_err(|_| KeyError::ApiV3KeyLength(key.len()))?;
         Ok(Self {
-            key: LessSafeKey::new(unbound),
+            key: Arc::new(LessSafeKey::new(unbound)),
         })
     }
 

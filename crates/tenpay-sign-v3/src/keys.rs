@@ -3,11 +3,15 @@
 
 use core::fmt;
 
+use std::sync::Arc;
+
+use aws_lc_rs::encoding::{AsDer as _, Pkcs8V1Der, PublicKeyX509Der};
+use aws_lc_rs::rsa::{
+    OAEP_SHA1_MGF1SHA1, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
+    PublicEncryptingKey,
+};
+use aws_lc_rs::signature::{self, RsaKeyPair};
 use base64::Engine as _;
-use ring::signature::{self, RsaKeyPair};
-use rsa::pkcs1::DecodeRsaPublicKey as _;
-use rsa::pkcs8::DecodePrivateKey as _;
-use rsa::traits::PublicKeyParts as _;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, SubjectPublicKeyInfoDer};
 use x509_parser::prelude::{FromDer as _, X509Certificate};
@@ -93,8 +97,9 @@ impl fmt::Display for KeyId {
 /// Never printed: `Debug` shows only its size.
 pub struct PrivateKey {
     signing: RsaKeyPair,
-    decrypting: rsa::RsaPrivateKey,
-    random: ring::rand::SystemRandom,
+    decrypting: OaepPrivateDecryptingKey,
+    public: PublicKey,
+    random: aws_lc_rs::rand::SystemRandom,
 }
 
 impl fmt::Debug for PrivateKey {
@@ -102,7 +107,7 @@ impl fmt::Debug for PrivateKey {
         write!(
             f,
             "PrivateKey({} bits, ** redacted **)",
-            self.signing.public().modulus_len() * 8
+            self.signing.public_modulus_len() * 8
         )
     }
 }
@@ -122,12 +127,11 @@ impl PrivateKey {
         match der {
             PrivateKeyDer::Pkcs8(k) => Self::from_pkcs8_der(k.secret_pkcs8_der()),
             PrivateKeyDer::Pkcs1(k) => {
-                use rsa::pkcs1::DecodeRsaPrivateKey as _;
-                let signing = RsaKeyPair::from_der(k.secret_pkcs1_der())
+                let pair = RsaKeyPair::from_der(k.secret_pkcs1_der())
                     .map_err(|e| KeyError::Rsa(e.to_string()))?;
-                let decrypting = rsa::RsaPrivateKey::from_pkcs1_der(k.secret_pkcs1_der())
-                    .map_err(|e| KeyError::Rsa(e.to_string()))?;
-                Ok(Self::assemble(signing, decrypting))
+                let pkcs8: Pkcs8V1Der<'static> =
+                    pair.as_der().map_err(|e| KeyError::Rsa(e.to_string()))?;
+                Self::from_pkcs8_der(pkcs8.as_ref())
             }
             _ => Err(KeyError::Rsa("an EC key; WeChat Pay keys are RSA".into())),
         }
@@ -138,18 +142,22 @@ impl PrivateKey {
     /// # Errors
     /// [`KeyError::Rsa`] when it is not an RSA key of 2048 to 4096 bits.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
-        let signing = RsaKeyPair::from_pkcs8(der).map_err(|e| KeyError::Rsa(e.to_string()))?;
+        let rejected = |e: aws_lc_rs::error::KeyRejected| KeyError::Rsa(e.to_string());
+        let signing = RsaKeyPair::from_pkcs8(der).map_err(rejected)?;
+        let private = PrivateDecryptingKey::from_pkcs8(der).map_err(rejected)?;
+        let spki: PublicKeyX509Der<'static> = private
+            .public_key()
+            .as_der()
+            .map_err(|e| KeyError::Rsa(e.to_string()))?;
+        let public = PublicKey::from_spki_der(spki.as_ref())?;
         let decrypting =
-            rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|e| KeyError::Rsa(e.to_string()))?;
-        Ok(Self::assemble(signing, decrypting))
-    }
-
-    fn assemble(signing: RsaKeyPair, decrypting: rsa::RsaPrivateKey) -> Self {
-        Self {
+            OaepPrivateDecryptingKey::new(private).map_err(|e| KeyError::Rsa(e.to_string()))?;
+        Ok(Self {
             signing,
             decrypting,
-            random: ring::rand::SystemRandom::new(),
-        }
+            public,
+            random: aws_lc_rs::rand::SystemRandom::new(),
+        })
     }
 
     /// `base64(RSASSA-PKCS1-v1_5(SHA-256, key, message))`: the signature every v3 message
@@ -160,7 +168,7 @@ impl PrivateKey {
     /// [`SignError::Random`] if the system's random number generator fails (the signing is
     /// blinded).
     pub fn sign(&self, message: &[u8]) -> Result<String, SignError> {
-        let mut out = vec![0u8; self.signing.public().modulus_len()];
+        let mut out = vec![0u8; self.signing.public_modulus_len()];
         self.signing
             .sign(
                 &signature::RSA_PKCS1_SHA256,
@@ -176,19 +184,13 @@ impl PrivateKey {
     /// certificate.
     #[must_use]
     pub fn public_key(&self) -> PublicKey {
-        let pkcs1 = self.signing.public().as_ref().to_vec();
-        PublicKey {
-            oaep: self.decrypting.to_public_key(),
-            pkcs1: pkcs1.into(),
-        }
+        self.public.clone()
     }
 
     /// Decrypts a sensitive field WeChat Pay encrypted to the merchant:
     /// `RSA-OAEP(SHA-1, MGF1-SHA-1)` of the base64 text.
     ///
-    /// Decrypt only fields of answers whose signature was verified: the RSA decryption of
-    /// the `rsa` crate is not constant-time (RUSTSEC-2023-0071), which matters only when an
-    /// attacker can submit chosen ciphertexts and time the answers.
+    /// AWS-LC's RSA-OAEP decryption, constant-time.
     ///
     /// # Errors
     /// [`DecryptError::Base64`], [`DecryptError::Oaep`] or [`DecryptError::Utf8`].
@@ -196,26 +198,37 @@ impl PrivateKey {
         let bytes = B64
             .decode(ciphertext.trim())
             .map_err(|_| DecryptError::Base64)?;
+        let mut out = vec![0u8; self.decrypting.min_output_size()];
         let plain = self
             .decrypting
-            .decrypt(rsa::Oaep::new::<sha1::Sha1>(), &bytes)
+            .decrypt(&OAEP_SHA1_MGF1SHA1, &bytes, &mut out, None)
             .map_err(|_| DecryptError::Oaep)?;
-        String::from_utf8(plain).map_err(|_| DecryptError::Utf8)
+        String::from_utf8(plain.to_vec()).map_err(|_| DecryptError::Utf8)
     }
 }
 
 /// A WeChat Pay RSA public key: a public key (`pub_key.pem`, named by a `PUB_KEY_ID_…`) or
 /// a platform certificate's key. Verifies signatures and encrypts sensitive fields.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PublicKey {
-    /// PKCS#1 `RSAPublicKey` DER, as ring verifies with it.
-    pkcs1: Box<[u8]>,
-    oaep: rsa::RsaPublicKey,
+    /// SPKI DER: the key's identity (equality, PEM).
+    spki: Arc<[u8]>,
+    /// Parsed once, verified with many times.
+    verifying: signature::ParsedPublicKey,
+    oaep: Arc<OaepPublicEncryptingKey>,
 }
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.spki == other.spki
+    }
+}
+
+impl Eq for PublicKey {}
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey({} bits)", self.oaep.n().bits())
+        write!(f, "PublicKey({} bits)", self.oaep.key_size_bits())
     }
 }
 
@@ -231,12 +244,20 @@ impl PublicKey {
                 wanted: "PUBLIC KEY",
                 detail: e.to_string(),
             })?;
-        let (_, spki) = SubjectPublicKeyInfo::from_der(der.as_ref())
-            .map_err(|e| KeyError::Rsa(e.to_string()))?;
-        Self::from_spki(&spki)
+        Self::from_spki_der(der.as_ref())
     }
 
-    fn from_spki(spki: &SubjectPublicKeyInfo<'_>) -> Result<Self, KeyError> {
+    /// Reads an SPKI DER public key.
+    ///
+    /// # Errors
+    /// [`KeyError::Rsa`].
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        let (_, spki) =
+            SubjectPublicKeyInfo::from_der(der).map_err(|e| KeyError::Rsa(e.to_string()))?;
+        Self::from_spki(&spki, der)
+    }
+
+    fn from_spki(spki: &SubjectPublicKeyInfo<'_>, der: &[u8]) -> Result<Self, KeyError> {
         if spki.algorithm.algorithm != x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION {
             return Err(KeyError::Rsa(format!(
                 "algorithm {} is not rsaEncryption",
@@ -244,27 +265,35 @@ impl PublicKey {
             )));
         }
         let pkcs1: &[u8] = &spki.subject_public_key.data;
-        let oaep =
-            rsa::RsaPublicKey::from_pkcs1_der(pkcs1).map_err(|e| KeyError::Rsa(e.to_string()))?;
-        let bits = oaep.n().bits();
+        let rejected = |e: aws_lc_rs::error::KeyRejected| KeyError::Rsa(e.to_string());
+        let encrypting = PublicEncryptingKey::from_der(der).map_err(rejected)?;
+        let bits = encrypting.key_size_bits();
         if !(2048..=4096).contains(&bits) {
             return Err(KeyError::Rsa(format!("{bits} bits; 2048 to 4096 are used")));
         }
+        let verifying =
+            signature::ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, pkcs1)
+                .map_err(|e| KeyError::Rsa(e.to_string()))?;
+        let oaep =
+            OaepPublicEncryptingKey::new(encrypting).map_err(|e| KeyError::Rsa(e.to_string()))?;
         Ok(Self {
-            pkcs1: pkcs1.into(),
-            oaep,
+            spki: der.into(),
+            verifying,
+            oaep: Arc::new(oaep),
         })
     }
 
     /// The key as PEM (`BEGIN PUBLIC KEY`, SPKI), as the merchant platform hands it out.
     #[must_use]
     pub fn to_pem(&self) -> String {
-        use rsa::pkcs8::EncodePublicKey as _;
-        // Encoding a parsed RSA public key cannot fail; an empty string would be refused by
-        // any reader.
-        self.oaep
-            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
-            .unwrap_or_default()
+        let b64 = B64.encode(&self.spki);
+        let mut out = String::from("-----BEGIN PUBLIC KEY-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            out.push_str(&String::from_utf8_lossy(line));
+            out.push('\n');
+        }
+        out.push_str("-----END PUBLIC KEY-----\n");
+        out
     }
 
     /// Checks `base64(RSASSA-PKCS1-v1_5(SHA-256))` over a message.
@@ -280,11 +309,11 @@ impl PublicKey {
         let sig = B64
             .decode(signature.trim())
             .map_err(|_| VerifyError::MalformedSignature)?;
-        if sig.len() != self.oaep.size() {
+        if sig.len() != self.oaep.key_size_bytes() {
             return Err(VerifyError::MalformedSignature);
         }
-        signature::UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.pkcs1)
-            .verify(message, &sig)
+        self.verifying
+            .verify_sig(message, &sig)
             .map_err(|_| VerifyError::Mismatch)
     }
 
@@ -296,19 +325,15 @@ impl PublicKey {
     /// [`SignError::TooLong`] past one block (214 bytes for RSA 2048), [`SignError::Random`]
     /// if the random number generator fails.
     pub fn encrypt(&self, text: &str) -> Result<String, SignError> {
-        let limit = self.oaep.size().saturating_sub(42);
-        if text.len() > limit {
+        if text.len() > self.oaep.max_plaintext_size(&OAEP_SHA1_MGF1SHA1) {
             return Err(SignError::TooLong(text.len()));
         }
-        let out = self
+        let mut out = vec![0u8; self.oaep.ciphertext_size()];
+        let sealed = self
             .oaep
-            .encrypt(
-                &mut rand_core::OsRng,
-                rsa::Oaep::new::<sha1::Sha1>(),
-                text.as_bytes(),
-            )
+            .encrypt(&OAEP_SHA1_MGF1SHA1, text.as_bytes(), &mut out, None)
             .map_err(|_| SignError::Random)?;
-        Ok(B64.encode(out))
+        Ok(B64.encode(sealed))
     }
 }
 
@@ -351,7 +376,7 @@ impl PlatformCertificate {
             serial,
             not_before: validity.not_before.timestamp(),
             not_after: validity.not_after.timestamp(),
-            key: PublicKey::from_spki(cert.public_key())?,
+            key: PublicKey::from_spki(cert.public_key(), cert.public_key().raw)?,
         })
     }
 

@@ -15,7 +15,7 @@ mod builder;
 mod sandbox;
 mod signing;
 mod transport;
-mod url;
+pub(crate) mod url;
 
 pub use builder::ClientBuilder;
 pub(crate) use builder::default_nonce;

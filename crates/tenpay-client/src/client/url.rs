@@ -24,7 +24,7 @@ pub(super) fn face_pay_base(base: &str) -> &str {
 
 /// `https://`, or `http://` to a loopback host (or anywhere with the opt-in). Parsed by
 /// `url` (through reqwest), so a user-info part or an odd port cannot pass for the host.
-pub(super) fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<(), Error> {
+pub(crate) fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<(), Error> {
     let refused = || {
         Error::Config(ConfigError::BaseUrl {
             url: url.to_owned(),

@@ -141,6 +141,9 @@ impl Log {
     }
 }
 
+/// Signs a v3 notification's body now: its signature headers.
+pub(crate) type Stamp = dyn Fn(&[u8]) -> Vec<(&'static str, String)> + Send + Sync;
+
 /// How a notification is put on the wire and its reply judged.
 #[derive(Clone)]
 pub(crate) enum Wire {
@@ -148,7 +151,7 @@ pub(crate) enum Wire {
     Xml,
     /// v3: a JSON body with signature headers made at each attempt (WeChat Pay signs every
     /// delivery anew, so a retry a day later is not stale), acknowledged by HTTP 200 or 204.
-    Json(Arc<dyn Fn(&[u8]) -> Vec<(&'static str, String)> + Send + Sync>),
+    Json(Arc<Stamp>),
 }
 
 impl std::fmt::Debug for Wire {

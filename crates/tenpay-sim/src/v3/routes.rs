@@ -243,7 +243,16 @@ fn route(
     let json_body = || -> Result<Value, Refused> {
         serde_json::from_slice(body).map_err(|_| param("请求体不是合法的JSON"))
     };
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let decoded: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     match (method, segments.as_slice()) {
         (
             &Method::POST,

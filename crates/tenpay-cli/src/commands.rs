@@ -12,6 +12,7 @@ use crate::{Command, NotifyCommand, ProfileCommand};
 
 pub(crate) fn run(command: Command) -> Result<u8, Failure> {
     match command {
+        Command::V3(cmd) => crate::v3::run(cmd),
         Command::Sign {
             file,
             sign_type,

@@ -5,6 +5,7 @@ mod doctor;
 mod input;
 mod ops;
 mod profile;
+mod v3;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -225,6 +226,10 @@ Examples:\n  tenpay verify --key-file key.txt notify.xml\n  tenpay verify --expl
         #[command(flatten)]
         output: ops::OutputArgs,
     },
+    /// API v3 offline: sign a request, verify an answer or notification, decrypt a resource,
+    /// check a merchant's v3 keys.
+    #[command(subcommand)]
+    V3(v3::V3Command),
     /// Print shell completions.
     #[command(after_help = "Example:\n  tenpay completions bash > /etc/bash_completion.d/tenpay")]
     Completions {

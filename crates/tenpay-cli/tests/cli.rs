@@ -584,3 +584,152 @@ fn the_offline_commands_take_the_key_in_the_one_order() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn v3_data(name: &str) -> String {
+    format!(
+        "{}/../tenpay-sign-v3/tests/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn v3_sign_matches_the_reference_vector_and_verify_explains_a_failure() {
+    let o = tenpay(
+        &[
+            "v3",
+            "sign",
+            "--key-file",
+            &v3_data("wechatpay-java_merchant_private_key.pem"),
+            "--mchid",
+            "1234567891",
+            "--serial",
+            "5F1C72E2A8931B72A2E13AF8DEE92471EB397115",
+            "--url",
+            "/v3/pay/transactions/id/1217752501201407033233368018?mchid=1230000109",
+            "--timestamp",
+            "1652750623",
+            "--nonce",
+            "eBYqCOxa0QudMnPvVilkTzOg3gHh5Z3u",
+            "--explain",
+        ],
+        b"",
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    // V4 of the protocol reference.
+    assert!(
+        out.contains("signature=\"I3rBjiGKeDrfOqpT4aW2VvjhsA2GEpOyCQivyRwmSroe6EftplTwTBtIyg0Q"),
+        "{out}"
+    );
+    assert!(out.contains("GET\\n\n/v3/pay/transactions/id/"), "{out}");
+
+    let sig = "Bde9UqZ7oxIjzxD9k0RuT/tgtVkXh1WSQdNXGwfMyojjSyPCHGXSNDheoKWSeYsFs2ohLWVQFMPrLLvjuvUfl9y+Tubel5hq9uUoIBNkyWUoOyGVYhpnPdeQtOwmbBF6jCE+hi2gKI5l/st8pCw3TRNJ8cLSVj/If7badqwYFJym27gPOkQ3MIi++6rVvzwU/M2jopr8SlD3brVEXmy+Q/Be8UNJ/9ofJRmm7ERgD3hwV3bmwFrH0H+DhOJpp4GaTyPEDPvc06Drq1cgB7XRD1OTEnM+LEDyef23i0Iv+lKPcYxCmqJCVPuD3MBjnGtv0+ReT/uGa2Kc5xwbEK4LRw==";
+    let id = "PUB_KEY_ID_0112345678202405010012345678";
+    let verify = |body: &[u8], explain: bool| {
+        let pk = v3_data("wechatpay-java_wechat_pay_public_key.pem");
+        let mut args = vec![
+            "v3",
+            "verify",
+            "--public-key",
+            pk.as_str(),
+            "--id",
+            id,
+            "--timestamp",
+            "1722850421",
+            "--nonce",
+            "d824f2e086d3c1df967785d13fcd22ef",
+            "--signature",
+            sig,
+            "--serial",
+            id,
+            "--now",
+            "1722850421",
+        ];
+        if explain {
+            args.push("--explain");
+        }
+        tenpay(&args, body, None)
+    };
+    let good = verify(
+        br#"{"code_url":"weixin://wxpay/bizpayurl?pr=JyC91EIz1"}"#,
+        false,
+    );
+    assert_eq!(
+        (good.status.code(), stdout(&good).trim()),
+        (Some(0), "valid")
+    );
+    let bad = verify(
+        b"{\"code_url\": \"weixin://wxpay/bizpayurl?pr=JyC91EIz1\"}",
+        true,
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    let out = stdout(&bad);
+    assert!(
+        out.starts_with("invalid: the signature does not match"),
+        "{out}"
+    );
+    assert!(
+        out.contains("re-serialised JSON") && out.contains("checked message:"),
+        "{out}"
+    );
+}
+
+#[test]
+fn v3_decrypt_opens_a_notification_and_doctor_checks_the_pair() {
+    let dir = std::env::temp_dir().join(format!("tenpay-cli-v3-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("apiv3.txt");
+    std::fs::write(&key, "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb\n").unwrap();
+    let o = tenpay(
+        &[
+            "v3",
+            "decrypt",
+            "--apiv3-key-file",
+            key.to_str().unwrap(),
+            &v3_data("computed_notify_transaction_32bytekey.json"),
+        ],
+        b"",
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("\"trade_state\":\"SUCCESS\""));
+    let doctor = |cert: &str| {
+        tenpay(
+            &[
+                "v3",
+                "doctor",
+                "--key-file",
+                &v3_data("wechatpay-java_merchant_private_key.pem"),
+                "--certificate",
+                &v3_data(cert),
+                "--serial",
+                "5F1C72E2A8931B72A2E13AF8DEE92471EB397115",
+                "--apiv3-key-file",
+                key.to_str().unwrap(),
+            ],
+            b"",
+            None,
+        )
+    };
+    // The test certificate expired in 2025: the doctor says so, and that the pair matches.
+    let o = doctor("wechatpay-java_merchant_certificate.pem");
+    let out = stdout(&o);
+    assert!(
+        out.contains("ok   the certificate is the private key's pair"),
+        "{out}"
+    );
+    assert!(
+        out.contains("FAIL the certificate is not valid now"),
+        "{out}"
+    );
+    assert_eq!(o.status.code(), Some(1));
+    // Another merchant's certificate is not the key's pair, and its serial differs.
+    let out = stdout(&doctor("wechatpay-java_wechat_pay_certificate.pem"));
+    assert!(
+        out.contains("FAIL the certificate is NOT the private key's pair"),
+        "{out}"
+    );
+    assert!(out.contains("FAIL the serial sent"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -152,7 +152,7 @@ pub(crate) fn run(command: V3Command) -> Result<u8, Failure> {
                 read_input(&file)?
             };
             let ts = timestamp.unwrap_or_else(now);
-            let nonce = nonce.unwrap_or_else(|| uuid_nonce());
+            let nonce = nonce.unwrap_or_else(uuid_nonce);
             let auth = signer
                 .authorization(&method, &url, ts, &nonce, &body)
                 .map_err(|e| bad_input(e.to_string()))?;

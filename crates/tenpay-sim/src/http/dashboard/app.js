@@ -121,7 +121,7 @@
       rows.push(el('tr', { 'data-order': no, 'data-mch': mch },
         el('td', { class: 'mono', text: no }),
         el('td', { class: 'mono', text: mch + (o.sub_mch_id ? ' / ' + o.sub_mch_id : '') }),
-        el('td', { text: o.trade_type }),
+        el('td', { text: o.trade_type + (o.api === 'v3' ? ' · API v3' : '') }),
         el('td', { class: 'num', text: yuan(o.total_fee) }),
         el('td', {}, el('span', { class: 'badge ' + o.trade_state, 'data-field': 'state', text: o.trade_state })),
         el('td', { class: 'muted', text: age(o.created_at) }),

@@ -569,3 +569,85 @@ async fn a_request_signed_with_another_key_is_refused_with_the_message_checked()
         .unwrap();
     assert!(message.starts_with("GET\n/v3/certificates\n"), "{message}");
 }
+
+fn beijing_today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 8 * 3600;
+    let days = i64::try_from(secs / 86_400).unwrap();
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bills_stream_with_their_hash_checked() {
+    let sim = sim(V3Signing::Certificate).await;
+    let keys = KeyRing::default();
+    let client = client(&sim, &keys).build().unwrap();
+    client.download_certificates().await.unwrap();
+    let (url, seen) = notify_endpoint(&keys, Fen::new(2500)).await;
+    client
+        .native(&Order::new("账单", no("V3BILL0001"), Fen::new(2500), &url))
+        .await
+        .unwrap();
+    sim.pay("V3BILL0001", &PayOptions::default()).unwrap();
+    wait_for(&seen, 1).await;
+    let today = beijing_today();
+    for gzip in [false, true] {
+        let link = client.trade_bill(&today, "ALL", gzip).await.unwrap();
+        assert_eq!(link.hash_type, "SHA1");
+        let mut out = Vec::new();
+        let n = client.download_bill(&link, &mut out).await.unwrap();
+        assert_eq!(n, out.len() as u64);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("V3BILL0001") && text.contains("25.00"),
+            "{text}"
+        );
+        // The link is one-time.
+        assert!(
+            client
+                .download_bill(&link, &mut Vec::new())
+                .await
+                .unwrap_err()
+                .api()
+                .is_some()
+        );
+    }
+    let mut link = client.trade_bill(&today, "ALL", false).await.unwrap();
+    link.hash_value = "0".repeat(40);
+    let e = client
+        .download_bill(&link, &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::HashMismatch { .. }), "{e:?}");
+    link.download_url = "https://evil.example/v3/billdownload/file?token=x".into();
+    let e = client
+        .download_bill(&link, &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Decode(_)), "{e:?}");
+    let flow = client.fund_flow_bill(&today, "BASIC", false).await.unwrap();
+    let mut out = Vec::new();
+    client.download_bill(&flow, &mut out).await.unwrap();
+    assert!(!out.is_empty());
+    let none = client
+        .trade_bill("2001-01-01", "ALL", false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        none.api().map(|a| a.code.as_str()),
+        Some("NO_STATEMENT_EXIST")
+    );
+}

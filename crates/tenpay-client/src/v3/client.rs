@@ -308,13 +308,48 @@ impl Client {
         })
     }
 
-    async fn send(
+    /// The base URL.
+    pub(crate) fn base(&self) -> &str {
+        &self.0.base
+    }
+
+    /// The path and query of `url` when it is on this client's host.
+    pub(crate) fn path_on_host(&self, url: &str) -> Option<String> {
+        let rest = url.strip_prefix(self.0.base.as_str())?;
+        rest.starts_with('/').then(|| rest.to_owned())
+    }
+
+    /// Sends one signed GET and returns the response unread (a file streamed to a writer:
+    /// unsigned, so not verified here). A status other than 200 is [`Error::Api`].
+    pub(crate) async fn open(
         &self,
         method: Method,
         path_and_query: &str,
-        body: Option<&[u8]>,
-    ) -> Result<(u16, Vec<(String, String)>, Bytes), Error> {
-        let body = body.unwrap_or_default();
+    ) -> Result<reqwest::Response, Error> {
+        let response = self
+            .request_builder(method, path_and_query, &[])?
+            .send()
+            .await
+            .map_err(Error::Transport)?;
+        if !response.status().is_success() {
+            let status = response.status().as_u16();
+            let request_id = response
+                .headers()
+                .get(header::REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = response.bytes().await.unwrap_or_default();
+            return Err(Error::Api(api_error(status, &body, request_id)));
+        }
+        Ok(response)
+    }
+
+    fn request_builder(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: &[u8],
+    ) -> Result<reqwest::RequestBuilder, Error> {
         let auth = self
             .0
             .signer
@@ -340,6 +375,16 @@ impl Client {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.to_vec());
         }
+        Ok(req)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&[u8]>,
+    ) -> Result<(u16, Vec<(String, String)>, Bytes), Error> {
+        let req = self.request_builder(method, path_and_query, body.unwrap_or_default())?;
         let mut response = req.send().await.map_err(Error::Transport)?;
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> = response

@@ -72,6 +72,14 @@ pub enum Error {
     /// A key or certificate is unusable.
     #[error("a key or certificate is unusable")]
     Key(#[source] KeyError),
+    /// A downloaded bill is not the one the link describes.
+    #[error("the bill's SHA-1 is {actual}, the link says {expected}")]
+    HashMismatch {
+        /// The link's `hash_value`.
+        expected: String,
+        /// What the downloaded bill hashes to.
+        actual: String,
+    },
     /// The client could not be built.
     #[error("the HTTP client could not be built: {0}")]
     Config(String),

@@ -23,11 +23,13 @@
 //! # let _ = params; Ok(()) }
 //! ```
 
+mod bill;
 mod client;
 mod error;
 mod order;
 mod refund;
 
+pub use bill::{BillLink, DEFAULT_MAX_BILL_BYTES};
 pub use client::{Answer, Client, ClientBuilder, MAX_ANSWER_BYTES};
 pub use error::{ApiError, Error};
 pub use order::{H5Info, Order, Prepay, SceneInfo};

@@ -1,7 +1,7 @@
 //! The protocol side: the shared request checks, the dispatch to one module per endpoint
 //! family, and the signed answers.
 
-mod bill;
+pub(crate) mod bill;
 pub(crate) mod control;
 mod customs;
 mod deposit;
@@ -55,6 +55,8 @@ pub(crate) struct Engine {
     pub(crate) outbox: Arc<Outbox>,
     /// WeChat Pay's v3 keys.
     pub(crate) platform: Arc<crate::v3::Platform>,
+    /// v3 bills behind their download URLs.
+    pub(crate) v3_bills: crate::v3::Bills,
 }
 
 /// A request that passed the protocol checks.
@@ -162,6 +164,7 @@ impl Engine {
             tls,
             outbox,
             platform: Arc::new(crate::v3::Platform::new()),
+            v3_bills: crate::v3::Bills::default(),
         }
     }
 

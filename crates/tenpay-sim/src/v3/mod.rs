@@ -39,6 +39,34 @@ pub const TEST_MERCHANT_SERIAL: &str = "5F1C72E2A8931B72A2E13AF8DEE92471EB397115
 /// The test APIv3 key (wechatpay-java's `TestConfig.API_V3_KEY`).
 pub const TEST_APIV3_KEY: &str = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
 
+/// Bills waiting behind their one-time `download_url` (the newest 16).
+#[derive(Debug, Default)]
+pub(crate) struct Bills(std::sync::Mutex<std::collections::VecDeque<(String, String, Vec<u8>)>>);
+
+impl Bills {
+    pub(crate) fn put(&self, mch_id: &str, file: Vec<u8>) -> String {
+        let token = crate::ids::token();
+        let mut q = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if q.len() >= 16 {
+            q.pop_front();
+        }
+        q.push_back((token.clone(), mch_id.to_owned(), file));
+        token
+    }
+
+    pub(crate) fn take(&self, mch_id: &str, token: &str) -> Option<Vec<u8>> {
+        let mut q = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let i = q.iter().position(|(t, m, _)| t == token && m == mch_id)?;
+        q.remove(i).map(|(_, _, f)| f)
+    }
+}
+
 /// A merchant's v3 settings, as WeChat Pay holds them.
 #[derive(Debug, Clone)]
 pub(crate) struct V3Account {

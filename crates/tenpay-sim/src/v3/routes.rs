@@ -45,7 +45,14 @@ fn param(message: impl Into<String>) -> Refused {
     refuse(StatusCode::BAD_REQUEST, "PARAM_ERROR", message)
 }
 
-type Outcome = Result<(StatusCode, Option<Value>), Refused>;
+/// A v3 answer's body: JSON, none (204), or a file (the unsigned bill download).
+enum Body {
+    Json(Value),
+    Empty,
+    File(Vec<u8>),
+}
+
+type Outcome = Result<(StatusCode, Body), Refused>;
 
 /// The name faults are injected under for a v3 path (`v3/jsapi`, `v3/refunds`, …).
 pub(crate) fn fault_name(path: &str) -> &'static str {
@@ -65,6 +72,8 @@ pub(crate) fn fault_name(path: &str) -> &'static str {
             "/v3/pay/transactions/h5" => "v3/h5",
             "/v3/pay/transactions/native" => "v3/native",
             "/v3/certificates" => "v3/certificates",
+            "/v3/bill/tradebill" | "/v3/bill/fundflowbill" => "v3/bill",
+            "/v3/billdownload/file" => "v3/billdownload",
             _ => "v3/other",
         }
     }
@@ -80,6 +89,11 @@ pub(crate) fn answer(
     body: &[u8],
     fault: Option<&FaultKind>,
 ) -> Answer {
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned();
     let (signing, outcome) = match authorize(engine, method, path_and_query, headers, body) {
         Err(r) => (V3Signing::Certificate, Err(r)),
         Ok(merchant) => {
@@ -104,30 +118,32 @@ pub(crate) fn answer(
                     detail: None,
                 }),
                 Some(FaultKind::SystemErrorAfterProcessing) => {
-                    let _ = route(engine, merchant, method, path_and_query, body);
+                    let _ = route(engine, merchant, method, path_and_query, body, &host);
                     Err(system_error())
                 }
-                _ => route(engine, merchant, method, path_and_query, body),
+                _ => route(engine, merchant, method, path_and_query, body, &host),
             };
             (signing, outcome)
         }
     };
-    let (status, body) = match outcome {
-        Ok((status, value)) => (
-            status,
-            value
-                .map(|v| v.to_string().into_bytes())
-                .unwrap_or_default(),
-        ),
+    let (status, body, signed) = match outcome {
+        Ok((status, Body::Json(v))) => (status, v.to_string().into_bytes(), true),
+        Ok((status, Body::Empty)) => (status, Vec::new(), true),
+        // The bill file is not signed: its integrity is the hash the bill call gave.
+        Ok((status, Body::File(bytes))) => (status, bytes, false),
         Err(r) => {
             let mut v = json!({ "code": r.code, "message": r.message });
             if let Some(d) = r.detail {
                 v["detail"] = d;
             }
-            (r.status, v.to_string().into_bytes())
+            (r.status, v.to_string().into_bytes(), true)
         }
     };
-    let mut headers = engine.platform.sign(signing, &body);
+    let mut headers = if signed {
+        engine.platform.sign(signing, &body)
+    } else {
+        Vec::new()
+    };
     headers.push((
         "Request-ID",
         format!("{:016X}{:016X}", random_u64(), random_u64()),
@@ -231,6 +247,7 @@ fn route(
     method: &Method,
     url: &str,
     body: &[u8],
+    host: &str,
 ) -> Outcome {
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
     let query_value = |name: &str| {
@@ -292,6 +309,23 @@ fn route(
             query_refund(engine, merchant, no)
         }
         (&Method::GET, ["v3", "certificates"]) => certificates(engine, merchant),
+        (&Method::GET, ["v3", "bill", kind @ ("tradebill" | "fundflowbill")]) => {
+            bill(engine, merchant, kind, &query_value, host)
+        }
+        (&Method::GET, ["v3", "billdownload", "file"]) => {
+            let token = query_value("token").unwrap_or_default();
+            engine
+                .v3_bills
+                .take(merchant.mch_id(), &token)
+                .map(|bytes| (StatusCode::OK, Body::File(bytes)))
+                .ok_or_else(|| {
+                    refuse(
+                        StatusCode::NOT_FOUND,
+                        "RESOURCE_NOT_EXISTS",
+                        "下载链接无效或已过期",
+                    )
+                })
+        }
         _ => Err(refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "接口不存在")),
     }
 }
@@ -388,7 +422,7 @@ fn create(engine: &Arc<Engine>, merchant: &MerchantAccount, kind: &str, b: &Valu
                 "OUT_TRADE_NO_USED",
                 "商户订单号重复",
             )),
-            _ => Ok((StatusCode::OK, Some(prepay_answer(existing)))),
+            _ => Ok((StatusCode::OK, Body::Json(prepay_answer(existing)))),
         };
     }
     let now = now_unix();
@@ -426,7 +460,7 @@ fn create(engine: &Arc<Engine>, merchant: &MerchantAccount, kind: &str, b: &Valu
     order.prepay_id = Some(prepay_id);
     let answer = prepay_answer(&order);
     state.insert_order(key, order);
-    Ok((StatusCode::OK, Some(answer)))
+    Ok((StatusCode::OK, Body::Json(answer)))
 }
 
 fn prepay_answer(order: &Order) -> Value {
@@ -447,7 +481,7 @@ fn query_order(engine: &Engine, merchant: &MerchantAccount, by_id: bool, no: &st
     let order = found
         .filter(|o| o.mch_id == merchant.mch_id())
         .ok_or_else(|| refuse(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"))?;
-    Ok((StatusCode::OK, Some(transaction_json(order))))
+    Ok((StatusCode::OK, Body::Json(transaction_json(order))))
 }
 
 fn close(engine: &Engine, merchant: &MerchantAccount, no: &str) -> Outcome {
@@ -463,7 +497,7 @@ fn close(engine: &Engine, merchant: &MerchantAccount, no: &str) -> Outcome {
         )),
         _ => {
             order.state = TradeState::Closed;
-            Ok((StatusCode::NO_CONTENT, None))
+            Ok((StatusCode::NO_CONTENT, Body::Empty))
         }
     }
 }
@@ -533,7 +567,7 @@ fn refund(engine: &Arc<Engine>, merchant: &MerchantAccount, b: &Value) -> Outcom
             ));
         }
     };
-    Ok((StatusCode::OK, Some(refund_json(order, &refund))))
+    Ok((StatusCode::OK, Body::Json(refund_json(order, &refund))))
 }
 
 fn query_refund(engine: &Engine, merchant: &MerchantAccount, no: &str) -> Outcome {
@@ -547,7 +581,7 @@ fn query_refund(engine: &Engine, merchant: &MerchantAccount, no: &str) -> Outcom
                 .find(|r| r.out_refund_no == no)
                 .map(|r| refund_json(o, r))
         })
-        .map(|v| (StatusCode::OK, Some(v)))
+        .map(|v| (StatusCode::OK, Body::Json(v)))
         .ok_or_else(|| refuse(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "退款单不存在"))
 }
 
@@ -581,5 +615,59 @@ fn certificates(engine: &Engine, merchant: &MerchantAccount) -> Outcome {
             "encrypt_certificate": sealed,
         }));
     }
-    Ok((StatusCode::OK, Some(json!({ "data": data }))))
+    Ok((StatusCode::OK, Body::Json(json!({ "data": data }))))
+}
+
+/// `GET /v3/bill/tradebill` and `/v3/bill/fundflowbill`: the day's bill (the same CSV as
+/// V2's), kept behind a one-time `download_url` with the SHA-1 of the bill (of the
+/// uncompressed text, as the official field description says; gzip on `tar_type=GZIP`).
+fn bill(
+    engine: &Engine,
+    merchant: &MerchantAccount,
+    kind: &str,
+    query: &dyn Fn(&str) -> Option<String>,
+    host: &str,
+) -> Outcome {
+    use sha1::Digest as _;
+    let date = query("bill_date").unwrap_or_default();
+    let day = (date.len() == 10)
+        .then(|| format!("{}000000", date.replace('-', "")))
+        .and_then(|t| t.parse::<tenpay_xml::BeijingTime>().ok())
+        .map(|t| t.unix())
+        .ok_or_else(|| param("bill_date须为yyyy-MM-dd"))?;
+    let csv = {
+        let state = engine.lock();
+        if kind == "tradebill" {
+            let bill_type = query("bill_type").unwrap_or_else(|| "ALL".into());
+            if !["ALL", "SUCCESS", "REFUND"].contains(&bill_type.as_str()) {
+                return Err(param("bill_type须为ALL、SUCCESS或REFUND"));
+            }
+            crate::protocol::bill::render::render(&state, merchant.mch_id(), &bill_type, day)
+        } else {
+            let account = match query("account_type").as_deref().unwrap_or("BASIC") {
+                "BASIC" => "Basic",
+                "OPERATION" => "Operation",
+                "FEES" => "Fees",
+                _ => return Err(param("account_type须为BASIC、OPERATION或FEES")),
+            };
+            crate::protocol::bill::render::render_fund_flow(&state, merchant.mch_id(), account, day)
+        }
+    }
+    .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "NO_STATEMENT_EXIST", "账单不存在"))?;
+    let hash = crate::ids::hex_upper(&sha1::Sha1::digest(csv.as_bytes())).to_ascii_lowercase();
+    let gzip = query("tar_type").as_deref() == Some("GZIP");
+    let file = if gzip {
+        crate::protocol::bill::render::gzip(csv.as_bytes())
+    } else {
+        csv.into_bytes()
+    };
+    let token = engine.v3_bills.put(merchant.mch_id(), file);
+    let mut url = format!("http://{host}/v3/billdownload/file?token={token}");
+    if gzip {
+        url.push_str("&tartype=gzip");
+    }
+    Ok((
+        StatusCode::OK,
+        Body::Json(json!({ "hash_type": "SHA1", "hash_value": hash, "download_url": url })),
+    ))
 }

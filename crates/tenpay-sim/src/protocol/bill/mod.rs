@@ -1,7 +1,7 @@
 //! Bills: downloadbill and downloadfundflow (CSV, or gzip on request; errors as unsigned XML
 //! with `error_code`).
 
-mod render;
+pub(crate) mod render;
 
 use tenpay_xml::{BeijingTime, XmlMap};
 

@@ -10,8 +10,6 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use tenpay_client::v3::{Client, Error, Order, RefundRequest, RefundStatus};
 use tenpay_notify::v3::{Event, Notification, Notifier};
 use tenpay_notify::{NotifyService, verified};
@@ -84,20 +82,8 @@ async fn notify_endpoint(keys: &KeyRing, expected: Fen) -> (String, Seen) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/wechat/v3/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let svc = TowerToHyperService::new(service.clone());
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc),
-            );
-        }
-    });
+    let addr = common::serve_notify(service).await;
+    let url = format!("http://{addr}/wechat/v3/notify");
     (url, seen)
 }
 
@@ -571,23 +557,14 @@ async fn a_request_signed_with_another_key_is_refused_with_the_message_checked()
 }
 
 fn beijing_today() -> String {
-    let secs = std::time::SystemTime::now()
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs()
-        + 8 * 3600;
-    let days = i64::try_from(secs / 86_400).unwrap();
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+        .as_secs();
+    let text = tenpay_xml::BeijingDateTime::from_unix(i64::try_from(now).unwrap())
+        .unwrap()
+        .to_string();
+    text[..10].to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -318,3 +318,28 @@ pub fn business(code: &str) -> tenpay_sim::FaultKind {
         err_code: code.into(),
     }
 }
+
+/// Serves a notify service (V2's or v3's) on a fresh loopback port with hyper: its address.
+pub async fn serve_notify<H, V>(service: tenpay_notify::NotifyService<H, V>) -> std::net::SocketAddr
+where
+    V: tenpay_notify::Verify,
+    H: tenpay_notify::Handler<tenpay_notify::Delivery<V::Notification, V::Error>>,
+{
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let svc = TowerToHyperService::new(service.clone());
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc),
+            );
+        }
+    });
+    addr
+}

@@ -62,15 +62,8 @@ impl Client {
         bill_type: &str,
         gzip: bool,
     ) -> Result<BillLink, Error> {
-        let mut path = format!(
-            "/v3/bill/tradebill?bill_date={}&bill_type={}",
-            segment(date),
-            segment(bill_type)
-        );
-        if gzip {
-            path.push_str("&tar_type=GZIP");
-        }
-        self.json(Method::GET, &path, None).await
+        self.bill_link("tradebill", date, ("bill_type", bill_type), gzip)
+            .await
     }
 
     /// The fund-flow bill of a day, for `BASIC`, `OPERATION` or `FEES`.
@@ -83,10 +76,21 @@ impl Client {
         account_type: &str,
         gzip: bool,
     ) -> Result<BillLink, Error> {
+        self.bill_link("fundflowbill", date, ("account_type", account_type), gzip)
+            .await
+    }
+
+    async fn bill_link(
+        &self,
+        kind: &str,
+        date: &str,
+        (name, value): (&str, &str),
+        gzip: bool,
+    ) -> Result<BillLink, Error> {
         let mut path = format!(
-            "/v3/bill/fundflowbill?bill_date={}&account_type={}",
+            "/v3/bill/{kind}?bill_date={}&{name}={}",
             segment(date),
-            segment(account_type)
+            segment(value)
         );
         if gzip {
             path.push_str("&tar_type=GZIP");

@@ -120,31 +120,10 @@ pub(crate) async fn handle(
             ));
         }
     };
-    let fault = {
-        let mut state = engine.lock();
-        state.count_call(endpoint.name());
-        state.take_fault(endpoint.name())
+    let fault = match before_processing(engine, endpoint.name(), XML, StatusCode::OK).await {
+        Ok(fault) => fault,
+        Err(answer) => return Ok(answer),
     };
-    match &fault {
-        Some(FaultKind::Http500) => {
-            return Ok(respond(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                XML,
-                Bytes::new(),
-            ));
-        }
-        Some(FaultKind::Html) => {
-            return Ok(respond(
-                StatusCode::OK,
-                "text/html; charset=utf-8",
-                HTML_PAGE,
-            ));
-        }
-        Some(FaultKind::Delay { ms }) => {
-            tokio::time::sleep(std::time::Duration::from_millis(*ms)).await
-        }
-        _ => {}
-    }
     let reply = match engine.check(endpoint, sandbox, post, &body) {
         Err(Verdict::Protocol(msg)) => Reply::Xml(protocol_fail(&msg)),
         Err(_) => Reply::Xml(protocol_fail("系统错误")),
@@ -192,6 +171,34 @@ pub(crate) async fn handle(
     })
 }
 
+/// Counts the call and takes its fault; the faults that answer before anything is processed
+/// (HTTP 500, a proxy's HTML page with `html_status`) answer here, a delay waits here.
+async fn before_processing(
+    engine: &Engine,
+    name: &'static str,
+    content_type: &'static str,
+    html_status: StatusCode,
+) -> Result<Option<FaultKind>, Response<SimBody>> {
+    let fault = {
+        let mut state = engine.lock();
+        state.count_call(name);
+        state.take_fault(name)
+    };
+    match &fault {
+        Some(FaultKind::Http500) => Err(respond(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            content_type,
+            Bytes::new(),
+        )),
+        Some(FaultKind::Html) => Err(respond(html_status, "text/html; charset=utf-8", HTML_PAGE)),
+        Some(FaultKind::Delay { ms }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
+            Ok(fault)
+        }
+        _ => Ok(fault),
+    }
+}
+
 /// A v3 request: the same faults as V2's, on v3's wire (JSON, signed headers).
 async fn v3_request(
     engine: &Arc<Engine>,
@@ -216,31 +223,10 @@ async fn v3_request(
             r#"{"code":"PARAM_ERROR","message":"请求体过大或读取失败"}"#,
         ));
     };
-    let fault = {
-        let mut state = engine.lock();
-        state.count_call(name);
-        state.take_fault(name)
+    let fault = match before_processing(engine, name, JSON, StatusCode::BAD_GATEWAY).await {
+        Ok(fault) => fault,
+        Err(answer) => return Ok(answer),
     };
-    match &fault {
-        Some(FaultKind::Http500) => {
-            return Ok(respond(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                JSON,
-                Bytes::new(),
-            ));
-        }
-        Some(FaultKind::Html) => {
-            return Ok(respond(
-                StatusCode::BAD_GATEWAY,
-                "text/html; charset=utf-8",
-                HTML_PAGE,
-            ));
-        }
-        Some(FaultKind::Delay { ms }) => {
-            tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
-        }
-        _ => {}
-    }
     let answer = crate::v3::answer(engine, &method, &url, &parts.headers, &body, fault.as_ref());
     let mut r = respond(answer.status, JSON, Bytes::new());
     for (name, value) in answer.headers {

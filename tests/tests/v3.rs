@@ -628,3 +628,103 @@ async fn bills_stream_with_their_hash_checked() {
         Some("NO_STATEMENT_EXIST")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_provider_pays_and_refunds_for_its_sub_merchant() {
+    common::init();
+    let sim = Simulator::builder()
+        .merchant(
+            MerchantAccount::new(
+                APPID,
+                MCHID,
+                tenpay_sign::ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap(),
+            )
+            .sub_merchant("1900000109", Some("wx8888888888888888".into()))
+            .test_api_v3(),
+        )
+        .time_scale(1000)
+        .start()
+        .await
+        .unwrap();
+    let keys = KeyRing::default();
+    let provider = client(&sim, &keys).build().unwrap();
+    provider.download_certificates().await.unwrap();
+    let sub = provider.with_sub_merchant("1900000109", Some("wx8888888888888888".into()));
+    let (url, seen) = notify_endpoint(&keys, Fen::new(300)).await;
+
+    let prepay = sub
+        .jsapi(
+            &Order::new("服务商下单", no("V3SP000001"), Fen::new(300), &url),
+            "oSubOpenid0001",
+        )
+        .await
+        .unwrap();
+    let params = sub.jsapi_pay(&prepay).unwrap();
+    assert_eq!(
+        params.app_id, "wx8888888888888888",
+        "the payer pays under the sub-merchant's appid"
+    );
+    let t = sub.query_order(&no("V3SP000001")).await.unwrap();
+    assert_eq!(
+        (t.sp_mchid.as_deref(), t.sub_mchid.as_deref()),
+        (Some(MCHID), Some("1900000109"))
+    );
+    // The provider's own (direct) view does not see the sub-merchant's order.
+    let e = provider.query_order(&no("V3SP000001")).await.unwrap_err();
+    assert_eq!(e.api().map(|a| a.status), Some(404));
+
+    sim.pay("V3SP000001", &PayOptions::default()).unwrap();
+    wait_for(&seen, 1).await;
+    let n = seen.lock().unwrap()[0].clone();
+    let Event::Transaction(paid) = &n.event else {
+        panic!("a payment")
+    };
+    assert_eq!(paid.transaction().sub_mchid.as_deref(), Some("1900000109"));
+    assert_eq!(
+        paid.transaction()
+            .payer
+            .as_ref()
+            .and_then(|p| p.sub_openid.as_deref()),
+        Some("oSubOpenid0001")
+    );
+
+    let r = sub
+        .refund(
+            &RefundRequest::new(
+                no("V3SP000001"),
+                OutRefundNo::new("V3SPR001").unwrap(),
+                Fen::new(100),
+                Fen::new(300),
+            )
+            .notify_url(&url),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, RefundStatus::Processing);
+    wait_for(&seen, 2).await;
+    assert_eq!(
+        sub.query_refund(&OutRefundNo::new("V3SPR001").unwrap())
+            .await
+            .unwrap()
+            .status,
+        RefundStatus::Success
+    );
+    sub.native(&Order::new("扫码", no("V3SP000002"), Fen::new(1), &url))
+        .await
+        .unwrap();
+    sub.close_order(&no("V3SP000002")).await.unwrap();
+    assert_eq!(
+        sub.query_order(&no("V3SP000002"))
+            .await
+            .unwrap()
+            .trade_state,
+        TradeState::Closed
+    );
+
+    let stranger = provider.with_sub_merchant("1900000999", None);
+    let e = stranger
+        .native(&Order::new("x", no("V3SP000003"), Fen::new(1), &url))
+        .await
+        .unwrap_err();
+    assert_eq!(e.api().map(|a| a.code.as_str()), Some("INVALID_REQUEST"));
+}

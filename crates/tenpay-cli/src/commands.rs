@@ -425,6 +425,9 @@ fn sim(
         .map(|m| (m.appid().to_owned(), m.mch_id().to_owned()))
         .collect();
     runtime()?.block_on(async move {
+        // The interrupt handler is in place before the first line is printed: whoever reads
+        // the address and sends SIGINT at once stops the simulator cleanly.
+        let interrupt = Interrupt::register()?;
         let mut builder = tenpay_sim::Simulator::builder()
             .listen(listen)
             .time_scale(time_scale)
@@ -487,7 +490,7 @@ fn sim(
         );
         let _ = out.flush();
         drop(out);
-        let _ = tokio::signal::ctrl_c().await;
+        wait_for_interrupt(interrupt).await;
         sim.shutdown().await;
         eprintln!("tenpay: simulator stopped");
         Ok(0)
@@ -517,4 +520,32 @@ fn post_notification(url: &str, body: &str) -> Result<u8, Failure> {
         }
     );
     Ok(u8::from(!attempt.acknowledged))
+}
+
+/// SIGINT (Ctrl-C), listened for from the moment it is registered.
+struct Interrupt {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupt {
+    fn register() -> Result<Self, Failure> {
+        Ok(Self {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .map_err(|e| bad_input(format!("cannot listen for Ctrl-C: {e}")))?,
+        })
+    }
+}
+
+async fn wait_for_interrupt(mut interrupt: Interrupt) {
+    #[cfg(unix)]
+    {
+        let _ = interrupt.signal.recv().await;
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = &mut interrupt;
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -95,6 +95,9 @@ impl Client {
         if gzip {
             path.push_str("&tar_type=GZIP");
         }
+        if let Some(sub) = self.sub() {
+            path.push_str(&format!("&sub_mchid={}", segment(&sub.sub_mchid)));
+        }
         self.json(Method::GET, &path, None).await
     }
 

@@ -158,18 +158,21 @@ impl ClientBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(e.to_string()))?;
-        Ok(Client(Arc::new(Inner {
-            appid: self.appid,
-            signer: self.signer,
-            apiv3_key: self.apiv3_key,
-            base,
-            keys: self.keys,
-            http,
-            retries: self.retries,
-            backoff: self.backoff,
-            clock: self.clock,
-            nonce: self.nonce,
-        })))
+        Ok(Client {
+            inner: Arc::new(Inner {
+                appid: self.appid,
+                signer: self.signer,
+                apiv3_key: self.apiv3_key,
+                base,
+                keys: self.keys,
+                http,
+                retries: self.retries,
+                backoff: self.backoff,
+                clock: self.clock,
+                nonce: self.nonce,
+            }),
+            sub: None,
+        })
     }
 }
 
@@ -186,16 +189,28 @@ struct Inner {
     nonce: Arc<NonceFn>,
 }
 
-/// A v3 client for one merchant. Cheap to clone.
+/// A v3 client for one merchant (or, as a service provider, one of its sub-merchants:
+/// [`Client::with_sub_merchant`]). Cheap to clone.
 #[derive(Clone)]
-pub struct Client(Arc<Inner>);
+pub struct Client {
+    inner: Arc<Inner>,
+    sub: Option<Arc<SubMerchant>>,
+}
+
+/// The sub-merchant a service provider's client acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SubMerchant {
+    pub(crate) sub_mchid: String,
+    pub(crate) sub_appid: Option<String>,
+}
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("v3::Client")
-            .field("appid", &self.0.appid)
-            .field("mchid", &self.0.signer.mchid())
-            .field("base", &self.0.base)
+            .field("appid", &self.inner.appid)
+            .field("mchid", &self.inner.signer.mchid())
+            .field("sub", &self.sub)
+            .field("base", &self.inner.base)
             .finish_non_exhaustive()
     }
 }
@@ -237,30 +252,61 @@ impl Client {
         }
     }
 
-    /// The appid.
+    /// The appid (the service provider's, `sp_appid`, in partner mode).
     #[must_use]
     pub fn appid(&self) -> &str {
-        &self.0.appid
+        &self.inner.appid
+    }
+
+    /// This service provider's client acting for sub-merchant `sub_mchid` (and its own
+    /// appid, when the payer comes from it): orders go to the `/v3/pay/partner/…` paths with
+    /// `sp_appid`, `sp_mchid` and `sub_mchid`; refunds, queries and bills carry `sub_mchid`.
+    /// Shares the connection pool, the signer and the keys.
+    #[must_use]
+    pub fn with_sub_merchant(
+        &self,
+        sub_mchid: impl Into<String>,
+        sub_appid: Option<String>,
+    ) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            sub: Some(Arc::new(SubMerchant {
+                sub_mchid: sub_mchid.into(),
+                sub_appid,
+            })),
+        }
+    }
+
+    /// The sub-merchant this client acts for, in partner mode.
+    pub(crate) fn sub(&self) -> Option<&SubMerchant> {
+        self.sub.as_deref()
     }
 
     /// The signer.
     #[must_use]
     pub fn signer(&self) -> &Signer {
-        &self.0.signer
+        &self.inner.signer
     }
 
     /// WeChat Pay's keys as held now (shared with whoever else holds the ring).
     #[must_use]
     pub fn keys(&self) -> &KeyRing {
-        &self.0.keys
+        &self.inner.keys
+    }
+
+    /// The appid the payer's device pays under: the sub-merchant's own when it has one.
+    pub(crate) fn payer_appid(&self) -> &str {
+        self.sub()
+            .and_then(|s| s.sub_appid.as_deref())
+            .unwrap_or(&self.inner.appid)
     }
 
     pub(crate) fn now(&self) -> u64 {
-        (self.0.clock)()
+        (self.inner.clock)()
     }
 
     pub(crate) fn nonce(&self) -> String {
-        (self.0.nonce)()
+        (self.inner.nonce)()
     }
 
     /// Sends one signed request (`path_and_query` as it is to be sent, already
@@ -285,7 +331,7 @@ impl Client {
         }
         if !path_and_query.starts_with("/v3/billdownload/") {
             let signed = SignedHeaders::from_fn(|name| find_ref(&headers, name));
-            match self.0.keys.verify(&signed, &bytes, self.now()) {
+            match self.inner.keys.verify(&signed, &bytes, self.now()) {
                 Ok(()) => {}
                 // A platform certificate not seen yet: download them once, then check again.
                 Err(VerifyError::UnknownKey(serial))
@@ -293,7 +339,7 @@ impl Client {
                         && path_and_query != "/v3/certificates" =>
                 {
                     self.download_certificates().await?;
-                    self.0
+                    self.inner
                         .keys
                         .verify(&signed, &bytes, self.now())
                         .map_err(Error::Verify)?;
@@ -310,12 +356,12 @@ impl Client {
 
     /// The base URL.
     pub(crate) fn base(&self) -> &str {
-        &self.0.base
+        &self.inner.base
     }
 
     /// The path and query of `url` when it is on this client's host.
     pub(crate) fn path_on_host(&self, url: &str) -> Option<String> {
-        let rest = url.strip_prefix(self.0.base.as_str())?;
+        let rest = url.strip_prefix(self.inner.base.as_str())?;
         rest.starts_with('/').then(|| rest.to_owned())
     }
 
@@ -351,7 +397,7 @@ impl Client {
         body: &[u8],
     ) -> Result<reqwest::RequestBuilder, Error> {
         let auth = self
-            .0
+            .inner
             .signer
             .authorization(
                 method.as_str(),
@@ -362,12 +408,12 @@ impl Client {
             )
             .map_err(Error::Sign)?;
         let mut req = self
-            .0
+            .inner
             .http
-            .request(method, format!("{}{path_and_query}", self.0.base))
+            .request(method, format!("{}{path_and_query}", self.inner.base))
             .header(reqwest::header::AUTHORIZATION, auth.to_string())
             .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(id) = self.0.keys.current().public_key_id() {
+        if let Some(id) = self.inner.keys.current().public_key_id() {
             req = req.header(header::SERIAL, id.as_str());
         }
         if !body.is_empty() {
@@ -422,11 +468,11 @@ impl Client {
         loop {
             let result = self.request(method.clone(), path, body).await;
             match &result {
-                Err(e) if e.is_in_doubt() && attempt < self.0.retries => {
+                Err(e) if e.is_in_doubt() && attempt < self.inner.retries => {
                     doubted = true;
                     attempt += 1;
                     tracing::debug!(attempt, error = %e, "tenpay v3: repeating the same request");
-                    tokio::time::sleep(self.0.backoff).await;
+                    tokio::time::sleep(self.inner.backoff).await;
                 }
                 Err(e) => {
                     doubted |= e.is_in_doubt();
@@ -474,7 +520,7 @@ impl Client {
         let mut certs = Vec::new();
         for e in list.data {
             let pem = self
-                .0
+                .inner
                 .apiv3_key
                 .open(&e.encrypt_certificate)
                 .map_err(Error::Decrypt)?;
@@ -489,7 +535,7 @@ impl Client {
             certs.push(cert);
         }
         // The answer is signed by one of the certificates it carries (or one held already).
-        let mut check: Verifier = Verifier::clone(&self.0.keys.current());
+        let mut check: Verifier = Verifier::clone(&self.inner.keys.current());
         for c in &certs {
             check.add_certificate(c.clone());
         }
@@ -497,7 +543,7 @@ impl Client {
         check
             .verify(&signed, &bytes, self.now())
             .map_err(Error::Verify)?;
-        self.0.keys.update(|v| {
+        self.inner.keys.update(|v| {
             for c in &certs {
                 v.add_certificate(c.clone());
             }
@@ -511,9 +557,14 @@ impl Client {
     /// # Errors
     /// [`Error::Sign`].
     pub fn jsapi_pay(&self, prepay: &Prepay) -> Result<JsapiPay, Error> {
-        self.0
+        self.inner
             .signer
-            .jsapi_pay(&self.0.appid, &prepay.prepay_id, self.now(), &self.nonce())
+            .jsapi_pay(
+                self.payer_appid(),
+                &prepay.prepay_id,
+                self.now(),
+                &self.nonce(),
+            )
             .map_err(Error::Sign)
     }
 
@@ -522,9 +573,14 @@ impl Client {
     /// # Errors
     /// [`Error::Sign`].
     pub fn app_pay(&self, prepay: &Prepay) -> Result<AppPay, Error> {
-        self.0
+        self.inner
             .signer
-            .app_pay(&self.0.appid, &prepay.prepay_id, self.now(), &self.nonce())
+            .app_pay(
+                self.payer_appid(),
+                &prepay.prepay_id,
+                self.now(),
+                &self.nonce(),
+            )
             .map_err(Error::Sign)
     }
 }

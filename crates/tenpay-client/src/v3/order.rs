@@ -63,8 +63,6 @@ impl Order {
 
     fn json(&self, client: &Client) -> Value {
         let mut v = json!({
-            "appid": client.appid(),
-            "mchid": client.signer().mchid(),
             "description": self.description,
             "out_trade_no": self.out_trade_no.as_str(),
             "notify_url": self.notify_url,
@@ -78,6 +76,20 @@ impl Order {
         }
         if self.profit_sharing {
             v["settle_info"] = json!({ "profit_sharing": true });
+        }
+        match client.sub() {
+            Some(sub) => {
+                v["sp_appid"] = json!(client.appid());
+                v["sp_mchid"] = json!(client.signer().mchid());
+                v["sub_mchid"] = json!(sub.sub_mchid);
+                if let Some(a) = &sub.sub_appid {
+                    v["sub_appid"] = json!(a);
+                }
+            }
+            None => {
+                v["appid"] = json!(client.appid());
+                v["mchid"] = json!(client.signer().mchid());
+            }
         }
         v
     }
@@ -121,24 +133,50 @@ pub struct Prepay {
 }
 
 impl Client {
+    /// `/v3/pay/transactions` or, in partner mode, `/v3/pay/partner/transactions`.
+    fn transactions(&self) -> &'static str {
+        if self.sub().is_some() {
+            "/v3/pay/partner/transactions"
+        } else {
+            "/v3/pay/transactions"
+        }
+    }
+
+    /// The query string naming the merchant: `mchid=`, or `sp_mchid=&sub_mchid=`.
+    fn merchant_query(&self) -> String {
+        match self.sub() {
+            Some(sub) => format!(
+                "sp_mchid={}&sub_mchid={}",
+                self.signer().mchid(),
+                segment(&sub.sub_mchid)
+            ),
+            None => format!("mchid={}", self.signer().mchid()),
+        }
+    }
+
     async fn place(&self, kind: &str, body: Value) -> Result<Value, Error> {
         let body = body.to_string();
         self.json(
             Method::POST,
-            &format!("/v3/pay/transactions/{kind}"),
+            &format!("{}/{kind}", self.transactions()),
             Some(body.as_bytes()),
         )
         .await
     }
 
-    /// A JSAPI / mini-program order for the payer `openid` (under this client's appid).
+    /// A JSAPI / mini-program order for the payer `openid` (under this client's appid; in
+    /// partner mode under the sub-merchant's appid when it has one, else the provider's).
     ///
     /// # Errors
     /// [`Error::Api`] (`PARAM_ERROR`, `ORDERPAID`, `OUT_TRADE_NO_USED`, …), and those of
     /// [`Client::request`].
     pub async fn jsapi(&self, order: &Order, openid: &str) -> Result<Prepay, Error> {
         let mut body = order.json(self);
-        body["payer"] = json!({ "openid": openid });
+        body["payer"] = match self.sub() {
+            Some(sub) if sub.sub_appid.is_some() => json!({ "sub_openid": openid }),
+            Some(_) => json!({ "sp_openid": openid }),
+            None => json!({ "openid": openid }),
+        };
         let v = self.place("jsapi", body).await?;
         serde_json::from_value(v).map_err(|e| Error::Decode(e.to_string()))
     }
@@ -187,9 +225,10 @@ impl Client {
     /// [`Error::Api`] (`404 ORDER_NOT_EXIST`), and those of [`Client::request`].
     pub async fn query_order(&self, out_trade_no: &OutTradeNo) -> Result<Transaction, Error> {
         let path = format!(
-            "/v3/pay/transactions/out-trade-no/{}?mchid={}",
+            "{}/out-trade-no/{}?{}",
+            self.transactions(),
             segment(out_trade_no.as_str()),
-            self.signer().mchid()
+            self.merchant_query()
         );
         self.json(Method::GET, &path, None).await
     }
@@ -200,9 +239,10 @@ impl Client {
     /// As [`Client::query_order`].
     pub async fn query_transaction(&self, transaction_id: &str) -> Result<Transaction, Error> {
         let path = format!(
-            "/v3/pay/transactions/id/{}?mchid={}",
+            "{}/id/{}?{}",
+            self.transactions(),
             segment(transaction_id),
-            self.signer().mchid()
+            self.merchant_query()
         );
         self.json(Method::GET, &path, None).await
     }
@@ -214,10 +254,15 @@ impl Client {
     /// [`Error::Api`] (`ORDERPAID`, `ORDER_NOT_EXIST`), and those of [`Client::request`].
     pub async fn close_order(&self, out_trade_no: &OutTradeNo) -> Result<(), Error> {
         let path = format!(
-            "/v3/pay/transactions/out-trade-no/{}/close",
+            "{}/out-trade-no/{}/close",
+            self.transactions(),
             segment(out_trade_no.as_str())
         );
-        let body = json!({ "mchid": self.signer().mchid() }).to_string();
+        let body = match self.sub() {
+            Some(sub) => json!({ "sp_mchid": self.signer().mchid(), "sub_mchid": sub.sub_mchid }),
+            None => json!({ "mchid": self.signer().mchid() }),
+        }
+        .to_string();
         self.call(Method::POST, &path, Some(body.as_bytes()))
             .await
             .0

@@ -80,6 +80,9 @@ impl Client {
         if let Some(reason) = &r.reason {
             body["reason"] = json!(reason);
         }
+        if let Some(sub) = self.sub() {
+            body["sub_mchid"] = json!(sub.sub_mchid);
+        }
         if let Some(url) = &r.notify_url {
             body["notify_url"] = json!(url);
         }
@@ -113,10 +116,13 @@ impl Client {
     /// # Errors
     /// [`Error::Api`] (`404 RESOURCE_NOT_EXISTS`), and those of [`Client::request`].
     pub async fn query_refund(&self, out_refund_no: &OutRefundNo) -> Result<Refund, Error> {
-        let path = format!(
+        let mut path = format!(
             "/v3/refund/domestic/refunds/{}",
             segment(out_refund_no.as_str())
         );
+        if let Some(sub) = self.sub() {
+            path.push_str(&format!("?sub_mchid={}", segment(&sub.sub_mchid)));
+        }
         self.json(Method::GET, &path, None).await
     }
 }

@@ -99,8 +99,6 @@ pub(crate) fn transaction_json(order: &Order) -> Value {
     let paid = matches!(order.state, TradeState::Success | TradeState::Refund)
         && order.transaction_id.is_some();
     let mut t = json!({
-        "appid": order.appid,
-        "mchid": order.mch_id,
         "out_trade_no": order.out_trade_no,
         "trade_type": if order.trade_type == "MWEB" { "MWEB" } else { order.trade_type.as_str() },
         "trade_state": order.state.as_str(),
@@ -112,11 +110,31 @@ pub(crate) fn transaction_json(order: &Order) -> Value {
             "payer_currency": order.fee_type,
         },
     });
+    // A service provider's sub-merchant's order names both, and its payer under each appid.
+    match &order.sub_mch_id {
+        Some(sub) => {
+            t["sp_appid"] = json!(order.appid);
+            t["sp_mchid"] = json!(order.mch_id);
+            t["sub_mchid"] = json!(sub);
+            if let Some(a) = &order.sub_appid {
+                t["sub_appid"] = json!(a);
+            }
+        }
+        None => {
+            t["appid"] = json!(order.appid);
+            t["mchid"] = json!(order.mch_id);
+        }
+    }
     if paid {
         t["transaction_id"] = json!(order.transaction_id);
         t["bank_type"] = json!("OTHERS");
         t["success_time"] = json!(rfc3339(order.time_end.unwrap_or(order.created_at)));
-        t["payer"] = json!({ "openid": order.payer_openid.clone().unwrap_or_default() });
+        let openid = order.payer_openid.clone().unwrap_or_default();
+        t["payer"] = match (&order.sub_mch_id, &order.sub_openid) {
+            (Some(_), Some(sub_openid)) => json!({ "sub_openid": sub_openid }),
+            (Some(_), None) => json!({ "sp_openid": openid }),
+            (None, _) => json!({ "openid": openid }),
+        };
         t["amount"]["payer_total"] = json!(order.cash_fee().get());
     }
     t
@@ -220,7 +238,6 @@ pub(crate) fn transaction_notification(order: &Order, account: &V3Account) -> St
 pub(crate) fn refund_notification(order: &Order, refund: &Refund, account: &V3Account) -> String {
     let status = v3_refund_status(refund.status);
     let mut plain = json!({
-        "mchid": order.mch_id,
         "out_trade_no": order.out_trade_no,
         "transaction_id": order.transaction_id.clone().unwrap_or_default(),
         "out_refund_no": refund.out_refund_no,
@@ -236,6 +253,13 @@ pub(crate) fn refund_notification(order: &Order, refund: &Refund, account: &V3Ac
     });
     if let Some(t) = refund.success_time {
         plain["success_time"] = json!(rfc3339(t));
+    }
+    match &order.sub_mch_id {
+        Some(sub) => {
+            plain["sp_mchid"] = json!(order.mch_id);
+            plain["sub_mchid"] = json!(sub);
+        }
+        None => plain["mchid"] = json!(order.mch_id),
     }
     let (event, summary) = match status {
         "SUCCESS" => ("REFUND.SUCCESS", "退款成功"),

@@ -279,7 +279,21 @@ fn route(
                 "transactions",
                 kind @ ("jsapi" | "app" | "h5" | "native"),
             ],
-        ) => create(engine, merchant, kind, &json_body()?),
+        ) => create(engine, Payee::direct(merchant), kind, &json_body()?),
+        (
+            &Method::POST,
+            [
+                "v3",
+                "pay",
+                "partner",
+                "transactions",
+                kind @ ("jsapi" | "app" | "h5" | "native"),
+            ],
+        ) => {
+            let b = json_body()?;
+            let payee = Payee::partner(merchant, b["sp_mchid"].as_str(), b["sub_mchid"].as_str())?;
+            create(engine, payee, kind, &b)
+        }
         (
             &Method::GET,
             [
@@ -293,20 +307,63 @@ fn route(
             if query_value("mchid").as_deref() != Some(merchant.mch_id()) {
                 return Err(param("mchid与请求方不一致"));
             }
-            query_order(engine, merchant, *by == "id", no)
+            query_order(engine, Payee::direct(merchant), *by == "id", no)
+        }
+        (
+            &Method::GET,
+            [
+                "v3",
+                "pay",
+                "partner",
+                "transactions",
+                by @ ("out-trade-no" | "id"),
+                no,
+            ],
+        ) => {
+            let payee = Payee::partner(
+                merchant,
+                query_value("sp_mchid").as_deref(),
+                query_value("sub_mchid").as_deref(),
+            )?;
+            query_order(engine, payee, *by == "id", no)
         }
         (&Method::POST, ["v3", "pay", "transactions", "out-trade-no", no, "close"]) => {
             let b = json_body()?;
             if b["mchid"].as_str() != Some(merchant.mch_id()) {
                 return Err(param("mchid与请求方不一致"));
             }
-            close(engine, merchant, no)
+            close(engine, Payee::direct(merchant), no)
+        }
+        (
+            &Method::POST,
+            [
+                "v3",
+                "pay",
+                "partner",
+                "transactions",
+                "out-trade-no",
+                no,
+                "close",
+            ],
+        ) => {
+            let b = json_body()?;
+            let payee = Payee::partner(merchant, b["sp_mchid"].as_str(), b["sub_mchid"].as_str())?;
+            close(engine, payee, no)
         }
         (&Method::POST, ["v3", "refund", "domestic", "refunds"]) => {
-            refund(engine, merchant, &json_body()?)
+            let b = json_body()?;
+            let payee = match b["sub_mchid"].as_str() {
+                Some(sub) => Payee::partner(merchant, Some(merchant.mch_id()), Some(sub))?,
+                None => Payee::direct(merchant),
+            };
+            refund(engine, payee, &b)
         }
         (&Method::GET, ["v3", "refund", "domestic", "refunds", no]) => {
-            query_refund(engine, merchant, no)
+            let payee = match query_value("sub_mchid") {
+                Some(sub) => Payee::partner(merchant, Some(merchant.mch_id()), Some(&sub))?,
+                None => Payee::direct(merchant),
+            };
+            query_refund(engine, payee, no)
         }
         (&Method::GET, ["v3", "certificates"]) => certificates(engine, merchant),
         (&Method::GET, ["v3", "bill", kind @ ("tradebill" | "fundflowbill")]) => {
@@ -330,12 +387,60 @@ fn route(
     }
 }
 
-fn key(merchant: &MerchantAccount, out_trade_no: &str) -> OrderKey {
-    (
-        merchant.mch_id().to_owned(),
-        String::new(),
-        out_trade_no.to_owned(),
-    )
+/// Whose order: a direct merchant's, or a service provider's sub-merchant's (the
+/// `/partner/` paths, or `sub_mchid` on refunds).
+#[derive(Clone, Copy)]
+struct Payee<'m> {
+    merchant: &'m MerchantAccount,
+    sub: Option<&'m crate::SubMerchant>,
+}
+
+impl<'m> Payee<'m> {
+    fn direct(merchant: &'m MerchantAccount) -> Self {
+        Self {
+            merchant,
+            sub: None,
+        }
+    }
+
+    /// A sub-merchant of the calling service provider.
+    fn partner(
+        merchant: &'m MerchantAccount,
+        sp_mchid: Option<&str>,
+        sub_mchid: Option<&str>,
+    ) -> Result<Self, Refused> {
+        if sp_mchid != Some(merchant.mch_id()) {
+            return Err(param("sp_mchid与请求方的商户号不一致"));
+        }
+        let sub = merchant
+            .subs
+            .iter()
+            .find(|s| Some(s.sub_mch_id.as_str()) == sub_mchid)
+            .ok_or_else(|| {
+                refuse(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_REQUEST",
+                    "sub_mchid不是该服务商的特约商户",
+                )
+            })?;
+        Ok(Self {
+            merchant,
+            sub: Some(sub),
+        })
+    }
+
+    fn key(&self, out_trade_no: &str) -> OrderKey {
+        (
+            self.merchant.mch_id().to_owned(),
+            self.sub.map(|s| s.sub_mch_id.clone()).unwrap_or_default(),
+            out_trade_no.to_owned(),
+        )
+    }
+
+    fn owns(&self, order: &Order) -> bool {
+        order.mch_id == self.merchant.mch_id()
+            && order.sub_mch_id.as_deref() == self.sub.map(|s| s.sub_mch_id.as_str())
+    }
 }
 
 fn valid_out_trade_no(no: &str) -> bool {
@@ -351,15 +456,32 @@ fn amount(v: &Value) -> Option<Fen> {
         .filter(|f| !f.is_zero() && *f <= crate::protocol::rules::MAX_FEE)
 }
 
-fn create(engine: &Arc<Engine>, merchant: &MerchantAccount, kind: &str, b: &Value) -> Outcome {
-    if b["mchid"].as_str() != Some(merchant.mch_id()) {
-        return Err(param("mchid与请求方的商户号不一致"));
+fn create(engine: &Arc<Engine>, payee: Payee<'_>, kind: &str, b: &Value) -> Outcome {
+    let merchant = payee.merchant;
+    let (mchid_field, appid_field) = if payee.sub.is_some() {
+        ("sp_mchid", "sp_appid")
+    } else {
+        ("mchid", "appid")
+    };
+    if b[mchid_field].as_str() != Some(merchant.mch_id()) {
+        return Err(param(format!("{mchid_field}与请求方的商户号不一致")));
     }
-    if b["appid"].as_str() != Some(merchant.appid()) {
+    if b[appid_field].as_str() != Some(merchant.appid()) {
         return Err(refuse(
             StatusCode::BAD_REQUEST,
             "APPID_MCHID_NOT_MATCH",
             "AppID和mch_id不匹配",
+        ));
+    }
+    let sub_appid = b["sub_appid"].as_str();
+    if let Some(sub) = payee.sub
+        && sub_appid.is_some()
+        && sub.sub_appid.as_deref() != sub_appid
+    {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "APPID_MCHID_NOT_MATCH",
+            "sub_appid和sub_mchid不匹配",
         ));
     }
     let description = b["description"].as_str().unwrap_or_default();
@@ -380,9 +502,21 @@ fn create(engine: &Arc<Engine>, merchant: &MerchantAccount, kind: &str, b: &Valu
     if currency != "CNY" {
         return Err(param("境内商户仅支持人民币CNY"));
     }
-    let openid = b["payer"]["openid"].as_str();
-    if kind == "jsapi" && openid.is_none() {
-        return Err(param("JSAPI下单须传payer.openid"));
+    let (openid, sub_openid) = if payee.sub.is_some() {
+        (
+            b["payer"]["sp_openid"].as_str(),
+            b["payer"]["sub_openid"].as_str(),
+        )
+    } else {
+        (b["payer"]["openid"].as_str(), None)
+    };
+    if kind == "jsapi" && openid.is_none() && sub_openid.is_none() {
+        return Err(param(
+            "JSAPI下单须传payer.openid（服务商：sp_openid或sub_openid）",
+        ));
+    }
+    if sub_openid.is_some() && sub_appid.is_none() {
+        return Err(param("传sub_openid时须传sub_appid"));
     }
     if kind == "h5"
         && (b["scene_info"]["payer_client_ip"].as_str().is_none()
@@ -405,7 +539,7 @@ fn create(engine: &Arc<Engine>, merchant: &MerchantAccount, kind: &str, b: &Valu
         "h5" => "MWEB",
         _ => "NATIVE",
     };
-    let key = key(merchant, out_trade_no);
+    let key = payee.key(out_trade_no);
     let mut state = engine.lock();
     if let Some(existing) = state.order(&key) {
         return match existing.state {
@@ -439,6 +573,9 @@ fn create(engine: &Arc<Engine>, merchant: &MerchantAccount, kind: &str, b: &Valu
     order.body = description.to_owned();
     order.attach = b["attach"].as_str().map(str::to_owned);
     order.openid = openid.map(str::to_owned);
+    order.sub_openid = sub_openid.map(str::to_owned);
+    order.sub_mch_id = payee.sub.map(|s| s.sub_mch_id.clone());
+    order.sub_appid = sub_appid.map(str::to_owned);
     order.notify_url = Some(notify_url.to_owned());
     order.profit_sharing = b["settle_info"]["profit_sharing"].as_bool() == Some(true);
     let prepay_id = format!("wx{}{:016x}", compact(now), random_u64());
@@ -471,23 +608,23 @@ fn prepay_answer(order: &Order) -> Value {
     }
 }
 
-fn query_order(engine: &Engine, merchant: &MerchantAccount, by_id: bool, no: &str) -> Outcome {
+fn query_order(engine: &Engine, payee: Payee<'_>, by_id: bool, no: &str) -> Outcome {
     let mut state = engine.lock();
     let found = if by_id {
-        state.find_order(&key(merchant, ""), Some(no))
+        state.find_order(&payee.key(""), Some(no))
     } else {
-        state.order_mut(&key(merchant, no))
+        state.order_mut(&payee.key(no))
     };
     let order = found
-        .filter(|o| o.mch_id == merchant.mch_id())
+        .filter(|o| payee.owns(o))
         .ok_or_else(|| refuse(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"))?;
     Ok((StatusCode::OK, Body::Json(transaction_json(order))))
 }
 
-fn close(engine: &Engine, merchant: &MerchantAccount, no: &str) -> Outcome {
+fn close(engine: &Engine, payee: Payee<'_>, no: &str) -> Outcome {
     let mut state = engine.lock();
     let order = state
-        .order_mut(&key(merchant, no))
+        .order_mut(&payee.key(no))
         .ok_or_else(|| refuse(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"))?;
     match order.state {
         TradeState::Success | TradeState::Refund => Err(refuse(
@@ -502,7 +639,7 @@ fn close(engine: &Engine, merchant: &MerchantAccount, no: &str) -> Outcome {
     }
 }
 
-fn refund(engine: &Arc<Engine>, merchant: &MerchantAccount, b: &Value) -> Outcome {
+fn refund(engine: &Arc<Engine>, payee: Payee<'_>, b: &Value) -> Outcome {
     let out_refund_no = b["out_refund_no"].as_str().unwrap_or_default();
     if !(1..=64).contains(&out_refund_no.len())
         || !out_refund_no
@@ -533,8 +670,8 @@ fn refund(engine: &Arc<Engine>, merchant: &MerchantAccount, b: &Value) -> Outcom
     }
     let mut state = engine.lock();
     let order = state
-        .find_order(&key(merchant, out_trade_no), transaction_id)
-        .filter(|o| o.mch_id == merchant.mch_id())
+        .find_order(&payee.key(out_trade_no), transaction_id)
+        .filter(|o| payee.owns(o))
         .ok_or_else(|| refuse(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", "订单不存在"))?;
     if !matches!(order.state, TradeState::Success | TradeState::Refund) {
         return Err(refuse(
@@ -570,11 +707,11 @@ fn refund(engine: &Arc<Engine>, merchant: &MerchantAccount, b: &Value) -> Outcom
     Ok((StatusCode::OK, Body::Json(refund_json(order, &refund))))
 }
 
-fn query_refund(engine: &Engine, merchant: &MerchantAccount, no: &str) -> Outcome {
+fn query_refund(engine: &Engine, payee: Payee<'_>, no: &str) -> Outcome {
     let state = engine.lock();
     state
         .orders()
-        .filter(|o| o.mch_id == merchant.mch_id())
+        .filter(|o| payee.owns(o))
         .find_map(|o| {
             o.refunds
                 .iter()

@@ -255,6 +255,16 @@ async fn public_key_mode_needs_no_certificate() {
         none.api().map(|a| (a.status, a.code.as_str())),
         Some((404, "RESOURCE_NOT_EXISTS"))
     );
+    // A sensitive field is sealed to the public key, and named by its id.
+    let (to, sealed) = client.encrypt_field("张三").unwrap();
+    assert_eq!(to.as_str(), PUBLIC_KEY_ID);
+    assert_eq!(
+        PrivateKey::from_pem(WECHAT_KEY)
+            .unwrap()
+            .decrypt(&sealed)
+            .unwrap(),
+        "张三"
+    );
     let (url, seen) = notify_endpoint(&keys, Fen::new(100)).await;
     let code_url = client
         .native(&Order::new(

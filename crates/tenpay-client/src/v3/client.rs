@@ -7,8 +7,8 @@ use bytes::Bytes;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use tenpay_sign_v3::{
-    ApiV3Key, AppPay, JsapiPay, KeyRing, PlatformCertificate, PublicKey, Resource, SignedHeaders,
-    Signer, Verifier, VerifyError, header,
+    ApiV3Key, AppPay, JsapiPay, KeyId, KeyRing, PlatformCertificate, PublicKey, Resource,
+    SignedHeaders, Signer, Verifier, VerifyError, header,
 };
 
 use super::{Error, PRODUCTION_URL, Prepay};
@@ -323,7 +323,54 @@ impl Client {
         path_and_query: &str,
         body: Option<&[u8]>,
     ) -> Result<Answer, Error> {
-        let answer = self.send(method.clone(), path_and_query, body).await?;
+        self.request_inner(method, path_and_query, body, None).await
+    }
+
+    /// As [`Client::request`], for a body carrying fields sealed with
+    /// [`Client::encrypt_field`]: the request names the key they were sealed to in
+    /// `Wechatpay-Serial`, as WeChat Pay requires.
+    ///
+    /// # Errors
+    /// As [`Client::request`].
+    pub async fn request_sealed(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: &[u8],
+        sealed_to: &KeyId,
+    ) -> Result<Answer, Error> {
+        self.request_inner(method, path_and_query, Some(body), Some(sealed_to))
+            .await
+    }
+
+    /// Seals a sensitive field (a name, an id number, a bank account) to WeChat Pay:
+    /// RSA-OAEP under the public key if one is held, else the newest valid platform
+    /// certificate. Returns the key's id (for [`Client::request_sealed`]) and the base64
+    /// ciphertext.
+    ///
+    /// # Errors
+    /// [`Error::Key`] when no WeChat Pay key is held (download the certificates first),
+    /// [`Error::Sign`] for a text longer than one RSA block.
+    pub fn encrypt_field(&self, text: &str) -> Result<(KeyId, String), Error> {
+        let keys = self.inner.keys.current();
+        let (id, key) = keys.encryption_key(self.now()).ok_or_else(|| {
+            Error::Key(tenpay_sign_v3::KeyError::KeyId(
+                "no WeChat Pay key held".into(),
+            ))
+        })?;
+        Ok((id.clone(), key.encrypt(text).map_err(Error::Sign)?))
+    }
+
+    async fn request_inner(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&[u8]>,
+        sealed_to: Option<&KeyId>,
+    ) -> Result<Answer, Error> {
+        let answer = self
+            .send(method.clone(), path_and_query, body, sealed_to)
+            .await?;
         let (status, headers, bytes) = answer;
         let request_id = find(&headers, header::REQUEST_ID);
         if !(200..300).contains(&status) {
@@ -373,7 +420,7 @@ impl Client {
         path_and_query: &str,
     ) -> Result<reqwest::Response, Error> {
         let response = self
-            .request_builder(method, path_and_query, &[])?
+            .request_builder(method, path_and_query, &[], None)?
             .send()
             .await
             .map_err(Error::Transport)?;
@@ -395,6 +442,7 @@ impl Client {
         method: Method,
         path_and_query: &str,
         body: &[u8],
+        sealed_to: Option<&KeyId>,
     ) -> Result<reqwest::RequestBuilder, Error> {
         let auth = self
             .inner
@@ -413,7 +461,11 @@ impl Client {
             .request(method, format!("{}{path_and_query}", self.inner.base))
             .header(reqwest::header::AUTHORIZATION, auth.to_string())
             .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(id) = self.inner.keys.current().public_key_id() {
+        // The key sealed fields were encrypted to; otherwise the public key's id, so that
+        // WeChat Pay signs the answer with it (the migration's second bar).
+        if let Some(id) = sealed_to {
+            req = req.header(header::SERIAL, id.as_str());
+        } else if let Some(id) = self.inner.keys.current().public_key_id() {
             req = req.header(header::SERIAL, id.as_str());
         }
         if !body.is_empty() {
@@ -429,8 +481,10 @@ impl Client {
         method: Method,
         path_and_query: &str,
         body: Option<&[u8]>,
+        sealed_to: Option<&KeyId>,
     ) -> Result<(u16, Vec<(String, String)>, Bytes), Error> {
-        let req = self.request_builder(method, path_and_query, body.unwrap_or_default())?;
+        let req =
+            self.request_builder(method, path_and_query, body.unwrap_or_default(), sealed_to)?;
         let mut response = req.send().await.map_err(Error::Transport)?;
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> = response
@@ -502,7 +556,9 @@ impl Client {
     /// [`Error::Api`] (404 in public-key mode), [`Error::Decrypt`], [`Error::Key`],
     /// [`Error::Verify`], [`Error::Decode`], and the transport's.
     pub async fn download_certificates(&self) -> Result<Vec<PlatformCertificate>, Error> {
-        let (status, headers, bytes) = self.send(Method::GET, "/v3/certificates", None).await?;
+        let (status, headers, bytes) = self
+            .send(Method::GET, "/v3/certificates", None, None)
+            .await?;
         let request_id = find(&headers, header::REQUEST_ID);
         if !(200..300).contains(&status) {
             return Err(Error::Api(api_error(status, &bytes, request_id)));

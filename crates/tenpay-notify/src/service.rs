@@ -240,11 +240,13 @@ fn chain(e: &HandlerError) -> String {
 /// The notify endpoint as a `tower_service::Service` over `http::Request`: bounded body,
 /// verification, the merchant's async handler, and the reply WeChat Pay needs.
 ///
-/// It acknowledges (HTTP 200 with [`ACK`]) only after the handler returned `Ok`. A handler
-/// error or panic answers 500 with a failure body, a refused notification 400, a body over the
-/// limit 413 (without reading it all), a method other than POST 405: every failure makes
-/// WeChat Pay send the notification again, so its retries cover every failure. The service
-/// itself never fails (`Error = Infallible`), and it needs no particular runtime.
+/// It acknowledges (V2: HTTP 200 with [`ACK`]; v3: HTTP 204) only after the handler returned
+/// `Ok`. A handler error or panic answers 500 with a failure body (V2's XML, v3's
+/// `{"code":"FAIL"}`), a refused notification 400, a body over the limit 413 (without reading
+/// it all), a method other than POST 405: every failure makes WeChat Pay send the
+/// notification again, so its retries cover every failure. The service itself never fails
+/// (`Error = Infallible`), and it needs no particular runtime. Which protocol is the
+/// verifier's: [`Notifier`] (the default) or [`v3::Notifier`](crate::v3::Notifier).
 ///
 /// One kind of handler, [`Handler`]: called with every request that carried a body, as a
 /// [`Delivery`] (the raw bytes and the verdict), so that the audit row and the state change

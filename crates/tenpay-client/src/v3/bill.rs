@@ -37,7 +37,10 @@ impl<W: Write> Write for Sink<'_, W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.written += buf.len() as u64;
         if self.written > self.limit {
-            return Err(std::io::Error::other("over the bill limit"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                "over the bill limit",
+            ));
         }
         self.hash.update(buf);
         self.out.write_all(buf)?;
@@ -124,7 +127,6 @@ impl Client {
                 link.hash_type
             )));
         }
-        let gzip = path.contains("tartype=gzip") || path.contains("tartype=GZIP");
         let mut response = self.open(Method::GET, &path).await?;
         let mut sink = Sink {
             out,
@@ -133,19 +135,33 @@ impl Client {
             limit: DEFAULT_MAX_BILL_BYTES,
         };
         let fail = |e: std::io::Error| {
-            if e.to_string().contains("over the bill limit") {
+            if e.kind() == std::io::ErrorKind::FileTooLarge {
                 Error::TooLarge(usize::try_from(DEFAULT_MAX_BILL_BYTES).unwrap_or(usize::MAX))
             } else {
                 Error::Decode(format!("writing the bill: {e}"))
             }
         };
-        if gzip {
+        // Gzip (asked with `tar_type=GZIP`) is told by its magic bytes, not by the URL; a
+        // bill's text starts with a byte order mark, never with 1F 8B.
+        let mut first = Vec::new();
+        while first.len() < 2 {
+            match response.chunk().await.map_err(Error::Transport)? {
+                Some(chunk) => first.extend_from_slice(&chunk),
+                None => break,
+            }
+        }
+        if first.is_empty() {
+            return Err(Error::Decode("the bill is empty".into()));
+        }
+        if first.starts_with(&[0x1f, 0x8b]) {
             let mut inflate = flate2::write::GzDecoder::new(&mut sink);
+            inflate.write_all(&first).map_err(fail)?;
             while let Some(chunk) = response.chunk().await.map_err(Error::Transport)? {
                 inflate.write_all(&chunk).map_err(fail)?;
             }
             inflate.finish().map_err(fail)?;
         } else {
+            sink.write_all(&first).map_err(fail)?;
             while let Some(chunk) = response.chunk().await.map_err(Error::Transport)? {
                 sink.write_all(&chunk).map_err(fail)?;
             }

@@ -100,7 +100,7 @@ pub(crate) fn transaction_json(order: &Order) -> Value {
         && order.transaction_id.is_some();
     let mut t = json!({
         "out_trade_no": order.out_trade_no,
-        "trade_type": if order.trade_type == "MWEB" { "MWEB" } else { order.trade_type.as_str() },
+        "trade_type": order.trade_type,
         "trade_state": order.state.as_str(),
         "trade_state_desc": state_desc(order.state),
         "attach": order.attach.clone().unwrap_or_default(),

@@ -599,8 +599,6 @@ async fn duplicates_under_concurrency_postgres() {
 /// delivers (payment and refund notifications, MD5 and HMAC-SHA256 orders).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_notify_service_acknowledges_simulator_deliveries() {
-    use hyper_util::rt::TokioIo;
-    use hyper_util::service::TowerToHyperService;
     use tenpay_notify::{Notification, Notifier, NotifyService, verified};
 
     init();
@@ -644,20 +642,8 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        urls.push(format!("http://{}/notify", listener.local_addr().unwrap()));
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let svc = TowerToHyperService::new(service.clone());
-                tokio::spawn(
-                    hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc),
-                );
-            }
-        });
+        let addr = common::serve_notify(service).await;
+        urls.push(format!("http://{addr}/notify"));
     }
     let tls = sim.tls().unwrap();
     for (i, st) in [SignType::Md5, SignType::HmacSha256]

@@ -11,7 +11,7 @@ use crate::merchant::Merchant;
 use crate::outcome::{Attempts, Fate, MovesMoney, Outcome, Refused, Sent, judge};
 use crate::{ConfigError, Error, Identity, RetryPolicy};
 
-mod builder;
+pub(crate) mod builder;
 mod sandbox;
 mod signing;
 mod transport;

@@ -248,7 +248,7 @@ impl Client {
             backoff: Duration::from_millis(200),
             allow_insecure_http: false,
             clock: Arc::new(system_now),
-            nonce: Arc::new(|| uuid::Uuid::new_v4().simple().to_string()),
+            nonce: Arc::new(crate::client::builder::default_nonce),
         }
     }
 

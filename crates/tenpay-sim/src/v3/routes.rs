@@ -726,7 +726,7 @@ fn certificates(engine: &Engine, merchant: &MerchantAccount) -> Outcome {
     let Some(account) = merchant.v3.as_ref() else {
         return Err(system_error());
     };
-    if account.signing == V3Signing::PublicKey {
+    if matches!(account.signing, V3Signing::PublicKey) {
         return Err(refuse(
             StatusCode::NOT_FOUND,
             "RESOURCE_NOT_EXISTS",

@@ -293,3 +293,51 @@ endpoint!(CustomsRedeclare => CustomsDeclared,
         .without_nonce()
         .retry_safe(),
     trade_no: |s| Some(s.out_trade_no.as_str()));
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::{Merchant, MerchantExt as _};
+    use tenpay_sign::{ApiKey, Canonical};
+
+    /// V2-FAMILIES §9.7's declare vector through the client: the sample's sixteen fields,
+    /// no nonce. The sample's `order_fee` (888) breaks the documented rule
+    /// `order_fee = transport_fee + product_fee`, which this type keeps (1776); with the
+    /// sample's value put back, the signature is the vector.
+    #[test]
+    fn declare_carries_the_sample_and_signs_the_documented_vector() {
+        let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap();
+        // The merchant signs HMAC elsewhere; customs is MD5 whatever it signs with.
+        let m = Merchant::new(
+            "wxd678efh567hg6787",
+            "1230000109",
+            key.clone(),
+            SignType::HmacSha256,
+        );
+        let declare = CustomsDeclare::new(
+            OutTradeNo::new("20150806125346").unwrap(),
+            "1000320306201511078440737890",
+            Customs::from("SHANGHAI"),
+            "123456",
+        )
+        .duty(Fen::new(888))
+        .sub_order("20150806125346", Fen::new(888), Fen::new(888))
+        .payer_id_card("330821198809085211", "张三");
+        let map = XmlMap::parse(m.sign(&declare).unwrap().as_bytes()).unwrap();
+        assert!(!map.contains("nonce_str"));
+        assert_eq!(map.len(), 17, "the sample's sixteen fields and the sign");
+        assert_eq!(map.get("order_fee"), Some("1776"));
+        map.verify(&key, SignType::Md5).unwrap();
+        let sample = Canonical::new(
+            map.iter()
+                .filter(|(k, _)| *k != "sign")
+                .map(|(k, v)| (k, if k == "order_fee" { "888" } else { v })),
+        )
+        .unwrap();
+        assert_eq!(
+            sample.sign(&key, SignType::Md5).as_str(),
+            "5040F9B9818C98E2BB28DF0FBBC33955"
+        );
+    }
+}

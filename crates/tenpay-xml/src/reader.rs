@@ -8,7 +8,9 @@
 //! - values made of text and CDATA sections in any mix; the five predefined entities and
 //!   decimal or hex character references decode; everything else is kept byte for byte
 //!   (no trimming, no line-end normalization);
-//! - whitespace after the root.
+//! - whitespace after the root;
+//! - with [`Parser::parse_records`] only, one list of records of leaf fields (the few V2
+//!   answers that are not flat).
 //!
 //! Refused with a typed error: document type declarations of any kind (so no entity is ever
 //! declared, expanded or fetched), unknown entities, comments, processing instructions,
@@ -85,6 +87,45 @@ impl Parser {
     /// # Errors
     /// Any of the reading variants of [`Error`]; see the module documentation for the subset.
     pub fn parse(&self, input: &[u8]) -> Result<XmlMap, Error> {
+        self.read(input, None).map(|(map, _)| map)
+    }
+
+    /// Reads a document with one list of records, the V2 answers that are not flat: `item`
+    /// elements holding leaf fields, inside one `list` element (`Some`: gethbinfo's
+    /// `<hblist><hbinfo>…</hbinfo></hblist>`) or directly under the root, repeated (`None`).
+    /// Returns the flat fields and each record's fields, in order. Anything else nested is
+    /// refused as in [`Parser::parse`], and so is a second `list`, text inside it, or a
+    /// record nested deeper; records and their fields count against the field limit.
+    ///
+    /// ```
+    /// use tenpay_xml::Parser;
+    /// let body = b"<xml><total>2</total><hblist><hbinfo><openid>o1</openid></hbinfo>\
+    ///     <hbinfo><openid>o2</openid></hbinfo></hblist></xml>";
+    /// let (flat, items) = Parser::new().parse_records(body, Some("hblist"), "hbinfo")?;
+    /// assert_eq!(flat.get("total"), Some("2"));
+    /// assert!(!flat.contains("hblist"));
+    /// assert_eq!(items[1].get("openid"), Some("o2"));
+    /// assert!(Parser::new().parse(body).is_err(), "the flat reader refuses it");
+    /// # Ok::<(), tenpay_xml::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Parser::parse`]; [`Error::InvalidName`] for an invalid `list` or `item` name.
+    pub fn parse_records(
+        &self,
+        input: &[u8],
+        list: Option<&str>,
+        item: &str,
+    ) -> Result<(XmlMap, Vec<XmlMap>), Error> {
+        for name in list.into_iter().chain([item]) {
+            if !valid_name(name) {
+                return Err(Error::InvalidName(quote(name)));
+            }
+        }
+        self.read(input, Some(Nest { list, item }))
+    }
+
+    fn read(&self, input: &[u8], nest: Option<Nest<'_>>) -> Result<(XmlMap, Vec<XmlMap>), Error> {
         if input.len() > self.max_bytes {
             return Err(Error::TooLarge {
                 limit: self.max_bytes,
@@ -103,48 +144,27 @@ impl Parser {
             pos: 0,
             empty_root: false,
             seen: 0,
+            budget: self.max_fields,
+            limit: self.max_fields,
         };
         r.prolog()?;
         r.root_start(&self.root)?;
         let mut map = XmlMap::with_capacity(input.len(), 32);
-        if r.empty_root {
-            r.epilog()?;
-            return Ok(map);
-        }
-        loop {
-            r.skip_ws();
-            match (r.peek(0), r.peek(1)) {
-                (None, _) => return Err(Error::UnexpectedEof),
-                (Some(b'<'), Some(b'/')) => {
-                    let at = r.pos;
-                    r.pos += 2;
-                    let name = r.name()?;
-                    if name != self.root {
-                        return Err(Error::MismatchedTag {
-                            open: quote(&self.root),
-                            found: quote(name),
-                            offset: at,
-                        });
-                    }
-                    r.skip_ws();
-                    r.expect(b'>', "expected '>' after the end tag")?;
-                    break;
-                }
-                (Some(b'<'), Some(c)) if name_start(c) => {
-                    if map.len() == self.max_fields {
-                        return Err(Error::TooManyFields {
-                            limit: self.max_fields,
-                        });
-                    }
-                    r.field(&mut map)?;
-                }
-                (Some(b'<'), _) => return Err(r.markup_error(None)),
-                (Some(_), _) => return Err(Error::TextOutsideElements { offset: r.pos }),
-            }
+        let mut items = Vec::new();
+        if !r.empty_root {
+            let mut records = nest.map(|n| (n, &mut items));
+            r.fields(&mut map, &self.root, records.as_mut())?;
         }
         r.epilog()?;
-        Ok(map)
+        Ok((map, items))
     }
+}
+
+/// Where a document's records are: see [`Parser::parse_records`].
+#[derive(Clone, Copy)]
+struct Nest<'n> {
+    list: Option<&'n str>,
+    item: &'n str,
 }
 
 /// Reads a `<xml>` message with the default limits.
@@ -171,6 +191,9 @@ struct Cursor<'a> {
     pos: usize,
     empty_root: bool,
     seen: u64,
+    /// Fields (and records) still allowed, of `limit`.
+    budget: usize,
+    limit: usize,
 }
 
 impl<'a> Cursor<'a> {
@@ -416,6 +439,118 @@ impl<'a> Cursor<'a> {
         if self.pos < self.b.len() {
             return Err(Error::TrailingContent { offset: self.pos });
         }
+        Ok(())
+    }
+
+    /// The leaf fields of the element `parent` (its start tag read) into `map`, through its
+    /// end tag. With `records`, the list (or the repeated record element) is read into them.
+    fn fields(
+        &mut self,
+        map: &mut XmlMap,
+        parent: &str,
+        mut records: Option<&mut (Nest<'_>, &mut Vec<XmlMap>)>,
+    ) -> Result<(), Error> {
+        let mut list_seen = false;
+        loop {
+            self.skip_ws();
+            match (self.peek(0), self.peek(1)) {
+                (None, _) => return Err(Error::UnexpectedEof),
+                (Some(b'<'), Some(b'/')) => return self.end_tag(parent),
+                (Some(b'<'), Some(c)) if name_start(c) => {
+                    if self.budget == 0 {
+                        return Err(Error::TooManyFields { limit: self.limit });
+                    }
+                    self.budget -= 1;
+                    if let Some((nest, items)) = records.as_deref_mut() {
+                        let at = self.pos;
+                        self.pos += 1;
+                        let name = self.name()?;
+                        self.pos = at;
+                        match nest.list {
+                            Some(list) if name == list => {
+                                if list_seen {
+                                    return Err(Error::DuplicateField(quote(list)));
+                                }
+                                list_seen = true;
+                                self.list(list, nest.item, items)?;
+                                continue;
+                            }
+                            None if name == nest.item => {
+                                self.record(nest.item, items)?;
+                                continue;
+                            }
+                            _ => {}
+                        }
+                    }
+                    self.field(map)?;
+                }
+                (Some(b'<'), _) => return Err(self.markup_error(None)),
+                (Some(_), _) => return Err(Error::TextOutsideElements { offset: self.pos }),
+            }
+        }
+    }
+
+    /// `</name>`, cursor on its `<`.
+    fn end_tag(&mut self, name: &str) -> Result<(), Error> {
+        let at = self.pos;
+        self.pos += 2;
+        let found = self.name()?;
+        if found != name {
+            return Err(Error::MismatchedTag {
+                open: quote(name),
+                found: quote(found),
+                offset: at,
+            });
+        }
+        self.skip_ws();
+        self.expect(b'>', "expected '>' after the end tag")
+    }
+
+    /// `<list>` of `<item>` records only (whitespace between), cursor on its `<`.
+    fn list(&mut self, list: &str, item: &str, items: &mut Vec<XmlMap>) -> Result<(), Error> {
+        self.pos += 1 + list.len();
+        if self.tag_end(list)? {
+            return Ok(());
+        }
+        loop {
+            self.skip_ws();
+            match (self.peek(0), self.peek(1)) {
+                (None, _) => return Err(Error::UnexpectedEof),
+                (Some(b'<'), Some(b'/')) => return self.end_tag(list),
+                (Some(b'<'), Some(c)) if name_start(c) => {
+                    let at = self.pos;
+                    self.pos += 1;
+                    let name = self.name()?;
+                    self.pos = at;
+                    if name != item {
+                        return Err(Error::Nested {
+                            field: quote(list),
+                            offset: at,
+                        });
+                    }
+                    if self.budget == 0 {
+                        return Err(Error::TooManyFields { limit: self.limit });
+                    }
+                    self.budget -= 1;
+                    self.record(item, items)?;
+                }
+                (Some(b'<'), _) => return Err(self.markup_error(None)),
+                (Some(_), _) => return Err(Error::TextOutsideElements { offset: self.pos }),
+            }
+        }
+    }
+
+    /// One `<item>` record of leaf fields, cursor on its `<`; its duplicate check is its own.
+    fn record(&mut self, item: &str, items: &mut Vec<XmlMap>) -> Result<(), Error> {
+        self.pos += 1 + item.len();
+        let mut map = XmlMap::new();
+        if !self.tag_end(item)? {
+            let outer = core::mem::replace(&mut self.seen, 0);
+            let read = self.fields(&mut map, item, None);
+            self.seen = outer;
+            read?;
+        }
+        items.push(map);
         Ok(())
     }
 

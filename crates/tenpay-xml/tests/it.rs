@@ -599,3 +599,104 @@ proptest! {
         }
     }
 }
+
+/// A document with `items` as records, in `list` or directly under the root.
+fn with_records(flat: &XmlMap, list: Option<&str>, item: &str, items: &[XmlMap]) -> String {
+    let records: String = items
+        .iter()
+        .map(|m| {
+            let xml = m.to_xml();
+            let inner = &xml["<xml>".len()..xml.len() - "</xml>".len()];
+            format!("<{item}>{inner}</{item}>\n")
+        })
+        .collect();
+    let records = match list {
+        Some(list) => format!("<{list}>\n{records}</{list}>"),
+        None => records,
+    };
+    let xml = flat.to_xml();
+    format!("{}{records}</xml>", &xml[..xml.len() - "</xml>".len()])
+}
+
+#[test]
+fn records_are_read_in_a_list_or_under_the_root_and_nothing_else_nests() {
+    let p = Parser::new();
+    let body = b"<root><total>2</total><mchinfo><mch_id>1</mch_id></mchinfo>\n\
+        <result_code>SUCCESS</result_code><mchinfo><mch_id>2</mch_id><merchant_name/></mchinfo></root>";
+    let (flat, items) = p
+        .clone()
+        .root("root")
+        .parse_records(body, None, "mchinfo")
+        .unwrap();
+    assert_eq!(flat.len(), 2);
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[1].get("merchant_name"), Some(""));
+    // The same field name in two records is no duplicate; twice in one record it is.
+    let twice = b"<xml><l><i><a>1</a><a>2</a></i></l></xml>";
+    assert!(matches!(
+        p.parse_records(twice, Some("l"), "i"),
+        Err(Error::DuplicateField(_))
+    ));
+    let (_, empty) = p
+        .parse_records(b"<xml><l/><a>1</a></xml>", Some("l"), "i")
+        .unwrap();
+    assert!(empty.is_empty());
+    for (bad, why) in [
+        (
+            &b"<xml><l><i><a>1</a></i></l><l/></xml>"[..],
+            "a second list",
+        ),
+        (b"<xml><l>text<i/></l></xml>", "text in the list"),
+        (b"<xml><l><j/></l></xml>", "another element in the list"),
+        (
+            b"<xml><l><i><a><b/></a></i></l></xml>",
+            "a record nested deeper",
+        ),
+        (b"<xml><l><i x=\"1\"/></l></xml>", "an attribute"),
+        (b"<xml><i><a>1</a></i></xml>", "a record outside its list"),
+        (b"<xml><l><i><a>1</a></l></xml>", "an unclosed record"),
+        (b"<xml><l><!-- c --></l></xml>", "a comment"),
+    ] {
+        assert!(p.parse_records(bad, Some("l"), "i").is_err(), "{why}");
+    }
+    assert!(matches!(
+        p.parse_records(b"<xml/>", Some("bad name"), "i"),
+        Err(Error::InvalidName(_))
+    ));
+    // Records and their fields count against the field limit.
+    let many = format!("<xml><l>{}</l></xml>", "<i><a>1</a></i>".repeat(300));
+    assert!(matches!(
+        p.parse_records(many.as_bytes(), Some("l"), "i"),
+        Err(Error::TooManyFields { .. })
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn records_read_back_as_written_and_as_quick_xml_reads_each(
+        flat in proptest::collection::btree_map("f[a-z]{0,6}", xml_value(), 0..6),
+        items in proptest::collection::vec(proptest::collection::btree_map(field_name(), xml_value(), 0..5), 0..5),
+        in_list in any::<bool>(),
+    ) {
+        let map = |fields: &BTreeMap<String, String>| {
+            let mut m = XmlMap::new();
+            for (k, v) in fields {
+                m.insert(k, v).unwrap();
+            }
+            m
+        };
+        let (flat, items): (XmlMap, Vec<XmlMap>) = (map(&flat), items.iter().map(map).collect());
+        let list = in_list.then_some("list");
+        let doc = with_records(&flat, list, "rec", &items);
+        let (got_flat, got_items) = Parser::new().parse_records(doc.as_bytes(), list, "rec").unwrap();
+        prop_assert_eq!(&got_flat, &flat);
+        prop_assert_eq!(&got_items, &items);
+        for m in &items {
+            let theirs = oracle::quick_xml_fields(&m.to_xml(), "xml").unwrap();
+            let ours: Vec<(String, String)> = m.iter().map(|(k, v)| (k.into(), v.into())).collect();
+            prop_assert_eq!(ours, theirs);
+        }
+    }
+}

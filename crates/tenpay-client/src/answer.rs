@@ -70,6 +70,9 @@ pub struct Verifier {
     sign_type: SignType,
     fields: (&'static str, &'static str),
     result_code: bool,
+    /// The answers name sub-merchants as their subject (a bank service provider's
+    /// sub-merchant calls): their ids are not the request's, and are not checked.
+    about_subs: bool,
 }
 
 impl Verifier {
@@ -83,6 +86,7 @@ impl Verifier {
             sign_type,
             fields: ("appid", "mch_id"),
             result_code: true,
+            about_subs: false,
         }
     }
 
@@ -91,6 +95,14 @@ impl Verifier {
     #[must_use]
     pub fn without_result_code(mut self) -> Self {
         self.result_code = false;
+        self
+    }
+
+    /// Answers about sub-merchants (`submchmanage`): the sub-merchant ids they carry are
+    /// their subject, not checked against the request's.
+    #[must_use]
+    pub(crate) fn about_sub_merchants(mut self) -> Self {
+        self.about_subs = true;
         self
     }
 
@@ -137,7 +149,11 @@ impl Verifier {
     /// [`Error::NotXml`], [`Error::Protocol`], [`Error::BadSignature`],
     /// [`Error::ForeignAnswer`], [`Error::Business`].
     pub fn verify(&self, key: &ApiKey, answer: &Answer) -> Result<XmlMap, Error> {
-        let map = parse_envelope(answer)?;
+        self.verify_fields(key, parse_envelope(answer)?)
+    }
+
+    /// [`Verifier::verify`] on fields already read and past the envelope check.
+    pub(crate) fn verify_fields(&self, key: &ApiKey, map: XmlMap) -> Result<XmlMap, Error> {
         map.verify(key, self.sign_type)
             .map_err(Error::BadSignature)?;
         self.check_ids(&map)?;
@@ -150,7 +166,11 @@ impl Verifier {
     /// # Errors
     /// [`Error::NotXml`], [`Error::Protocol`], [`Error::ForeignAnswer`], [`Error::Business`].
     pub fn check_unsigned(&self, answer: &Answer) -> Result<XmlMap, Error> {
-        let map = parse_envelope(answer)?;
+        self.check_unsigned_fields(parse_envelope(answer)?)
+    }
+
+    /// [`Verifier::check_unsigned`] on fields already read and past the envelope check.
+    pub(crate) fn check_unsigned_fields(&self, map: XmlMap) -> Result<XmlMap, Error> {
         for (field, mine) in [(self.fields.0, &self.appid), (self.fields.1, &self.mch_id)] {
             if let Some(v) = map.get(field).filter(|v| v != mine) {
                 return Err(foreign(field, Some(v)));
@@ -187,6 +207,9 @@ impl Verifier {
                 Some(v) if v == mine => {}
                 other => return Err(foreign(field, other)),
             }
+        }
+        if self.about_subs {
+            return Ok(());
         }
         // Service-provider mode: the answer must be for the sub-merchant the request named
         // (and an answer naming a sub-merchant is foreign to a direct merchant).
@@ -226,10 +249,44 @@ fn check_result(map: XmlMap, required: bool) -> Result<XmlMap, Error> {
 
 /// The envelope and `return_code` (no signature check).
 pub(crate) fn parse_envelope(answer: &Answer) -> Result<XmlMap, Error> {
-    let map = XmlMap::parse(&answer.body).map_err(|e| Error::NotXml {
+    let map = XmlMap::parse(&answer.body).map_err(|e| not_xml(&e, answer))?;
+    envelope(map, answer)
+}
+
+/// An answer that is not flat: its fields and its one list of records (see
+/// [`tenpay_xml::Parser::parse_records`]), under the root `xml` or, where an endpoint is
+/// known to use it too, one of `other_roots`; then the envelope and `return_code`.
+pub(crate) fn parse_records(
+    answer: &Answer,
+    list: Option<&str>,
+    item: &str,
+    other_roots: &[&str],
+) -> Result<(XmlMap, Vec<XmlMap>), Error> {
+    let mut read = tenpay_xml::Parser::new().parse_records(&answer.body, list, item);
+    for root in other_roots {
+        match &read {
+            Err(tenpay_xml::Error::WrongRoot { found, .. }) if found == root => {
+                read =
+                    tenpay_xml::Parser::new()
+                        .root(*root)
+                        .parse_records(&answer.body, list, item);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let (map, items) = read.map_err(|e| not_xml(&e, answer))?;
+    Ok((envelope(map, answer)?, items))
+}
+
+fn not_xml(e: &tenpay_xml::Error, answer: &Answer) -> Error {
+    Error::NotXml {
         reason: e.to_string(),
         excerpt: excerpt(&answer.body),
-    })?;
+    }
+}
+
+fn envelope(map: XmlMap, answer: &Answer) -> Result<XmlMap, Error> {
     match map.get("return_code") {
         Some("SUCCESS") => Ok(map),
         Some(_) => Err(Error::Protocol {

@@ -333,6 +333,37 @@ impl Client {
         self.execute(request).await
     }
 
+    /// `/secapi/mch/submchmanage?action=add` (certificate; bank service providers): a new
+    /// sub-merchant.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn add_sub_merchant(
+        &self,
+        request: &SubMerchantAdd,
+    ) -> Result<SubMerchantAdded, Error> {
+        self.execute(request).await
+    }
+
+    /// `/secapi/mch/submchmanage?action=query` (certificate): sub-merchants by id or name.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn sub_merchants(&self, request: &SubMerchantQuery) -> Result<SubMerchants, Error> {
+        self.execute(request).await
+    }
+
+    /// `/secapi/mch/modifymchinfo` (certificate): a sub-merchant's short name or phone.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn modify_sub_merchant(
+        &self,
+        request: &SubMerchantModify,
+    ) -> Result<SubMerchantModified, Error> {
+        self.execute(request).await
+    }
+
     /// `/tools/shorturl`: a short link for a long one (see [`ShortUrl`]).
     ///
     /// # Errors

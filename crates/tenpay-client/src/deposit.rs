@@ -254,7 +254,7 @@ mod tests {
         let m = Merchant::new(
             "wx8888888888888888",
             "1900000100",
-            key.clone(),
+            key,
             SignType::Md5,
         )
         .with_sub_merchant("1900000100", Some("wx8888888888888888".to_owned()));

@@ -78,6 +78,8 @@ pub use papay::{
 };
 pub use partner::{
     AppidConfig, SubDevConfig, SubDevConfigQuery, SubDevConfiguration, SubDevConfigured,
+    SubMerchantAdd, SubMerchantAdded, SubMerchantInfo, SubMerchantModified, SubMerchantModify,
+    SubMerchantQuery, SubMerchants,
 };
 pub use pay_params::{AppParams, JsapiParams, PaySigner, mweb_url_with_redirect};
 pub use payout::{

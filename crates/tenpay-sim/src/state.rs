@@ -252,6 +252,15 @@ pub(crate) struct State {
     /// Sub-merchants' development configuration: (mch_id, sub_mch_id) → (JSAPI paths,
     /// bound appids).
     pub(crate) dev_configs: HashMap<(String, String), (Vec<String>, Vec<String>)>,
+    /// A bank service provider's sub-merchants added through submchmanage:
+    /// (mch_id, sub_mch_id) → profile, in id order.
+    pub(crate) bank_subs: std::collections::BTreeMap<(String, String), BankSub>,
+}
+
+/// A sub-merchant's profile as submchmanage keeps it: the fields it was added with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BankSub {
+    pub(crate) fields: Vec<(String, String)>,
 }
 
 /// A customs declaration of a paid order.
@@ -315,6 +324,7 @@ impl State {
             papay: crate::papay::PapayBook::default(),
             short_links: ShortLinks::default(),
             dev_configs: HashMap::new(),
+            bank_subs: std::collections::BTreeMap::new(),
         }
     }
 

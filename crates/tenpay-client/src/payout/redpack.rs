@@ -8,6 +8,7 @@ use tenpay_xml::{Fen, MchBillno, XmlMap};
 
 use super::classify::{self, Family};
 use super::settle::{Confirm, QueryVerdict, payout_route};
+use crate::answer::parse_records;
 use crate::endpoint::{Endpoint, MerchantFields, Route, endpoint, keep_raw};
 use crate::outcome::{CodeReading, MovesMoney};
 use crate::{Answer, Error, Verifier};
@@ -238,8 +239,8 @@ impl Endpoint for RedpackQuery {
     }
 
     fn decode(verifier: &Verifier, _key: &ApiKey, answer: Answer) -> Result<RedpackInfo, Error> {
-        let (flat, items) = split_list(answer.body(), "hblist", "hbinfo")?;
-        let map = verifier.check_unsigned(&Answer::new(flat))?;
+        let (flat, items) = parse_records(&answer, Some("hblist"), "hbinfo", &[])?;
+        let map = verifier.check_unsigned_fields(flat)?;
         let mut info: RedpackInfo = tenpay_xml::from_map(&map).map_err(Error::Decode)?;
         info.receivers = items
             .iter()
@@ -248,61 +249,6 @@ impl Endpoint for RedpackQuery {
         info.raw = map;
         Ok(info)
     }
-}
-
-fn not_xml(reason: impl Into<String>) -> Error {
-    Error::NotXml {
-        reason: reason.into(),
-        excerpt: String::new(),
-    }
-}
-
-/// Cuts the one nested list out of an answer: the flat rest, and each item as a flat map.
-/// Anything but whitespace and `<item>…</item>` elements inside the list is refused.
-fn split_list(body: &[u8], list: &str, item: &str) -> Result<(Vec<u8>, Vec<XmlMap>), Error> {
-    let text = std::str::from_utf8(body).map_err(|_| not_xml("not UTF-8"))?;
-    let (open, close, empty) = (
-        format!("<{list}>"),
-        format!("</{list}>"),
-        format!("<{list}/>"),
-    );
-    if let Some(at) = text.find(&empty) {
-        let mut flat = text[..at].to_owned();
-        flat.push_str(&text[at + empty.len()..]);
-        return Ok((flat.into_bytes(), Vec::new()));
-    }
-    let Some(start) = text.find(&open) else {
-        return Ok((body.to_vec(), Vec::new()));
-    };
-    let end = text[start..]
-        .find(&close)
-        .map(|e| start + e)
-        .ok_or_else(|| not_xml(format!("{open} is not closed")))?;
-    if text[end + close.len()..].contains(&open) {
-        return Err(not_xml(format!("{open} appears twice")));
-    }
-    let (item_open, item_close) = (format!("<{item}>"), format!("</{item}>"));
-    let mut rest = &text[start + open.len()..end];
-    let mut items = Vec::new();
-    loop {
-        rest = rest.trim_start();
-        if rest.is_empty() {
-            break;
-        }
-        let inner = rest
-            .strip_prefix(&item_open)
-            .ok_or_else(|| not_xml(format!("{list} holds something other than {item_open}")))?;
-        let stop = inner
-            .find(&item_close)
-            .ok_or_else(|| not_xml(format!("{item_open} is not closed")))?;
-        let map = XmlMap::parse(format!("<xml>{}</xml>", &inner[..stop]).as_bytes())
-            .map_err(|e| not_xml(format!("{item}: {e}")))?;
-        items.push(map);
-        rest = &inner[stop + item_close.len()..];
-    }
-    let mut flat = text[..start].to_owned();
-    flat.push_str(&text[end + close.len()..]);
-    Ok((flat.into_bytes(), items))
 }
 
 macro_rules! confirm_redpack {
@@ -345,32 +291,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_nested_list_is_cut_out_and_read_item_by_item() {
+    fn the_nested_list_is_read_item_by_item() {
         let body = "<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</result_code>\
             <mch_billno>B1</mch_billno><status>RECEIVED</status>\
             <hblist>\n<hbinfo><openid>o1</openid><amount>100</amount><rcv_time>2026-12-01 10:00:00</rcv_time></hbinfo>\
             <hbinfo><openid>o2</openid><amount>200</amount></hbinfo></hblist></xml>";
-        let (flat, items) = split_list(body.as_bytes(), "hblist", "hbinfo").unwrap();
-        assert!(!String::from_utf8(flat).unwrap().contains("hbinfo"));
-        assert_eq!(items.len(), 2);
-        assert_eq!(items[1].get("amount"), Some("200"));
         let v = Verifier::new("wx1", "m1", tenpay_sign::SignType::Md5)
             .merchant_fields("appid", "mch_id");
         let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap();
         let info = RedpackQuery::decode(&v, &key, Answer::new(body)).unwrap();
         assert_eq!(info.status, RedpackStatus::Received);
+        assert!(!info.raw.contains("hblist"));
         assert_eq!(info.receivers[0].openid, "o1");
         assert_eq!(info.receivers[1].amount, Fen::new(200));
+        let head = "<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</result_code>\
+            <mch_billno>B1</mch_billno><status>RECEIVED</status>";
         for bad in [
-            "<xml><hblist><hbinfo><a>1</a></hbinfo></xml>",
-            "<xml><hblist>text</hblist></xml>",
-            "<xml><hblist><hbinfo><a><b>1</b></a></hbinfo></hblist></xml>",
-            "<xml><hblist></hblist><hblist></hblist></xml>",
+            "<hblist><hbinfo><a>1</a></hbinfo></xml>",
+            "<hblist>text</hblist></xml>",
+            "<hblist><hbinfo><a><b>1</b></a></hbinfo></hblist></xml>",
+            "<hblist></hblist><hblist></hblist></xml>",
+            // A record's text inside another field is a value, not a record.
+            "<reason><![CDATA[<hblist><hbinfo><openid>x</openid></hbinfo></hblist>]]></reason></xml>",
         ] {
-            assert!(
-                split_list(bad.as_bytes(), "hblist", "hbinfo").is_err(),
-                "{bad}"
-            );
+            let read = RedpackQuery::decode(&v, &key, Answer::new(format!("{head}{bad}")));
+            if bad.starts_with("<reason>") {
+                let info = read.unwrap();
+                assert!(info.receivers.is_empty(), "{bad}");
+                assert!(info.reason.unwrap().contains("hbinfo"));
+            } else {
+                assert!(matches!(read, Err(Error::NotXml { .. })), "{bad}");
+            }
         }
     }
 }

@@ -102,7 +102,7 @@ pub(crate) async fn handle(
     if req.method() == Method::GET && SIGNING_PAGES.contains(&path.as_str()) {
         return Ok(signing_page(engine, &path, req.uri().query().unwrap_or("")));
     }
-    let Some((endpoint, sandbox)) = Endpoint::route(&path) else {
+    let Some((endpoint, sandbox)) = Endpoint::route(&path, req.uri().query().unwrap_or("")) else {
         return Ok(respond(
             StatusCode::NOT_FOUND,
             XML,

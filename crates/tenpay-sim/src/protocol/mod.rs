@@ -232,11 +232,7 @@ impl Engine {
         if endpoint == Endpoint::BatchQueryComment && !matches!(sign_type, SignType::HmacSha256) {
             return Err(fail("sign_type参数错误，仅支持HMAC-SHA256"));
         }
-        if matches!(
-            endpoint,
-            Endpoint::AddSubDevConfig | Endpoint::QuerySubDevConfig
-        ) && !matches!(sign_type, SignType::Md5)
-        {
+        if endpoint.is_sp_admin() && !matches!(sign_type, SignType::Md5) {
             return Err(fail("sign_type参数错误，仅支持MD5"));
         }
         // Profit sharing takes HMAC-SHA256 only.
@@ -260,17 +256,28 @@ impl Engine {
         }
         let sub_mch_id = get("sub_mch_id").map(str::to_owned);
         let sub_appid = get("sub_appid").map(str::to_owned);
-        if let Some(sub) = &sub_mch_id {
+        if endpoint.is_sp_admin() {
+            // The sub-merchant named is the call's subject, one the account was built with
+            // or one added through submchmanage (addsubdevconfig's sub_appid is the appid
+            // to bind, not the request's).
+            if let Some(sub) = sub_mch_id
+                .as_ref()
+                .filter(|_| endpoint != Endpoint::SubMerchantQuery)
+                && !merchant.subs.iter().any(|s| &s.sub_mch_id == sub)
+                && !self
+                    .lock()
+                    .bank_subs
+                    .contains_key(&(merchant.mch_id.clone(), sub.clone()))
+            {
+                return Err(fail("sub_mch_id与mch_id不匹配"));
+            }
+        } else if let Some(sub) = &sub_mch_id {
             let found = merchant
                 .subs
                 .iter()
                 .find(|s| &s.sub_mch_id == sub)
                 .ok_or_else(|| fail("sub_mch_id与mch_id不匹配"))?;
-            // addsubdevconfig's sub_appid is the appid to bind, not the request's.
-            if sub_appid.is_some()
-                && sub_appid != found.sub_appid
-                && endpoint != Endpoint::AddSubDevConfig
-            {
+            if sub_appid.is_some() && sub_appid != found.sub_appid {
                 return Err(fail("sub_appid和sub_mch_id不匹配"));
             }
         } else if sub_appid.is_some() {
@@ -344,10 +351,7 @@ impl Engine {
         put("mch_id", &req.merchant.mch_id);
         // The sub-merchant's development configuration names it as a field of the request;
         // its answers carry no sub-merchant ids.
-        let echo_sub = !matches!(
-            req.endpoint,
-            Endpoint::AddSubDevConfig | Endpoint::QuerySubDevConfig
-        );
+        let echo_sub = !req.endpoint.is_sp_admin();
         if let Some(s) = req.sub_appid.as_ref().filter(|_| echo_sub) {
             put("sub_appid", s);
         }
@@ -364,7 +368,12 @@ impl Engine {
             put(k, v);
         }
         let _ = m.sign(req.key(), req.sign_type);
-        Reply::Xml(m.to_xml())
+        let xml = m.to_xml();
+        Reply::Xml(if req.endpoint.answers_under_root() {
+            partner::under_root(&xml, "root", "")
+        } else {
+            xml
+        })
     }
 
     /// Runs an endpoint on a checked request: the required fields, the field lengths, then
@@ -419,6 +428,9 @@ impl Engine {
             Endpoint::BatchQueryComment => self.comments(req),
             Endpoint::AddSubDevConfig => self.add_dev_config(req),
             Endpoint::QuerySubDevConfig => self.dev_config(req),
+            Endpoint::SubMerchantAdd => self.add_sub_merchant(req),
+            Endpoint::SubMerchantQuery => self.sub_merchants(req),
+            Endpoint::ModifyMchInfo => self.modify_sub_merchant(req),
             Endpoint::RefundQueryV2 => {
                 if req.get("out_refund_no").is_none() && req.get("refund_id").is_none() {
                     return biz("PARAM_ERROR", "仅支持按微信退款单号或商户退款单号查询");

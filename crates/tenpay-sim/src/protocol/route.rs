@@ -63,11 +63,26 @@ pub(crate) enum Endpoint {
     QuerySubDevConfig,
     DepositUnifiedOrder,
     DepositFacePay,
+    SubMerchantAdd,
+    SubMerchantQuery,
+    ModifyMchInfo,
 }
 
 impl Endpoint {
-    /// The endpoint for a path and whether it was under a sandbox prefix.
-    pub(crate) fn route(path: &str) -> Option<(Self, bool)> {
+    /// The endpoint for a path (and its query, where the endpoint is chosen by one: the
+    /// bank service provider's `submchmanage?action=`) and whether it was under a sandbox
+    /// prefix.
+    pub(crate) fn route(path: &str, query: &str) -> Option<(Self, bool)> {
+        if path == "/secapi/mch/submchmanage" {
+            let action = query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("action="));
+            return match action {
+                Some("add") => Some((Self::SubMerchantAdd, false)),
+                Some("query") => Some((Self::SubMerchantQuery, false)),
+                _ => None,
+            };
+        }
         if path == "/sandboxnew/pay/getsignkey" || path == "/xdc/apiv2getsignkey/sign/getsignkey" {
             return Some((Self::GetSignKey, false));
         }
@@ -81,6 +96,7 @@ impl Endpoint {
             "/payitil/report" => Some(Self::Report),
             "/secapi/mch/addsubdevconfig" => Some(Self::AddSubDevConfig),
             "/secapi/mch/querysubdevconfig" => Some(Self::QuerySubDevConfig),
+            "/secapi/mch/modifymchinfo" => Some(Self::ModifyMchInfo),
             "/billcommentsp/batchquerycomment" => Some(Self::BatchQueryComment),
             "/mmpaymkttransfers/queryworkwxredpack" => Some(Self::QueryWeComRedpack),
             "/mmpaymkttransfers/promotion/transfers" => Some(Self::Transfers),
@@ -162,6 +178,9 @@ impl Endpoint {
                 Self::Refund
                     | Self::AddSubDevConfig
                     | Self::QuerySubDevConfig
+                    | Self::SubMerchantAdd
+                    | Self::SubMerchantQuery
+                    | Self::ModifyMchInfo
                     | Self::BatchQueryComment
                     | Self::RefundV2
                     | Self::Reverse
@@ -190,6 +209,28 @@ impl Endpoint {
                 | Self::ExchangeRate
                 | Self::AddSubDevConfig
                 | Self::QuerySubDevConfig
+                | Self::SubMerchantAdd
+                | Self::SubMerchantQuery
+                | Self::ModifyMchInfo
+        )
+    }
+
+    /// The bank service provider's `submchmanage` answers under the root `root`, as a bank
+    /// provider's production code reads them.
+    pub(crate) fn answers_under_root(self) -> bool {
+        matches!(self, Self::SubMerchantAdd | Self::SubMerchantQuery)
+    }
+
+    /// The service provider's administration: MD5 only, and the sub-merchant a request
+    /// names is its subject (checked by the call, not as the request's merchant).
+    pub(crate) fn is_sp_admin(self) -> bool {
+        matches!(
+            self,
+            Self::AddSubDevConfig
+                | Self::QuerySubDevConfig
+                | Self::SubMerchantAdd
+                | Self::SubMerchantQuery
+                | Self::ModifyMchInfo
         )
     }
 
@@ -264,7 +305,8 @@ impl Endpoint {
             | Self::QueryBank
             | Self::GetPublicKey
             | Self::SharingQuery
-            | Self::UnsplitAmount => (None, "mch_id"),
+            | Self::UnsplitAmount
+            | Self::ModifyMchInfo => (None, "mch_id"),
             _ => (Some("appid"), "mch_id"),
         }
     }
@@ -332,6 +374,9 @@ impl Endpoint {
             Self::BatchQueryComment => "batchquerycomment",
             Self::AddSubDevConfig => "addsubdevconfig",
             Self::QuerySubDevConfig => "querysubdevconfig",
+            Self::SubMerchantAdd => "submchmanage/add",
+            Self::SubMerchantQuery => "submchmanage/query",
+            Self::ModifyMchInfo => "modifymchinfo",
         }
     }
 
@@ -391,7 +436,17 @@ impl Endpoint {
             Self::QueryWeComRedpack => &["mch_billno", "appid"],
             Self::Report => &["interface_url", "user_ip"],
             Self::BatchQueryComment => &["begin_time", "end_time", "offset"],
-            Self::AddSubDevConfig | Self::QuerySubDevConfig => &["sub_mch_id"],
+            Self::AddSubDevConfig | Self::QuerySubDevConfig | Self::ModifyMchInfo => {
+                &["sub_mch_id"]
+            }
+            Self::SubMerchantAdd => &[
+                "merchant_name",
+                "merchant_shortname",
+                "service_phone",
+                "business",
+                "merchant_remark",
+            ],
+            Self::SubMerchantQuery => &["page_index"],
             Self::FaceAuthInfo => &[
                 "store_id",
                 "store_name",

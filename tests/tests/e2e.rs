@@ -630,7 +630,20 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
                 async move {
                     let what = match n {
                         Notification::Pay(p) => {
-                            format!("pay {} {}", p.out_trade_no(), p.total_fee())
+                            let promoted: Vec<String> = p
+                                .promotions()
+                                .unwrap()
+                                .iter()
+                                .map(|x| {
+                                    format!(" promotion {:?} on {}", x.amount, x.goods_detail.len())
+                                })
+                                .collect();
+                            format!(
+                                "pay {} {}{}",
+                                p.out_trade_no(),
+                                p.total_fee(),
+                                promoted.concat()
+                            )
                         }
                         Notification::Refund(r) => {
                             format!("refund {} {}", r.out_refund_no, r.refund_fee)
@@ -664,19 +677,40 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
         .build()
         .unwrap();
         let no = tenpay_client::OutTradeNo::new(format!("SVC{i}")).unwrap();
-        client
-            .unified_order(&tenpay_client::UnifiedOrder::native(
-                "svc",
-                no.clone(),
-                tenpay_xml::Fen::new(300 + i as u64),
-                "127.0.0.1",
-                &urls[i],
-                "P",
-            ))
-            .await
-            .unwrap();
-        sim.pay(no.as_str(), &PayOptions::new().sign_type_field(i == 1))
-            .unwrap();
+        let order = tenpay_client::UnifiedOrder::native(
+            "svc",
+            no.clone(),
+            tenpay_xml::Fen::new(300 + i as u64),
+            "127.0.0.1",
+            &urls[i],
+            "P",
+        );
+        // The first a single-item discount order paid with a coupon: a promotion reported.
+        let (order, pay) = if i == 0 {
+            let goods = tenpay_client::DiscountDetail::new(vec![
+                tenpay_client::DiscountGoods::new("g1", 2, tenpay_xml::Fen::new(100)),
+                tenpay_client::DiscountGoods::new("g2", 1, tenpay_xml::Fen::new(100)),
+            ]);
+            (
+                order.single_item_discount(&goods),
+                PayOptions::new().coupon_fee(tenpay_xml::Fen::new(50)),
+            )
+        } else {
+            (order, PayOptions::new().sign_type_field(true))
+        };
+        client.unified_order(&order).await.unwrap();
+        sim.pay(no.as_str(), &pay).unwrap();
+        if i == 0 {
+            let paid = client
+                .order_query(&tenpay_client::OrderQuery::by_out_trade_no(no.clone()))
+                .await
+                .unwrap();
+            let promotions = paid.promotions().unwrap();
+            assert_eq!(promotions.len(), 1);
+            assert_eq!(promotions[0].amount, Some(tenpay_xml::Fen::new(50)));
+            assert_eq!(promotions[0].goods_detail[0].goods_id, "g1");
+            assert_eq!(paid.cash_fee, Some(tenpay_xml::Fen::new(250)));
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
         while !sim
             .deliveries()
@@ -708,7 +742,7 @@ async fn the_notify_service_acknowledges_simulator_deliveries() {
     assert_eq!(
         seen,
         [
-            "pay SVC0 300",
+            "pay SVC0 300 promotion Some(Fen(50)) on 2",
             "refund SVCR0 100",
             "pay SVC1 301",
             "refund SVCR1 100"

@@ -251,13 +251,8 @@ mod tests {
     #[test]
     fn consume_signs_the_documented_vector() {
         let key = ApiKey::new("192006250b4c09247ec02edce69f6a2d").unwrap();
-        let m = Merchant::new(
-            "wx8888888888888888",
-            "1900000100",
-            key,
-            SignType::Md5,
-        )
-        .with_sub_merchant("1900000100", Some("wx8888888888888888".to_owned()));
+        let m = Merchant::new("wx8888888888888888", "1900000100", key, SignType::Md5)
+            .with_sub_merchant("1900000100", Some("wx8888888888888888".to_owned()));
         let consume = DepositConsume::by_ids(
             "013467007045764",
             OutTradeNo::new("1217752501201407033233368018").unwrap(),

@@ -99,9 +99,20 @@ pub(crate) struct Order {
     /// Its customs declarations (at most a few per order).
     pub(crate) declarations: Vec<Declaration>,
     pub(crate) err_code: Option<String>,
+    /// A single-item discount order's goods (`version=1.0` with a `detail`): a coupon
+    /// applied to it is reported as a `promotion_detail` of these goods.
+    pub(crate) discount_goods: Vec<DiscountGood>,
     /// Placed through API v3: its notifications are v3's (JSON, signed headers, an
     /// encrypted resource).
     pub(crate) v3: bool,
+}
+
+/// One of a single-item discount order's goods.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct DiscountGood {
+    pub(crate) goods_id: String,
+    pub(crate) quantity: u64,
+    pub(crate) price: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -159,6 +170,7 @@ impl Order {
             consume_fee: None,
             declarations: Vec::new(),
             err_code: None,
+            discount_goods: Vec::new(),
             v3: false,
         }
     }

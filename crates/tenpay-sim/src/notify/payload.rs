@@ -58,6 +58,8 @@ pub struct PayPayload {
     pub total_fee: Fen,
     /// The coupon applied (zero: none).
     pub coupon_fee: Fen,
+    /// A single-item discount's `promotion_detail` (JSON text), when one applied.
+    pub promotion_detail: Option<String>,
     /// The currency.
     pub fee_type: String,
     /// The payer.
@@ -97,6 +99,7 @@ impl PayPayload {
             trade_type: "NATIVE".into(),
             total_fee,
             coupon_fee: Fen::ZERO,
+            promotion_detail: None,
             fee_type: "CNY".into(),
             openid: DEFAULT_OPENID.into(),
             sub_openid: None,
@@ -180,6 +183,9 @@ impl PayPayload {
             put("coupon_type_0", "CASH");
             put("coupon_id_0", "2000000000000000001");
             put("coupon_fee_0", &self.coupon_fee.to_string());
+        }
+        if let Some(p) = &self.promotion_detail {
+            put("promotion_detail", p);
         }
         if let Some(t) = &self.transaction_id {
             put("transaction_id", t);

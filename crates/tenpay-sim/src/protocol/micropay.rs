@@ -121,6 +121,7 @@ impl Engine {
 }
 
 fn answer(order: &Order) -> Verdict {
+    let promotion = super::order::promotion_detail(order).map(|p| ("promotion_detail", p));
     ok([
         ("openid", order.payer_openid.clone().unwrap_or_default()),
         ("is_subscribe", "N".into()),
@@ -136,7 +137,9 @@ fn answer(order: &Order) -> Verdict {
         ),
         ("out_trade_no", order.out_trade_no.clone()),
         ("time_end", order.time_end.map(compact).unwrap_or_default()),
-    ])
+    ]
+    .into_iter()
+    .chain(promotion))
 }
 
 /// `/face/get_wxpayface_authinfo`: a credential valid one hour. The answer carries no

@@ -127,6 +127,9 @@ impl Engine {
                 put("coupon_id_0", "2000000000000000001".into());
                 put("coupon_fee_0", order.coupon_fee.to_string());
             }
+            if let Some(p) = promotion_detail(order) {
+                put("promotion_detail", p);
+            }
             put(
                 "transaction_id",
                 order.transaction_id.clone().unwrap_or_default(),
@@ -193,7 +196,32 @@ pub(super) fn new_order(
         .and_then(|t| t.parse::<tenpay_xml::BeijingTime>().ok())
         .map(|t| t.unix());
     order.profit_sharing = req.get("profit_sharing") == Some("Y");
+    order.discount_goods = rules::discount_goods(req);
     order
+}
+
+/// A paid single-item discount order's `promotion_detail`: the coupon as one promotion
+/// (`SINGLE`, `DISCOUNT`, the merchant's) over its goods; `None` for other orders.
+pub(crate) fn promotion_detail(order: &Order) -> Option<String> {
+    if order.coupon_fee.is_zero() || order.discount_goods.is_empty() {
+        return None;
+    }
+    let amount = order.coupon_fee.get();
+    Some(
+        serde_json::json!({ "promotion_detail": [{
+            "promotion_id": "109519",
+            "name": "单品优惠 (tenpay-sim)",
+            "scope": "SINGLE",
+            "type": "DISCOUNT",
+            "amount": amount,
+            "activity_id": "931386",
+            "wxpay_contribute": 0,
+            "merchant_contribute": amount,
+            "other_contribute": 0,
+            "goods_detail": order.discount_goods,
+        }]})
+        .to_string(),
+    )
 }
 
 /// A digest of everything that defines the order (nonce, sign, time_start and the IP may
@@ -281,6 +309,7 @@ pub(super) fn pay_payload(order: &Order, sign_type_field: bool) -> PayPayload {
     p.transaction_id.clone_from(&order.transaction_id);
     p.trade_type.clone_from(&order.trade_type);
     p.coupon_fee = order.coupon_fee;
+    p.promotion_detail = promotion_detail(order);
     p.fee_type.clone_from(&order.fee_type);
     if let Some(o) = &order.payer_openid {
         p.openid.clone_from(o);

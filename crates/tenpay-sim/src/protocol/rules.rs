@@ -41,6 +41,32 @@ pub(super) fn single_item_discount(req: &Req<'_>) -> Option<Verdict> {
     (!goods_ok).then(|| biz("PARAM_ERROR", "detail参数格式错误"))
 }
 
+/// A single-item discount order's goods (`version=1.0`; [`single_item_discount`] checked
+/// the `detail`); none for other orders.
+pub(super) fn discount_goods(req: &Req<'_>) -> Vec<crate::state::DiscountGood> {
+    if req.get("version") != Some("1.0") {
+        return Vec::new();
+    }
+    let detail = req
+        .get("detail")
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok());
+    let goods = detail
+        .as_ref()
+        .and_then(|d| d.get("goods_detail"))
+        .and_then(serde_json::Value::as_array);
+    goods
+        .into_iter()
+        .flatten()
+        .filter_map(|g| {
+            Some(crate::state::DiscountGood {
+                goods_id: g.get("goods_id")?.as_str()?.to_owned(),
+                quantity: g.get("quantity")?.as_u64()?,
+                price: g.get("price")?.as_u64()?,
+            })
+        })
+        .collect()
+}
+
 /// The longest value (in bytes) WeChat Pay accepts for each field, from the protocol's field
 /// tables. `spbill_create_ip` is String(16) for IPv4; 64 leaves room for IPv6.
 const MAX_LEN: &[(&str, usize)] = &[

@@ -289,6 +289,14 @@ impl SimHandle {
         Ok(self.engine.scan(url, openid).await?)
     }
 
+    /// The face SDK recognises `openid` at a till and gives this face code: the merchant's
+    /// server pays with it as a payment code (`micropay` with `auth_code` = the code, the
+    /// official face-pay flow) or through `/pay/facepay`. It pays once.
+    #[must_use]
+    pub fn face_code(&self, openid: &str) -> String {
+        self.engine.face_code(openid)
+    }
+
     /// The user opens a papay signing URL the merchant made (`papay/entrustweb` or
     /// `h5entrustweb`): its signature is checked, and the signing waits for
     /// [`SimHandle::sign_contract`].

@@ -261,12 +261,26 @@ pub(crate) struct State {
     pub(crate) papay: crate::papay::PapayBook,
     /// `/tools/shorturl`'s links.
     pub(crate) short_links: ShortLinks,
+    /// Face codes the face SDK gave (`SimHandle::face_code`). At most
+    /// [`MAX_FACE_CODES`]; the oldest goes first.
+    pub(crate) face_codes: VecDeque<FaceCode>,
     /// Sub-merchants' development configuration: (mch_id, sub_mch_id) → (JSAPI paths,
     /// bound appids).
     pub(crate) dev_configs: HashMap<(String, String), (Vec<String>, Vec<String>)>,
     /// A bank service provider's sub-merchants added through submchmanage:
     /// (mch_id, sub_mch_id) → profile, in id order.
     pub(crate) bank_subs: std::collections::BTreeMap<(String, String), BankSub>,
+}
+
+/// Face codes kept.
+pub(crate) const MAX_FACE_CODES: usize = 10_000;
+
+/// A face code: its payer, and the order it paid (it pays one).
+#[derive(Debug, Clone)]
+pub(crate) struct FaceCode {
+    pub(crate) code: String,
+    pub(crate) openid: String,
+    pub(crate) paid: Option<String>,
 }
 
 /// A sub-merchant's profile as submchmanage keeps it: the fields it was added with.
@@ -335,6 +349,7 @@ impl State {
             sharing: crate::sharing::SharingBook::default(),
             papay: crate::papay::PapayBook::default(),
             short_links: ShortLinks::default(),
+            face_codes: VecDeque::new(),
             dev_configs: HashMap::new(),
             bank_subs: std::collections::BTreeMap::new(),
         }

@@ -70,3 +70,42 @@ async fn a_face_is_authorised_charged_queried_and_reversed() {
     );
     sim.shutdown().await;
 }
+
+/// The official face SDK flow: the merchant's server sends the SDK's face code to micropay as
+/// the payment code. The simulator's face code pays once, by its payer; a used one and an
+/// opaque code it never gave are refused.
+#[tokio::test]
+async fn a_face_code_pays_through_micropay_once() {
+    let sim = sim().await;
+    let c = client(&sim, SignType::Md5);
+    let code = sim.face_code("oFaceFlow00000000000000001");
+    let charge = |n: &str, code: &str| {
+        Micropay::new("刷脸", no(n), Fen::new(900), "127.0.0.1", code.to_owned())
+    };
+    let paid = c
+        .micropay(&charge("FM1", &code))
+        .await
+        .unwrap()
+        .done()
+        .unwrap();
+    assert_eq!(paid.openid.as_deref(), Some("oFaceFlow00000000000000001"));
+    assert_eq!(sim.order("FM1").unwrap().trade_type, "MICROPAY");
+    // The same order again answers the payment; the code does not pay a second order.
+    assert!(
+        c.micropay(&charge("FM1", &code))
+            .await
+            .unwrap()
+            .done()
+            .is_some()
+    );
+    for (n, code) in [("FM2", code.as_str()), ("FM3", "face-code-never-given")] {
+        let refused = c.micropay(&charge(n, code)).await.unwrap_err();
+        assert_eq!(
+            refused.cause().err_code().map(ErrCode::as_str),
+            Some("AUTH_CODE_INVALID"),
+            "{n}"
+        );
+        assert!(sim.order(n).is_err(), "{n}: no order");
+    }
+    sim.shutdown().await;
+}

@@ -25,9 +25,21 @@ impl Engine {
             .get(if face { "face_code" } else { "auth_code" })
             .unwrap_or_default();
         // A face code is opaque: paid at once, unless it is written like a payment code
-        // (then its last two digits choose the scenario, as for payment codes).
+        // (then its last two digits choose the scenario, as for payment codes). The face
+        // SDK's own flow sends it to micropay as `auth_code`: one the SDK gave
+        // (`SimHandle::face_code`) pays at once, by its payer.
+        let face_payer = (!face)
+            .then(|| {
+                let state = self.lock();
+                state
+                    .face_codes
+                    .iter()
+                    .find(|f| f.code == code && f.paid.as_deref().is_none_or(|n| n == out_trade_no))
+                    .map(|f| f.openid.clone())
+            })
+            .flatten();
         let scenario = match scenario(code) {
-            None if face => Some(Scenario::PaidAtOnce),
+            None if face || face_payer.is_some() => Some(Scenario::PaidAtOnce),
             s => s,
         };
         let Some(scenario) = scenario else {
@@ -53,8 +65,20 @@ impl Engine {
             if face { "FACEPAY" } else { "MICROPAY" },
             TradeState::UserPaying,
         );
-        order.payer_openid = Some(match req.get("openid") {
-            Some(o) if face => o.to_owned(),
+        order.payer_openid = Some(match (req.get("openid"), face_payer) {
+            (Some(o), _) if face => o.to_owned(),
+            (_, Some(payer)) => {
+                // A face code pays one order: another may have taken it meanwhile.
+                let Some(f) = state
+                    .face_codes
+                    .iter_mut()
+                    .find(|f| f.code == code && f.paid.is_none())
+                else {
+                    return biz("AUTH_CODE_INVALID", "付款码无效，请重新扫码");
+                };
+                f.paid = Some(out_trade_no.to_owned());
+                payer
+            }
             _ => openid_for_code(code),
         });
         order.deposit = deposit;
@@ -201,6 +225,23 @@ fn scenario(code: &str) -> Option<Scenario> {
 
 fn openid_for_code(code: &str) -> String {
     format!("oSim{}", &code[code.len().saturating_sub(12)..])
+}
+
+impl Engine {
+    /// Issues a face code for `openid` (see `SimHandle::face_code`).
+    pub(crate) fn face_code(&self, openid: &str) -> String {
+        let code = format!("face{}", crate::ids::token());
+        let mut state = self.lock();
+        if state.face_codes.len() >= crate::state::MAX_FACE_CODES {
+            state.face_codes.pop_front();
+        }
+        state.face_codes.push_back(crate::state::FaceCode {
+            code: code.clone(),
+            openid: openid.to_owned(),
+            paid: None,
+        });
+        code
+    }
 }
 
 pub(super) fn auth_code_to_openid(req: &Req<'_>) -> Verdict {

@@ -301,19 +301,50 @@ async fn the_signing_pages_open_over_http_as_a_browser_opens_them() {
     assert!(opened.text().await.unwrap().contains("WEB1"));
     sim.sign_contract(MCH, "WEB1", USER).unwrap();
     until(&seen, &Seen::Contract(ContractChange::Add, "WEB1".into())).await;
-    // The H5 page: HMAC-SHA256.
-    let h5 = c
-        .h5_entrust_url(
-            &ContractSigning::new("12535", "WEB2", 3_002, "Gold plan", &url),
-            "203.0.113.7",
-        )
-        .unwrap();
+    // The H5 page: HMAC-SHA256, requested by the merchant's server, which sends the user to
+    // the answer's redirect_url; the browser follows it to the page that waits.
+    let web2 = ContractSigning::new("12535", "WEB2", 3_002, "Gold plan", &url);
+    let h5 = c.h5_entrust_url(&web2, "203.0.113.7").unwrap();
     let h5_at_sim = format!(
         "{}/papay/h5entrustweb?{}",
         sim.base_url(),
         h5.split_once('?').unwrap().1
     );
-    assert_eq!(http.get(&h5_at_sim).send().await.unwrap().status(), 200);
+    let answer = http
+        .get(&h5_at_sim)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(answer.contains("<redirect_url>"), "{answer}");
+    let entrust = c.h5_entrust(&web2, "203.0.113.7").await.unwrap();
+    assert!(
+        entrust.redirect_url.starts_with(&sim.base_url()),
+        "{}",
+        entrust.redirect_url
+    );
+    let page = http.get(&entrust.redirect_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("WEB2"));
     sim.sign_contract(MCH, "WEB2", USER).unwrap();
+    until(&seen, &Seen::Contract(ContractChange::Add, "WEB2".into())).await;
+    // Signed: the page no longer waits.
+    let gone = http.get(&entrust.redirect_url).send().await.unwrap();
+    assert_eq!(gone.status(), 400);
+    // A changed H5 URL is refused in the answer, and nothing waits.
+    let forged = http
+        .get(h5_at_sim.replace("Gold", "Free"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        forged.contains("<return_code>FAIL</return_code>"),
+        "{forged}"
+    );
     sim.shutdown().await;
 }

@@ -73,8 +73,8 @@ pub use outcome::{
 };
 pub use papay::{
     Contract, ContractOrder, ContractOrderResponse, ContractSigning, ContractState, DeleteContract,
-    DeletedContract, PapOrder, PapOrderQuery, PapPayAccepted, PapPayApply, PapTradeState,
-    PreEntrust, QueryContract,
+    DeletedContract, H5Entrust, PapOrder, PapOrderQuery, PapPayAccepted, PapPayApply,
+    PapTradeState, PreEntrust, QueryContract,
 };
 pub use partner::{
     AppidConfig, SubDevConfig, SubDevConfigQuery, SubDevConfiguration, SubDevConfigured,

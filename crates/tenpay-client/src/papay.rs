@@ -431,3 +431,14 @@ impl Endpoint for ContractOrder {
         crate::endpoint::decode_by_route::<Self>(v, key, answer)
     }
 }
+
+/// The answer to [`Client::h5_entrust`](crate::Client::h5_entrust).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct H5Entrust {
+    /// The WeChat Pay page to send the user to, to sign.
+    pub redirect_url: String,
+    /// Every field of the answer.
+    #[serde(skip)]
+    pub raw: XmlMap,
+}

@@ -145,13 +145,42 @@ impl Client {
         body: String,
         limit: usize,
     ) -> Result<Answer, Error> {
-        let mut response = http
+        let response = http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
             .body(body)
             .send()
             .await
             .map_err(transport)?;
+        self.read_body(response, limit).await
+    }
+
+    /// GETs a signed URL (the H5 signing page's) and reads the answer as `post` does. Errors never carry the URL, whose query is the signed
+    /// request.
+    pub(crate) async fn get(
+        &self,
+        http: &reqwest::Client,
+        url: &str,
+        limit: usize,
+    ) -> Result<Answer, Error> {
+        let response = http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| transport(e.without_url()))?;
+        self.read_body(response, limit).await.map_err(|e| match e {
+            Error::Transport(e) => Error::Transport(e.without_url()),
+            other => other,
+        })
+    }
+
+    /// An answer's body, at most `limit` bytes (checked against Content-Length first, then
+    /// while streaming); a status other than 200 is [`Error::Http`].
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        limit: usize,
+    ) -> Result<Answer, Error> {
         let status = response.status().as_u16();
         let declared = response.content_length();
         if declared.is_some_and(|n| n > limit as u64) {

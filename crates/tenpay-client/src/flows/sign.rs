@@ -8,6 +8,9 @@ use crate::papay::signing_fields;
 use crate::pay_params::url_encode;
 use crate::*;
 
+/// The H5 signing page's rules: the plain pool, no certificate.
+const H5_ENTRUST: Route<'static> = Route::new("/papay/h5entrustweb");
+
 impl Client {
     /// The [`PaySigner`] of this client's merchant (the sub-merchant's appid and id in
     /// service-provider mode).
@@ -100,7 +103,37 @@ impl Client {
     pub fn h5_entrust_url(&self, s: &ContractSigning, client_ip: &str) -> Result<String, Error> {
         let mut m = self.page_fields(s, true)?;
         m.insert("clientip", client_ip).map_err(Error::Request)?;
-        self.signed_url("/papay/h5entrustweb", m, SignType::HmacSha256)
+        self.signed_url(H5_ENTRUST.path(), m, SignType::HmacSha256)
+    }
+
+    /// Requests the H5 signing page from the server (`papay/h5entrustweb`, the URL of
+    /// [`Client::h5_entrust_url`]) and returns where to send the user: its `redirect_url`.
+    /// The answer is read as an unsigned claim (its documented fields carry no `sign`):
+    /// the envelope, `result_code` and, where present, the merchant's ids. The signing's
+    /// outcome arrives as a contract notification.
+    ///
+    /// # Errors
+    /// As [`Client::entrust_web_url`]; [`Error::Transport`] and [`Error::Http`];
+    /// [`Error::Protocol`] or [`Error::Business`] for a refusal; [`Error::Decode`] for an
+    /// answer without `redirect_url`.
+    pub async fn h5_entrust(
+        &self,
+        s: &ContractSigning,
+        client_ip: &str,
+    ) -> Result<H5Entrust, Error> {
+        let url = self.h5_entrust_url(s, client_ip)?;
+        let answer = self
+            .get(self.pool_for(&H5_ENTRUST)?, &url, MAX_ANSWER_BYTES)
+            .await?;
+        let verifier = Verifier::new(
+            self.merchant().appid(),
+            self.merchant().mch_id(),
+            SignType::HmacSha256,
+        );
+        let map = verifier.check_unsigned(&answer)?;
+        let mut entrust: H5Entrust = tenpay_xml::from_map(&map).map_err(Error::Decode)?;
+        entrust.raw = map;
+        Ok(entrust)
     }
 
     /// The `extraData` for `wx.navigateToMiniProgram` to WeChat Pay's signing mini-program

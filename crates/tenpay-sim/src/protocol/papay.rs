@@ -88,6 +88,14 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether a signing of `contract_code` waits for the user.
+    pub(crate) fn signing_waits(&self, mch_id: &str, contract_code: &str) -> bool {
+        self.lock()
+            .papay
+            .pending
+            .contains_key(&(mch_id.to_owned(), contract_code.to_owned()))
+    }
+
     /// The user signs a waiting signing: the contract exists, and its ADD notification goes
     /// to the signing's notify_url.
     pub(crate) fn sign_contract(

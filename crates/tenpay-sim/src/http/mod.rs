@@ -5,6 +5,7 @@ mod body;
 pub(crate) mod control;
 mod dashboard;
 pub(crate) mod server;
+mod signing;
 
 use std::sync::Arc;
 

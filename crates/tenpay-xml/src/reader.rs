@@ -643,11 +643,12 @@ impl<'a> Cursor<'a> {
 
     fn push(&self, out: &mut String, start: usize) -> Result<(), Error> {
         // The input was validated as UTF-8 once, and runs start and end at ASCII delimiters:
-        // slicing the text (a boundary check, not a second validation) cannot fail.
+        // slicing the text (a boundary check, not a second validation) cannot fail. The
+        // error is built only if it does: an eager one is built and dropped for every run.
         let run = self
             .s
             .get(start..self.pos)
-            .ok_or(Error::NotUtf8 { offset: start })?;
+            .ok_or_else(|| Error::NotUtf8 { offset: start })?;
         out.push_str(run);
         Ok(())
     }
@@ -675,13 +676,13 @@ impl<'a> Cursor<'a> {
 
     fn reference(&mut self, out: &mut String) -> Result<(), Error> {
         let at = self.pos;
-        let bad = Error::BadReference { offset: at };
+        let bad = || Error::BadReference { offset: at };
         let rest = &self.b[self.pos + 1..];
         let Some(end) = rest.iter().take(12).position(|&b| b == b';') else {
             return Err(if rest.len() < 12 && !rest.contains(&b'<') {
                 Error::UnexpectedEof
             } else {
-                bad
+                bad()
             });
         };
         let body = &rest[..end];
@@ -691,9 +692,9 @@ impl<'a> Cursor<'a> {
             b"amp" => '&',
             b"quot" => '"',
             b"apos" => '\'',
-            [b'#', b'x', hex @ ..] => char_ref(hex, 16).ok_or(bad)?,
-            [b'#', dec @ ..] => char_ref(dec, 10).ok_or(bad)?,
-            _ => return Err(bad),
+            [b'#', b'x', hex @ ..] => char_ref(hex, 16).ok_or_else(bad)?,
+            [b'#', dec @ ..] => char_ref(dec, 10).ok_or_else(bad)?,
+            _ => return Err(bad()),
         };
         if !xml_char(c) {
             return Err(Error::InvalidChar { offset: at });

@@ -346,5 +346,30 @@ async fn the_signing_pages_open_over_http_as_a_browser_opens_them() {
         forged.contains("<return_code>FAIL</return_code>"),
         "{forged}"
     );
+    // Through the client: a merchant signing with another key is refused, typed.
+    let other_key = Client::builder(tenpay_client::Merchant::new(
+        APPID,
+        MCH,
+        ApiKey::new("00000000000000000000000000000000").unwrap(),
+        SignType::Md5,
+    ))
+    .base_url(sim.base_url())
+    .build()
+    .unwrap();
+    let refused = other_key
+        .h5_entrust(
+            &ContractSigning::new("12535", "WEB3", 3_003, "Gold plan", &url),
+            "203.0.113.7",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, tenpay_client::Error::Protocol { .. }),
+        "{refused:?}"
+    );
+    assert!(
+        sim.sign_contract(MCH, "WEB3", USER).is_err(),
+        "nothing waits"
+    );
     sim.shutdown().await;
 }

@@ -263,17 +263,12 @@ pub(crate) fn parse_records(
     other_roots: &[&str],
 ) -> Result<(XmlMap, Vec<XmlMap>), Error> {
     let mut read = tenpay_xml::Parser::new().parse_records(&answer.body, list, item);
-    for root in other_roots {
-        match &read {
-            Err(tenpay_xml::Error::WrongRoot { found, .. }) if found == root => {
-                read =
-                    tenpay_xml::Parser::new()
-                        .root(*root)
-                        .parse_records(&answer.body, list, item);
-                break;
-            }
-            _ => {}
-        }
+    if let Err(tenpay_xml::Error::WrongRoot { found, .. }) = &read
+        && let Some(root) = other_roots.iter().find(|r| **r == found.as_str())
+    {
+        read = tenpay_xml::Parser::new()
+            .root(*root)
+            .parse_records(&answer.body, list, item);
     }
     let (map, items) = read.map_err(|e| not_xml(&e, answer))?;
     Ok((envelope(map, answer)?, items))

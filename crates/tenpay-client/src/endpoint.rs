@@ -456,12 +456,20 @@ where
     E: Endpoint,
     E::Response: serde::de::DeserializeOwned + Finish,
 {
-    let (mut typed, map): (E::Response, XmlMap) = if E::ROUTE.signed_answer {
-        verifier.decode(key, &answer)?
+    let map = if E::ROUTE.signed_answer {
+        verifier.verify(key, &answer)?
     } else {
-        let map = verifier.check_unsigned(&answer)?;
-        (tenpay_xml::from_map(&map).map_err(Error::Decode)?, map)
+        verifier.check_unsigned(&answer)?
     };
+    finished(map)
+}
+
+/// Checked fields decoded with serde, then [`Finish`]ed.
+pub(crate) fn finished<T>(map: XmlMap) -> Result<T, Error>
+where
+    T: serde::de::DeserializeOwned + Finish,
+{
+    let mut typed: T = tenpay_xml::from_map(&map).map_err(Error::Decode)?;
     typed.finish(map)?;
     Ok(typed)
 }

@@ -15,10 +15,13 @@ use tenpay_sign::{ApiKey, SignType};
 use tenpay_xml::XmlMap;
 
 use crate::answer::parse_records;
-use crate::endpoint::{Endpoint, Finish, MerchantFields, endpoint, keep_raw};
+use crate::endpoint::{Endpoint, Finish, MerchantFields, endpoint, finished, keep_raw};
 use crate::{Answer, Error, Route, Verifier};
 
-const DEV_CONFIG: Route<'static> = Route::new("/secapi/mch/addsubdevconfig")
+/// The service provider's administration calls: certificate, MD5, no nonce, the
+/// provider's `appid` and `mch_id` and no sub-merchant fields of its own (the sub-merchant
+/// is the call's subject). At `addsubdevconfig`; the others take its rules at their path.
+const SP_ADMIN: Route<'static> = Route::new("/secapi/mch/addsubdevconfig")
     .certificate()
     .signed_with(SignType::Md5)
     .without_nonce()
@@ -65,7 +68,7 @@ pub struct SubDevConfigured {
 
 keep_raw!(SubDevConfigured);
 
-endpoint!(SubDevConfig => SubDevConfigured, DEV_CONFIG.retry_safe());
+endpoint!(SubDevConfig => SubDevConfigured, SP_ADMIN.retry_safe());
 
 /// `/secapi/mch/querysubdevconfig`: a sub-merchant's configuration. Safe to repeat.
 #[derive(Debug, Clone, Serialize)]
@@ -148,20 +151,7 @@ impl Finish for SubDevConfiguration {
 }
 
 endpoint!(SubDevConfigQuery => SubDevConfiguration,
-    Route::new("/secapi/mch/querysubdevconfig")
-        .certificate()
-        .signed_with(SignType::Md5)
-        .without_nonce()
-        .named(MerchantFields::named(Some("appid"), "mch_id"))
-        .retry_safe());
-
-/// The bank service provider's sub-merchant calls: certificate, MD5, no nonce, `appid` and
-/// `mch_id` (the provider's), no sub-merchant fields of the merchant's own.
-const BANK_SP: Route<'static> = Route::new("/secapi/mch/submchmanage?action=add")
-    .certificate()
-    .signed_with(SignType::Md5)
-    .without_nonce()
-    .named(MerchantFields::named(Some("appid"), "mch_id"));
+    SP_ADMIN.at("/secapi/mch/querysubdevconfig").retry_safe());
 
 /// `/secapi/mch/submchmanage?action=add` (bank service providers, 银行服务商): registers a
 /// sub-merchant and answers its `sub_mch_id`. Not repeated after an unknown outcome: look
@@ -252,7 +242,9 @@ pub struct SubMerchantAdded {
 
 keep_raw!(SubMerchantAdded);
 
-endpoint!(SubMerchantAdd => SubMerchantAdded, BANK_SP, decode: decode_bank_sp::<SubMerchantAdd>);
+endpoint!(SubMerchantAdd => SubMerchantAdded,
+    SP_ADMIN.at("/secapi/mch/submchmanage?action=add"),
+    decode: decode_bank_sp::<SubMerchantAdd>);
 
 /// `/secapi/mch/submchmanage?action=query`: the provider's sub-merchants by id or by name,
 /// a page at a time. Safe to repeat.
@@ -340,7 +332,7 @@ pub struct SubMerchants {
 
 impl Endpoint for SubMerchantQuery {
     type Response = SubMerchants;
-    const ROUTE: Route<'static> = BANK_SP
+    const ROUTE: Route<'static> = SP_ADMIN
         .at("/secapi/mch/submchmanage?action=query")
         .retry_safe();
 
@@ -349,8 +341,7 @@ impl Endpoint for SubMerchantQuery {
     }
 
     fn decode(verifier: &Verifier, key: &ApiKey, answer: Answer) -> Result<SubMerchants, Error> {
-        let (flat, items) = parse_records(&answer, None, "mchinfo", &["root"])?;
-        let map = verify_bank_sp(verifier, key, flat)?;
+        let (map, items) = read_bank_sp(verifier, key, &answer)?;
         let mut found: SubMerchants = tenpay_xml::from_map(&map).map_err(Error::Decode)?;
         found.merchants = if items.is_empty() && map.contains("merchant_name") {
             // One merchant flat: its id is `sub_mch_id`; `mch_id` is the provider's.
@@ -415,23 +406,28 @@ pub struct SubMerchantModified {
 keep_raw!(SubMerchantModified);
 
 endpoint!(SubMerchantModify => SubMerchantModified,
-    Route::new("/secapi/mch/modifymchinfo")
-        .certificate()
-        .signed_with(SignType::Md5)
-        .without_nonce()
+    SP_ADMIN
+        .at("/secapi/mch/modifymchinfo")
         .named(MerchantFields::named(None, "mch_id"))
         .retry_safe(),
     decode: decode_bank_sp::<SubMerchantModify>);
 
-/// A bank service provider's answer, signed or not (see the module). The sub-merchant it
-/// names is its subject, not the request's merchant.
-fn verify_bank_sp(verifier: &Verifier, key: &ApiKey, flat: XmlMap) -> Result<XmlMap, Error> {
+/// A bank service provider's answer (see the module): under `xml` or `root`, its flat
+/// fields checked, signed or not, and its `<mchinfo>` records. The sub-merchant it names is
+/// its subject, not the request's merchant.
+fn read_bank_sp(
+    verifier: &Verifier,
+    key: &ApiKey,
+    answer: &Answer,
+) -> Result<(XmlMap, Vec<XmlMap>), Error> {
+    let (flat, records) = parse_records(answer, None, "mchinfo", &["root"])?;
     let verifier = verifier.clone().about_sub_merchants();
-    if flat.contains("sign") {
-        verifier.verify_fields(key, flat)
+    let map = if flat.contains("sign") {
+        verifier.verify_fields(key, flat)?
     } else {
-        verifier.check_unsigned_fields(flat)
-    }
+        verifier.check_unsigned_fields(flat)?
+    };
+    Ok((map, records))
 }
 
 fn decode_bank_sp<E>(
@@ -443,15 +439,12 @@ where
     E: Endpoint,
     E::Response: serde::de::DeserializeOwned + Finish,
 {
-    let (flat, records) = parse_records(&answer, None, "mchinfo", &["root"])?;
+    let (map, records) = read_bank_sp(verifier, key, &answer)?;
     if !records.is_empty() {
         return Err(Error::NotXml {
             reason: "merchant records in an answer that has none".into(),
             excerpt: String::new(),
         });
     }
-    let map = verify_bank_sp(verifier, key, flat)?;
-    let mut typed: E::Response = tenpay_xml::from_map(&map).map_err(Error::Decode)?;
-    typed.finish(map)?;
-    Ok(typed)
+    finished(map)
 }

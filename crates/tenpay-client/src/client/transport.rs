@@ -155,8 +155,8 @@ impl Client {
         self.read_body(response, limit).await
     }
 
-    /// GETs a signed URL (the H5 signing page's) and reads the answer as `post` does. Errors never carry the URL, whose query is the signed
-    /// request.
+    /// GETs a signed URL (the H5 signing page's) and reads the answer as `post` does.
+    /// Errors never carry the URL, whose query is the signed request.
     pub(crate) async fn get(
         &self,
         http: &reqwest::Client,

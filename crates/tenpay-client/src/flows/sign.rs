@@ -8,8 +8,9 @@ use crate::papay::signing_fields;
 use crate::pay_params::url_encode;
 use crate::*;
 
-/// The H5 signing page's rules: the plain pool, no certificate.
-const H5_ENTRUST: Route<'static> = Route::new("/papay/h5entrustweb");
+/// The H5 signing page's rules: the plain pool, HMAC-SHA256, the merchant's ids.
+const H5_ENTRUST: Route<'static> =
+    Route::new("/papay/h5entrustweb").signed_with(SignType::HmacSha256);
 
 impl Client {
     /// The [`PaySigner`] of this client's merchant (the sub-merchant's appid and id in
@@ -125,12 +126,10 @@ impl Client {
         let answer = self
             .get(self.pool_for(&H5_ENTRUST)?, &url, MAX_ANSWER_BYTES)
             .await?;
-        let verifier = Verifier::new(
-            self.merchant().appid(),
-            self.merchant().mch_id(),
-            SignType::HmacSha256,
-        );
-        let map = verifier.check_unsigned(&answer)?;
+        let map = self
+            .merchant()
+            .verifier(&H5_ENTRUST)
+            .check_unsigned(&answer)?;
         let mut entrust: H5Entrust = tenpay_xml::from_map(&map).map_err(Error::Decode)?;
         entrust.raw = map;
         Ok(entrust)

@@ -310,14 +310,11 @@ async fn the_signing_pages_open_over_http_as_a_browser_opens_them() {
         sim.base_url(),
         h5.split_once('?').unwrap().1
     );
-    let answer = http
-        .get(&h5_at_sim)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = |url: String| {
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let answer = text(h5_at_sim.clone()).await;
     assert!(answer.contains("<redirect_url>"), "{answer}");
     let entrust = c.h5_entrust(&web2, "203.0.113.7").await.unwrap();
     assert!(
@@ -334,14 +331,7 @@ async fn the_signing_pages_open_over_http_as_a_browser_opens_them() {
     let gone = http.get(&entrust.redirect_url).send().await.unwrap();
     assert_eq!(gone.status(), 400);
     // A changed H5 URL is refused in the answer, and nothing waits.
-    let forged = http
-        .get(h5_at_sim.replace("Gold", "Free"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let forged = text(h5_at_sim.replace("Gold", "Free")).await;
     assert!(
         forged.contains("<return_code>FAIL</return_code>"),
         "{forged}"

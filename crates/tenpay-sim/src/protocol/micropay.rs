@@ -27,26 +27,25 @@ impl Engine {
         // A face code is opaque: paid at once, unless it is written like a payment code
         // (then its last two digits choose the scenario, as for payment codes). The face
         // SDK's own flow sends it to micropay as `auth_code`: one the SDK gave
-        // (`SimHandle::face_code`) pays at once, by its payer.
-        let face_payer = (!face)
-            .then(|| {
-                let state = self.lock();
-                state
-                    .face_codes
-                    .iter()
-                    .find(|f| f.code == code && f.paid.as_deref().is_none_or(|n| n == out_trade_no))
-                    .map(|f| f.openid.clone())
-            })
-            .flatten();
+        // (`SimHandle::face_code`) pays one order at once, by its payer. One lock for the
+        // code's lookup and its use.
+        let mut state = self.lock();
+        let face_code = if face {
+            None
+        } else {
+            state
+                .face_codes
+                .iter()
+                .position(|f| f.code == code && f.paid.as_deref().is_none_or(|n| n == out_trade_no))
+        };
         let scenario = match scenario(code) {
-            None if face || face_payer.is_some() => Some(Scenario::PaidAtOnce),
+            None if face || face_code.is_some() => Some(Scenario::PaidAtOnce),
             s => s,
         };
         let Some(scenario) = scenario else {
             return biz("AUTH_CODE_INVALID", "付款码无效，请重新扫码");
         };
         let key = req.order_key(out_trade_no);
-        let mut state = self.lock();
         if let Some(existing) = state.order(&key) {
             return match existing.state {
                 TradeState::Success | TradeState::Refund => answer(existing),
@@ -65,20 +64,16 @@ impl Engine {
             if face { "FACEPAY" } else { "MICROPAY" },
             TradeState::UserPaying,
         );
-        order.payer_openid = Some(match (req.get("openid"), face_payer) {
+        order.payer_openid = Some(match (req.get("openid"), face_code) {
             (Some(o), _) if face => o.to_owned(),
-            (_, Some(payer)) => {
-                // A face code pays one order: another may have taken it meanwhile.
-                let Some(f) = state
-                    .face_codes
-                    .iter_mut()
-                    .find(|f| f.code == code && f.paid.is_none())
-                else {
-                    return biz("AUTH_CODE_INVALID", "付款码无效，请重新扫码");
-                };
-                f.paid = Some(out_trade_no.to_owned());
-                payer
-            }
+            // Found under this lock: still there.
+            (_, Some(at)) => state.face_codes.get_mut(at).map_or_else(
+                || openid_for_code(code),
+                |f| {
+                    f.paid = Some(out_trade_no.to_owned());
+                    f.openid.clone()
+                },
+            ),
             _ => openid_for_code(code),
         });
         order.deposit = deposit;

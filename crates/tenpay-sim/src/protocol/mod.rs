@@ -370,7 +370,7 @@ impl Engine {
         let _ = m.sign(req.key(), req.sign_type);
         let xml = m.to_xml();
         Reply::Xml(if req.endpoint.answers_under_root() {
-            partner::under_root(&xml, "root", "")
+            partner::under_root(&xml, "root")
         } else {
             xml
         })

@@ -95,14 +95,13 @@ const PROFILE: [&str; 11] = [
     "contact_wechatid",
 ];
 
-/// `xml`, written with the root `xml`, under the root `root` instead, with `records`
-/// (already XML) before its end.
-pub(super) fn under_root(xml: &str, root: &str, records: &str) -> String {
+/// `xml`, written with the root `xml`, under the root `root` instead.
+pub(super) fn under_root(xml: &str, root: &str) -> String {
     let inner = xml
         .strip_prefix("<xml>")
         .and_then(|x| x.strip_suffix("</xml>"))
         .unwrap_or(xml);
-    format!("<{root}>{inner}{records}</{root}>")
+    format!("<{root}>{inner}</{root}>")
 }
 
 impl Engine {
@@ -182,7 +181,7 @@ impl Engine {
                 let _ = m.insert(k, v);
             }
             let _ = m.insert("channel_name", "tenpay-sim");
-            records.push_str(&under_root(&m.to_xml(), "mchinfo", ""));
+            records.push_str(&under_root(&m.to_xml(), "mchinfo"));
         }
         drop(state);
         // The answer as written (under `root`), with the records before its end.
